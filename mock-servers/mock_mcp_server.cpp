@@ -1,0 +1,198 @@
+// A deterministic MCP server over stdio for tests and the bundled default config. Built on the
+// proxy's JSON-RPC core. Tools:
+//   echo {text}            -> the text
+//   add {a, b}             -> the sum, as text and structuredContent
+//   sleep {ms}             -> answers after ms (answers may come out of order)
+//   progress {steps}       -> sends `steps` progress notifications when a progressToken is given
+//   log {text}             -> sends a notifications/message, then answers
+//   big {bytes}            -> a text of that many bytes, on one stdout line
+//   stderr_flood {lines}   -> writes that many lines to stderr, then answers
+//   crash {}               -> exits with code 3 without answering
+//   pid {}                 -> this process's id (tests tell backend processes apart)
+// Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes).
+
+#include "jsonrpc/message.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace json = boost::json;
+using mcp_proxy::jsonrpc::message;
+
+namespace {
+
+std::mutex out_mutex;
+std::string server_name = "mock-mcp-server";
+
+void emit(const message& m) {
+  std::string line = mcp_proxy::jsonrpc::serialize(m);
+  line.push_back('\n');
+  std::lock_guard lock(out_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+json::object text_result(std::string text) {
+  return {{"content", json::array{json::object{{"type", "text"}, {"text", std::move(text)}}}}};
+}
+
+json::object tool(std::string_view name, std::string_view description, json::object properties,
+                  json::array required = {}) {
+  return {{"name", name},
+          {"description", description},
+          {"inputSchema", json::object{{"type", "object"},
+                                       {"properties", std::move(properties)},
+                                       {"required", std::move(required)}}}};
+}
+
+json::array tool_list() {
+  json::object integer{{"type", "integer"}};
+  json::object number{{"type", "number"}};
+  json::object string{{"type", "string"}};
+  return {
+      tool("echo", "Returns its text", {{"text", string}}, {"text"}),
+      tool("add", "Adds two numbers", {{"a", number}, {"b", number}}, {"a", "b"}),
+      tool("sleep", "Answers after ms milliseconds", {{"ms", integer}}, {"ms"}),
+      tool("progress", "Reports progress steps times", {{"steps", integer}}),
+      tool("log", "Sends a log message, then answers", {{"text", string}}),
+      tool("big", "Returns a text of the given size", {{"bytes", integer}}, {"bytes"}),
+      tool("stderr_flood", "Writes lines to stderr", {{"lines", integer}}, {"lines"}),
+      tool("crash", "Exits without answering", {}),
+      tool("pid", "Returns the server's process id", {}),
+  };
+}
+
+std::int64_t int_arg(const json::object& args, std::string_view key, std::int64_t fallback) {
+  auto* v = args.if_contains(key);
+  if (!v) return fallback;
+  boost::system::error_code ec;
+  auto n = v->to_number<std::int64_t>(ec);
+  return ec ? fallback : n;
+}
+
+void call_tool(const json::value& id, const json::object& params) {
+  std::string name;
+  if (auto* n = params.if_contains("name"); n && n->is_string()) name = n->get_string();
+  json::object args;
+  if (auto* a = params.if_contains("arguments"); a && a->is_object()) args = a->get_object();
+
+  if (name == "echo") {
+    auto* t = args.if_contains("text");
+    emit(message::response(id, text_result(t && t->is_string() ? std::string(t->get_string()) : "")));
+  } else if (name == "add") {
+    boost::system::error_code e1, e2;
+    double a = args.contains("a") ? args.at("a").to_number<double>(e1) : 0;
+    double b = args.contains("b") ? args.at("b").to_number<double>(e2) : 0;
+    if (e1 || e2) {
+      emit(message::error_response(id, -32602, "add: a and b must be numbers"));
+      return;
+    }
+    auto result = text_result(json::serialize(json::value(a + b)));
+    result["structuredContent"] = json::object{{"sum", a + b}};
+    emit(message::response(id, std::move(result)));
+  } else if (name == "sleep") {
+    auto ms = int_arg(args, "ms", 0);
+    std::thread([id, ms] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      emit(message::response(id, text_result("slept " + std::to_string(ms) + " ms")));
+    }).detach();
+  } else if (name == "progress") {
+    auto steps = int_arg(args, "steps", 3);
+    const json::value* token = nullptr;
+    if (auto* meta = params.if_contains("_meta"); meta && meta->is_object())
+      token = meta->get_object().if_contains("progressToken");
+    for (std::int64_t i = 1; token && i <= steps; ++i) {
+      emit(message::notification("notifications/progress",
+                                 {{"progressToken", *token}, {"progress", i}, {"total", steps}}));
+    }
+    emit(message::response(id, text_result("done " + std::to_string(steps) + " steps")));
+  } else if (name == "log") {
+    auto* t = args.if_contains("text");
+    emit(message::notification(
+        "notifications/message",
+        {{"level", "info"}, {"logger", server_name}, {"data", t ? *t : json::value("log")}}));
+    emit(message::response(id, text_result("logged")));
+  } else if (name == "big") {
+    auto bytes = int_arg(args, "bytes", 0);
+    if (bytes < 0 || bytes > (256 << 20)) {
+      emit(message::error_response(id, -32602, "big: bytes must be 0..268435456"));
+      return;
+    }
+    emit(message::response(id, text_result(std::string(static_cast<std::size_t>(bytes), 'x'))));
+  } else if (name == "stderr_flood") {
+    auto lines = int_arg(args, "lines", 0);
+    std::string line(200, 'e');
+    line.push_back('\n');
+    for (std::int64_t i = 0; i < lines; ++i) std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+    emit(message::response(id, text_result("wrote " + std::to_string(lines) + " lines")));
+  } else if (name == "pid") {
+    emit(message::response(id, text_result(std::to_string(::getpid()))));
+  } else if (name == "crash") {
+    std::_Exit(3);
+  } else {
+    emit(message::error_response(id, -32602, "unknown tool: " + name));
+  }
+}
+
+void handle(const message& m) {
+  if (!m.is_request()) return;  // notifications and responses need no answer here
+  const json::value& id = *m.id();
+  json::object params = m.params_object() ? *m.params_object() : json::object{};
+  std::string_view method = m.method();
+  if (method == "initialize") {
+    std::string version = "2025-11-25";
+    if (auto* v = params.if_contains("protocolVersion"); v && v->is_string()) {
+      std::string_view requested = v->get_string();
+      if (requested == "2024-11-05" || requested == "2025-03-26" || requested == "2025-06-18")
+        version = requested;
+    }
+    emit(message::response(
+        id, json::object{{"protocolVersion", version},
+                         {"capabilities", json::object{{"tools", json::object{{"listChanged", false}}},
+                                                       {"logging", json::object{}}}},
+                         {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
+                         {"instructions", "A deterministic mock MCP server for tests."}}));
+  } else if (method == "ping") {
+    emit(message::response(id, json::object{}));
+  } else if (method == "tools/list") {
+    emit(message::response(id, json::object{{"tools", tool_list()}}));
+  } else if (method == "tools/call") {
+    call_tool(id, params);
+  } else if (method == "logging/setLevel") {
+    emit(message::response(id, json::object{}));
+  } else {
+    emit(message::error_response(id, -32601, "Method not found: " + std::string(method)));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  long linger_ms = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--name") && i + 1 < argc) server_name = argv[++i];
+    else if (!std::strcmp(argv[i], "--ignore-sigterm")) std::signal(SIGTERM, SIG_IGN);
+    else if (!std::strcmp(argv[i], "--linger-ms") && i + 1 < argc) linger_ms = std::atol(argv[++i]);
+  }
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    auto parsed = mcp_proxy::jsonrpc::parse(line);
+    if (!parsed) {
+      emit(mcp_proxy::jsonrpc::to_error_response(parsed.error()));
+      continue;
+    }
+    handle(*parsed);
+  }
+  if (linger_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
+  return 0;
+}

@@ -1,0 +1,147 @@
+#include "app/app.hpp"
+
+#include "config/config.hpp"
+#include "core/server_endpoint.hpp"
+#include "http/http_server.hpp"
+#include "util/spawn.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#ifndef MCP_PROXY_VERSION
+#define MCP_PROXY_VERSION "0.0.0"
+#endif
+
+namespace mcp_proxy {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct options {
+  std::string config_path = "config.json";
+  std::string addr;
+  std::string log_level = "info";
+};
+
+// TBXark/mcp-proxy spells its flags with one dash (-config); CLI11 wants two for long names.
+std::vector<std::string> normalized_args(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-config" || a.starts_with("-config=") || a == "-addr" || a.starts_with("-addr="))
+      a = "-" + a;
+    args.push_back(std::move(a));
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+  return args;
+}
+
+void print_ready(std::uint16_t port, const config::listen_address& la, const config::config& cfg) {
+  std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  std::string base = "http://" + host + ":" + std::to_string(port);
+  spdlog::info("mcp-proxy {} listening on {}", MCP_PROXY_VERSION, base);
+  for (const auto& s : cfg.servers)
+    if (!s.disabled) spdlog::info("  server {}: {}/{}/mcp (session mode {})", s.name, base, s.name,
+                                  s.mode == config::session_mode::shared ? "shared" : "per-client");
+}
+
+}  // namespace
+
+int run_proxy(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("mcp-proxy");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  CLI::App cli{"mcp-proxy: many MCP servers behind one endpoint", "mcp-proxy"};
+  options opt;
+  cli.add_option("-c,--config", opt.config_path, "config file (TBXark/mcp-proxy format)")
+      ->capture_default_str();
+  cli.add_option("--addr", opt.addr, "listen address HOST:PORT, overrides mcpProxy.addr");
+  cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  cli.set_version_flag("-v,--version", std::string("mcp-proxy ") + MCP_PROXY_VERSION);
+  try {
+    cli.parse(normalized_args(argc, argv));
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  spdlog::set_level(spdlog::level::from_str(opt.log_level));
+
+  auto loaded = config::load_config_file(opt.config_path);
+  if (!loaded) {
+    spdlog::error("{}", loaded.error().message);
+    return 2;
+  }
+  config::config cfg = std::move(*loaded);
+  for (const auto& w : cfg.warnings) spdlog::warn("{}", w);
+  if (!opt.addr.empty()) cfg.proxy.addr = opt.addr;
+  auto listen = config::parse_listen_address(cfg.proxy.addr);
+  if (!listen) {
+    spdlog::error("invalid listen address '{}': expected HOST:PORT or :PORT", cfg.proxy.addr);
+    return 2;
+  }
+
+  // A client that vanishes mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context ctx(1);
+  auto ex = ctx.get_executor();
+  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
+  for (const auto& s : cfg.servers) {
+    if (s.disabled) {
+      spdlog::info("server {}: disabled", s.name);
+      continue;
+    }
+    routes.emplace(s.name, std::make_shared<core::server_endpoint>(ex, s, cfg.proxy));
+  }
+  http::http_server server(ex, cfg.proxy, routes);
+  auto port = server.listen(*listen);
+  if (!port) {
+    spdlog::error("{}", port.error());
+    return 2;
+  }
+
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  bool shutting_down = false;
+  auto shutdown = [&]() -> asio::awaitable<void> {
+    spdlog::info("shutting down: closing sessions and stopping backends");
+    server.stop();
+    for (auto& [name, ep] : routes) co_await ep->stop();
+    spdlog::info("shutdown complete");
+    ctx.stop();
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec || shutting_down) return;
+    shutting_down = true;
+    spdlog::info("received signal {}", sig);
+    util::spawn_logged(ex, shutdown(), "shutdown");
+  });
+
+  // Named, so the closure outlives the coroutine that refers to its captures.
+  auto serve = [&]() -> asio::awaitable<void> {
+    for (auto& [name, ep] : routes) co_await ep->start();
+    print_ready(*port, *listen, cfg);
+    co_await server.run();
+  };
+  util::spawn_logged(ex, serve(), "http server");
+
+  try {
+    ctx.run();
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace mcp_proxy

@@ -1,0 +1,209 @@
+#include "backend/backend_session.hpp"
+
+#include "transport/stdio_child.hpp"
+#include "util/spawn.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace mcp_proxy::backend {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using jsonrpc::message;
+
+namespace {
+
+std::string preview(std::string_view line) {
+  constexpr std::size_t max = 200;
+  std::string out(line.substr(0, max));
+  if (line.size() > max) out += "...";
+  return out;
+}
+
+}  // namespace
+
+backend_session::backend_session(asio::any_io_executor ex, config::server_config server,
+                                 handlers h)
+    : ex_(ex), server_(std::move(server)), handlers_(std::move(h)) {}
+
+backend_session::~backend_session() {
+  if (child_) child_->kill_now();
+}
+
+boost::system::result<std::shared_ptr<backend_session>, std::string> backend_session::start(
+    asio::any_io_executor ex, const config::server_config& server, handlers h) {
+  if (server.transport != config::transport_type::stdio)
+    return "backend " + server.name + ": only stdio backends are supported in this version";
+  std::shared_ptr<backend_session> s(new backend_session(ex, server, std::move(h)));
+  auto child = transport::stdio_child::spawn(
+      ex, {server.name, server.command, server.args, server.env, server.cwd});
+  if (!child) return "backend " + server.name + ": " + child.error().message;
+  s->child_ = std::move(*child);
+  spdlog::info("backend {}: started {} (pid {})", server.name, server.command, s->child_->pid());
+  util::spawn_logged(ex, s->read_loop(s), server.name + " reader");
+  return s;
+}
+
+void backend_session::send(const message& m) {
+  if (alive_) child_->send(jsonrpc::serialize(m));
+}
+
+std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request) {
+  json::value client_id = request.id() ? *request.id() : json::value();
+  const std::int64_t backend_id = router_.on_client_request(client, request);
+  auto pc = std::make_shared<pending_call>(ex_, client, backend_id, std::move(client_id));
+  if (!alive_) {
+    router_.forget(backend_id);
+    pc->events.push(message::error_response(pc->client_id, jsonrpc::error_codes::backend_unavailable,
+                                            "backend " + server_.name + " is not running"));
+    pc->events.close();
+    return pc;
+  }
+  calls_.emplace(backend_id, pc);
+  send(request);
+  return pc;
+}
+
+void backend_session::abandon(const pending_call& call, std::string_view reason) {
+  if (!router_.forget(call.backend_id)) return;
+  calls_.erase(call.backend_id);
+  json::object params{{"requestId", call.backend_id}, {"reason", reason}};
+  send(message::notification("notifications/cancelled", std::move(params)));
+}
+
+bool backend_session::cancel_from_client(rpc::client_key client, const message& cancelled) {
+  auto* params = cancelled.params_object();
+  auto* rid = params ? params->if_contains("requestId") : nullptr;
+  if (!rid) return false;
+  auto backend_id = router_.backend_id_of(client, *rid);
+  if (!backend_id) return false;
+  message forwarded = cancelled;
+  forwarded.params_object()->at("requestId") = *backend_id;
+  router_.forget(*backend_id);
+  if (auto it = calls_.find(*backend_id); it != calls_.end()) {
+    it->second->events.close();  // the client stopped waiting; the backend should not answer
+    calls_.erase(it);
+  }
+  send(forwarded);
+  return true;
+}
+
+void backend_session::drop_client(rpc::client_key client) {
+  for (std::int64_t id : router_.forget_client(client)) {
+    if (auto it = calls_.find(id); it != calls_.end()) {
+      it->second->events.close();
+      calls_.erase(it);
+    }
+    json::object params{{"requestId", id}, {"reason", "client session ended"}};
+    send(message::notification("notifications/cancelled", std::move(params)));
+  }
+}
+
+void backend_session::notify(const message& notification) { send(notification); }
+
+void backend_session::route_request_to(rpc::client_key client, message& request) {
+  router_.on_backend_request(client, request);
+}
+
+bool backend_session::answer_from_client(rpc::client_key client, message response) {
+  if (!router_.on_client_response(client, response)) return false;
+  send(response);
+  return true;
+}
+
+void backend_session::reply(message response) { send(response); }
+
+awaitable<boost::system::result<json::object, std::string>> backend_session::initialize(
+    json::object params, std::chrono::milliseconds timeout) {
+  auto pc = call(proxy_client_key, message::request(0, "initialize", std::move(params)));
+  auto deadline = util::async_queue<message>::clock::now() + timeout;
+  for (;;) {
+    auto ev = co_await pc->events.pop(deadline);
+    if (!ev) {
+      abandon(*pc, "initialize timed out");
+      co_return "backend " + server_.name + ": no answer to initialize within " +
+          std::to_string(timeout.count()) + " ms";
+    }
+    if (!ev->is_response()) continue;
+    if (auto* err = ev->error()) {
+      co_return "backend " + server_.name + ": initialize failed: " + json::serialize(*err);
+    }
+    auto* result = ev->result()->if_object();
+    if (!result) co_return "backend " + server_.name + ": initialize result is not an object";
+    auto* version = result->if_contains("protocolVersion");
+    if (!version || !version->is_string())
+      co_return "backend " + server_.name + ": initialize result has no protocolVersion";
+    send(message::notification("notifications/initialized"));
+    co_return *result;
+  }
+}
+
+awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<backend_session> self) {
+  while (auto line = co_await child_->read_line()) {
+    auto parsed = jsonrpc::parse(*line);
+    if (!parsed) {
+      spdlog::warn("backend {}: ignoring a stdout line that is not a JSON-RPC message ({}): {}",
+                   server_.name, parsed.error().reason, preview(*line));
+      continue;
+    }
+    dispatch(std::move(*parsed));
+  }
+  std::optional<int> code = child_->exit_code();
+  fail_all(code ? "backend " + server_.name + " exited with code " + std::to_string(*code)
+                : "backend " + server_.name + " closed its stdout");
+}
+
+void backend_session::dispatch(message m) {
+  if (m.is_response()) {
+    boost::system::error_code ec;
+    const auto backend_id = m.id() ? m.id()->to_number<std::int64_t>(ec) : 0;
+    if (!m.id() || ec || !router_.on_backend_response(m)) {
+      spdlog::debug("backend {}: dropping a response to no call in flight", server_.name);
+      return;
+    }
+    if (auto it = calls_.find(backend_id); it != calls_.end()) {
+      it->second->events.push(std::move(m));
+      it->second->events.close();
+      calls_.erase(it);
+    }
+    return;
+  }
+  if (m.is_notification() && m.method() == "notifications/progress") {
+    if (auto target = router_.on_backend_progress(m)) {
+      if (auto it = calls_.find(target->backend_id); it != calls_.end()) {
+        it->second->events.push(std::move(m));
+        return;
+      }
+    }
+    spdlog::debug("backend {}: progress for no call in flight dropped", server_.name);
+    return;
+  }
+  if (m.is_notification()) {
+    if (handlers_.on_notification) handlers_.on_notification(std::move(m));
+    return;
+  }
+  if (handlers_.on_request) handlers_.on_request(std::move(m));
+}
+
+void backend_session::fail_all(std::string_view why) {
+  if (!alive_) return;
+  alive_ = false;
+  spdlog::warn("{}; failing {} call(s) in flight", why, calls_.size());
+  for (auto& [id, pc] : calls_) {
+    router_.forget(id);
+    pc->events.push(
+        message::error_response(pc->client_id, jsonrpc::error_codes::backend_unavailable, why));
+    pc->events.close();
+  }
+  calls_.clear();
+  if (handlers_.on_closed) handlers_.on_closed();
+}
+
+awaitable<void> backend_session::stop() {
+  if (!child_) co_return;
+  co_await child_->stop(std::chrono::milliseconds(2000));
+  fail_all("backend " + server_.name + " stopped");
+}
+
+}  // namespace mcp_proxy::backend

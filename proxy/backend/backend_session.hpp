@@ -1,0 +1,104 @@
+#pragma once
+// One live MCP session with one backend server (for stdio: one child process). It multiplexes
+// the calls of any number of clients over that session through an id_router, and hands what the
+// backend sends on its own (notifications, server-to-client requests) to its owner.
+// Thread-safety: all calls on one executor. Cancellation: a call ends with its response, with an
+// error when the backend dies, or when its owner abandons it (which tells the backend).
+
+#include "config/config.hpp"
+#include "jsonrpc/message.hpp"
+#include "rpc/id_router.hpp"
+#include "util/async_queue.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace mcp_proxy::transport {
+class stdio_child;
+}
+
+namespace mcp_proxy::backend {
+
+// One client request in flight at the backend. `events` yields, in order, the progress
+// notifications for it and then its final response (already mapped back to the client's ids);
+// it is closed after the final response.
+struct pending_call {
+  pending_call(boost::asio::any_io_executor ex, rpc::client_key c, std::int64_t id,
+               boost::json::value cid)
+      : client(c), backend_id(id), client_id(std::move(cid)), events(ex) {}
+  rpc::client_key client;
+  std::int64_t backend_id;
+  boost::json::value client_id;
+  util::async_queue<jsonrpc::message> events;
+};
+
+class backend_session : public std::enable_shared_from_this<backend_session> {
+ public:
+  struct handlers {
+    // Notifications other than progress for a known call.
+    std::function<void(jsonrpc::message)> on_notification;
+    // Requests from the backend (sampling, elicitation, roots, ping), ids as the backend sent.
+    std::function<void(jsonrpc::message)> on_request;
+    // The backend is gone; every call in flight has already been failed.
+    std::function<void()> on_closed;
+  };
+
+  // Starts the transport; the error names the backend and the cause.
+  static boost::system::result<std::shared_ptr<backend_session>, std::string> start(
+      boost::asio::any_io_executor ex, const config::server_config& server, handlers h);
+  ~backend_session();
+
+  // Sends a client request; the returned call yields its progress and response.
+  std::shared_ptr<pending_call> call(rpc::client_key client, jsonrpc::message request);
+  // The client no longer waits: forget the call and send notifications/cancelled with `reason`.
+  void abandon(const pending_call& call, std::string_view reason);
+  // A client's notifications/cancelled for one of its requests; false if none is in flight.
+  bool cancel_from_client(rpc::client_key client, const jsonrpc::message& cancelled);
+  // Forgets every call of a client that went away, cancelling them at the backend.
+  void drop_client(rpc::client_key client);
+  // A notification from a client, forwarded as-is.
+  void notify(const jsonrpc::message& notification);
+  // Delivers a backend request to a client: rewrites its id to one the client can answer.
+  void route_request_to(rpc::client_key client, jsonrpc::message& request);
+  // A client's answer to a backend request; false if it answers nothing we sent that client.
+  bool answer_from_client(rpc::client_key client, jsonrpc::message response);
+  // Answers a backend request directly (the proxy itself answers, e.g. ping).
+  void reply(jsonrpc::message response);
+
+  // The initialize handshake: sends `initialize` with `params`, waits for the answer, then sends
+  // notifications/initialized. Returns the InitializeResult or a readable error.
+  boost::asio::awaitable<boost::system::result<boost::json::object, std::string>> initialize(
+      boost::json::object params, std::chrono::milliseconds timeout);
+
+  boost::asio::awaitable<void> stop();
+  bool alive() const { return alive_; }
+  const std::string& name() const { return server_.name; }
+  const config::server_config& server() const { return server_; }
+  std::size_t in_flight() const { return router_.in_flight_count(); }
+
+ private:
+  backend_session(boost::asio::any_io_executor ex, config::server_config server, handlers h);
+  boost::asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<backend_session> self);
+  void dispatch(jsonrpc::message m);
+  void send(const jsonrpc::message& m);
+  void fail_all(std::string_view why);
+
+  boost::asio::any_io_executor ex_;
+  config::server_config server_;
+  handlers handlers_;
+  std::shared_ptr<transport::stdio_child> child_;
+  rpc::id_router router_;
+  std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
+  bool alive_ = true;
+};
+
+// The client key the proxy uses for its own requests (initialize of a shared backend).
+inline constexpr rpc::client_key proxy_client_key = 0;
+
+}  // namespace mcp_proxy::backend

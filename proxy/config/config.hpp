@@ -1,0 +1,92 @@
+#pragma once
+// Configuration model and loader. The file format is TBXark/mcp-proxy's, so its users can switch
+// binaries: {"mcpProxy": {...}, "mcpServers": {NAME: {...}}}. Keys this project adds are
+// documented in docs/configuration.md. Thread-safety: plain values.
+
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcp_proxy::config {
+
+enum class transport_type { stdio, sse, streamable_http };
+enum class session_mode { shared, per_client };
+
+struct server_config {
+  std::string name;
+  transport_type transport = transport_type::stdio;
+  // stdio
+  std::string command;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;  // added to the inherited environment
+  std::optional<std::string> cwd;
+  // HTTP backends (issue: transports)
+  std::string url;
+  std::map<std::string, std::string> headers;
+  // Deadline of one request to this backend.
+  std::chrono::milliseconds timeout{60'000};
+  session_mode mode = session_mode::shared;
+  bool disabled = false;
+};
+
+struct proxy_config {
+  std::string addr = "127.0.0.1:9090";  // host:port; ":port" means 127.0.0.1:port
+  std::string base_url;                 // public URL, for logs and endpoint events
+  std::string name = "mcp-proxy";
+  std::string version = "0.1.0";
+  // Origins allowed besides localhost ones ("*" allows every origin).
+  std::vector<std::string> allowed_origins;
+  // Largest HTTP request body accepted.
+  std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
+  // Whether GET opens the server-to-client SSE stream (405 when false).
+  bool get_stream = true;
+};
+
+struct config {
+  proxy_config proxy;
+  std::vector<server_config> servers;  // in file order
+  std::vector<std::string> warnings;   // unknown keys and the like, each naming file and path
+};
+
+// A config error always names the file, the JSON path and what is wrong, e.g.
+// "proxy.json: $.mcpServers.fs.args[2]: expected a string, got a number".
+struct config_error {
+  std::string message;
+};
+
+// Parses a config document; `origin` (a file name) prefixes every message. `${VAR}` in string
+// values is replaced from the environment. Never throws on bad input: the first problem comes
+// back as a config_error, lesser ones as config::warnings.
+boost::system::result<config, config_error> parse_config(std::string_view text,
+                                                         std::string_view origin);
+// Reads and parses a file. `${VAR}` in string values is replaced from the environment; an unset
+// variable is an error naming the path.
+boost::system::result<config, config_error> load_config_file(const std::string& path);
+
+// "30s", "1500ms", "2m", "1h", or a bare number of seconds ("30", 30, 1.5).
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+struct listen_address {
+  std::string host;
+  std::uint16_t port = 0;
+};
+// "host:port", ":port" (loopback), "[::1]:port".
+std::optional<listen_address> parse_listen_address(std::string_view addr);
+
+// Throws std::runtime_error(e.message); result<T, config_error>::value() finds it by
+// argument-dependent lookup (the boost::system overload below is not visible from there).
+[[noreturn]] void throw_exception_from_error(const config_error& e,
+                                             const boost::source_location& loc);
+
+}  // namespace mcp_proxy::config
+
+namespace boost::system {
+[[noreturn]] void throw_exception_from_error(const mcp_proxy::config::config_error& e,
+                                             const boost::source_location& loc);
+}  // namespace boost::system

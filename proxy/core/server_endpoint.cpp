@@ -1,0 +1,333 @@
+#include "core/server_endpoint.hpp"
+
+#include "protocol/versions.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <random>
+
+namespace mcp_proxy::core {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using asio::awaitable;
+using jsonrpc::message;
+namespace codes = jsonrpc::error_codes;
+
+namespace {
+
+// Messages buffered for a client that has no GET stream open; beyond this the newest are dropped.
+constexpr std::size_t max_outbox = 1000;
+// A backend that failed to start is not started again sooner than this.
+constexpr std::chrono::seconds restart_backoff{1};
+
+std::atomic<rpc::client_key> next_client_key{1};
+
+bool relates_to_current_call(std::string_view method) {
+  // Logging and progress emitted while a call runs belong to that call's stream.
+  return method == "notifications/message" || method == "notifications/progress";
+}
+
+}  // namespace
+
+std::shared_ptr<backend::pending_call> client_session::latest_call() {
+  while (!calls.empty()) {
+    if (auto c = calls.back().lock(); c && !c->events.closed()) return c;
+    calls.pop_back();
+  }
+  return nullptr;
+}
+
+server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
+                                 const config::proxy_config& proxy)
+    : ex_(ex), server_(std::move(server)), proxy_(proxy) {}
+
+json::object server_endpoint::proxy_initialize_params() const {
+  return json::object{
+      {"protocolVersion", protocol::latest_legacy_version},
+      {"capabilities", json::object{}},
+      {"clientInfo", json::object{{"name", proxy_.name}, {"version", proxy_.version}}},
+  };
+}
+
+std::string server_endpoint::new_session_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  for (;;) {
+    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                  static_cast<unsigned long long>(rng()));
+    if (!sessions_.contains(std::string_view(buf))) return buf;
+  }
+}
+
+awaitable<void> server_endpoint::start() {
+  if (server_.mode == config::session_mode::shared) co_await shared_backend();
+}
+
+awaitable<void> server_endpoint::stop() {
+  auto sessions = sessions_;
+  for (auto& [id, s] : sessions) co_await end_session(s);
+  if (shared_) {
+    auto b = std::move(shared_);
+    co_await b->stop();
+  }
+}
+
+awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_backend() {
+  if (shared_ && shared_->alive()) co_return shared_;
+  // One start at a time; concurrent callers wait for it.
+  while (starting_) {
+    asio::steady_timer t(ex_, std::chrono::milliseconds(10));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (shared_ && shared_->alive()) co_return shared_;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_start_attempt_ < restart_backoff && !last_start_error_.empty()) co_return nullptr;
+  last_start_attempt_ = now;
+  starting_ = true;
+  auto started = backend::backend_session::start(ex_, server_, handlers_for({}));
+  std::shared_ptr<backend::backend_session> b;
+  if (!started) {
+    last_start_error_ = started.error();
+  } else {
+    b = *started;
+    auto init = co_await b->initialize(proxy_initialize_params(), server_.timeout);
+    if (!init) {
+      last_start_error_ = init.error();
+      co_await b->stop();
+      b.reset();
+    } else {
+      shared_init_result_ = std::move(*init);
+      last_start_error_.clear();
+      spdlog::info("backend {}: initialized, protocol {}", server_.name,
+                   json::value_to<std::string>(shared_init_result_.at("protocolVersion")));
+    }
+  }
+  starting_ = false;
+  if (!b) spdlog::error("{}", last_start_error_);
+  shared_ = b;
+  co_return b;
+}
+
+backend::backend_session::handlers server_endpoint::handlers_for(
+    std::weak_ptr<client_session> owner) {
+  backend::backend_session::handlers h;
+  h.on_notification = [this, owner](message m) { on_backend_notification(owner, std::move(m)); };
+  h.on_request = [this, owner](message m) { on_backend_request(owner, std::move(m)); };
+  if (server_.mode == config::session_mode::per_client) {
+    // The backend session was this client's: end the client session, so its next request gets
+    // 404 and the client starts a new session (spec: Streamable HTTP, session management).
+    h.on_closed = [this, owner] {
+      auto s = owner.lock();
+      if (!s || s->ended) return;
+      s->ended = true;
+      s->outbox.close();
+      sessions_.erase(s->id());
+      spdlog::info("session {} on {} ended: its backend went away", s->id(), server_.name);
+    };
+  }
+  return h;
+}
+
+std::shared_ptr<backend::backend_session> server_endpoint::backend_of(
+    const client_session& s) const {
+  return server_.mode == config::session_mode::per_client ? s.own_backend : shared_;
+}
+
+void server_endpoint::deliver(client_session& s, message m, bool related_to_call) {
+  if (related_to_call) {
+    if (auto call = s.latest_call()) {
+      call->events.push(std::move(m));
+      return;
+    }
+  }
+  if (s.outbox.size() >= max_outbox) {
+    spdlog::warn("session {} on {}: outbox full ({} messages); dropping {}", s.id(), server_.name,
+                 max_outbox, m.method());
+    return;
+  }
+  s.outbox.push(std::move(m));
+}
+
+void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owner, message m) {
+  const bool related = relates_to_current_call(m.method());
+  if (server_.mode == config::session_mode::per_client) {
+    if (auto s = owner.lock(); s && !s->ended) deliver(*s, std::move(m), related);
+    return;
+  }
+  if (related) {
+    // Shared backend: the call's client is known only when exactly one client has calls running.
+    std::shared_ptr<client_session> only;
+    int busy = 0;
+    for (auto& [id, s] : sessions_)
+      if (s->latest_call()) {
+        ++busy;
+        only = s;
+      }
+    if (busy == 1) {
+      deliver(*only, std::move(m), true);
+      return;
+    }
+  }
+  for (auto& [id, s] : sessions_) deliver(*s, m, false);
+}
+
+void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, message m) {
+  std::shared_ptr<client_session> target;
+  std::shared_ptr<backend::backend_session> b;
+  if (server_.mode == config::session_mode::per_client) {
+    target = owner.lock();
+    if (target) b = target->own_backend;
+  } else {
+    b = shared_;
+    std::vector<std::shared_ptr<client_session>> busy;
+    for (auto& [id, s] : sessions_)
+      if (s->latest_call()) busy.push_back(s);
+    if (busy.size() == 1) target = busy.front();
+    else if (busy.empty() && sessions_.size() == 1) target = sessions_.begin()->second;
+  }
+  if (!b) return;
+  if (!target || target->ended) {
+    json::value id = m.id() ? *m.id() : json::value();
+    if (m.method() == "ping") {
+      b->reply(message::response(id, json::object{}));
+      return;
+    }
+    spdlog::warn("backend {}: cannot tell which client its {} request is for; answering an error",
+                 server_.name, m.method());
+    b->reply(message::error_response(
+        id, codes::internal_error,
+        "mcp-proxy: no single client session this request can be routed to"));
+    return;
+  }
+  b->route_request_to(target->key(), m);
+  deliver(*target, std::move(m), true);
+}
+
+awaitable<initialize_outcome> server_endpoint::initialize(message request) {
+  json::value id = *request.id();
+  auto* params = request.params_object();
+  auto* requested = params ? params->if_contains("protocolVersion") : nullptr;
+  if (!requested || !requested->is_string()) {
+    co_return initialize_outcome{
+        nullptr, message::error_response(id, codes::invalid_params,
+                                         "initialize: params.protocolVersion must be a string")};
+  }
+  auto session =
+      std::make_shared<client_session>(ex_, new_session_id(), next_client_key.fetch_add(1));
+  json::object result;
+  if (server_.mode == config::session_mode::shared) {
+    auto b = co_await shared_backend();
+    if (!b) {
+      co_return initialize_outcome{
+          nullptr, message::error_response(id, codes::backend_unavailable,
+                                           "backend " + server_.name + " is unavailable: " +
+                                               last_start_error_)};
+    }
+    result = shared_init_result_;
+    session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
+    session->protocol_version = protocol::negotiate_version(requested->get_string());
+  } else {
+    auto started = backend::backend_session::start(ex_, server_, handlers_for(session));
+    if (!started) {
+      spdlog::error("{}", started.error());
+      co_return initialize_outcome{
+          nullptr, message::error_response(id, codes::backend_unavailable, started.error())};
+    }
+    auto b = *started;
+    auto init = co_await b->initialize(*params, server_.timeout);
+    if (!init) {
+      spdlog::error("{}", init.error());
+      co_await b->stop();
+      co_return initialize_outcome{
+          nullptr, message::error_response(id, codes::backend_unavailable, init.error())};
+    }
+    result = std::move(*init);
+    session->own_backend = b;
+    session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
+    // The client speaks what the backend chose when the proxy speaks it too.
+    session->protocol_version = protocol::is_supported_version(session->backend_version)
+                                    ? session->backend_version
+                                    : std::string(protocol::negotiate_version(
+                                          requested->get_string()));
+  }
+  result["protocolVersion"] = session->protocol_version;
+  sessions_.emplace(session->id(), session);
+  spdlog::info("session {} on {}: initialized (client protocol {}, backend protocol {})",
+               session->id(), server_.name, session->protocol_version, session->backend_version);
+  co_return initialize_outcome{session, message::response(std::move(id), std::move(result))};
+}
+
+std::shared_ptr<client_session> server_endpoint::find_session(std::string_view id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second;
+}
+
+awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) {
+  if (!s->ended) {
+    s->ended = true;
+    s->outbox.close();
+    sessions_.erase(s->id());
+    spdlog::info("session {} on {}: ended", s->id(), server_.name);
+  }
+  if (server_.mode == config::session_mode::shared) {
+    if (shared_) shared_->drop_client(s->key());
+  } else if (s->own_backend) {
+    auto b = std::move(s->own_backend);
+    co_await b->stop();
+  }
+}
+
+awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_session> s,
+                                                       message request) {
+  json::value id = *request.id();
+  if (request.method() == "ping") co_return message::response(std::move(id), json::object{});
+  if (request.method() == "initialize") {
+    co_return message::error_response(std::move(id), codes::invalid_request,
+                                      "this session is already initialized");
+  }
+  std::shared_ptr<backend::backend_session> b = s->own_backend;
+  if (server_.mode == config::session_mode::shared) b = co_await shared_backend();
+  if (!b || !b->alive()) {
+    std::string why = "backend " + server_.name + " is unavailable";
+    if (!last_start_error_.empty()) why += ": " + last_start_error_;
+    co_return message::error_response(std::move(id), codes::backend_unavailable, why);
+  }
+  auto call = b->call(s->key(), std::move(request));
+  s->calls.push_back(call);
+  co_return call_started{call, std::chrono::steady_clock::now() + server_.timeout};
+}
+
+void server_endpoint::on_notification(client_session& s, const message& n) {
+  auto b = backend_of(s);
+  if (n.method() == "notifications/initialized") {
+    // A shared backend was initialized by the proxy; only a client's own backend hears this.
+    if (server_.mode == config::session_mode::per_client && b) b->notify(n);
+    return;
+  }
+  if (!b) return;
+  if (n.method() == "notifications/cancelled") {
+    if (!b->cancel_from_client(s.key(), n))
+      spdlog::debug("session {}: cancellation for no request in flight", s.id());
+    return;
+  }
+  b->notify(n);
+}
+
+void server_endpoint::on_response(client_session& s, message response) {
+  auto b = backend_of(s);
+  if (!b || !b->answer_from_client(s.key(), std::move(response)))
+    spdlog::warn("session {} on {}: response to no request of the backend; dropped", s.id(),
+                 server_.name);
+}
+
+void server_endpoint::abandon(client_session& s, const backend::pending_call& call,
+                              std::string_view why) {
+  if (auto b = backend_of(s)) b->abandon(call, why);
+}
+
+}  // namespace mcp_proxy::core

@@ -1,0 +1,108 @@
+#pragma once
+// The MCP server one configured backend is exposed as (the per-server route `/{name}/mcp`): client
+// sessions, the backend session(s) behind them in `shared` or `per-client` mode, and the relay of
+// what the backend sends on its own to the right client session. Transport-neutral: the HTTP
+// layer maps its outcomes to status codes and streams.
+// Thread-safety: all calls on one executor (the proxy runs one I/O thread).
+
+#include "backend/backend_session.hpp"
+#include "config/config.hpp"
+#include "jsonrpc/message.hpp"
+#include "util/async_queue.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mcp_proxy::core {
+
+class client_session {
+  std::string id_;
+  rpc::client_key key_;
+
+ public:
+  client_session(boost::asio::any_io_executor ex, std::string id, rpc::client_key key)
+      : id_(std::move(id)), key_(key), outbox(ex) {}
+  const std::string& id() const { return id_; }
+  rpc::client_key key() const { return key_; }
+
+  std::string protocol_version;  // negotiated with the client
+  std::string backend_version;   // negotiated with the backend
+  std::shared_ptr<backend::backend_session> own_backend;  // per-client mode only
+  // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
+  // endpoint; closed when the session ends.
+  util::async_queue<jsonrpc::message> outbox;
+  bool get_stream_open = false;
+  bool ended = false;
+  // Calls in flight, most recent last; messages related to a call go on that call's stream.
+  std::vector<std::weak_ptr<backend::pending_call>> calls;
+  std::shared_ptr<backend::pending_call> latest_call();
+};
+
+// What a client request turns into: an answer now, or a call whose events the transport streams.
+struct call_started {
+  std::shared_ptr<backend::pending_call> call;
+  std::chrono::steady_clock::time_point deadline;
+};
+using request_outcome = std::variant<jsonrpc::message, call_started>;
+
+struct initialize_outcome {
+  std::shared_ptr<client_session> session;  // null when initialize failed
+  jsonrpc::message reply;
+};
+
+class server_endpoint {
+ public:
+  server_endpoint(boost::asio::any_io_executor ex, config::server_config server,
+                  const config::proxy_config& proxy);
+
+  const std::string& name() const { return server_.name; }
+  const config::server_config& server() const { return server_; }
+
+  // Shared mode: starts and initializes the backend now, so a broken command shows at start-up.
+  // A failure is logged; the backend is started again on demand.
+  boost::asio::awaitable<void> start();
+  boost::asio::awaitable<void> stop();
+
+  boost::asio::awaitable<initialize_outcome> initialize(jsonrpc::message request);
+  std::shared_ptr<client_session> find_session(std::string_view id) const;
+  boost::asio::awaitable<void> end_session(std::shared_ptr<client_session> session);
+
+  boost::asio::awaitable<request_outcome> on_request(std::shared_ptr<client_session> session,
+                                                     jsonrpc::message request);
+  void on_notification(client_session& session, const jsonrpc::message& notification);
+  void on_response(client_session& session, jsonrpc::message response);
+  // The transport stopped waiting for a call (deadline passed): the backend is told to cancel.
+  void abandon(client_session& session, const backend::pending_call& call, std::string_view why);
+
+  std::size_t session_count() const { return sessions_.size(); }
+
+ private:
+  boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
+  backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
+  void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m);
+  void on_backend_request(std::weak_ptr<client_session> owner, jsonrpc::message m);
+  std::shared_ptr<backend::backend_session> backend_of(const client_session& s) const;
+  void deliver(client_session& s, jsonrpc::message m, bool related_to_call);
+  boost::json::object proxy_initialize_params() const;
+  std::string new_session_id();
+
+  boost::asio::any_io_executor ex_;
+  config::server_config server_;
+  config::proxy_config proxy_;
+  std::map<std::string, std::shared_ptr<client_session>, std::less<>> sessions_;
+  // shared mode
+  std::shared_ptr<backend::backend_session> shared_;
+  boost::json::object shared_init_result_;
+  std::chrono::steady_clock::time_point last_start_attempt_{};
+  std::string last_start_error_;
+  bool starting_ = false;
+};
+
+}  // namespace mcp_proxy::core

@@ -1,0 +1,375 @@
+#include "http/http_server.hpp"
+
+#include "http/request_rules.hpp"
+#include "protocol/versions.hpp"
+#include "transport/sse.hpp"
+#include "util/spawn.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace mcp_proxy::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::ip::tcp;
+using jsonrpc::message;
+namespace codes = jsonrpc::error_codes;
+
+namespace {
+
+constexpr auto keepalive_interval = std::chrono::seconds(15);
+constexpr auto read_timeout = std::chrono::seconds(120);
+constexpr std::string_view session_header = "Mcp-Session-Id";
+constexpr std::string_view version_header = "MCP-Protocol-Version";
+
+using request = bhttp::request<bhttp::string_body>;
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+
+std::string error_body(std::int64_t code, std::string_view text) {
+  return jsonrpc::serialize(message::error_response(nullptr, code, text));
+}
+
+// The route `/{name}/mcp` (query ignored); empty when the path has another shape.
+std::string_view route_name(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  if (target.size() < 6 || target.front() != '/' || !target.ends_with("/mcp")) return {};
+  auto name = target.substr(1, target.size() - 5);
+  if (name.empty() || name.find('/') != std::string_view::npos) return {};
+  return name;
+}
+
+}  // namespace
+
+struct http_server::impl {
+  impl(asio::any_io_executor ex, config::proxy_config p,
+       std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> r)
+      : ex(ex), acceptor(ex), proxy(std::move(p)), routes(std::move(r)) {}
+
+  asio::any_io_executor ex;
+  tcp::acceptor acceptor;
+  config::proxy_config proxy;
+  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
+  std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  bool stopping = false;
+
+  awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream);
+  awaitable<bool> dispatch(beast::tcp_stream& stream, request& req);
+  awaitable<bool> handle_mcp(beast::tcp_stream& stream, request& req, core::server_endpoint& ep);
+  awaitable<bool> handle_post(beast::tcp_stream& stream, request& req, core::server_endpoint& ep);
+  awaitable<bool> handle_get(beast::tcp_stream& stream, request& req,
+                             std::shared_ptr<core::client_session> s);
+  awaitable<bool> stream_call(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
+                              std::shared_ptr<core::client_session> s, core::call_started cs);
+
+  awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
+                        std::string body, std::string_view content_type = "application/json",
+                        std::string_view session_id = {}, std::string_view allow = {});
+  awaitable<bool> reply_error(beast::tcp_stream& stream, const request& req, bhttp::status status,
+                              std::int64_t code, std::string_view text) {
+    co_return co_await reply(stream, req, status, error_body(code, text));
+  }
+  // Starts a text/event-stream response (chunked); false if the client is gone.
+  awaitable<bool> begin_sse(beast::tcp_stream& stream, const request& req);
+  awaitable<bool> write_chunk(beast::tcp_stream& stream, std::string data);
+  awaitable<bool> end_chunks(beast::tcp_stream& stream);
+};
+
+http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
+                         std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes)
+    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes))) {}
+
+http_server::~http_server() = default;
+
+boost::system::result<std::uint16_t, std::string> http_server::listen(
+    const config::listen_address& addr) {
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(addr.host == "localhost" ? "127.0.0.1" : addr.host, ec);
+  if (ec) return "invalid listen address " + addr.host + ": " + ec.message();
+  tcp::endpoint ep(ip, addr.port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " + ec.message();
+  return a.local_endpoint().port();
+}
+
+awaitable<void> http_server::run() {
+  for (;;) {
+    auto [ec, sock] = co_await impl_->acceptor.async_accept(tuple_awaitable);
+    if (ec) {
+      if (impl_->stopping || ec == asio::error::operation_aborted) break;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    sock.set_option(tcp::no_delay(true), ec);
+    auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+    impl_->connections.insert(stream);
+    util::spawn_logged(impl_->ex, impl_->connection(stream), "http connection");
+  }
+}
+
+void http_server::stop() {
+  impl_->stopping = true;
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& c : impl_->connections) c->socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream> stream) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.body_limit(proxy.max_body_bytes);
+    stream->expires_after(read_timeout);
+    auto [ec, n] = co_await bhttp::async_read(*stream, buffer, parser, tuple_awaitable);
+    stream->expires_never();
+    if (ec == bhttp::error::body_limit) {
+      request req;
+      req.version(11);
+      req.keep_alive(false);
+      co_await reply_error(*stream, req, bhttp::status::payload_too_large, codes::invalid_request,
+                           "request body exceeds " + std::to_string(proxy.max_body_bytes) + " bytes");
+      break;
+    }
+    if (ec) break;
+    request req = parser.release();
+    if (!co_await dispatch(*stream, req) || stopping) break;
+  }
+  boost::system::error_code ignored;
+  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connections.erase(stream);
+}
+
+awaitable<bool> http_server::impl::reply(beast::tcp_stream& stream, const request& req,
+                                         bhttp::status status, std::string body,
+                                         std::string_view content_type, std::string_view session_id,
+                                         std::string_view allow) {
+  bhttp::response<bhttp::string_body> res{status, req.version()};
+  res.set(bhttp::field::server, "mcp-proxy");
+  if (!body.empty()) res.set(bhttp::field::content_type, content_type);
+  if (!session_id.empty()) res.set(session_header, session_id);
+  if (!allow.empty()) res.set(bhttp::field::allow, allow);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+  co_return !ec && res.keep_alive();
+}
+
+awaitable<bool> http_server::impl::begin_sse(beast::tcp_stream& stream, const request& req) {
+  bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::server, "mcp-proxy");
+  res.set(bhttp::field::content_type, "text/event-stream");
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.keep_alive(req.keep_alive());
+  res.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  co_return !ec;
+}
+
+awaitable<bool> http_server::impl::write_chunk(beast::tcp_stream& stream, std::string data) {
+  auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)),
+                                            tuple_awaitable);
+  co_return !ec;
+}
+
+awaitable<bool> http_server::impl::end_chunks(beast::tcp_stream& stream) {
+  auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
+  co_return !ec;
+}
+
+awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& req) {
+  std::string_view target = req.target();
+  std::string_view path = target.substr(0, target.find('?'));
+  if (path == "/health" && req.method() == bhttp::verb::get)
+    co_return co_await reply(stream, req, bhttp::status::ok, R"({"status":"ok"})");
+
+  auto name = route_name(target);
+  auto it = name.empty() ? routes.end() : routes.find(name);
+  if (it == routes.end()) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                   "no MCP endpoint at " + std::string(path));
+  }
+  co_return co_await handle_mcp(stream, req, *it->second);
+}
+
+awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request& req,
+                                              core::server_endpoint& ep) {
+  // DNS-rebinding protection (spec 2025-11-25, Streamable HTTP, security warning): an Origin that
+  // is present and not allowed gets 403.
+  if (auto origin = req.find(bhttp::field::origin); origin != req.end()) {
+    if (!origin_allowed(origin->value(), proxy.allowed_origins)) {
+      spdlog::warn("rejected request from origin {}", std::string(origin->value()));
+      co_return co_await reply_error(stream, req, bhttp::status::forbidden, codes::invalid_request,
+                                     "Forbidden: origin not allowed");
+    }
+  }
+  // An unsupported MCP-Protocol-Version gets 400 (spec: Streamable HTTP, protocol version header).
+  if (auto v = req.find(version_header); v != req.end() && !protocol::is_supported_version(v->value())) {
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   "Bad Request: unsupported MCP-Protocol-Version " +
+                                       std::string(v->value()));
+  }
+  if (req.method() == bhttp::verb::post) co_return co_await handle_post(stream, req, ep);
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::delete_) {
+    co_return co_await reply(stream, req, bhttp::status::method_not_allowed,
+                             error_body(codes::invalid_request, "Method not allowed"),
+                             "application/json", {}, "GET, POST, DELETE");
+  }
+  if (req.method() == bhttp::verb::get && !proxy.get_stream) {
+    co_return co_await reply(stream, req, bhttp::status::method_not_allowed,
+                             error_body(codes::invalid_request, "this server offers no GET stream"),
+                             "application/json", {}, "POST, DELETE");
+  }
+  auto sid = req.find(session_header);
+  if (sid == req.end()) {
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   "Bad Request: Mcp-Session-Id header is required");
+  }
+  auto session = ep.find_session(sid->value());
+  if (!session) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                   "Session not found");
+  }
+  if (req.method() == bhttp::verb::delete_) {
+    co_await ep.end_session(session);
+    co_return co_await reply(stream, req, bhttp::status::ok, {});
+  }
+  co_return co_await handle_get(stream, req, session);
+}
+
+awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, request& req,
+                                               core::server_endpoint& ep) {
+  if (auto ct = req.find(bhttp::field::content_type);
+      ct == req.end() || !content_type_is(ct->value(), "application/json")) {
+    co_return co_await reply_error(stream, req, bhttp::status::unsupported_media_type,
+                                   codes::invalid_request,
+                                   "Unsupported Media Type: Content-Type must be application/json");
+  }
+  // The client MUST accept both answer forms (spec: Streamable HTTP, sending messages).
+  std::string_view accept = req[bhttp::field::accept];
+  if (!accepts(accept, "application/json") || !accepts(accept, "text/event-stream")) {
+    co_return co_await reply_error(
+        stream, req, bhttp::status::not_acceptable, codes::invalid_request,
+        "Not Acceptable: Accept must list application/json and text/event-stream");
+  }
+  auto parsed = jsonrpc::parse(req.body());
+  if (!parsed) {
+    co_return co_await reply(stream, req, bhttp::status::bad_request,
+                             jsonrpc::serialize(jsonrpc::to_error_response(parsed.error())));
+  }
+  message msg = std::move(*parsed);
+
+  if (msg.is_request() && msg.method() == "initialize") {
+    auto outcome = co_await ep.initialize(std::move(msg));
+    // GCC 12 mishandles temporaries of a conditional inside co_await (double free): use locals.
+    std::string session_id;
+    if (outcome.session) session_id = outcome.session->id();
+    std::string body = jsonrpc::serialize(outcome.reply);
+    co_return co_await reply(stream, req, bhttp::status::ok, std::move(body), "application/json",
+                             session_id);
+  }
+  auto sid = req.find(session_header);
+  if (sid == req.end()) {
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   "Bad Request: Mcp-Session-Id header is required");
+  }
+  auto session = ep.find_session(sid->value());
+  if (!session) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                   "Session not found");
+  }
+  if (msg.is_notification()) {
+    ep.on_notification(*session, msg);
+    co_return co_await reply(stream, req, bhttp::status::accepted, {});
+  }
+  if (msg.is_response()) {
+    ep.on_response(*session, std::move(msg));
+    co_return co_await reply(stream, req, bhttp::status::accepted, {});
+  }
+  auto outcome = co_await ep.on_request(session, std::move(msg));
+  if (auto* now = std::get_if<message>(&outcome))
+    co_return co_await reply(stream, req, bhttp::status::ok, jsonrpc::serialize(*now));
+  co_return co_await stream_call(stream, req, ep, session, std::get<core::call_started>(outcome));
+}
+
+awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, request& req,
+                                               core::server_endpoint& ep,
+                                               std::shared_ptr<core::client_session> s,
+                                               core::call_started cs) {
+  // JSON when the response comes first; an SSE stream as soon as anything else for this call
+  // arrives before it (progress, logging, a server request).
+  bool sse = false;
+  for (;;) {
+    auto ev = co_await cs.call->events.pop(cs.deadline);
+    if (!ev) {
+      if (cs.call->events.closed()) {
+        // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
+        if (!sse && !co_await begin_sse(stream, req)) co_return false;
+        co_return co_await end_chunks(stream) && req.keep_alive();
+      }
+      ep.abandon(*s, *cs.call, "timed out in mcp-proxy");
+      spdlog::warn("session {} on {}: request timed out after {} ms", s->id(), ep.name(),
+                   ep.server().timeout.count());
+      ev = message::error_response(cs.call->client_id, codes::request_timeout,
+                                   "backend " + ep.name() + " did not answer within " +
+                                       std::to_string(ep.server().timeout.count()) + " ms");
+    }
+    const bool final = ev->is_response();
+    if (!sse && final)
+      co_return co_await reply(stream, req, bhttp::status::ok, jsonrpc::serialize(*ev));
+    if (!sse) {
+      if (!co_await begin_sse(stream, req)) co_return false;
+      sse = true;
+    }
+    // A client that went away is not a cancellation (spec: Streamable HTTP); the call runs on.
+    if (!co_await write_chunk(stream, transport::encode_sse_event(jsonrpc::serialize(*ev), "message")))
+      co_return false;
+    if (final) co_return co_await end_chunks(stream) && req.keep_alive();
+  }
+}
+
+awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request& req,
+                                              std::shared_ptr<core::client_session> s) {
+  if (!accepts(req[bhttp::field::accept], "text/event-stream")) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_acceptable,
+                                   codes::invalid_request,
+                                   "Not Acceptable: Accept must list text/event-stream");
+  }
+  // One GET stream per session, so every message goes on exactly one stream.
+  if (s->get_stream_open) {
+    co_return co_await reply_error(stream, req, bhttp::status::conflict, codes::invalid_request,
+                                   "Conflict: this session already has a GET stream open");
+  }
+  if (!co_await begin_sse(stream, req)) co_return false;
+  s->get_stream_open = true;
+  bool ok = true;
+  while (ok && !stopping) {
+    auto ev = co_await s->outbox.pop(util::async_queue<message>::clock::now() + keepalive_interval);
+    if (!ev) {
+      if (s->outbox.closed()) break;
+      ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
+      continue;
+    }
+    ok = co_await write_chunk(stream, transport::encode_sse_event(jsonrpc::serialize(*ev), "message"));
+  }
+  s->get_stream_open = false;
+  if (!ok) co_return false;
+  co_return co_await end_chunks(stream) && req.keep_alive();
+}
+
+}  // namespace mcp_proxy::http

@@ -1,0 +1,38 @@
+#pragma once
+// The client-facing HTTP listener: Streamable HTTP (spec 2025-11-25) at `/{name}/mcp` for each
+// configured backend, and `/health`. Beast and Asio stay inside http_server.cpp.
+// Thread-safety: runs on the executor given at construction (one I/O thread).
+
+#include "config/config.hpp"
+#include "core/server_endpoint.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace mcp_proxy::http {
+
+class http_server {
+ public:
+  http_server(boost::asio::any_io_executor ex, config::proxy_config proxy,
+              std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes);
+  ~http_server();
+
+  // Binds and listens; returns the bound port (useful with port 0) or a readable error.
+  boost::system::result<std::uint16_t, std::string> listen(const config::listen_address& addr);
+  // Accepts connections until stop().
+  boost::asio::awaitable<void> run();
+  // Stops accepting and closes idle connections; streams end when their sessions end.
+  void stop();
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace mcp_proxy::http

@@ -1,0 +1,83 @@
+#include "http/request_rules.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace mcp_proxy::http {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool is_loopback_host(std::string_view host) {
+  return iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]" || host == "::1";
+}
+
+// "q=0" (or 0.0, 0.00...) marks a media range as not acceptable.
+bool excluded(std::string_view params) {
+  while (!params.empty()) {
+    auto semi = params.find(';');
+    auto p = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      auto v = p.substr(2);
+      return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c == '0' || c == '.'; });
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  for (const auto& a : allowed)
+    if (a == "*" || iequals(a, origin)) return true;
+  auto url = boost::urls::parse_absolute_uri(origin);
+  if (!url) return false;
+  if (url->scheme() != "http" && url->scheme() != "https") return false;
+  if (!url->has_authority() || !(url->path().empty() || url->path() == "/")) return false;
+  return is_loopback_host(url->encoded_host_address());
+}
+
+bool accepts(std::string_view accept_header, std::string_view media_type) {
+  auto slash = media_type.find('/');
+  std::string_view type = media_type.substr(0, slash);
+  while (!accept_header.empty()) {
+    auto comma = accept_header.find(',');
+    auto range = trim(accept_header.substr(0, comma));
+    accept_header =
+        comma == std::string_view::npos ? std::string_view{} : accept_header.substr(comma + 1);
+    auto semi = range.find(';');
+    auto mr = trim(range.substr(0, semi));
+    if (semi != std::string_view::npos && excluded(range.substr(semi + 1))) continue;
+    if (mr == "*/*" || iequals(mr, media_type)) return true;
+    if (mr.size() == type.size() + 2 && iequals(mr.substr(0, type.size()), type) &&
+        mr.substr(type.size()) == "/*")
+      return true;
+  }
+  return false;
+}
+
+bool content_type_is(std::string_view content_type, std::string_view media_type) {
+  return iequals(trim(content_type.substr(0, content_type.find(';'))), media_type);
+}
+
+bool valid_session_id(std::string_view id) {
+  return !id.empty() &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+}  // namespace mcp_proxy::http

@@ -1,0 +1,205 @@
+#include "jsonrpc/message.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/throw_exception.hpp>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace mcp_proxy::jsonrpc {
+
+namespace json = boost::json;
+
+std::string_view to_string(message_kind k) {
+  switch (k) {
+    case message_kind::request: return "request";
+    case message_kind::notification: return "notification";
+    case message_kind::response: return "response";
+    case message_kind::error_response: return "error response";
+  }
+  return "unknown";
+}
+
+bool is_valid_request_id(const json::value& v) {
+  if (v.is_double()) return std::isfinite(v.get_double());
+  return v.is_string() || v.is_number();
+}
+
+void message::set_id(json::value id) { obj_["id"] = std::move(id); }
+
+std::string_view message::method() const {
+  if (auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
+  return {};
+}
+
+json::object* message::params_object() {
+  auto* p = obj_.if_contains("params");
+  return p ? p->if_object() : nullptr;
+}
+
+const json::object* message::params_object() const {
+  auto* p = obj_.if_contains("params");
+  return p ? p->if_object() : nullptr;
+}
+
+namespace {
+
+parse_failure invalid(std::string reason, json::value id = nullptr) {
+  return {error_codes::invalid_request, std::move(reason), std::move(id)};
+}
+
+// Boost.JSON 1.81 reads a number beyond double range (1e400) as infinity and writes it back as
+// `Infinity`, which is not JSON: a message holding one could not be forwarded or echoed.
+bool all_numbers_finite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!all_numbers_finite(e)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!all_numbers_finite(kv.value())) return false;
+      return true;
+    default: return true;
+  }
+}
+
+// The id to echo in an error response: only a well-formed one.
+json::value recoverable_id(const json::object& o) {
+  if (auto* id = o.if_contains("id"); id && is_valid_request_id(*id)) return *id;
+  return nullptr;
+}
+
+}  // namespace
+
+boost::system::result<message, parse_failure> message::from_value(json::value v) {
+  auto* o = v.if_object();
+  if (!o) return invalid("message must be a JSON object");
+  json::value id = recoverable_id(*o);
+  if (!all_numbers_finite(v)) return invalid("a number is out of range", id);
+
+  auto* version = o->if_contains("jsonrpc");
+  if (!version || !version->is_string() || version->get_string() != "2.0")
+    return invalid(R"(member "jsonrpc" must be exactly "2.0")", id);
+
+  auto* method = o->if_contains("method");
+  auto* result = o->if_contains("result");
+  auto* error = o->if_contains("error");
+  auto* raw_id = o->if_contains("id");
+
+  if (method) {
+    if (!method->is_string()) return invalid(R"(member "method" must be a string)", id);
+    if (result || error) return invalid("a request must not carry result or error", id);
+    if (auto* params = o->if_contains("params"); params && !params->is_structured())
+      return invalid(R"(member "params" must be an object or an array)", id);
+    if (!raw_id) return message(message_kind::notification, std::move(*o));
+    if (raw_id->is_null()) return invalid("request id must not be null");
+    if (!is_valid_request_id(*raw_id)) return invalid("request id must be a string or a number");
+    return message(message_kind::request, std::move(*o));
+  }
+
+  if (!result && !error) return invalid(R"(message has neither "method" nor "result"/"error")", id);
+  if (result && error) return invalid(R"(a response must not carry both "result" and "error")", id);
+  if (!raw_id) return invalid(R"(a response must carry "id")");
+  if (error) {
+    if (!raw_id->is_null() && !is_valid_request_id(*raw_id))
+      return invalid("response id must be a string, a number or null");
+    auto* eo = error->if_object();
+    if (!eo) return invalid(R"(member "error" must be an object)", id);
+    auto* code = eo->if_contains("code");
+    if (!code || !(code->is_int64() || code->is_uint64()))
+      return invalid("error code must be an integer", id);
+    auto* text = eo->if_contains("message");
+    if (!text || !text->is_string()) return invalid("error message must be a string", id);
+    return message(message_kind::error_response, std::move(*o));
+  }
+  if (!is_valid_request_id(*raw_id)) return invalid("response id must be a string or a number");
+  return message(message_kind::response, std::move(*o));
+}
+
+message message::request(json::value id, std::string_view method, json::object params) {
+  json::object o;
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["method"] = method;
+  o["params"] = std::move(params);
+  return message(message_kind::request, std::move(o));
+}
+
+message message::notification(std::string_view method, json::object params) {
+  json::object o;
+  o["jsonrpc"] = "2.0";
+  o["method"] = method;
+  if (!params.empty()) o["params"] = std::move(params);
+  return message(message_kind::notification, std::move(o));
+}
+
+message message::response(json::value id, json::value result) {
+  json::object o;
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["result"] = std::move(result);
+  return message(message_kind::response, std::move(o));
+}
+
+message message::error_response(json::value id, std::int64_t code, std::string_view text,
+                                 const json::value* data) {
+  json::object err;
+  err["code"] = code;
+  err["message"] = text;
+  if (data) err["data"] = *data;
+  json::object o;
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["error"] = std::move(err);
+  return message(message_kind::error_response, std::move(o));
+}
+
+namespace {
+
+boost::system::result<json::value, parse_failure> parse_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return parse_failure{error_codes::parse_error, "invalid JSON: " + ec.message(), nullptr};
+  return v;
+}
+
+}  // namespace
+
+boost::system::result<message, parse_failure> parse(std::string_view text) {
+  auto v = parse_json(text);
+  if (!v) return v.error();
+  if (v->is_array()) return invalid("batches are not accepted here; send one message");
+  return message::from_value(std::move(*v));
+}
+
+boost::system::result<payload, parse_failure> parse_payload(std::string_view text) {
+  auto v = parse_json(text);
+  if (!v) return v.error();
+  payload p;
+  if (auto* arr = v->if_array()) {
+    if (arr->empty()) return invalid("a batch must not be empty");
+    p.is_batch = true;
+    p.items.reserve(arr->size());
+    for (auto& item : *arr) p.items.push_back(message::from_value(std::move(item)));
+    return p;
+  }
+  p.items.push_back(message::from_value(std::move(*v)));
+  return p;
+}
+
+std::string serialize(const message& m) { return json::serialize(m.object()); }
+
+message to_error_response(const parse_failure& f) {
+  std::string text = f.code == error_codes::parse_error ? "Parse error: " : "Invalid Request: ";
+  text += f.reason;
+  return message::error_response(f.id, f.code, text);
+}
+
+void throw_exception_from_error(const parse_failure& f, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error("JSON-RPC parse failure: " + f.reason), loc);
+}
+
+}  // namespace mcp_proxy::jsonrpc

@@ -1,0 +1,107 @@
+#pragma once
+// JSON-RPC 2.0 message model (sans-io). A message keeps its whole JSON object, so members this
+// code does not know (`_meta`, fields of newer spec versions) pass through a proxy untouched.
+// Thread-safety: plain values; no shared state.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcp_proxy::jsonrpc {
+
+// Error codes of JSON-RPC 2.0 and the server-error range this project uses.
+namespace error_codes {
+inline constexpr std::int64_t parse_error = -32700;
+inline constexpr std::int64_t invalid_request = -32600;
+inline constexpr std::int64_t method_not_found = -32601;
+inline constexpr std::int64_t invalid_params = -32602;
+inline constexpr std::int64_t internal_error = -32603;
+// Implementation-defined server errors (-32000..-32099).
+inline constexpr std::int64_t backend_unavailable = -32000;
+inline constexpr std::int64_t request_timeout = -32001;
+}  // namespace error_codes
+
+enum class message_kind { request, notification, response, error_response };
+
+std::string_view to_string(message_kind k);
+
+// Why bytes could not become a message. `id` is the request id when it could be recovered (so the
+// error response can carry it), null otherwise.
+struct parse_failure {
+  std::int64_t code = error_codes::parse_error;
+  std::string reason;
+  boost::json::value id;
+};
+
+class message {
+ public:
+  message_kind kind() const { return kind_; }
+  bool is_request() const { return kind_ == message_kind::request; }
+  bool is_notification() const { return kind_ == message_kind::notification; }
+  bool is_response() const {
+    return kind_ == message_kind::response || kind_ == message_kind::error_response;
+  }
+
+  // The id member; nullptr for notifications.
+  const boost::json::value* id() const { return obj_.if_contains("id"); }
+  void set_id(boost::json::value id);
+  // Empty for responses.
+  std::string_view method() const;
+  // nullptr when absent.
+  const boost::json::value* params() const { return obj_.if_contains("params"); }
+  boost::json::object* params_object();
+  const boost::json::object* params_object() const;
+  // For responses: the `result` or `error` member.
+  const boost::json::value* result() const { return obj_.if_contains("result"); }
+  const boost::json::value* error() const { return obj_.if_contains("error"); }
+
+  const boost::json::object& object() const { return obj_; }
+  // Mutating the object must keep the message valid for its kind (ids, params, _meta only).
+  boost::json::object& object() { return obj_; }
+
+  // Validates `v` as one JSON-RPC 2.0 message.
+  static boost::system::result<message, parse_failure> from_value(boost::json::value v);
+
+  static message request(boost::json::value id, std::string_view method,
+                         boost::json::object params = {});
+  static message notification(std::string_view method, boost::json::object params = {});
+  static message response(boost::json::value id, boost::json::value result);
+  static message error_response(boost::json::value id, std::int64_t code, std::string_view text,
+                                const boost::json::value* data = nullptr);
+
+ private:
+  message(message_kind k, boost::json::object o) : kind_(k), obj_(std::move(o)) {}
+  message_kind kind_;
+  boost::json::object obj_;
+};
+
+// One JSON-RPC message from text (a stdio line, an HTTP body, an SSE data field).
+// A JSON array is rejected with -32600: batches are handled by parse_payload.
+boost::system::result<message, parse_failure> parse(std::string_view text);
+
+// A body that may be a batch (JSON-RPC 2.0 section 6; MCP allows batches only in 2025-03-26).
+struct payload {
+  bool is_batch = false;
+  std::vector<boost::system::result<message, parse_failure>> items;
+};
+boost::system::result<payload, parse_failure> parse_payload(std::string_view text);
+
+std::string serialize(const message& m);
+
+// The error response a peer should get for input that failed to parse.
+message to_error_response(const parse_failure& f);
+
+// Whether `v` is usable as a request id (string or number; MCP forbids null).
+bool is_valid_request_id(const boost::json::value& v);
+
+// Lets result<T, parse_failure>::value() throw on error (a bug: callers check first). Found by
+// argument-dependent lookup, so it lives beside parse_failure.
+[[noreturn]] void throw_exception_from_error(const parse_failure& f,
+                                             const boost::source_location& loc);
+
+}  // namespace mcp_proxy::jsonrpc

@@ -1,0 +1,27 @@
+#include "transport/line_splitter.hpp"
+
+namespace mcp_proxy::transport {
+
+std::optional<std::string> line_splitter::next_line() {
+  for (;;) {
+    std::size_t from = std::max(consumed_, scanned_);
+    std::size_t nl = buffer_.find('\n', from);
+    if (nl == std::string::npos) {
+      scanned_ = buffer_.size();
+      // Compact once the consumed prefix dominates, so memory tracks the pending line only.
+      if (consumed_ > 0 && consumed_ * 2 >= buffer_.size()) {
+        buffer_.erase(0, consumed_);
+        scanned_ -= consumed_;
+        consumed_ = 0;
+      }
+      return std::nullopt;
+    }
+    std::size_t end = nl;
+    if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+    std::string line = buffer_.substr(consumed_, end - consumed_);
+    consumed_ = nl + 1;
+    if (!line.empty()) return line;
+  }
+}
+
+}  // namespace mcp_proxy::transport

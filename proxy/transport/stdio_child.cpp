@@ -1,0 +1,224 @@
+#include "transport/stdio_child.hpp"
+
+#include "transport/line_splitter.hpp"
+#include "util/process_v2.hpp"
+#include "util/spawn.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+
+namespace mcp_proxy::transport {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using asio::awaitable;
+using asio::use_awaitable;
+
+struct stdio_child::impl {
+  explicit impl(asio::any_io_executor ex) : in(ex), out(ex), err(ex) {}
+  asio::writable_pipe in;
+  asio::readable_pipe out;
+  asio::readable_pipe err;
+  std::optional<bp::process> proc;
+};
+
+namespace {
+
+// In the child, before exec: die with the proxy (no orphans even if the proxy is SIGKILLed).
+struct die_with_parent {
+  template <typename Launcher>
+  boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&,
+                                          const char* const*&) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    return {};
+  }
+};
+
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  for (const auto& [k, v] : extra) env[k] = v;
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+// A command with a slash is a path (relative to the child's cwd when one is set); a bare name is
+// looked up in PATH, the extra env's PATH first.
+std::filesystem::path resolve_command(const stdio_child_options& o) {
+  if (o.command.find('/') != std::string::npos) {
+    std::filesystem::path p(o.command);
+    if (p.is_relative() && o.cwd) return std::filesystem::path(*o.cwd) / p;
+    return p;
+  }
+  std::string path;
+  if (auto it = o.env.find("PATH"); it != o.env.end()) path = it->second;
+  if (const char* sys = std::getenv("PATH")) path += (path.empty() ? "" : ":") + std::string(sys);
+  std::string_view rest(path);
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    std::string dir(rest.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    if (dir.empty()) continue;
+    auto candidate = std::filesystem::path(dir) / o.command;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+}  // namespace
+
+stdio_child::stdio_child(asio::any_io_executor ex, std::string name)
+    : name_(std::move(name)),
+      impl_(std::make_unique<impl>(ex)),
+      outgoing_(ex),
+      incoming_(ex),
+      exit_signal_(ex) {}
+
+stdio_child::~stdio_child() { kill_now(); }
+
+boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> stdio_child::spawn(
+    asio::any_io_executor ex, const stdio_child_options& options) {
+  auto exe = resolve_command(options);
+  if (exe.empty()) return spawn_error{"command not found in PATH: " + options.command};
+  if (::access(exe.c_str(), X_OK) != 0)
+    return spawn_error{"command is not an executable file: " + exe.string()};
+  if (options.cwd && !std::filesystem::is_directory(*options.cwd))
+    return spawn_error{"cwd is not a directory: " + *options.cwd};
+
+  std::shared_ptr<stdio_child> child(new stdio_child(ex, options.name));
+  auto& io = *child->impl_;
+  boost::system::error_code ec;
+  auto env = merged_environment(options.env);
+  std::filesystem::path dir = options.cwd ? std::filesystem::path(*options.cwd)
+                                          : std::filesystem::current_path();
+  auto proc = bp::default_process_launcher()(
+      ex, ec, exe, options.args, bp::process_stdio{io.in, io.out, io.err},
+      bp::process_environment(env), bp::process_start_dir(dir), die_with_parent{});
+  if (ec) return spawn_error{"cannot start " + exe.string() + ": " + ec.message()};
+  child->pid_ = proc.id();
+  io.proc.emplace(std::move(proc));
+
+  util::spawn_logged(ex, child->write_loop(child), options.name + " stdin");
+  util::spawn_logged(ex, child->read_loop(child), options.name + " stdout");
+  util::spawn_logged(ex, child->stderr_loop(child), options.name + " stderr");
+  util::spawn_logged(ex, child->wait_loop(child), options.name + " wait");
+  return child;
+}
+
+void stdio_child::send(std::string line) {
+  line.push_back('\n');
+  outgoing_.push(std::move(line));
+}
+
+awaitable<std::optional<std::string>> stdio_child::read_line() { co_return co_await incoming_.pop(); }
+
+awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
+  while (auto line = co_await outgoing_.pop()) {
+    auto [ec, n] = co_await asio::async_write(impl_->in, asio::buffer(*line),
+                                              asio::as_tuple(use_awaitable));
+    if (ec) {
+      spdlog::warn("backend {}: writing to stdin failed: {}", name_, ec.message());
+      break;
+    }
+  }
+  close_stdin();
+}
+
+awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
+  line_splitter lines;
+  std::array<char, 64 * 1024> buf;
+  for (;;) {
+    auto [ec, n] = co_await impl_->out.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+    if (n > 0) {
+      lines.feed(std::string_view(buf.data(), n));
+      while (auto line = lines.next_line()) incoming_.push(std::move(*line));
+    }
+    if (ec) break;
+  }
+  if (lines.pending_bytes() > 0)
+    spdlog::warn("backend {}: stdout closed inside a line ({} bytes dropped)", name_,
+                 lines.pending_bytes());
+  incoming_.close();
+}
+
+awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
+  line_splitter lines;
+  std::array<char, 16 * 1024> buf;
+  constexpr std::size_t max_logged = 4096;  // a log record, not the data
+  for (;;) {
+    auto [ec, n] = co_await impl_->err.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+    if (n > 0) {
+      lines.feed(std::string_view(buf.data(), n));
+      while (auto line = lines.next_line()) {
+        if (line->size() > max_logged) line->resize(max_logged);
+        spdlog::info("backend {} stderr: {}", name_, *line);
+      }
+    }
+    if (ec) break;
+  }
+}
+
+awaitable<void> stdio_child::wait_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
+  auto [ec, code] = co_await impl_->proc->async_wait(asio::as_tuple(use_awaitable));
+  exited_ = true;
+  if (!ec) exit_code_ = code;
+  spdlog::info("backend {}: process {} exited ({})", name_, pid_,
+               ec ? ec.message() : "code " + std::to_string(code));
+  outgoing_.close();
+  exit_signal_.push(code);
+}
+
+void stdio_child::close_stdin() {
+  boost::system::error_code ignored;
+  if (impl_->in.is_open()) impl_->in.close(ignored);
+}
+
+awaitable<void> stdio_child::stop(std::chrono::milliseconds grace) {
+  auto self = shared_from_this();
+  outgoing_.close();  // the writer drains what is queued, then closes stdin
+  if (outgoing_.empty()) close_stdin();
+  using clock = util::async_queue<int>::clock;
+  if (exited_) co_return;
+  if (!co_await exit_signal_.pop(clock::now() + grace) && !exited_) {
+    spdlog::info("backend {}: no exit {} ms after stdin closed; sending SIGTERM", name_,
+                 grace.count());
+    ::kill(pid_, SIGTERM);
+    if (!co_await exit_signal_.pop(clock::now() + grace) && !exited_) {
+      spdlog::warn("backend {}: still running after SIGTERM; sending SIGKILL", name_);
+      ::kill(pid_, SIGKILL);
+      co_await exit_signal_.pop(clock::now() + std::chrono::seconds(5));
+    }
+  }
+}
+
+void stdio_child::kill_now() {
+  if (exited_ || pid_ <= 0 || !impl_->proc) return;
+  boost::system::error_code ignored;
+  if (impl_->proc->running(ignored)) {
+    ::kill(pid_, SIGKILL);
+    impl_->proc->wait(ignored);  // reaps
+  }
+  exited_ = true;
+}
+
+}  // namespace mcp_proxy::transport

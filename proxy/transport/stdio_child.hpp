@@ -1,0 +1,77 @@
+#pragma once
+// A child process that speaks MCP over stdio: one JSON-RPC message per line on stdin/stdout.
+// stderr is drained continuously into the log, one line per record, tagged with the backend
+// name (a full stderr pipe would stall the child). There is no line-length limit.
+// Thread-safety: all calls on the executor given to spawn(). Lifetime: shared; the I/O loops
+// hold a reference until the child has exited and been reaped.
+
+#include "util/async_queue.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcp_proxy::transport {
+
+struct stdio_child_options {
+  std::string name;  // for logs
+  std::string command;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;  // added to the inherited environment
+  std::optional<std::string> cwd;
+};
+
+class stdio_child : public std::enable_shared_from_this<stdio_child> {
+ public:
+  struct spawn_error {
+    std::string message;
+  };
+  // Starts the child and its I/O loops; the error says why the command could not start.
+  static boost::system::result<std::shared_ptr<stdio_child>, spawn_error> spawn(
+      boost::asio::any_io_executor ex, const stdio_child_options& options);
+
+  ~stdio_child();
+
+  // Queues one message line (without newline) for the child's stdin. Dropped after exit.
+  void send(std::string line);
+  // The next line from the child's stdout; nullopt once stdout has closed (the child is gone).
+  boost::asio::awaitable<std::optional<std::string>> read_line();
+
+  // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL.
+  // Returns once the child has been reaped. Safe to call more than once.
+  boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
+  // Best-effort synchronous kill and reap (destructors, fatal paths).
+  void kill_now();
+
+  int pid() const { return pid_; }
+  bool exited() const { return exited_; }
+  std::optional<int> exit_code() const { return exit_code_; }
+
+  struct impl;
+
+ private:
+  stdio_child(boost::asio::any_io_executor ex, std::string name);
+  boost::asio::awaitable<void> write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
+  boost::asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
+  boost::asio::awaitable<void> stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
+  boost::asio::awaitable<void> wait_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
+  void close_stdin();
+
+  std::string name_;
+  std::unique_ptr<impl> impl_;
+  util::async_queue<std::string> outgoing_;
+  util::async_queue<std::string> incoming_;
+  util::async_queue<int> exit_signal_;  // one item when the child has been reaped
+  int pid_ = -1;
+  bool exited_ = false;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace mcp_proxy::transport

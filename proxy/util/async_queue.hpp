@@ -1,0 +1,62 @@
+#pragma once
+// An unbounded FIFO whose consumer awaits the next item (one consumer). Producers never block,
+// so a slow consumer cannot stall a backend's reader.
+// Thread-safety: all calls on one executor (strand); the design runs each queue on one.
+// Cancellation: by deadline or close(), not by cancellation slots.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <deque>
+#include <optional>
+
+namespace mcp_proxy::util {
+
+template <typename T>
+class async_queue {
+ public:
+  using clock = boost::asio::steady_timer::clock_type;
+
+  explicit async_queue(boost::asio::any_io_executor ex) : signal_(ex) {
+    signal_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+
+  void push(T item) {
+    if (closed_) return;
+    items_.push_back(std::move(item));
+    signal_.cancel();
+  }
+  // After close, pop drains what is queued, then yields nullopt.
+  void close() {
+    closed_ = true;
+    signal_.cancel();
+  }
+  bool closed() const { return closed_; }
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+
+  // The next item; nullopt when closed and drained, or when `deadline` passed first (closed()
+  // tells which). Closing the queue is how an owner stops a waiting consumer.
+  boost::asio::awaitable<std::optional<T>> pop(
+      clock::time_point deadline = clock::time_point::max()) {
+    while (items_.empty() && !closed_) {
+      if (clock::now() >= deadline) co_return std::nullopt;
+      signal_.expires_at(deadline);
+      // push() and close() wake us by cancelling the timer; a normal expiry is the deadline.
+      co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    if (items_.empty()) co_return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    co_return item;
+  }
+
+ private:
+  boost::asio::steady_timer signal_;
+  std::deque<T> items_;
+  bool closed_ = false;
+};
+
+}  // namespace mcp_proxy::util
