@@ -9,6 +9,9 @@
 //   stderr_flood {lines}   -> writes that many lines to stderr, then answers
 //   crash {}               -> exits with code 3 without answering
 //   pid {}                 -> this process's id (tests tell backend processes apart)
+//   env {name}             -> the value of an environment variable ("" when unset)
+//   cwd {}                 -> the working directory
+//   change_tools {}        -> answers, then sends notifications/tools/list_changed
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes).
 
 #include "jsonrpc/message.hpp"
@@ -67,6 +70,9 @@ json::array tool_list() {
       tool("stderr_flood", "Writes lines to stderr", {{"lines", integer}}, {"lines"}),
       tool("crash", "Exits without answering", {}),
       tool("pid", "Returns the server's process id", {}),
+      tool("env", "Returns an environment variable", {{"name", string}}, {"name"}),
+      tool("cwd", "Returns the working directory", {}),
+      tool("change_tools", "Announces a tools/list_changed", {}),
   };
 }
 
@@ -136,6 +142,16 @@ void call_tool(const json::value& id, const json::object& params) {
     emit(message::response(id, text_result("wrote " + std::to_string(lines) + " lines")));
   } else if (name == "pid") {
     emit(message::response(id, text_result(std::to_string(::getpid()))));
+  } else if (name == "env") {
+    auto* n = args.if_contains("name");
+    const char* value = n && n->is_string() ? std::getenv(n->get_string().c_str()) : nullptr;
+    emit(message::response(id, text_result(value ? value : "")));
+  } else if (name == "cwd") {
+    char buf[4096];
+    emit(message::response(id, text_result(::getcwd(buf, sizeof buf) ? buf : "")));
+  } else if (name == "change_tools") {
+    emit(message::response(id, text_result("changed")));
+    emit(message::notification("notifications/tools/list_changed"));
   } else if (name == "crash") {
     std::_Exit(3);
   } else {
@@ -157,7 +173,7 @@ void handle(const message& m) {
     }
     emit(message::response(
         id, json::object{{"protocolVersion", version},
-                         {"capabilities", json::object{{"tools", json::object{{"listChanged", false}}},
+                         {"capabilities", json::object{{"tools", json::object{{"listChanged", true}}},
                                                        {"logging", json::object{}}}},
                          {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
                          {"instructions", "A deterministic mock MCP server for tests."}}));

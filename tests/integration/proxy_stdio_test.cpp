@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -181,6 +182,22 @@ TEST_F(shared_mode, get_without_session_gets_400_and_with_session_opens_event_st
   EXPECT_TRUE(r.header("content-type").starts_with("text/event-stream"));
 }
 
+TEST_F(shared_mode, a_list_change_reaches_the_clients_get_stream) {
+  auto sid = proxy.open_session("mock");
+  auto stream = std::async(std::launch::async, [&] {
+    return http_request(proxy.port(), "GET", "/mock/mcp", "",
+                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}});
+  });
+  // The notification is queued for the session even before the GET stream is read.
+  EXPECT_EQ(text_of(proxy.call_tool("mock", sid, "change_tools", {})), "changed");
+  std::this_thread::sleep_for(200ms);
+  http_request(proxy.port(), "DELETE", "/mock/mcp", "", {{"Mcp-Session-Id", sid}});
+  ASSERT_EQ(stream.wait_for(10s), std::future_status::ready);
+  auto msgs = messages_of(stream.get());
+  ASSERT_EQ(msgs.size(), 1u);
+  EXPECT_EQ(msgs[0].at("method"), "notifications/tools/list_changed");
+}
+
 TEST_F(shared_mode, progress_arrives_on_an_event_stream_with_the_clients_token) {
   auto sid = proxy.open_session("mock");
   json::object params{{"name", "progress"},
@@ -294,6 +311,44 @@ TEST_F(per_client_mode, backend_crash_ends_the_session_with_404_and_a_new_one_wo
   EXPECT_EQ(text_of(proxy.call_tool("mock", again, "echo", {{"text", "ok"}})), "ok");
 }
 
+TEST(proxy_process, backend_env_is_added_to_the_inherited_environment_and_cwd_is_used) {
+  ::setenv("MCP_PROXY_TEST_INHERITED", "from-parent", 1);
+  auto dir = std::filesystem::temp_directory_path();
+  proxy_fixture proxy{mock_config(
+      {{"m", R"("env": {"MOCK_EXTRA": "added"}, "cwd": ")" + dir.string() + "\""}})};
+  auto sid = proxy.open_session("m");
+  EXPECT_EQ(text_of(proxy.call_tool("m", sid, "env", {{"name", "MOCK_EXTRA"}})), "added");
+  EXPECT_EQ(text_of(proxy.call_tool("m", sid, "env", {{"name", "MCP_PROXY_TEST_INHERITED"}})),
+            "from-parent");
+  EXPECT_EQ(std::filesystem::path(text_of(proxy.call_tool("m", sid, "cwd", {}))),
+            std::filesystem::canonical(dir));
+}
+
+TEST(proxy_process, a_config_error_names_file_and_path_and_exits_nonzero) {
+  auto path = write_temp_file("bad.json", R"({"mcpServers": {"x": {"command": 42}}})");
+  process p(MCP_PROXY_BINARY, {"--config", path});
+  int status = p.signal_and_wait(0, 10s);  // signal 0: just wait for the exit
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  auto out = p.output();
+  EXPECT_NE(out.find("bad.json"), std::string::npos) << out;
+  EXPECT_NE(out.find("$.mcpServers.x.command"), std::string::npos) << out;
+}
+
+TEST(proxy_process, tbxark_style_single_dash_config_flag_is_accepted) {
+  auto path = write_temp_file("single-dash.json", mock_config({{"m", ""}}));
+  process p(MCP_PROXY_BINARY, {"-config", path, "--addr", "127.0.0.1:0"});
+  EXPECT_TRUE(p.wait_for_output("listening on http://127.0.0.1:", 20s)) << p.output();
+}
+
+TEST(proxy_process, version_flag_prints_the_version) {
+  process p(MCP_PROXY_BINARY, {"--version"});
+  int status = p.signal_and_wait(0, 10s);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(p.output().find("mcp-proxy 0."), std::string::npos) << p.output();
+}
+
 TEST(proxy_process, sigterm_stops_backends_and_leaves_no_child_behind) {
   proxy_fixture proxy{mock_config({{"a", ""}, {"b", R"("sessionMode": "per-client")"}})};
   auto sa = proxy.open_session("a");
@@ -304,6 +359,15 @@ TEST(proxy_process, sigterm_stops_backends_and_leaves_no_child_behind) {
   ASSERT_TRUE(WIFEXITED(status)) << proxy.proc().output();
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_TRUE(eventually([&] { return !process_exists(pa) && !process_exists(pb); }));
+}
+
+TEST(proxy_process, backends_die_with_a_proxy_killed_outright) {
+  proxy_fixture proxy{mock_config({{"a", ""}})};
+  auto sid = proxy.open_session("a");
+  int pid = pid_of_backend(proxy, "a", sid);
+  proxy.proc().signal_and_wait(SIGKILL, 10s);
+  // The proxy cannot reap after SIGKILL; PR_SET_PDEATHSIG ends the child (init reaps it).
+  EXPECT_TRUE(eventually([&] { return !process_running(pid); }));
 }
 
 TEST(proxy_process, a_backend_that_ignores_sigterm_is_killed_on_shutdown) {

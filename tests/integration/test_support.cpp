@@ -103,6 +103,14 @@ bool process_exists(int pid) {
   return std::filesystem::exists("/proc/" + std::to_string(pid));
 }
 
+bool process_running(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content;
+  if (!std::getline(stat, content)) return false;
+  auto paren = content.rfind(')');
+  return paren != std::string::npos && paren + 2 < content.size() && content[paren + 2] != 'Z';
+}
+
 std::string write_temp_file(const std::string& name, const std::string& content) {
   auto dir = std::filesystem::temp_directory_path() /
              ("mcp-proxy-test-" + std::to_string(::getpid()));

@@ -38,8 +38,10 @@ class process {
   std::shared_ptr<shared> state_;
 };
 
-// Whether a process with this pid exists (a zombie counts as existing).
+// Whether a process with this pid exists (a zombie, not yet reaped, counts as existing).
 bool process_exists(int pid);
+// Whether it exists and is not a zombie.
+bool process_running(int pid);
 
 std::string write_temp_file(const std::string& name, const std::string& content);
 

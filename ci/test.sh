@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds one ASan+UBSan tree, runs GoogleTest (ctest),
+# the pytest suite against the proxy, the SDK interop tests, a fuzz smoke and a benchmark smoke.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+start=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
+
+step "dependencies"
+ci/install-deps.sh
+
+step "build (asan preset)"
+ci/build.sh asan
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+step "GoogleTest (ctest)"
+ctest --test-dir build/asan -j 2 --output-on-failure --timeout 180
+
+step "pytest (conformance/ against the proxy)"
+export MCP_PROXY_BIN="$PWD/build/asan/proxy/mcp-proxy"
+export MOCK_SERVER_BIN="$PWD/build/asan/mock-servers/mock-mcp-server"
+/usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
+# pytest exits 5 when it collected no test: set -e treats that as the failure it is.
+
+step "fuzz smoke"
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh
+
+step "benchmark smoke"
+build/asan/bench/micro_bench --benchmark_min_time=0.01 >/dev/null
+
+step "all tests passed"
