@@ -16,8 +16,10 @@
 
 #include "jsonrpc/message.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <boost/json.hpp>
 
+#include <unistd.h>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -25,7 +27,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 namespace json = boost::json;
 using mcp_proxy::jsonrpc::message;
@@ -92,7 +93,8 @@ void call_tool(const json::value& id, const json::object& params) {
 
   if (name == "echo") {
     auto* t = args.if_contains("text");
-    emit(message::response(id, text_result(t && t->is_string() ? std::string(t->get_string()) : "")));
+    emit(message::response(id,
+                           text_result(t && t->is_string() ? std::string(t->get_string()) : "")));
   } else if (name == "add") {
     boost::system::error_code e1, e2;
     double a = args.contains("a") ? args.at("a").to_number<double>(e1) : 0;
@@ -101,7 +103,7 @@ void call_tool(const json::value& id, const json::object& params) {
       emit(message::error_response(id, -32602, "add: a and b must be numbers"));
       return;
     }
-    auto result = text_result(json::serialize(json::value(a + b)));
+    auto result = text_result(fmt::format("{}", a + b));
     result["structuredContent"] = json::object{{"sum", a + b}};
     emit(message::response(id, std::move(result)));
   } else if (name == "sleep") {
@@ -172,11 +174,12 @@ void handle(const message& m) {
         version = requested;
     }
     emit(message::response(
-        id, json::object{{"protocolVersion", version},
-                         {"capabilities", json::object{{"tools", json::object{{"listChanged", true}}},
-                                                       {"logging", json::object{}}}},
-                         {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
-                         {"instructions", "A deterministic mock MCP server for tests."}}));
+        id,
+        json::object{{"protocolVersion", version},
+                     {"capabilities", json::object{{"tools", json::object{{"listChanged", true}}},
+                                                   {"logging", json::object{}}}},
+                     {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
+                     {"instructions", "A deterministic mock MCP server for tests."}}));
   } else if (method == "ping") {
     emit(message::response(id, json::object{}));
   } else if (method == "tools/list") {
@@ -195,9 +198,12 @@ void handle(const message& m) {
 int main(int argc, char** argv) {
   long linger_ms = 0;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--name") && i + 1 < argc) server_name = argv[++i];
-    else if (!std::strcmp(argv[i], "--ignore-sigterm")) std::signal(SIGTERM, SIG_IGN);
-    else if (!std::strcmp(argv[i], "--linger-ms") && i + 1 < argc) linger_ms = std::atol(argv[++i]);
+    if (!std::strcmp(argv[i], "--name") && i + 1 < argc)
+      server_name = argv[++i];
+    else if (!std::strcmp(argv[i], "--ignore-sigterm"))
+      std::signal(SIGTERM, SIG_IGN);
+    else if (!std::strcmp(argv[i], "--linger-ms") && i + 1 < argc)
+      linger_ms = std::atol(argv[++i]);
   }
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -5,13 +5,13 @@
 #include "http/http_server.hpp"
 #include "util/spawn.hpp"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <iostream>
@@ -51,8 +51,9 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
   std::string base = "http://" + host + ":" + std::to_string(port);
   spdlog::info("mcp-proxy {} listening on {}", MCP_PROXY_VERSION, base);
   for (const auto& s : cfg.servers)
-    if (!s.disabled) spdlog::info("  server {}: {}/{}/mcp (session mode {})", s.name, base, s.name,
-                                  s.mode == config::session_mode::shared ? "shared" : "per-client");
+    if (!s.disabled)
+      spdlog::info("  server {}: {}/{}/mcp (session mode {})", s.name, base, s.name,
+                   s.mode == config::session_mode::shared ? "shared" : "per-client");
 }
 
 }  // namespace

@@ -23,8 +23,7 @@ std::string preview(std::string_view line) {
 
 }  // namespace
 
-backend_session::backend_session(asio::any_io_executor ex, config::server_config server,
-                                 handlers h)
+backend_session::backend_session(asio::any_io_executor ex, config::server_config server, handlers h)
     : ex_(ex), server_(std::move(server)), handlers_(std::move(h)) {}
 
 backend_session::~backend_session() {
@@ -55,7 +54,8 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
   auto pc = std::make_shared<pending_call>(ex_, client, backend_id, std::move(client_id));
   if (!alive_) {
     router_.forget(backend_id);
-    pc->events.push(message::error_response(pc->client_id, jsonrpc::error_codes::backend_unavailable,
+    pc->events.push(message::error_response(pc->client_id,
+                                            jsonrpc::error_codes::backend_unavailable,
                                             "backend " + server_.name + " is not running"));
     pc->events.close();
     return pc;
@@ -90,6 +90,9 @@ bool backend_session::cancel_from_client(rpc::client_key client, const message& 
 }
 
 void backend_session::drop_client(rpc::client_key client) {
+  for (auto& id : router_.take_server_requests_of(client))
+    send(message::error_response(std::move(id), jsonrpc::error_codes::internal_error,
+                                 "mcp-proxy: the client session this request went to has ended"));
   for (std::int64_t id : router_.forget_client(client)) {
     if (auto it = calls_.find(id); it != calls_.end()) {
       it->second->events.close();
@@ -100,7 +103,9 @@ void backend_session::drop_client(rpc::client_key client) {
   }
 }
 
-void backend_session::notify(const message& notification) { send(notification); }
+void backend_session::notify(const message& notification) {
+  send(notification);
+}
 
 void backend_session::route_request_to(rpc::client_key client, message& request) {
   router_.on_backend_request(client, request);
@@ -112,7 +117,9 @@ bool backend_session::answer_from_client(rpc::client_key client, message respons
   return true;
 }
 
-void backend_session::reply(message response) { send(response); }
+void backend_session::reply(message response) {
+  send(response);
+}
 
 awaitable<boost::system::result<json::object, std::string>> backend_session::initialize(
     json::object params, std::chrono::milliseconds timeout) {

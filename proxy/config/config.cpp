@@ -441,6 +441,8 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
       }
     } else if (key == "getStream") {
       if (!read_bool(val, p, out.get_stream)) return false;
+    } else if (key == "sessionIdleTimeout") {
+      if (!read_timeout(val, p, out.session_idle_timeout)) return false;
     } else {
       warn_unknown(p);
     }

@@ -46,6 +46,9 @@ struct proxy_config {
   std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
   // Whether GET opens the server-to-client SSE stream (405 when false).
   bool get_stream = true;
+  // A client session with no request, no call in flight and no GET stream for this long is
+  // ended (its next request gets 404; a per-client backend is stopped).
+  std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};
 };
 
 struct config {

@@ -1,12 +1,14 @@
 #include "core/server_endpoint.hpp"
 
 #include "protocol/versions.hpp"
+#include "util/spawn.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <random>
 
@@ -44,7 +46,7 @@ std::shared_ptr<backend::pending_call> client_session::latest_call() {
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
                                  const config::proxy_config& proxy)
-    : ex_(ex), server_(std::move(server)), proxy_(proxy) {}
+    : ex_(ex), server_(std::move(server)), proxy_(proxy), stop_signal_(ex) {}
 
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
@@ -65,10 +67,33 @@ std::string server_endpoint::new_session_id() {
 }
 
 awaitable<void> server_endpoint::start() {
+  util::spawn_logged(ex_, reap_idle_sessions(), server_.name + " idle session reaper");
   if (server_.mode == config::session_mode::shared) co_await shared_backend();
 }
 
+awaitable<void> server_endpoint::reap_idle_sessions() {
+  const auto idle = proxy_.session_idle_timeout;
+  const auto period = std::clamp<std::chrono::milliseconds>(
+      idle / 4, std::chrono::milliseconds(100), std::chrono::seconds(60));
+  while (!stopped_) {
+    co_await stop_signal_.pop(std::chrono::steady_clock::now() + period);
+    if (stopped_) break;
+    auto now = std::chrono::steady_clock::now();
+    std::vector<std::shared_ptr<client_session>> expired;
+    for (auto& [id, s] : sessions_)
+      if (!s->get_stream_open && !s->latest_call() && now - s->last_activity >= idle)
+        expired.push_back(s);
+    for (auto& s : expired) {
+      spdlog::info("session {} on {}: idle for {} ms; ending it", s->id(), server_.name,
+                   idle.count());
+      co_await end_session(s);
+    }
+  }
+}
+
 awaitable<void> server_endpoint::stop() {
+  stopped_ = true;
+  stop_signal_.close();
   auto sessions = sessions_;
   for (auto& [id, s] : sessions) co_await end_session(s);
   if (shared_) {
@@ -187,8 +212,10 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
     std::vector<std::shared_ptr<client_session>> busy;
     for (auto& [id, s] : sessions_)
       if (s->latest_call()) busy.push_back(s);
-    if (busy.size() == 1) target = busy.front();
-    else if (busy.empty() && sessions_.size() == 1) target = sessions_.begin()->second;
+    if (busy.size() == 1)
+      target = busy.front();
+    else if (busy.empty() && sessions_.size() == 1)
+      target = sessions_.begin()->second;
   }
   if (!b) return;
   if (!target || target->ended) {
@@ -224,9 +251,9 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
     auto b = co_await shared_backend();
     if (!b) {
       co_return initialize_outcome{
-          nullptr, message::error_response(id, codes::backend_unavailable,
-                                           "backend " + server_.name + " is unavailable: " +
-                                               last_start_error_)};
+          nullptr, message::error_response(
+                       id, codes::backend_unavailable,
+                       "backend " + server_.name + " is unavailable: " + last_start_error_)};
     }
     result = shared_init_result_;
     session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
@@ -250,10 +277,10 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
     session->own_backend = b;
     session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
     // The client speaks what the backend chose when the proxy speaks it too.
-    session->protocol_version = protocol::is_supported_version(session->backend_version)
-                                    ? session->backend_version
-                                    : std::string(protocol::negotiate_version(
-                                          requested->get_string()));
+    session->protocol_version =
+        protocol::is_supported_version(session->backend_version)
+            ? session->backend_version
+            : std::string(protocol::negotiate_version(requested->get_string()));
   }
   result["protocolVersion"] = session->protocol_version;
   sessions_.emplace(session->id(), session);
@@ -264,7 +291,9 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
 
 std::shared_ptr<client_session> server_endpoint::find_session(std::string_view id) const {
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second;
+  if (it == sessions_.end()) return nullptr;
+  it->second->last_activity = std::chrono::steady_clock::now();
+  return it->second;
 }
 
 awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) {

@@ -32,14 +32,15 @@ class client_session {
   const std::string& id() const { return id_; }
   rpc::client_key key() const { return key_; }
 
-  std::string protocol_version;  // negotiated with the client
-  std::string backend_version;   // negotiated with the backend
+  std::string protocol_version;                           // negotiated with the client
+  std::string backend_version;                            // negotiated with the backend
   std::shared_ptr<backend::backend_session> own_backend;  // per-client mode only
   // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
   // endpoint; closed when the session ends.
   util::async_queue<jsonrpc::message> outbox;
   bool get_stream_open = false;
   bool ended = false;
+  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
   // Calls in flight, most recent last; messages related to a call go on that call's stream.
   std::vector<std::weak_ptr<backend::pending_call>> calls;
   std::shared_ptr<backend::pending_call> latest_call();
@@ -66,7 +67,8 @@ class server_endpoint {
   const config::server_config& server() const { return server_; }
 
   // Shared mode: starts and initializes the backend now, so a broken command shows at start-up.
-  // A failure is logged; the backend is started again on demand.
+  // A failure is logged; the backend is started again on demand. Also starts the reaper of
+  // idle sessions.
   boost::asio::awaitable<void> start();
   boost::asio::awaitable<void> stop();
 
@@ -92,6 +94,7 @@ class server_endpoint {
   void deliver(client_session& s, jsonrpc::message m, bool related_to_call);
   boost::json::object proxy_initialize_params() const;
   std::string new_session_id();
+  boost::asio::awaitable<void> reap_idle_sessions();
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;
@@ -103,6 +106,8 @@ class server_endpoint {
   std::chrono::steady_clock::time_point last_start_attempt_{};
   std::string last_start_error_;
   bool starting_ = false;
+  bool stopped_ = false;
+  util::async_queue<bool> stop_signal_;  // wakes the idle reaper at stop()
 };
 
 }  // namespace mcp_proxy::core

@@ -5,13 +5,13 @@
 #include "transport/sse.hpp"
 #include "util/spawn.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <set>
 
@@ -85,8 +85,9 @@ struct http_server::impl {
   awaitable<bool> end_chunks(beast::tcp_stream& stream);
 };
 
-http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
-                         std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes)
+http_server::http_server(
+    asio::any_io_executor ex, config::proxy_config proxy,
+    std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes)
     : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes))) {}
 
 http_server::~http_server() = default;
@@ -102,7 +103,8 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " + ec.message();
+  if (ec)
+    return "cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " + ec.message();
   return a.local_endpoint().port();
 }
 
@@ -140,8 +142,9 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream>
       request req;
       req.version(11);
       req.keep_alive(false);
-      co_await reply_error(*stream, req, bhttp::status::payload_too_large, codes::invalid_request,
-                           "request body exceeds " + std::to_string(proxy.max_body_bytes) + " bytes");
+      co_await reply_error(
+          *stream, req, bhttp::status::payload_too_large, codes::invalid_request,
+          "request body exceeds " + std::to_string(proxy.max_body_bytes) + " bytes");
       break;
     }
     if (ec) break;
@@ -182,8 +185,8 @@ awaitable<bool> http_server::impl::begin_sse(beast::tcp_stream& stream, const re
 }
 
 awaitable<bool> http_server::impl::write_chunk(beast::tcp_stream& stream, std::string data) {
-  auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)),
-                                            tuple_awaitable);
+  auto [ec, n] =
+      co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), tuple_awaitable);
   co_return !ec;
 }
 
@@ -219,10 +222,11 @@ awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request
     }
   }
   // An unsupported MCP-Protocol-Version gets 400 (spec: Streamable HTTP, protocol version header).
-  if (auto v = req.find(version_header); v != req.end() && !protocol::is_supported_version(v->value())) {
-    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
-                                   "Bad Request: unsupported MCP-Protocol-Version " +
-                                       std::string(v->value()));
+  if (auto v = req.find(version_header);
+      v != req.end() && !protocol::is_supported_version(v->value())) {
+    co_return co_await reply_error(
+        stream, req, bhttp::status::bad_request, codes::invalid_request,
+        "Bad Request: unsupported MCP-Protocol-Version " + std::string(v->value()));
   }
   if (req.method() == bhttp::verb::post) co_return co_await handle_post(stream, req, ep);
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::delete_) {
@@ -337,7 +341,8 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
       sse = true;
     }
     // A client that went away is not a cancellation (spec: Streamable HTTP); the call runs on.
-    if (!co_await write_chunk(stream, transport::encode_sse_event(jsonrpc::serialize(*ev), "message")))
+    if (!co_await write_chunk(stream,
+                              transport::encode_sse_event(jsonrpc::serialize(*ev), "message")))
       co_return false;
     if (final) co_return co_await end_chunks(stream) && req.keep_alive();
   }
@@ -365,7 +370,8 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
       ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
       continue;
     }
-    ok = co_await write_chunk(stream, transport::encode_sse_event(jsonrpc::serialize(*ev), "message"));
+    ok = co_await write_chunk(stream,
+                              transport::encode_sse_event(jsonrpc::serialize(*ev), "message"));
   }
   s->get_stream_open = false;
   if (!ok) co_return false;

@@ -34,7 +34,8 @@ bool excluded(std::string_view params) {
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
     if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
       auto v = p.substr(2);
-      return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c == '0' || c == '.'; });
+      return !v.empty() &&
+             std::all_of(v.begin(), v.end(), [](char c) { return c == '0' || c == '.'; });
     }
   }
   return false;
@@ -47,14 +48,21 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
     if (a == "*" || iequals(a, origin)) return true;
   auto url = boost::urls::parse_absolute_uri(origin);
   if (!url) return false;
-  if (url->scheme() != "http" && url->scheme() != "https") return false;
-  if (!url->has_authority() || !(url->path().empty() || url->path() == "/")) return false;
+  if (!iequals(url->scheme(), "http") && !iequals(url->scheme(), "https")) return false;
+  // An origin is scheme, host and port only (RFC 6454): nothing else may ride along.
+  if (!url->has_authority() || url->has_userinfo() || url->has_query() || url->has_fragment() ||
+      !(url->path().empty() || url->path() == "/"))
+    return false;
   return is_loopback_host(url->encoded_host_address());
 }
 
 bool accepts(std::string_view accept_header, std::string_view media_type) {
+  // RFC 9110 section 12.5.1: the most specific matching range decides (type/subtype over type/*
+  // over */*), so "application/json;q=0, */*" excludes JSON.
   auto slash = media_type.find('/');
   std::string_view type = media_type.substr(0, slash);
+  int best_specificity = -1;
+  bool best_acceptable = false;
   while (!accept_header.empty()) {
     auto comma = accept_header.find(',');
     auto range = trim(accept_header.substr(0, comma));
@@ -62,13 +70,19 @@ bool accepts(std::string_view accept_header, std::string_view media_type) {
         comma == std::string_view::npos ? std::string_view{} : accept_header.substr(comma + 1);
     auto semi = range.find(';');
     auto mr = trim(range.substr(0, semi));
-    if (semi != std::string_view::npos && excluded(range.substr(semi + 1))) continue;
-    if (mr == "*/*" || iequals(mr, media_type)) return true;
-    if (mr.size() == type.size() + 2 && iequals(mr.substr(0, type.size()), type) &&
-        mr.substr(type.size()) == "/*")
-      return true;
+    int specificity = -1;
+    if (iequals(mr, media_type))
+      specificity = 2;
+    else if (mr.size() == type.size() + 2 && iequals(mr.substr(0, type.size()), type) &&
+             mr.substr(type.size()) == "/*")
+      specificity = 1;
+    else if (mr == "*/*")
+      specificity = 0;
+    if (specificity <= best_specificity) continue;
+    best_specificity = specificity;
+    best_acceptable = semi == std::string_view::npos || !excluded(range.substr(semi + 1));
   }
-  return false;
+  return best_acceptable;
 }
 
 bool content_type_is(std::string_view content_type, std::string_view media_type) {

@@ -1,9 +1,9 @@
 #pragma once
 // HTTP request rules of the Streamable HTTP transport that need no socket (sans-io).
 
+#include <string>
 #include <string_view>
 #include <vector>
-#include <string>
 
 namespace mcp_proxy::http {
 

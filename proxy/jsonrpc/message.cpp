@@ -13,10 +13,14 @@ namespace json = boost::json;
 
 std::string_view to_string(message_kind k) {
   switch (k) {
-    case message_kind::request: return "request";
-    case message_kind::notification: return "notification";
-    case message_kind::response: return "response";
-    case message_kind::error_response: return "error response";
+    case message_kind::request:
+      return "request";
+    case message_kind::notification:
+      return "notification";
+    case message_kind::response:
+      return "response";
+    case message_kind::error_response:
+      return "error response";
   }
   return "unknown";
 }
@@ -26,7 +30,9 @@ bool is_valid_request_id(const json::value& v) {
   return v.is_string() || v.is_number();
 }
 
-void message::set_id(json::value id) { obj_["id"] = std::move(id); }
+void message::set_id(json::value id) {
+  obj_["id"] = std::move(id);
+}
 
 std::string_view message::method() const {
   if (auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
@@ -53,7 +59,8 @@ parse_failure invalid(std::string reason, json::value id = nullptr) {
 // `Infinity`, which is not JSON: a message holding one could not be forwarded or echoed.
 bool all_numbers_finite(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
     case json::kind::array:
       for (const auto& e : v.get_array())
         if (!all_numbers_finite(e)) return false;
@@ -62,7 +69,8 @@ bool all_numbers_finite(const json::value& v) {
       for (const auto& kv : v.get_object())
         if (!all_numbers_finite(kv.value())) return false;
       return true;
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -145,7 +153,7 @@ message message::response(json::value id, json::value result) {
 }
 
 message message::error_response(json::value id, std::int64_t code, std::string_view text,
-                                 const json::value* data) {
+                                const json::value* data) {
   json::object err;
   err["code"] = code;
   err["message"] = text;
@@ -190,7 +198,9 @@ boost::system::result<payload, parse_failure> parse_payload(std::string_view tex
   return p;
 }
 
-std::string serialize(const message& m) { return json::serialize(m.object()); }
+std::string serialize(const message& m) {
+  return json::serialize(m.object());
+}
 
 message to_error_response(const parse_failure& f) {
   std::string text = f.code == error_codes::parse_error ? "Parse error: " : "Invalid Request: ";

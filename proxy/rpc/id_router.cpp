@@ -92,6 +92,19 @@ std::vector<std::int64_t> id_router::forget_client(client_key client) {
   return ids;
 }
 
+std::vector<json::value> id_router::take_server_requests_of(client_key client) {
+  std::vector<json::value> ids;
+  for (auto it = server_requests_.begin(); it != server_requests_.end();) {
+    if (it->second.client == client) {
+      ids.push_back(std::move(it->second.backend_id));
+      it = server_requests_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return ids;
+}
+
 std::vector<std::int64_t> id_router::in_flight() const {
   std::vector<std::int64_t> ids;
   ids.reserve(requests_.size());
@@ -101,7 +114,8 @@ std::vector<std::int64_t> id_router::in_flight() const {
 
 json::value id_router::on_backend_request(client_key client, jsonrpc::message& request) {
   const std::int64_t id = next_client_facing_id_++;
-  server_requests_.emplace(id, server_request_origin{client, request.id() ? *request.id() : nullptr});
+  server_requests_.emplace(id,
+                           server_request_origin{client, request.id() ? *request.id() : nullptr});
   request.set_id(id);
   return id;
 }

@@ -46,8 +46,12 @@ class id_router {
   std::optional<std::int64_t> backend_id_of(client_key client, const boost::json::value& id) const;
   // Forgets a request (timeout, cancellation); returns its origin if it was in flight.
   std::optional<client_request_origin> forget(std::int64_t backend_id);
-  // Forgets every request of a client; returns their backend ids.
+  // Forgets every request of a client; returns their backend ids. Backend requests still waiting
+  // for that client's answer are forgotten too: take them first with take_server_requests_of.
   std::vector<std::int64_t> forget_client(client_key client);
+  // Removes and returns the backend ids of backend requests a client has not answered, so the
+  // backend can be told that no answer will come.
+  std::vector<boost::json::value> take_server_requests_of(client_key client);
   // Every request in flight, e.g. to fail them all when the backend dies.
   std::vector<std::int64_t> in_flight() const;
   std::size_t in_flight_count() const { return requests_.size(); }

@@ -2,11 +2,21 @@
 
 namespace mcp_proxy::transport {
 
+namespace {
+// A field value ends at a line break; dropping CR and LF keeps a field from starting another.
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ");
+  for (char c : value)
+    if (c != '\r' && c != '\n') out.push_back(c);
+  out.push_back('\n');
+}
+}  // namespace
+
 std::string encode_sse_event(std::string_view data, std::string_view event, std::string_view id) {
   std::string out;
   out.reserve(data.size() + event.size() + id.size() + 32);
-  if (!event.empty()) out.append("event: ").append(event).append("\n");
-  if (!id.empty()) out.append("id: ").append(id).append("\n");
+  if (!event.empty()) append_field(out, "event", event);
+  if (!id.empty()) append_field(out, "id", id);
   // A data field cannot hold a line break: each line of the payload becomes its own data line.
   std::size_t start = 0;
   for (;;) {
@@ -20,8 +30,9 @@ std::string encode_sse_event(std::string_view data, std::string_view event, std:
 }
 
 std::string encode_sse_comment(std::string_view text) {
-  std::string out(": ");
-  out.append(text).append("\n\n");
+  std::string out;
+  append_field(out, "", text);
+  out.push_back('\n');
   return out;
 }
 

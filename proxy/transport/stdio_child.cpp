@@ -4,6 +4,7 @@
 #include "util/process_v2.hpp"
 #include "util/spawn.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/readable_pipe.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
-#include <spdlog/spdlog.h>
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -72,7 +72,10 @@ std::filesystem::path resolve_command(const stdio_child_options& o) {
   }
   std::string path;
   if (auto it = o.env.find("PATH"); it != o.env.end()) path = it->second;
-  if (const char* sys = std::getenv("PATH")) path += (path.empty() ? "" : ":") + std::string(sys);
+  if (const char* sys = std::getenv("PATH")) {
+    if (!path.empty()) path += ':';
+    path += sys;
+  }
   std::string_view rest(path);
   while (!rest.empty()) {
     auto colon = rest.find(':');
@@ -94,7 +97,9 @@ stdio_child::stdio_child(asio::any_io_executor ex, std::string name)
       incoming_(ex),
       exit_signal_(ex) {}
 
-stdio_child::~stdio_child() { kill_now(); }
+stdio_child::~stdio_child() {
+  kill_now();
+}
 
 boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> stdio_child::spawn(
     asio::any_io_executor ex, const stdio_child_options& options) {
@@ -109,8 +114,8 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   auto& io = *child->impl_;
   boost::system::error_code ec;
   auto env = merged_environment(options.env);
-  std::filesystem::path dir = options.cwd ? std::filesystem::path(*options.cwd)
-                                          : std::filesystem::current_path();
+  std::filesystem::path dir =
+      options.cwd ? std::filesystem::path(*options.cwd) : std::filesystem::current_path();
   auto proc = bp::default_process_launcher()(
       ex, ec, exe, options.args, bp::process_stdio{io.in, io.out, io.err},
       bp::process_environment(env), bp::process_start_dir(dir), die_with_parent{});
@@ -130,12 +135,14 @@ void stdio_child::send(std::string line) {
   outgoing_.push(std::move(line));
 }
 
-awaitable<std::optional<std::string>> stdio_child::read_line() { co_return co_await incoming_.pop(); }
+awaitable<std::optional<std::string>> stdio_child::read_line() {
+  co_return co_await incoming_.pop();
+}
 
 awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
   while (auto line = co_await outgoing_.pop()) {
-    auto [ec, n] = co_await asio::async_write(impl_->in, asio::buffer(*line),
-                                              asio::as_tuple(use_awaitable));
+    auto [ec, n] =
+        co_await asio::async_write(impl_->in, asio::buffer(*line), asio::as_tuple(use_awaitable));
     if (ec) {
       spdlog::warn("backend {}: writing to stdin failed: {}", name_, ec.message());
       break;
@@ -148,7 +155,8 @@ awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_ch
   line_splitter lines;
   std::array<char, 64 * 1024> buf;
   for (;;) {
-    auto [ec, n] = co_await impl_->out.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+    auto [ec, n] =
+        co_await impl_->out.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
     if (n > 0) {
       lines.feed(std::string_view(buf.data(), n));
       while (auto line = lines.next_line()) incoming_.push(std::move(*line));
@@ -166,7 +174,8 @@ awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_
   std::array<char, 16 * 1024> buf;
   constexpr std::size_t max_logged = 4096;  // a log record, not the data
   for (;;) {
-    auto [ec, n] = co_await impl_->err.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+    auto [ec, n] =
+        co_await impl_->err.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
     if (n > 0) {
       lines.feed(std::string_view(buf.data(), n));
       while (auto line = lines.next_line()) {

@@ -96,6 +96,7 @@ TEST_F(shared_mode, tools_list_and_call_reach_the_backend) {
   EXPECT_EQ(echo.at("id"), "x-1");
   EXPECT_EQ(text_of(echo), "hello through the proxy");
   auto add = proxy.call_tool("mock", sid, "add", {{"a", 2}, {"b", 40}}, 99);
+  EXPECT_EQ(text_of(add), "42");
   EXPECT_EQ(add.at("result").at("structuredContent").at("sum"), 42.0);
 }
 
@@ -120,29 +121,34 @@ TEST_F(shared_mode, missing_session_gets_400) {
 
 TEST_F(shared_mode, notification_gets_202_with_no_body) {
   auto sid = proxy.open_session("mock");
-  auto r = proxy.post("mock", json::object{{"jsonrpc", "2.0"}, {"method", "notifications/roots/list_changed"}}, sid);
+  auto r = proxy.post(
+      "mock", json::object{{"jsonrpc", "2.0"}, {"method", "notifications/roots/list_changed"}},
+      sid);
   EXPECT_EQ(r.status, 202);
   EXPECT_TRUE(r.body.empty());
 }
 
 TEST_F(shared_mode, bad_origin_gets_403_and_localhost_origin_is_allowed) {
   auto sid = proxy.open_session("mock");
-  auto bad = proxy.post("mock", request(1, "tools/list"), sid, {{"Origin", "https://evil.example"}});
+  auto bad =
+      proxy.post("mock", request(1, "tools/list"), sid, {{"Origin", "https://evil.example"}});
   EXPECT_EQ(bad.status, 403);
-  auto good = proxy.post("mock", request(1, "tools/list"), sid, {{"Origin", "http://localhost:6274"}});
+  auto good =
+      proxy.post("mock", request(1, "tools/list"), sid, {{"Origin", "http://localhost:6274"}});
   EXPECT_EQ(good.status, 200);
 }
 
 TEST_F(shared_mode, unsupported_protocol_version_header_gets_400) {
   auto sid = proxy.open_session("mock");
-  auto r = proxy.post("mock", request(1, "tools/list"), sid, {{"MCP-Protocol-Version", "2099-01-01"}});
+  auto r =
+      proxy.post("mock", request(1, "tools/list"), sid, {{"MCP-Protocol-Version", "2099-01-01"}});
   EXPECT_EQ(r.status, 400);
 }
 
 TEST_F(shared_mode, invalid_json_gets_400_with_parse_error) {
-  auto r = http_request(proxy.port(), "POST", "/mock/mcp", "{not json",
-                        {{"Content-Type", "application/json"},
-                         {"Accept", "application/json, text/event-stream"}});
+  auto r = http_request(
+      proxy.port(), "POST", "/mock/mcp", "{not json",
+      {{"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(json::parse(r.body).at("error").at("code"), -32700);
 }
@@ -256,7 +262,8 @@ TEST_F(shared_mode, a_stderr_flood_does_not_stall_the_backend) {
   // 50k lines of 200 bytes: ten times what a pipe buffer holds.
   auto r = proxy.call_tool("mock", sid, "stderr_flood", {{"lines", 50000}});
   EXPECT_EQ(text_of(r), "wrote 50000 lines");
-  EXPECT_EQ(text_of(proxy.call_tool("mock", sid, "echo", {{"text", "still alive"}})), "still alive");
+  EXPECT_EQ(text_of(proxy.call_tool("mock", sid, "echo", {{"text", "still alive"}})),
+            "still alive");
   EXPECT_TRUE(proxy.proc().output().find("backend mock stderr: eeee") != std::string::npos);
 }
 
@@ -291,6 +298,16 @@ TEST_F(per_client_mode, each_session_gets_its_own_backend_and_delete_reaps_it) {
   EXPECT_TRUE(process_exists(pb));
 }
 
+TEST(proxy_process, an_idle_session_is_ended_and_its_backend_stopped) {
+  proxy_fixture proxy{R"({"mcpProxy": {"addr": "127.0.0.1:0", "sessionIdleTimeout": "300ms"},
+      "mcpServers": {"m": {"command": ")" MOCK_SERVER_BINARY
+                      R"(", "sessionMode": "per-client"}}})"};
+  auto sid = proxy.open_session("m");
+  int pid = pid_of_backend(proxy, "m", sid);
+  EXPECT_TRUE(eventually([&] { return !process_exists(pid); }));
+  EXPECT_EQ(proxy.post("m", request(1, "tools/list"), sid).status, 404);
+}
+
 TEST_F(per_client_mode, backend_version_follows_the_clients_request) {
   auto r = proxy.post("mock", request(1, "initialize",
                                       {{"protocolVersion", "2025-03-26"},
@@ -314,8 +331,8 @@ TEST_F(per_client_mode, backend_crash_ends_the_session_with_404_and_a_new_one_wo
 TEST(proxy_process, backend_env_is_added_to_the_inherited_environment_and_cwd_is_used) {
   ::setenv("MCP_PROXY_TEST_INHERITED", "from-parent", 1);
   auto dir = std::filesystem::temp_directory_path();
-  proxy_fixture proxy{mock_config(
-      {{"m", R"("env": {"MOCK_EXTRA": "added"}, "cwd": ")" + dir.string() + "\""}})};
+  proxy_fixture proxy{
+      mock_config({{"m", R"("env": {"MOCK_EXTRA": "added"}, "cwd": ")" + dir.string() + "\""}})};
   auto sid = proxy.open_session("m");
   EXPECT_EQ(text_of(proxy.call_tool("m", sid, "env", {{"name", "MOCK_EXTRA"}})), "added");
   EXPECT_EQ(text_of(proxy.call_tool("m", sid, "env", {{"name", "MCP_PROXY_TEST_INHERITED"}})),
@@ -371,7 +388,8 @@ TEST(proxy_process, backends_die_with_a_proxy_killed_outright) {
 }
 
 TEST(proxy_process, a_backend_that_ignores_sigterm_is_killed_on_shutdown) {
-  proxy_fixture proxy{mock_config({{"stubborn", R"("args": ["--ignore-sigterm", "--linger-ms", "60000"])"}})};
+  proxy_fixture proxy{
+      mock_config({{"stubborn", R"("args": ["--ignore-sigterm", "--linger-ms", "60000"])"}})};
   auto sid = proxy.open_session("stubborn");
   int pid = pid_of_backend(proxy, "stubborn", sid);
   int status = proxy.proc().signal_and_wait(SIGTERM, 20s);
@@ -391,8 +409,9 @@ TEST(proxy_process, a_backend_that_cannot_start_gives_an_error_not_a_hang) {
   ASSERT_EQ(r.status, 200);
   auto m = json::parse(r.body);
   EXPECT_EQ(m.at("error").at("code"), -32000);
-  EXPECT_NE(json::value_to<std::string>(m.at("error").at("message")).find("/nonexistent/mcp-server"),
-            std::string::npos);
+  EXPECT_NE(
+      json::value_to<std::string>(m.at("error").at("message")).find("/nonexistent/mcp-server"),
+      std::string::npos);
   // The other backend is unaffected.
   auto sid = proxy.open_session("mock");
   EXPECT_EQ(text_of(proxy.call_tool("mock", sid, "echo", {{"text", "fine"}})), "fine");

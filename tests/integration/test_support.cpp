@@ -70,9 +70,8 @@ process::~process() {
 std::optional<std::string> process::wait_for_output(const std::string& needle,
                                                     std::chrono::milliseconds timeout) {
   std::unique_lock lock(state_->m);
-  bool found = state_->cv.wait_for(lock, timeout, [&] {
-    return state_->output.find(needle) != std::string::npos;
-  });
+  bool found = state_->cv.wait_for(
+      lock, timeout, [&] { return state_->output.find(needle) != std::string::npos; });
   if (!found) return std::nullopt;
   return state_->output;
 }
@@ -112,8 +111,8 @@ bool process_running(int pid) {
 }
 
 std::string write_temp_file(const std::string& name, const std::string& content) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("mcp-proxy-test-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("mcp-proxy-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto path = dir / name;
   std::ofstream(path) << content;
@@ -175,7 +174,8 @@ std::vector<json::value> messages_of(const http_response& r) {
 }
 
 std::string mock_config(const std::map<std::string, std::string>& servers) {
-  std::string out = R"({"mcpProxy": {"addr": "127.0.0.1:0", "name": "test-proxy"}, "mcpServers": {)";
+  std::string out =
+      R"({"mcpProxy": {"addr": "127.0.0.1:0", "name": "test-proxy"}, "mcpServers": {)";
   bool first = true;
   for (auto& [name, extra] : servers) {
     if (!first) out += ",";
@@ -191,11 +191,12 @@ std::string mock_config(const std::map<std::string, std::string>& servers) {
 proxy_fixture::proxy_fixture(const std::string& config_json) {
   static int counter = 0;
   auto path = write_temp_file("config-" + std::to_string(++counter) + ".json", config_json);
-  proc_ = std::make_unique<process>(MCP_PROXY_BINARY,
-                                    std::vector<std::string>{"--config", path, "--addr", "127.0.0.1:0"});
+  proc_ = std::make_unique<process>(
+      MCP_PROXY_BINARY, std::vector<std::string>{"--config", path, "--addr", "127.0.0.1:0"});
   auto out = proc_->wait_for_output("listening on http://127.0.0.1:", std::chrono::seconds(20));
   if (!out) throw std::runtime_error("proxy did not start: " + proc_->output());
-  auto at = out->find("listening on http://127.0.0.1:") + std::string("listening on http://127.0.0.1:").size();
+  auto at = out->find("listening on http://127.0.0.1:") +
+            std::string("listening on http://127.0.0.1:").size();
   port_ = static_cast<std::uint16_t>(std::stoi(out->substr(at)));
 }
 
@@ -216,15 +217,18 @@ std::string proxy_fixture::open_session(const std::string& server, const std::st
   json::object init{{"jsonrpc", "2.0"},
                     {"id", 0},
                     {"method", "initialize"},
-                    {"params", {{"protocolVersion", version},
-                                {"capabilities", json::object{}},
-                                {"clientInfo", {{"name", "integration-test"}, {"version", "1"}}}}}};
+                    {"params",
+                     {{"protocolVersion", version},
+                      {"capabilities", json::object{}},
+                      {"clientInfo", {{"name", "integration-test"}, {"version", "1"}}}}}};
   auto r = post(server, init);
   if (r.status != 200 || r.header("mcp-session-id").empty())
     throw std::runtime_error("initialize failed: " + std::to_string(r.status) + " " + r.body);
   auto sid = r.header("mcp-session-id");
-  auto n = post(server, json::object{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, sid);
-  if (n.status != 202) throw std::runtime_error("initialized notification got " + std::to_string(n.status));
+  auto n =
+      post(server, json::object{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, sid);
+  if (n.status != 202)
+    throw std::runtime_error("initialized notification got " + std::to_string(n.status));
   return sid;
 }
 

@@ -1,0 +1,243 @@
+#include "http/request_rules.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mcp_proxy::http {
+namespace {
+
+using namespace std::string_view_literals;
+
+const std::vector<std::string> no_extra_origins;
+
+// --- origin_allowed -----------------------------------------------------------------------------
+
+TEST(origin_allowed, localhost_origins_of_any_scheme_and_port_are_allowed) {
+  for (std::string_view origin :
+       {"http://localhost:6274", "http://localhost", "https://localhost:443", "https://127.0.0.1",
+        "http://127.0.0.1:8080", "http://[::1]:3000", "https://[::1]", "http://LocalHost:6274"}) {
+    EXPECT_TRUE(origin_allowed(origin, no_extra_origins)) << origin;
+  }
+}
+
+TEST(origin_allowed, foreign_and_malformed_origins_are_rejected) {
+  for (std::string_view origin : {
+           "https://evil.example",
+           "http://evil.example:6274",
+           "null",
+           "localhost",
+           "localhost:6274",
+           "http://localhost.evil.com",
+           "http://127.0.0.1.evil.com",
+           "http://evil.com/localhost",
+           "http://[::2]:3000",
+           "http://127.0.0.2",
+           "file://localhost",
+           "ws://localhost:6274",
+           "http:localhost",
+           "http://",
+           "garbage",
+           "::::",
+           "http://local host",
+           "",
+       }) {
+    EXPECT_FALSE(origin_allowed(origin, no_extra_origins)) << origin;
+  }
+}
+
+TEST(origin_allowed, localhost_with_a_path_is_rejected) {
+  EXPECT_FALSE(origin_allowed("http://localhost/path", no_extra_origins));
+  EXPECT_FALSE(origin_allowed("http://localhost:6274/mcp", no_extra_origins));
+  EXPECT_FALSE(origin_allowed("http://127.0.0.1/x/y", no_extra_origins));
+}
+
+TEST(origin_allowed, configured_origin_is_allowed_exactly_and_case_insensitively) {
+  const std::vector<std::string> allowed{"https://app.example:8443"};
+  EXPECT_TRUE(origin_allowed("https://app.example:8443", allowed));
+  EXPECT_TRUE(origin_allowed("HTTPS://APP.Example:8443", allowed));
+  EXPECT_FALSE(origin_allowed("https://app.example", allowed));
+  EXPECT_FALSE(origin_allowed("http://app.example:8443", allowed));
+  EXPECT_FALSE(origin_allowed("https://app.example:8443.evil.com", allowed));
+  EXPECT_FALSE(origin_allowed("https://sub.app.example:8443", allowed));
+  EXPECT_FALSE(origin_allowed("https://evil.example", allowed));
+  EXPECT_FALSE(origin_allowed("null", allowed));
+  // Localhost stays allowed alongside configured origins.
+  EXPECT_TRUE(origin_allowed("http://localhost:6274", allowed));
+}
+
+TEST(origin_allowed, several_configured_origins_are_each_allowed) {
+  const std::vector<std::string> allowed{"https://a.example", "http://b.example:8080"};
+  EXPECT_TRUE(origin_allowed("https://a.example", allowed));
+  EXPECT_TRUE(origin_allowed("http://b.example:8080", allowed));
+  EXPECT_FALSE(origin_allowed("https://b.example:8080", allowed));
+}
+
+TEST(origin_allowed, star_allows_every_origin) {
+  const std::vector<std::string> allowed{"*"};
+  for (std::string_view origin : {"https://evil.example", "null", "garbage", "http://localhost"}) {
+    EXPECT_TRUE(origin_allowed(origin, allowed)) << origin;
+  }
+}
+
+// --- accepts ------------------------------------------------------------------------------------
+
+TEST(accepts, exact_media_type) {
+  EXPECT_TRUE(accepts("application/json", "application/json"));
+  EXPECT_TRUE(accepts("text/event-stream", "text/event-stream"));
+  EXPECT_FALSE(accepts("text/event-stream", "application/json"));
+  EXPECT_FALSE(accepts("application/jsonx", "application/json"));
+  EXPECT_FALSE(accepts("application/json", "application/jsonx"));
+}
+
+TEST(accepts, list_of_media_ranges) {
+  constexpr auto header = "application/json, text/event-stream"sv;
+  EXPECT_TRUE(accepts(header, "application/json"));
+  EXPECT_TRUE(accepts(header, "text/event-stream"));
+  EXPECT_FALSE(accepts(header, "text/html"));
+  EXPECT_TRUE(accepts("  text/html ,application/json  ", "application/json"));
+  EXPECT_TRUE(accepts("text/html,\ttext/event-stream", "text/event-stream"));
+}
+
+TEST(accepts, full_wildcard_admits_anything) {
+  EXPECT_TRUE(accepts("*/*", "application/json"));
+  EXPECT_TRUE(accepts("*/*", "text/event-stream"));
+  EXPECT_TRUE(accepts("text/html, */*;q=0.8", "application/json"));
+}
+
+TEST(accepts, subtype_wildcard_admits_only_its_type) {
+  EXPECT_TRUE(accepts("text/*", "text/event-stream"));
+  EXPECT_FALSE(accepts("text/*", "application/json"));
+  EXPECT_TRUE(accepts("application/*", "application/json"));
+  EXPECT_FALSE(accepts("application/*", "text/event-stream"));
+  EXPECT_FALSE(accepts("tex/*", "text/event-stream"));
+  EXPECT_FALSE(accepts("texts/*", "text/event-stream"));
+}
+
+TEST(accepts, parameters_are_ignored_for_matching) {
+  EXPECT_TRUE(accepts("application/json; charset=utf-8", "application/json"));
+  EXPECT_TRUE(accepts("application/json;q=0.9", "application/json"));
+  EXPECT_TRUE(accepts("text/event-stream ; q=1.0", "text/event-stream"));
+  EXPECT_TRUE(accepts("application/json;charset=utf-8;q=0.5", "application/json"));
+  EXPECT_TRUE(accepts("text/*;level=1", "text/event-stream"));
+}
+
+TEST(accepts, q_zero_excludes_a_media_range) {
+  EXPECT_FALSE(accepts("application/json;q=0", "application/json"));
+  EXPECT_FALSE(accepts("application/json; q=0.0", "application/json"));
+  EXPECT_FALSE(accepts("application/json;q=0.000", "application/json"));
+  EXPECT_FALSE(accepts("application/json;charset=utf-8;q=0", "application/json"));
+  EXPECT_FALSE(accepts("*/*;q=0", "application/json"));
+  EXPECT_FALSE(accepts("text/*;q=0", "text/event-stream"));
+  EXPECT_TRUE(accepts("application/json;q=0.001", "application/json"));
+  EXPECT_TRUE(accepts("application/json;q=0.1", "application/json"));
+}
+
+TEST(accepts, q_zero_on_one_range_leaves_others) {
+  EXPECT_TRUE(accepts("*/*;q=0, application/json", "application/json"));
+  EXPECT_TRUE(accepts("application/json;q=0, text/event-stream", "text/event-stream"));
+  EXPECT_FALSE(accepts("application/json;q=0, text/event-stream", "application/json"));
+}
+
+// RFC 9110 section 12.5.1: the most specific range has precedence, so an explicit q=0 on a type
+// excludes it even when a wildcard follows.
+TEST(accepts, specific_q_zero_overrides_a_later_wildcard) {
+  EXPECT_FALSE(accepts("application/json;q=0, */*", "application/json"));
+  EXPECT_FALSE(accepts("text/event-stream;q=0, text/*", "text/event-stream"));
+  EXPECT_FALSE(accepts("*/*, text/*;q=0", "text/event-stream"));
+  EXPECT_TRUE(accepts("*/*;q=0, application/json", "application/json"));
+}
+
+TEST(origin_allowed, origins_with_userinfo_query_or_fragment_are_rejected) {
+  EXPECT_FALSE(origin_allowed("http://evil.com@localhost", {}));
+  EXPECT_FALSE(origin_allowed("http://localhost?x=1", {}));
+  EXPECT_FALSE(origin_allowed("http://localhost#x", {}));
+  EXPECT_TRUE(origin_allowed("HTTP://localhost", {}));
+}
+
+TEST(accepts, matching_is_case_insensitive) {
+  EXPECT_TRUE(accepts("Application/JSON", "application/json"));
+  EXPECT_TRUE(accepts("application/json", "Application/Json"));
+  EXPECT_TRUE(accepts("TEXT/*", "text/event-stream"));
+  EXPECT_TRUE(accepts("text/EVENT-STREAM", "text/event-stream"));
+  EXPECT_FALSE(accepts("application/json;Q=0", "application/json"));
+}
+
+TEST(accepts, missing_or_empty_header_admits_nothing) {
+  EXPECT_FALSE(accepts("", "application/json"));
+  EXPECT_FALSE(accepts("   ", "application/json"));
+  EXPECT_FALSE(accepts(",,", "application/json"));
+  EXPECT_FALSE(accepts(";q=1", "application/json"));
+  EXPECT_FALSE(accepts("application", "application/json"));
+  EXPECT_FALSE(accepts("application/", "application/json"));
+  EXPECT_FALSE(accepts("/json", "application/json"));
+}
+
+// --- content_type_is ----------------------------------------------------------------------------
+
+TEST(content_type_is, exact_type_matches) {
+  EXPECT_TRUE(content_type_is("application/json", "application/json"));
+  EXPECT_TRUE(content_type_is("text/event-stream", "text/event-stream"));
+}
+
+TEST(content_type_is, charset_and_other_parameters_are_ignored) {
+  EXPECT_TRUE(content_type_is("application/json; charset=utf-8", "application/json"));
+  EXPECT_TRUE(content_type_is("application/json;charset=UTF-8", "application/json"));
+  EXPECT_TRUE(content_type_is("application/json ; charset=utf-8; x=y", "application/json"));
+}
+
+TEST(content_type_is, comparison_is_case_insensitive) {
+  EXPECT_TRUE(content_type_is("Application/JSON", "application/json"));
+  EXPECT_TRUE(content_type_is("APPLICATION/JSON; Charset=UTF-8", "application/json"));
+}
+
+TEST(content_type_is, surrounding_whitespace_is_ignored) {
+  EXPECT_TRUE(content_type_is("  application/json\t", "application/json"));
+}
+
+TEST(content_type_is, other_types_do_not_match) {
+  EXPECT_FALSE(content_type_is("text/plain", "application/json"));
+  EXPECT_FALSE(content_type_is("application/json-patch+json", "application/json"));
+  EXPECT_FALSE(content_type_is("application/jsonx", "application/json"));
+  EXPECT_FALSE(content_type_is("application/*", "application/json"));
+  EXPECT_FALSE(content_type_is("", "application/json"));
+  EXPECT_FALSE(content_type_is("; charset=utf-8", "application/json"));
+}
+
+// --- valid_session_id ---------------------------------------------------------------------------
+
+TEST(valid_session_id, visible_ascii_is_valid) {
+  EXPECT_TRUE(valid_session_id("abc"));
+  EXPECT_TRUE(valid_session_id("0f8e6c2a-1d3b-4c5e-9f7a-123456789abc"));
+  EXPECT_TRUE(valid_session_id("!"));
+  EXPECT_TRUE(valid_session_id("~"));
+  std::string every_visible;
+  for (char c = 0x21; c <= 0x7e; ++c) every_visible += c;
+  EXPECT_TRUE(valid_session_id(every_visible));
+}
+
+TEST(valid_session_id, empty_is_invalid) {
+  EXPECT_FALSE(valid_session_id(""));
+}
+
+TEST(valid_session_id, space_and_control_characters_are_invalid) {
+  EXPECT_FALSE(valid_session_id(" "));
+  EXPECT_FALSE(valid_session_id("a b"));
+  EXPECT_FALSE(valid_session_id("abc "));
+  EXPECT_FALSE(valid_session_id("a\tb"));
+  EXPECT_FALSE(valid_session_id("a\r\nb"));
+  EXPECT_FALSE(valid_session_id("a\x7f"));
+  EXPECT_FALSE(valid_session_id("\x1f"));
+  EXPECT_FALSE(valid_session_id(std::string_view("a\0b", 3)));
+}
+
+TEST(valid_session_id, non_ascii_is_invalid) {
+  EXPECT_FALSE(valid_session_id("caf\xC3\xA9"));
+  EXPECT_FALSE(valid_session_id("\x80"));
+  EXPECT_FALSE(valid_session_id("\xff"));
+}
+
+}  // namespace
+}  // namespace mcp_proxy::http
