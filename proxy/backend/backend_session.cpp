@@ -196,7 +196,10 @@ void backend_session::dispatch(message m) {
 void backend_session::fail_all(std::string_view why) {
   if (!alive_) return;
   alive_ = false;
-  spdlog::warn("{}; failing {} call(s) in flight", why, calls_.size());
+  if (stopping_ && calls_.empty())
+    spdlog::info("{}", why);
+  else
+    spdlog::warn("{}; failing {} call(s) in flight", why, calls_.size());
   for (auto& [id, pc] : calls_) {
     router_.forget(id);
     pc->events.push(
@@ -209,6 +212,7 @@ void backend_session::fail_all(std::string_view why) {
 
 awaitable<void> backend_session::stop() {
   if (!child_) co_return;
+  stopping_ = true;
   co_await child_->stop(std::chrono::milliseconds(2000));
   fail_all("backend " + server_.name + " stopped");
 }

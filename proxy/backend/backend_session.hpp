@@ -96,6 +96,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   rpc::id_router router_;
   std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
   bool alive_ = true;
+  bool stopping_ = false;  // stop() was called: the end of the child is expected
 };
 
 // The client key the proxy uses for its own requests (initialize of a shared backend).

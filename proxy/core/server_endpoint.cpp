@@ -314,6 +314,10 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
 awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_session> s,
                                                        message request) {
   json::value id = *request.id();
+  if (request.params() && !request.params()->is_object()) {
+    co_return message::error_response(std::move(id), codes::invalid_params,
+                                      "Invalid params: MCP params must be an object");
+  }
   if (request.method() == "ping") co_return message::response(std::move(id), json::object{});
   if (request.method() == "initialize") {
     co_return message::error_response(std::move(id), codes::invalid_request,

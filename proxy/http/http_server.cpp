@@ -71,6 +71,14 @@ struct http_server::impl {
                              std::shared_ptr<core::client_session> s);
   awaitable<bool> stream_call(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                               std::shared_ptr<core::client_session> s, core::call_started cs);
+  awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
+                               jsonrpc::payload batch);
+  // The next event of a call: progress, a related message, or its final response (a timeout
+  // error when the deadline passes, after which the backend is told to cancel). nullopt: the
+  // client cancelled the call.
+  awaitable<std::optional<message>> next_event(core::server_endpoint& ep, core::client_session& s,
+                                               const core::call_started& cs);
+  awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
 
   awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
                         std::string body, std::string_view content_type = "application/json",
@@ -168,6 +176,8 @@ awaitable<bool> http_server::impl::reply(beast::tcp_stream& stream, const reques
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
+  // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
+  if (req.method() == bhttp::verb::head) res.body().clear();
   auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
   co_return !ec && res.keep_alive();
 }
@@ -198,7 +208,7 @@ awaitable<bool> http_server::impl::end_chunks(beast::tcp_stream& stream) {
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/health" && req.method() == bhttp::verb::get)
+  if (path == "/health" && (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head))
     co_return co_await reply(stream, req, bhttp::status::ok, R"({"status":"ok"})");
 
   auto name = route_name(target);
@@ -271,7 +281,13 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
         stream, req, bhttp::status::not_acceptable, codes::invalid_request,
         "Not Acceptable: Accept must list application/json and text/event-stream");
   }
-  auto parsed = jsonrpc::parse(req.body());
+  auto payload = jsonrpc::parse_payload(req.body());
+  if (!payload) {
+    co_return co_await reply(stream, req, bhttp::status::bad_request,
+                             jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
+  }
+  if (payload->is_batch) co_return co_await handle_batch(stream, req, ep, std::move(*payload));
+  auto& parsed = payload->items.front();
   if (!parsed) {
     co_return co_await reply(stream, req, bhttp::status::bad_request,
                              jsonrpc::serialize(jsonrpc::to_error_response(parsed.error())));
@@ -311,6 +327,24 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
   co_return co_await stream_call(stream, req, ep, session, std::get<core::call_started>(outcome));
 }
 
+awaitable<std::optional<message>> http_server::impl::next_event(core::server_endpoint& ep,
+                                                                core::client_session& s,
+                                                                const core::call_started& cs) {
+  auto ev = co_await cs.call->events.pop(cs.deadline);
+  if (ev || cs.call->events.closed()) co_return ev;  // nullopt: cancelled by the client
+  ep.abandon(s, *cs.call, "timed out in mcp-proxy");
+  spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), ep.name(),
+               ep.server().timeout.count());
+  co_return message::error_response(cs.call->client_id, codes::request_timeout,
+                                    "backend " + ep.name() + " did not answer within " +
+                                        std::to_string(ep.server().timeout.count()) + " ms");
+}
+
+awaitable<bool> http_server::impl::write_event(beast::tcp_stream& stream, const message& m) {
+  co_return co_await write_chunk(stream,
+                                 transport::encode_sse_event(jsonrpc::serialize(m), "message"));
+}
+
 awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, request& req,
                                                core::server_endpoint& ep,
                                                std::shared_ptr<core::client_session> s,
@@ -319,19 +353,11 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
   // arrives before it (progress, logging, a server request).
   bool sse = false;
   for (;;) {
-    auto ev = co_await cs.call->events.pop(cs.deadline);
+    auto ev = co_await next_event(ep, *s, cs);
     if (!ev) {
-      if (cs.call->events.closed()) {
-        // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
-        if (!sse && !co_await begin_sse(stream, req)) co_return false;
-        co_return co_await end_chunks(stream) && req.keep_alive();
-      }
-      ep.abandon(*s, *cs.call, "timed out in mcp-proxy");
-      spdlog::warn("session {} on {}: request timed out after {} ms", s->id(), ep.name(),
-                   ep.server().timeout.count());
-      ev = message::error_response(cs.call->client_id, codes::request_timeout,
-                                   "backend " + ep.name() + " did not answer within " +
-                                       std::to_string(ep.server().timeout.count()) + " ms");
+      // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
+      if (!sse && !co_await begin_sse(stream, req)) co_return false;
+      co_return co_await end_chunks(stream) && req.keep_alive();
     }
     const bool final = ev->is_response();
     if (!sse && final)
@@ -341,11 +367,68 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
       sse = true;
     }
     // A client that went away is not a cancellation (spec: Streamable HTTP); the call runs on.
-    if (!co_await write_chunk(stream,
-                              transport::encode_sse_event(jsonrpc::serialize(*ev), "message")))
-      co_return false;
+    if (!co_await write_event(stream, *ev)) co_return false;
     if (final) co_return co_await end_chunks(stream) && req.keep_alive();
   }
+}
+
+awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, request& req,
+                                                core::server_endpoint& ep, jsonrpc::payload batch) {
+  // Batches exist only in 2025-03-26 (and the JSON-RPC of 2024-11-05); initialize never rides in
+  // one (spec 2025-03-26, lifecycle). Every request of the batch gets its answer on one SSE stream.
+  auto sid = req.find(session_header);
+  if (sid == req.end()) {
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   "Bad Request: Mcp-Session-Id header is required");
+  }
+  auto session = ep.find_session(sid->value());
+  if (!session) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                   "Session not found");
+  }
+  if (protocol::requires_version_header(session->protocol_version)) {
+    std::string why = "Invalid Request: JSON-RPC batches are not part of protocol version " +
+                      session->protocol_version;
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   why);
+  }
+  for (auto& item : batch.items) {
+    if (item && item->is_request() && item->method() == "initialize") {
+      co_return co_await reply_error(stream, req, bhttp::status::bad_request,
+                                     codes::invalid_request,
+                                     "Invalid Request: initialize must not be part of a batch");
+    }
+  }
+  std::vector<message> answers;  // answered at once (invalid items, ping, ...)
+  std::vector<core::call_started> calls;
+  for (auto& item : batch.items) {
+    if (!item) {
+      answers.push_back(jsonrpc::to_error_response(item.error()));
+    } else if (item->is_notification()) {
+      ep.on_notification(*session, *item);
+    } else if (item->is_response()) {
+      ep.on_response(*session, std::move(*item));
+    } else {
+      auto outcome = co_await ep.on_request(session, std::move(*item));
+      if (auto* now = std::get_if<message>(&outcome))
+        answers.push_back(std::move(*now));
+      else
+        calls.push_back(std::move(std::get<core::call_started>(outcome)));
+    }
+  }
+  if (answers.empty() && calls.empty())
+    co_return co_await reply(stream, req, bhttp::status::accepted, {});
+  if (!co_await begin_sse(stream, req)) co_return false;
+  for (auto& a : answers)
+    if (!co_await write_event(stream, a)) co_return false;
+  // The calls run concurrently at the backend; their events are written call by call.
+  for (auto& cs : calls) {
+    while (auto ev = co_await next_event(ep, *session, cs)) {
+      if (!co_await write_event(stream, *ev)) co_return false;
+      if (ev->is_response()) break;
+    }
+  }
+  co_return co_await end_chunks(stream) && req.keep_alive();
 }
 
 awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request& req,

@@ -159,6 +159,20 @@ TEST_F(shared_mode, post_without_both_accept_types_gets_406) {
   EXPECT_EQ(r.status, 406);
 }
 
+TEST_F(shared_mode, array_params_get_invalid_params) {
+  // MCP (schema: Request.params is an object) narrows JSON-RPC's "object or array".
+  auto sid = proxy.open_session("mock");
+  auto r = proxy.post(
+      "mock",
+      json::object{
+          {"jsonrpc", "2.0"}, {"id", 4}, {"method", "tools/list"}, {"params", json::array{1}}},
+      sid);
+  ASSERT_EQ(r.status, 200);
+  auto m = json::parse(r.body);
+  EXPECT_EQ(m.at("id"), 4);
+  EXPECT_EQ(m.at("error").at("code"), -32602);
+}
+
 TEST_F(shared_mode, unknown_route_gets_404) {
   auto r = proxy.post("nope", request(1, "ping"));
   EXPECT_EQ(r.status, 404);
