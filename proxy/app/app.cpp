@@ -14,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#include <functional>
 #include <iostream>
 
 #ifndef MCP_PROXY_VERSION
@@ -113,20 +114,30 @@ int run_proxy(int argc, char** argv) {
   }
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
-  bool shutting_down = false;
+  // Backends stop in parallel (each may take a few seconds to escalate to SIGKILL).
   auto shutdown = [&]() -> asio::awaitable<void> {
     spdlog::info("shutting down: closing sessions and stopping backends");
     server.stop();
-    for (auto& [name, ep] : routes) co_await ep->stop();
+    std::vector<asio::awaitable<void>> stops;
+    for (auto& [name, ep] : routes) stops.push_back(ep->stop());
+    co_await util::run_all(ex, std::move(stops), "stop backend");
     spdlog::info("shutdown complete");
     ctx.stop();
   };
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec || shutting_down) return;
-    shutting_down = true;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  int signals_seen = 0;
+  on_signal = [&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (++signals_seen > 1) {
+      // A second signal means "now": children get SIGTERM from PR_SET_PDEATHSIG.
+      spdlog::warn("received signal {} again; exiting without waiting for backends", sig);
+      std::_Exit(128 + sig);
+    }
     spdlog::info("received signal {}", sig);
+    signals.async_wait(on_signal);
     util::spawn_logged(ex, shutdown(), "shutdown");
-  });
+  };
+  signals.async_wait(on_signal);
 
   // Named, so the closure outlives the coroutine that refers to its captures.
   auto serve = [&]() -> asio::awaitable<void> {

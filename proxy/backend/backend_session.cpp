@@ -68,6 +68,8 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
 void backend_session::abandon(const pending_call& call, std::string_view reason) {
   if (!router_.forget(call.backend_id)) return;
   calls_.erase(call.backend_id);
+  // The spec forbids cancelling initialize; the caller stops this backend instead.
+  if (call.client == proxy_client_key && call.backend_id == initialize_id_) return;
   json::object params{{"requestId", call.backend_id}, {"reason", reason}};
   send(message::notification("notifications/cancelled", std::move(params)));
 }
@@ -95,6 +97,9 @@ void backend_session::drop_client(rpc::client_key client) {
                                  "mcp-proxy: the client session this request went to has ended"));
   for (std::int64_t id : router_.forget_client(client)) {
     if (auto it = calls_.find(id); it != calls_.end()) {
+      // A POST still waiting on this call gets an answer, not an empty stream.
+      it->second->events.push(message::error_response(
+          it->second->client_id, jsonrpc::error_codes::backend_unavailable, "session ended"));
       it->second->events.close();
       calls_.erase(it);
     }
@@ -124,6 +129,7 @@ void backend_session::reply(message response) {
 awaitable<boost::system::result<json::object, std::string>> backend_session::initialize(
     json::object params, std::chrono::milliseconds timeout) {
   auto pc = call(proxy_client_key, message::request(0, "initialize", std::move(params)));
+  initialize_id_ = pc->backend_id;
   auto deadline = util::async_queue<message>::clock::now() + timeout;
   for (;;) {
     auto ev = co_await pc->events.pop(deadline);

@@ -96,7 +96,8 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   rpc::id_router router_;
   std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
   bool alive_ = true;
-  bool stopping_ = false;  // stop() was called: the end of the child is expected
+  bool stopping_ = false;            // stop() was called: the end of the child is expected
+  std::int64_t initialize_id_ = -1;  // backend id of our initialize request
 };
 
 // The client key the proxy uses for its own requests (initialize of a shared backend).

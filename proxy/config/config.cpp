@@ -213,6 +213,7 @@ class reader {
   bool read_string_map(const json::value& v, std::string_view path,
                        std::map<std::string, std::string>& out);
   bool read_timeout(const json::value& v, std::string_view path, std::chrono::milliseconds& out);
+  bool read_positive_integer(const json::value& v, std::string_view path, std::uint64_t& out);
   bool read_tool_filter(const json::value& v, std::string_view path);
   bool read_options(const json::value& v, std::string_view path, bool is_server, bool& disabled);
   bool read_proxy(const json::value& v, std::string_view path, proxy_config& out);
@@ -295,6 +296,23 @@ bool reader::read_string_map(const json::value& v, std::string_view path,
     std::string s;
     if (!read_string(kv.value(), child_path(path, key), s)) return false;
     out.insert_or_assign(std::string(key), std::move(s));
+  }
+  return true;
+}
+
+bool reader::read_positive_integer(const json::value& v, std::string_view path,
+                                   std::uint64_t& out) {
+  if (v.is_int64() && v.get_int64() > 0) {
+    out = static_cast<std::uint64_t>(v.get_int64());
+  } else if (v.is_uint64()) {
+    out = v.get_uint64();
+  } else if (v.is_double() && v.get_double() > 0 && v.get_double() < 1e18 &&
+             std::floor(v.get_double()) == v.get_double()) {
+    out = static_cast<std::uint64_t>(v.get_double());
+  } else if (v.is_number()) {
+    return fail(path, "expected a positive integer");
+  } else {
+    return type_error(path, "a positive integer", v);
   }
   return true;
 }
@@ -427,18 +445,9 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
                       "optional port, no path) or \"*\", got " +
                           quoted(out.allowed_origins[i]));
     } else if (key == "maxBodyBytes") {
-      if (val.is_int64() && val.get_int64() > 0) {
-        out.max_body_bytes = static_cast<std::uint64_t>(val.get_int64());
-      } else if (val.is_uint64()) {
-        out.max_body_bytes = val.get_uint64();
-      } else if (val.is_double() && val.get_double() > 0 && val.get_double() < 1e18 &&
-                 std::floor(val.get_double()) == val.get_double()) {
-        out.max_body_bytes = static_cast<std::uint64_t>(val.get_double());
-      } else if (val.is_number()) {
-        return fail(p, "expected a positive integer");
-      } else {
-        return type_error(p, "a positive integer", val);
-      }
+      if (!read_positive_integer(val, p, out.max_body_bytes)) return false;
+    } else if (key == "maxSessions") {
+      if (!read_positive_integer(val, p, out.max_sessions)) return false;
     } else if (key == "getStream") {
       if (!read_bool(val, p, out.get_stream)) return false;
     } else if (key == "sessionIdleTimeout") {

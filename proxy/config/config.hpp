@@ -49,6 +49,8 @@ struct proxy_config {
   // A client session with no request, no call in flight and no GET stream for this long is
   // ended (its next request gets 404; a per-client backend is stopped).
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};
+  // Client sessions per server endpoint, open or being initialized; more get HTTP 503.
+  std::uint64_t max_sessions = 1000;
 };
 
 struct config {

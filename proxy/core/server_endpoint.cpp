@@ -10,7 +10,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <random>
+#include <stdexcept>
+
+#include <openssl/rand.h>
 
 namespace mcp_proxy::core {
 
@@ -57,12 +59,18 @@ json::object server_endpoint::proxy_initialize_params() const {
 }
 
 std::string server_endpoint::new_session_id() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
+  // The spec asks for a cryptographically secure id: 128 random bits from OpenSSL, as hex.
   for (;;) {
-    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                  static_cast<unsigned long long>(rng()));
-    if (!sessions_.contains(std::string_view(buf))) return buf;
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id;
+    id.reserve(32);
+    for (unsigned char b : bytes) {
+      id.push_back(hex[b >> 4]);
+      id.push_back(hex[b & 15]);
+    }
+    if (!sessions_.contains(id)) return id;
   }
 }
 
@@ -94,8 +102,9 @@ awaitable<void> server_endpoint::reap_idle_sessions() {
 awaitable<void> server_endpoint::stop() {
   stopped_ = true;
   stop_signal_.close();
-  auto sessions = sessions_;
-  for (auto& [id, s] : sessions) co_await end_session(s);
+  std::vector<awaitable<void>> ends;
+  for (auto& [id, s] : sessions_) ends.push_back(end_session(s));
+  co_await util::run_all(ex_, std::move(ends), server_.name + " end session");
   if (shared_) {
     auto b = std::move(shared_);
     co_await b->stop();
@@ -112,8 +121,14 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   if (shared_ && shared_->alive()) co_return shared_;
   auto now = std::chrono::steady_clock::now();
   if (now - last_start_attempt_ < restart_backoff && !last_start_error_.empty()) co_return nullptr;
+  if (stopped_) co_return nullptr;
   last_start_attempt_ = now;
   starting_ = true;
+  // However this start ends (an exception included), waiting callers are released.
+  struct release_on_exit {
+    bool& flag;
+    ~release_on_exit() { flag = false; }
+  } release{starting_};
   auto started = backend::backend_session::start(ex_, server_, handlers_for({}));
   std::shared_ptr<backend::backend_session> b;
   if (!started) {
@@ -132,7 +147,6 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
                    json::value_to<std::string>(shared_init_result_.at("protocolVersion")));
     }
   }
-  starting_ = false;
   if (!b) spdlog::error("{}", last_start_error_);
   shared_ = b;
   co_return b;
@@ -244,6 +258,25 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
         nullptr, message::error_response(id, codes::invalid_params,
                                          "initialize: params.protocolVersion must be a string")};
   }
+  if (stopped_) {
+    co_return initialize_outcome{
+        nullptr, message::error_response(id, codes::backend_unavailable, "mcp-proxy is stopping")};
+  }
+  if (sessions_.size() + initializing_ >= proxy_.max_sessions) {
+    spdlog::warn("{}: {} sessions open or starting; refusing a new one", server_.name,
+                 proxy_.max_sessions);
+    co_return initialize_outcome{
+        nullptr,
+        message::error_response(id, codes::backend_unavailable,
+                                "too many sessions on " + server_.name + " (maxSessions is " +
+                                    std::to_string(proxy_.max_sessions) + "); try again later"),
+        true};
+  }
+  ++initializing_;
+  struct count_on_exit {
+    std::size_t& n;
+    ~count_on_exit() { --n; }
+  } counted{initializing_};
   auto session =
       std::make_shared<client_session>(ex_, new_session_id(), next_client_key.fetch_add(1));
   json::object result;
@@ -281,6 +314,11 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
         protocol::is_supported_version(session->backend_version)
             ? session->backend_version
             : std::string(protocol::negotiate_version(requested->get_string()));
+  }
+  if (session->ended || (session->own_backend && !session->own_backend->alive())) {
+    co_return initialize_outcome{
+        nullptr, message::error_response(id, codes::backend_unavailable,
+                                         "backend " + server_.name + " exited during initialize")};
   }
   result["protocolVersion"] = session->protocol_version;
   sessions_.emplace(session->id(), session);
@@ -338,8 +376,8 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
 void server_endpoint::on_notification(client_session& s, const message& n) {
   auto b = backend_of(s);
   if (n.method() == "notifications/initialized") {
-    // A shared backend was initialized by the proxy; only a client's own backend hears this.
-    if (server_.mode == config::session_mode::per_client && b) b->notify(n);
+    // The proxy sent this to the backend right after its initialize (in both modes), so the
+    // client's copy would be a second one.
     return;
   }
   if (!b) return;

@@ -56,6 +56,7 @@ using request_outcome = std::variant<jsonrpc::message, call_started>;
 struct initialize_outcome {
   std::shared_ptr<client_session> session;  // null when initialize failed
   jsonrpc::message reply;
+  bool overloaded = false;  // refused for the session limit (HTTP 503)
 };
 
 class server_endpoint {
@@ -107,6 +108,7 @@ class server_endpoint {
   std::string last_start_error_;
   bool starting_ = false;
   bool stopped_ = false;
+  std::size_t initializing_ = 0;  // initialize requests in progress (counted against the limit)
   util::async_queue<bool> stop_signal_;  // wakes the idle reaper at stop()
 };
 

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -30,6 +31,10 @@ namespace {
 
 constexpr auto keepalive_interval = std::chrono::seconds(15);
 constexpr auto read_timeout = std::chrono::seconds(120);
+// A client that stops reading (zero window) must not pin a handler, a session or a backend.
+constexpr auto write_timeout = std::chrono::seconds(30);
+// Beyond this many open connections new ones are closed at once (descriptors are finite).
+constexpr std::size_t max_connections = 4096;
 constexpr std::string_view session_header = "Mcp-Session-Id";
 constexpr std::string_view version_header = "MCP-Protocol-Version";
 
@@ -79,6 +84,9 @@ struct http_server::impl {
   awaitable<std::optional<message>> next_event(core::server_endpoint& ep, core::client_session& s,
                                                const core::call_started& cs);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
+  // Follows a call whose client went away until its response or deadline, in the background.
+  void drain(core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
+             core::call_started cs);
 
   awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
                         std::string body, std::string_view content_type = "application/json",
@@ -122,6 +130,14 @@ awaitable<void> http_server::run() {
     if (ec) {
       if (impl_->stopping || ec == asio::error::operation_aborted) break;
       spdlog::warn("accept failed: {}", ec.message());
+      // Out of descriptors: the pending connection stays queued, so retrying at once would spin.
+      asio::steady_timer pause(impl_->ex, std::chrono::milliseconds(100));
+      co_await pause.async_wait(tuple_awaitable);
+      continue;
+    }
+    if (impl_->connections.size() >= max_connections) {
+      spdlog::warn("{} connections open; refusing a new one", max_connections);
+      sock.close(ec);
       continue;
     }
     sock.set_option(tcp::no_delay(true), ec);
@@ -139,6 +155,16 @@ void http_server::stop() {
 }
 
 awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream> stream) {
+  // However this task ends (an exception included), the socket is closed and forgotten.
+  struct forget_on_exit {
+    impl& self;
+    std::shared_ptr<beast::tcp_stream> stream;
+    ~forget_on_exit() {
+      boost::system::error_code ignored;
+      stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self.connections.erase(stream);
+    }
+  } guard{*this, stream};
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
@@ -159,9 +185,6 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream>
     request req = parser.release();
     if (!co_await dispatch(*stream, req) || stopping) break;
   }
-  boost::system::error_code ignored;
-  stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
-  connections.erase(stream);
 }
 
 awaitable<bool> http_server::impl::reply(beast::tcp_stream& stream, const request& req,
@@ -178,7 +201,9 @@ awaitable<bool> http_server::impl::reply(beast::tcp_stream& stream, const reques
   res.prepare_payload();
   // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
   if (req.method() == bhttp::verb::head) res.body().clear();
+  stream.expires_after(write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+  stream.expires_never();
   co_return !ec && res.keep_alive();
 }
 
@@ -190,18 +215,24 @@ awaitable<bool> http_server::impl::begin_sse(beast::tcp_stream& stream, const re
   res.keep_alive(req.keep_alive());
   res.chunked(true);
   bhttp::response_serializer<bhttp::empty_body> sr{res};
+  stream.expires_after(write_timeout);
   auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  stream.expires_never();
   co_return !ec;
 }
 
 awaitable<bool> http_server::impl::write_chunk(beast::tcp_stream& stream, std::string data) {
+  stream.expires_after(write_timeout);
   auto [ec, n] =
       co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), tuple_awaitable);
+  stream.expires_never();
   co_return !ec;
 }
 
 awaitable<bool> http_server::impl::end_chunks(beast::tcp_stream& stream) {
+  stream.expires_after(write_timeout);
   auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
+  stream.expires_never();
   co_return !ec;
 }
 
@@ -300,8 +331,8 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
     std::string session_id;
     if (outcome.session) session_id = outcome.session->id();
     std::string body = jsonrpc::serialize(outcome.reply);
-    co_return co_await reply(stream, req, bhttp::status::ok, std::move(body), "application/json",
-                             session_id);
+    auto status = outcome.overloaded ? bhttp::status::service_unavailable : bhttp::status::ok;
+    co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id);
   }
   auto sid = req.find(session_header);
   if (sid == req.end()) {
@@ -356,20 +387,37 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
     auto ev = co_await next_event(ep, *s, cs);
     if (!ev) {
       // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
-      if (!sse && !co_await begin_sse(stream, req)) co_return false;
+      if (!sse) {
+        if (!co_await begin_sse(stream, req)) co_return false;
+      }
       co_return co_await end_chunks(stream) && req.keep_alive();
     }
     const bool final = ev->is_response();
     if (!sse && final)
       co_return co_await reply(stream, req, bhttp::status::ok, jsonrpc::serialize(*ev));
-    if (!sse) {
-      if (!co_await begin_sse(stream, req)) co_return false;
-      sse = true;
+    // No co_await inside || or && (GCC 12 miscompiles some of those): plain statements.
+    bool written = true;
+    if (!sse) written = co_await begin_sse(stream, req);
+    sse = true;
+    if (written) written = co_await write_event(stream, *ev);
+    if (!written) {
+      // A client that went away is not a cancellation (spec: Streamable HTTP): the call runs on
+      // to its response or deadline, so it neither lingers nor keeps its session busy.
+      if (!final) drain(ep, s, std::move(cs));
+      co_return false;
     }
-    // A client that went away is not a cancellation (spec: Streamable HTTP); the call runs on.
-    if (!co_await write_event(stream, *ev)) co_return false;
     if (final) co_return co_await end_chunks(stream) && req.keep_alive();
   }
+}
+
+void http_server::impl::drain(core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
+                              core::call_started cs) {
+  auto task = [](impl& self, core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
+                 core::call_started cs) -> awaitable<void> {
+    while (auto ev = co_await self.next_event(ep, *s, cs))
+      if (ev->is_response()) break;
+  };
+  util::spawn_logged(ex, task(*this, ep, std::move(s), std::move(cs)), "drain abandoned call");
 }
 
 awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, request& req,
@@ -418,16 +466,33 @@ awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, reque
   }
   if (answers.empty() && calls.empty())
     co_return co_await reply(stream, req, bhttp::status::accepted, {});
-  if (!co_await begin_sse(stream, req)) co_return false;
-  for (auto& a : answers)
-    if (!co_await write_event(stream, a)) co_return false;
-  // The calls run concurrently at the backend; their events are written call by call.
-  for (auto& cs : calls) {
-    while (auto ev = co_await next_event(ep, *session, cs)) {
-      if (!co_await write_event(stream, *ev)) co_return false;
-      if (ev->is_response()) break;
+  if (!co_await begin_sse(stream, req)) {
+    for (auto& cs : calls) drain(ep, session, std::move(cs));
+    co_return false;
+  }
+  for (auto& a : answers) {
+    if (!co_await write_event(stream, a)) {
+      for (auto& cs : calls) drain(ep, session, std::move(cs));
+      co_return false;
     }
   }
+  // The calls run concurrently at the backend; their events are written call by call.
+  bool ok = true;
+  for (auto& cs : calls) {
+    if (!ok) {
+      drain(ep, session, std::move(cs));
+      continue;
+    }
+    while (auto ev = co_await next_event(ep, *session, cs)) {
+      ok = co_await write_event(stream, *ev);
+      if (ev->is_response()) break;
+      if (!ok) {
+        drain(ep, session, std::move(cs));
+        break;
+      }
+    }
+  }
+  if (!ok) co_return false;
   co_return co_await end_chunks(stream) && req.keep_alive();
 }
 
@@ -443,8 +508,11 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
     co_return co_await reply_error(stream, req, bhttp::status::conflict, codes::invalid_request,
                                    "Conflict: this session already has a GET stream open");
   }
-  if (!co_await begin_sse(stream, req)) co_return false;
-  s->get_stream_open = true;
+  s->get_stream_open = true;  // before any co_await: a second GET must see it
+  if (!co_await begin_sse(stream, req)) {
+    s->get_stream_open = false;
+    co_return false;
+  }
   bool ok = true;
   while (ok && !stopping) {
     auto ev = co_await s->outbox.pop(util::async_queue<message>::clock::now() + keepalive_interval);

@@ -24,4 +24,12 @@ std::optional<std::string> line_splitter::next_line() {
   }
 }
 
+std::string line_splitter::take_pending() {
+  std::string rest = buffer_.substr(consumed_);
+  buffer_.clear();
+  consumed_ = 0;
+  scanned_ = 0;
+  return rest;
+}
+
 }  // namespace mcp_proxy::transport

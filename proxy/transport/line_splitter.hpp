@@ -16,6 +16,8 @@ class line_splitter {
   std::optional<std::string> next_line();
   // Bytes of an incomplete line held so far.
   std::size_t pending_bytes() const { return buffer_.size() - consumed_; }
+  // Removes and returns the incomplete line (for callers that bound what they hold).
+  std::string take_pending();
 
  private:
   std::string buffer_;

@@ -107,7 +107,8 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   if (exe.empty()) return spawn_error{"command not found in PATH: " + options.command};
   if (::access(exe.c_str(), X_OK) != 0)
     return spawn_error{"command is not an executable file: " + exe.string()};
-  if (options.cwd && !std::filesystem::is_directory(*options.cwd))
+  std::error_code fs_ec;
+  if (options.cwd && !std::filesystem::is_directory(*options.cwd, fs_ec))
     return spawn_error{"cwd is not a directory: " + *options.cwd};
 
   std::shared_ptr<stdio_child> child(new stdio_child(ex, options.name));
@@ -115,11 +116,16 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   boost::system::error_code ec;
   auto env = merged_environment(options.env);
   std::filesystem::path dir =
-      options.cwd ? std::filesystem::path(*options.cwd) : std::filesystem::current_path();
-  auto proc = bp::default_process_launcher()(
-      ex, ec, exe, options.args, bp::process_stdio{io.in, io.out, io.err},
-      bp::process_environment(env), bp::process_start_dir(dir), die_with_parent{});
-  if (ec) return spawn_error{"cannot start " + exe.string() + ": " + ec.message()};
+      options.cwd ? std::filesystem::path(*options.cwd) : std::filesystem::current_path(fs_ec);
+  if (fs_ec) return spawn_error{"no working directory: " + fs_ec.message()};
+  bp::default_process_launcher launcher;
+  auto proc = launcher(ex, ec, exe, options.args, bp::process_stdio{io.in, io.out, io.err},
+                       bp::process_environment(env), bp::process_start_dir(dir), die_with_parent{});
+  if (ec) {
+    // When exec fails after fork, the launcher reports it without reaping the forked child.
+    if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);
+    return spawn_error{"cannot start " + exe.string() + ": " + ec.message()};
+  }
   child->pid_ = proc.id();
   io.proc.emplace(std::move(proc));
 
@@ -145,6 +151,7 @@ awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_c
         co_await asio::async_write(impl_->in, asio::buffer(*line), asio::as_tuple(use_awaitable));
     if (ec) {
       spdlog::warn("backend {}: writing to stdin failed: {}", name_, ec.message());
+      outgoing_.close();  // nothing more can be delivered; later sends are dropped
       break;
     }
   }
@@ -172,7 +179,8 @@ awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_ch
 awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
   line_splitter lines;
   std::array<char, 16 * 1024> buf;
-  constexpr std::size_t max_logged = 4096;  // a log record, not the data
+  constexpr std::size_t max_logged = 4096;    // a log record, not the data
+  constexpr std::size_t max_pending = 65536;  // stderr is for people: bound an endless line
   for (;;) {
     auto [ec, n] =
         co_await impl_->err.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
@@ -181,6 +189,12 @@ awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_
       while (auto line = lines.next_line()) {
         if (line->size() > max_logged) line->resize(max_logged);
         spdlog::info("backend {} stderr: {}", name_, *line);
+      }
+      if (lines.pending_bytes() > max_pending) {
+        auto partial = lines.take_pending();
+        partial.resize(max_logged);
+        spdlog::info("backend {} stderr (line over {} bytes, cut): {}", name_, max_pending,
+                     partial);
       }
     }
     if (ec) break;

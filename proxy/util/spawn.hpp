@@ -6,10 +6,16 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <string>
+#include <vector>
 
 namespace mcp_proxy::util {
 
 void spawn_logged(boost::asio::any_io_executor ex, boost::asio::awaitable<void> task,
                   std::string what);
+
+// Runs the tasks concurrently (each spawned with spawn_logged) and returns when all have ended.
+boost::asio::awaitable<void> run_all(boost::asio::any_io_executor ex,
+                                     std::vector<boost::asio::awaitable<void>> tasks,
+                                     std::string what);
 
 }  // namespace mcp_proxy::util

@@ -218,6 +218,21 @@ TEST_F(shared_mode, a_list_change_reaches_the_clients_get_stream) {
   EXPECT_EQ(msgs[0].at("method"), "notifications/tools/list_changed");
 }
 
+TEST_F(shared_mode, a_second_get_stream_on_one_session_gets_409) {
+  auto sid = proxy.open_session("mock");
+  auto first = std::async(std::launch::async, [&] {
+    return http_request(proxy.port(), "GET", "/mock/mcp", "",
+                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}});
+  });
+  std::this_thread::sleep_for(200ms);
+  auto second = http_request(proxy.port(), "GET", "/mock/mcp", "",
+                             {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sid}});
+  EXPECT_EQ(second.status, 409);
+  http_request(proxy.port(), "DELETE", "/mock/mcp", "", {{"Mcp-Session-Id", sid}});
+  ASSERT_EQ(first.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(first.get().status, 200);
+}
+
 TEST_F(shared_mode, progress_arrives_on_an_event_stream_with_the_clients_token) {
   auto sid = proxy.open_session("mock");
   json::object params{{"name", "progress"},
@@ -429,6 +444,41 @@ TEST(proxy_process, a_backend_that_cannot_start_gives_an_error_not_a_hang) {
   // The other backend is unaffected.
   auto sid = proxy.open_session("mock");
   EXPECT_EQ(text_of(proxy.call_tool("mock", sid, "echo", {{"text", "fine"}})), "fine");
+}
+
+TEST(proxy_process, a_command_that_fails_at_exec_leaves_no_zombie) {
+  // Executable, but its interpreter does not exist: fork succeeds, exec fails.
+  auto script = write_temp_file("no-interpreter.sh", "#!/nonexistent/interpreter\n");
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  proxy_fixture proxy{R"({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {
+      "bad": {"command": ")" +
+                      script + R"(", "sessionMode": "per-client"}}})"};
+  for (int i = 0; i < 3; ++i) {
+    auto r = proxy.post("bad", request(1, "initialize",
+                                       {{"protocolVersion", "2025-11-25"},
+                                        {"capabilities", json::object{}},
+                                        {"clientInfo", {{"name", "t"}, {"version", "1"}}}}));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(json::parse(r.body).at("error").at("code"), -32000);
+  }
+  // The failed children were reaped: none is left, running or zombie.
+  EXPECT_TRUE(eventually([&] { return children_of(proxy.proc().pid()) == 0; }));
+}
+
+TEST(proxy_process, initialize_beyond_max_sessions_gets_503) {
+  proxy_fixture proxy{R"({"mcpProxy": {"addr": "127.0.0.1:0", "maxSessions": 2},
+      "mcpServers": {"m": {"command": ")" MOCK_SERVER_BINARY R"("}}})"};
+  auto a = proxy.open_session("m");
+  auto b = proxy.open_session("m");
+  auto r = proxy.post("m", request(1, "initialize",
+                                   {{"protocolVersion", "2025-11-25"},
+                                    {"capabilities", json::object{}},
+                                    {"clientInfo", {{"name", "t"}, {"version", "1"}}}}));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(json::parse(r.body).at("error").at("code"), -32000);
+  // Ending one session makes room again.
+  http_request(proxy.port(), "DELETE", "/m/mcp", "", {{"Mcp-Session-Id", a}});
+  EXPECT_FALSE(proxy.open_session("m").empty());
 }
 
 TEST(proxy_process, a_call_past_the_backend_timeout_gets_an_error) {

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -108,6 +109,23 @@ bool process_running(int pid) {
   if (!std::getline(stat, content)) return false;
   auto paren = content.rfind(')');
   return paren != std::string::npos && paren + 2 < content.size() && content[paren + 2] != 'Z';
+}
+
+int children_of(int parent) {
+  int children = 0;
+  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream stat(entry.path() / "stat");
+    std::string content;
+    if (!std::getline(stat, content)) continue;
+    auto paren = content.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= content.size()) continue;
+    std::istringstream rest(content.substr(paren + 2));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) ++children;
+  }
+  return children;
 }
 
 std::string write_temp_file(const std::string& name, const std::string& content) {
