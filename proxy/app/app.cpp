@@ -3,6 +3,7 @@
 #include "config/config.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
+#include "transport/stdio_server.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -31,6 +32,8 @@ struct options {
   std::string config_path = "config.json";
   std::string addr;
   std::string log_level = "info";
+  bool stdio = false;
+  std::string server;
 };
 
 // TBXark/mcp-proxy spells its flags with one dash (-config); CLI11 wants two for long names.
@@ -71,6 +74,9 @@ int run_proxy(int argc, char** argv) {
   cli.add_option("--addr", opt.addr, "listen address HOST:PORT, overrides mcpProxy.addr");
   cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  cli.add_flag("--stdio", opt.stdio,
+               "serve one configured server over this process's stdin/stdout instead of HTTP");
+  cli.add_option("--server", opt.server, "with --stdio: the server to serve (needed when several)");
   cli.set_version_flag("-v,--version", std::string("mcp-proxy ") + MCP_PROXY_VERSION);
   try {
     cli.parse(normalized_args(argc, argv));
@@ -106,11 +112,30 @@ int run_proxy(int argc, char** argv) {
     }
     routes.emplace(s.name, std::make_shared<core::server_endpoint>(ex, s, cfg.proxy));
   }
+  if (opt.stdio) {
+    // Only the chosen endpoint runs; no listener.
+    std::string chosen = opt.server;
+    if (chosen.empty() && routes.size() == 1) chosen = routes.begin()->first;
+    auto it = routes.find(chosen);
+    if (it == routes.end()) {
+      if (chosen.empty())
+        spdlog::error("--stdio needs --server NAME: {} servers are configured", routes.size());
+      else
+        spdlog::error("--server {}: no enabled server of that name", chosen);
+      return 2;
+    }
+    auto ep = it->second;
+    routes = {{it->first, ep}};
+  }
   http::http_server server(ex, cfg.proxy, routes);
-  auto port = server.listen(*listen);
-  if (!port) {
-    spdlog::error("{}", port.error());
-    return 2;
+  std::optional<std::uint16_t> port;
+  if (!opt.stdio) {
+    auto bound = server.listen(*listen);
+    if (!bound) {
+      spdlog::error("{}", bound.error());
+      return 2;
+    }
+    port = *bound;
   }
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
@@ -139,13 +164,26 @@ int run_proxy(int argc, char** argv) {
   };
   signals.async_wait(on_signal);
 
-  // Named, so the closure outlives the coroutine that refers to its captures.
+  // Named, so the closures outlive the coroutines that refer to their captures.
   auto serve = [&]() -> asio::awaitable<void> {
     for (auto& [name, ep] : routes) co_await ep->start();
     print_ready(*port, *listen, cfg);
     co_await server.run();
   };
-  util::spawn_logged(ex, serve(), "http server");
+  auto serve_stdio = [&]() -> asio::awaitable<void> {
+    auto ep = routes.begin()->second;
+    co_await ep->start();
+    spdlog::info("mcp-proxy {} serving server {} on stdio", MCP_PROXY_VERSION, ep->name());
+    co_await transport::serve_stdio(ex, ep);
+    if (!signals_seen) {
+      ++signals_seen;  // a signal from now on means "exit now"
+      co_await shutdown();
+    }
+  };
+  if (opt.stdio)
+    util::spawn_logged(ex, serve_stdio(), "stdio server");
+  else
+    util::spawn_logged(ex, serve(), "http server");
 
   try {
     ctx.run();

@@ -396,6 +396,27 @@ void server_endpoint::on_response(client_session& s, message response) {
                  server_.name);
 }
 
+awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
+                                                              const call_started& cs) {
+  auto ev = co_await cs.call->events.pop(cs.deadline);
+  if (ev || cs.call->events.closed()) co_return ev;
+  abandon(s, *cs.call, "timed out in mcp-proxy");
+  spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,
+               server_.timeout.count());
+  co_return message::error_response(cs.call->client_id, codes::request_timeout,
+                                    "backend " + server_.name + " did not answer within " +
+                                        std::to_string(server_.timeout.count()) + " ms");
+}
+
+void server_endpoint::drain(std::shared_ptr<client_session> s, call_started cs) {
+  auto follow = [](server_endpoint& ep, std::shared_ptr<client_session> s,
+                   call_started cs) -> awaitable<void> {
+    while (auto ev = co_await ep.next_event(*s, cs))
+      if (ev->is_response()) break;
+  };
+  util::spawn_logged(ex_, follow(*this, std::move(s), std::move(cs)), "drain abandoned call");
+}
+
 void server_endpoint::abandon(client_session& s, const backend::pending_call& call,
                               std::string_view why) {
   if (auto b = backend_of(s)) b->abandon(call, why);

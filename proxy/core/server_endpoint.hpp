@@ -83,6 +83,14 @@ class server_endpoint {
   void on_response(client_session& session, jsonrpc::message response);
   // The transport stopped waiting for a call (deadline passed): the backend is told to cancel.
   void abandon(client_session& session, const backend::pending_call& call, std::string_view why);
+  // The next event of a call: progress, a related message, or its final response; when the
+  // deadline passes, a timeout error (and the backend is told to cancel). nullopt: the client
+  // cancelled the call, and no response is owed.
+  boost::asio::awaitable<std::optional<jsonrpc::message>> next_event(client_session& s,
+                                                                     const call_started& cs);
+  // Follows, in the background, a call whose client went away (not a cancellation) until its
+  // response or deadline, so it neither lingers nor keeps the session busy.
+  void drain(std::shared_ptr<client_session> s, call_started cs);
 
   std::size_t session_count() const { return sessions_.size(); }
 

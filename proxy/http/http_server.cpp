@@ -78,15 +78,7 @@ struct http_server::impl {
                               std::shared_ptr<core::client_session> s, core::call_started cs);
   awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                                jsonrpc::payload batch);
-  // The next event of a call: progress, a related message, or its final response (a timeout
-  // error when the deadline passes, after which the backend is told to cancel). nullopt: the
-  // client cancelled the call.
-  awaitable<std::optional<message>> next_event(core::server_endpoint& ep, core::client_session& s,
-                                               const core::call_started& cs);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
-  // Follows a call whose client went away until its response or deadline, in the background.
-  void drain(core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
-             core::call_started cs);
 
   awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
                         std::string body, std::string_view content_type = "application/json",
@@ -358,19 +350,6 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
   co_return co_await stream_call(stream, req, ep, session, std::get<core::call_started>(outcome));
 }
 
-awaitable<std::optional<message>> http_server::impl::next_event(core::server_endpoint& ep,
-                                                                core::client_session& s,
-                                                                const core::call_started& cs) {
-  auto ev = co_await cs.call->events.pop(cs.deadline);
-  if (ev || cs.call->events.closed()) co_return ev;  // nullopt: cancelled by the client
-  ep.abandon(s, *cs.call, "timed out in mcp-proxy");
-  spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), ep.name(),
-               ep.server().timeout.count());
-  co_return message::error_response(cs.call->client_id, codes::request_timeout,
-                                    "backend " + ep.name() + " did not answer within " +
-                                        std::to_string(ep.server().timeout.count()) + " ms");
-}
-
 awaitable<bool> http_server::impl::write_event(beast::tcp_stream& stream, const message& m) {
   co_return co_await write_chunk(stream,
                                  transport::encode_sse_event(jsonrpc::serialize(m), "message"));
@@ -384,7 +363,7 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
   // arrives before it (progress, logging, a server request).
   bool sse = false;
   for (;;) {
-    auto ev = co_await next_event(ep, *s, cs);
+    auto ev = co_await ep.next_event(*s, cs);
     if (!ev) {
       // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
       if (!sse) {
@@ -403,21 +382,11 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
     if (!written) {
       // A client that went away is not a cancellation (spec: Streamable HTTP): the call runs on
       // to its response or deadline, so it neither lingers nor keeps its session busy.
-      if (!final) drain(ep, s, std::move(cs));
+      if (!final) ep.drain(s, std::move(cs));
       co_return false;
     }
     if (final) co_return co_await end_chunks(stream) && req.keep_alive();
   }
-}
-
-void http_server::impl::drain(core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
-                              core::call_started cs) {
-  auto task = [](impl& self, core::server_endpoint& ep, std::shared_ptr<core::client_session> s,
-                 core::call_started cs) -> awaitable<void> {
-    while (auto ev = co_await self.next_event(ep, *s, cs))
-      if (ev->is_response()) break;
-  };
-  util::spawn_logged(ex, task(*this, ep, std::move(s), std::move(cs)), "drain abandoned call");
 }
 
 awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, request& req,
@@ -467,12 +436,12 @@ awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, reque
   if (answers.empty() && calls.empty())
     co_return co_await reply(stream, req, bhttp::status::accepted, {});
   if (!co_await begin_sse(stream, req)) {
-    for (auto& cs : calls) drain(ep, session, std::move(cs));
+    for (auto& cs : calls) ep.drain(session, std::move(cs));
     co_return false;
   }
   for (auto& a : answers) {
     if (!co_await write_event(stream, a)) {
-      for (auto& cs : calls) drain(ep, session, std::move(cs));
+      for (auto& cs : calls) ep.drain(session, std::move(cs));
       co_return false;
     }
   }
@@ -480,14 +449,14 @@ awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, reque
   bool ok = true;
   for (auto& cs : calls) {
     if (!ok) {
-      drain(ep, session, std::move(cs));
+      ep.drain(session, std::move(cs));
       continue;
     }
-    while (auto ev = co_await next_event(ep, *session, cs)) {
+    while (auto ev = co_await ep.next_event(*session, cs)) {
       ok = co_await write_event(stream, *ev);
       if (ev->is_response()) break;
       if (!ok) {
-        drain(ep, session, std::move(cs));
+        ep.drain(session, std::move(cs));
         break;
       }
     }

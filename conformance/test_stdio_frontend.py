@@ -1,0 +1,168 @@
+"""mcp-proxy --stdio: the proxy served over its own stdin/stdout (for clients that only launch
+stdio servers). Spec: 2025-11-25 basic/transports, "stdio"."""
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import process_exists
+
+LINE_TIMEOUT_S = 20.0
+
+
+class StdioProxy:
+    """The proxy as a child process; stdout lines are collected by a thread, stderr drained."""
+
+    def __init__(self, proxy_bin: Path, config: Path, extra_args=()):
+        self.proc = subprocess.Popen(
+            [str(proxy_bin), "--stdio", "--config", str(config), *extra_args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines: "queue.Queue[bytes]" = queue.Queue()
+        self.stderr = bytearray()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        self.stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self.stderr_reader.start()
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def _read_stderr(self):
+        for chunk in iter(lambda: self.proc.stderr.read1(4096), b""):
+            self.stderr += chunk
+
+    def send(self, message) -> None:
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def receive(self) -> dict:
+        line = self.lines.get(timeout=LINE_TIMEOUT_S)
+        return json.loads(line)  # every stdout line must be one JSON-RPC message
+
+    def close_stdin_and_wait(self) -> int:
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=LINE_TIMEOUT_S)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+def request(rid, method, params=None):
+    return {"jsonrpc": "2.0", "id": rid, "method": method, "params": params or {}}
+
+
+def write_config(tmp_path: Path, servers: dict) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"mcpServers": servers}))
+    return path
+
+
+@pytest.fixture
+def stdio_proxy(tmp_path, mcp_proxy_bin, mock_server_bin):
+    started = []
+
+    def start(servers=None, extra_args=()):
+        servers = servers or {"mock": {"command": str(mock_server_bin)}}
+        p = StdioProxy(mcp_proxy_bin, write_config(tmp_path, servers), extra_args)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
+
+
+def initialize(p: StdioProxy) -> dict:
+    p.send(request(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                                     "clientInfo": {"name": "pytest", "version": "1"}}))
+    reply = p.receive()
+    p.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+    return reply
+
+
+def test_initialize_list_and_call_over_stdio(stdio_proxy):
+    """basic/transports stdio: one JSON-RPC message per line; stdout carries only messages."""
+    p = stdio_proxy()
+    reply = initialize(p)
+    assert reply["id"] == 1
+    assert reply["result"]["protocolVersion"] == "2025-11-25"
+    p.send(request("l", "tools/list"))
+    names = [t["name"] for t in p.receive()["result"]["tools"]]
+    assert "echo" in names and "add" in names
+    p.send(request(7, "tools/call", {"name": "echo", "arguments": {"text": "over stdio"}}))
+    reply = p.receive()
+    assert reply["id"] == 7
+    assert reply["result"]["content"][0]["text"] == "over stdio"
+
+
+def test_progress_precedes_the_response_with_the_clients_token(stdio_proxy):
+    """basic/utilities/progress: notifications carry the request's progressToken."""
+    p = stdio_proxy()
+    initialize(p)
+    p.send(request(2, "tools/call", {"name": "progress", "arguments": {"steps": 2},
+                                     "_meta": {"progressToken": "tok"}}))
+    first, second, final = p.receive(), p.receive(), p.receive()
+    assert first["method"] == "notifications/progress"
+    assert first["params"]["progressToken"] == "tok"
+    assert second["params"]["progress"] == 2
+    assert final["id"] == 2
+
+
+def test_a_request_before_initialize_gets_an_error(stdio_proxy):
+    """basic/lifecycle: initialization MUST be the first interaction."""
+    p = stdio_proxy()
+    p.send(request(1, "tools/list"))
+    reply = p.receive()
+    assert reply["id"] == 1
+    assert reply["error"]["code"] == -32600
+
+
+def test_invalid_json_gets_a_parse_error_and_the_session_goes_on(stdio_proxy):
+    """JSON-RPC 2.0 section 5.1: -32700 with a null id."""
+    p = stdio_proxy()
+    initialize(p)
+    p.proc.stdin.write(b"{not json\n")
+    p.proc.stdin.flush()
+    reply = p.receive()
+    assert reply["id"] is None
+    assert reply["error"]["code"] == -32700
+    p.send(request(3, "ping"))
+    assert p.receive()["id"] == 3
+
+
+def test_end_of_stdin_stops_the_backend_and_exits_zero(stdio_proxy):
+    """basic/transports stdio, shutdown: the client closes the server's stdin; the proxy then
+    stops its own child the same way and exits."""
+    p = stdio_proxy()
+    initialize(p)
+    p.send(request(4, "tools/call", {"name": "pid", "arguments": {}}))
+    backend_pid = int(p.receive()["result"]["content"][0]["text"])
+    assert p.close_stdin_and_wait() == 0
+    deadline = time.monotonic() + 10
+    while process_exists(backend_pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not process_exists(backend_pid)
+
+
+def test_several_servers_need_a_server_name(stdio_proxy, mock_server_bin):
+    """mcp-proxy: --stdio serves one server; with several configured, --server picks it."""
+    servers = {"a": {"command": str(mock_server_bin)}, "b": {"command": str(mock_server_bin)}}
+    p = stdio_proxy(servers)
+    assert p.proc.wait(timeout=LINE_TIMEOUT_S) == 2
+    p.stderr_reader.join(timeout=LINE_TIMEOUT_S)  # it ends at end of file
+    assert b"--stdio needs --server NAME" in bytes(p.stderr)
+    q = stdio_proxy(servers, ["--server", "b", "--log-level", "warn"])
+    assert initialize(q)["result"]["serverInfo"]["name"] == "mock-mcp-server"

@@ -1,0 +1,21 @@
+#pragma once
+// The proxy served over its own stdin/stdout (`mcp-proxy --stdio`), for clients that only launch
+// stdio servers (Claude Desktop): one JSON-RPC message per line each way, one client session on
+// one server endpoint. stdout carries nothing but messages; logs go to stderr.
+// Thread-safety: stdin is read by a helper thread that posts each line to the executor; all
+// other work runs on the executor.
+
+#include "core/server_endpoint.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <memory>
+
+namespace mcp_proxy::transport {
+
+// Serves `ep` until stdin ends (then ends the session) and returns.
+boost::asio::awaitable<void> serve_stdio(boost::asio::any_io_executor ex,
+                                         std::shared_ptr<core::server_endpoint> ep);
+
+}  // namespace mcp_proxy::transport
