@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds one ASan+UBSan tree, runs GoogleTest (ctest),
-# the pytest suite against the proxy, the SDK interop tests, a fuzz smoke and a benchmark smoke.
+# the pytest suite against the proxy, the SDK interop tests, the official conformance suite
+# through the proxy (against its checked-in expected failures), a fuzz smoke and a benchmark smoke.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$(date +%s)
@@ -23,6 +24,9 @@ export MCP_PROXY_BIN="$PWD/build/asan/proxy/mcp-proxy"
 export MOCK_SERVER_BIN="$PWD/build/asan/mock-servers/mock-mcp-server"
 /usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
 # pytest exits 5 when it collected no test: set -e treats that as the failure it is.
+
+step "official conformance suite through the proxy (ci/conformance-official.sh)"
+ci/conformance-official.sh
 
 step "fuzz smoke"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh

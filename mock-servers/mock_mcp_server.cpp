@@ -12,9 +12,13 @@
 //   env {name}             -> the value of an environment variable ("" when unset)
 //   cwd {}                 -> the working directory
 //   change_tools {}        -> answers, then sends notifications/tools/list_changed
-// Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes).
+// Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
+// --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
+// official conformance suite's server scenarios expect: conformance_fixture.hpp).
 
+#include "conformance_fixture.hpp"
 #include "jsonrpc/message.hpp"
+#include "mock_io.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <boost/json.hpp>
@@ -24,7 +28,6 @@
 #include <csignal>
 #include <cstring>
 #include <iostream>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -33,16 +36,10 @@ using mcp_proxy::jsonrpc::message;
 
 namespace {
 
-std::mutex out_mutex;
-std::string server_name = "mock-mcp-server";
+using mock::emit;
 
-void emit(const message& m) {
-  std::string line = mcp_proxy::jsonrpc::serialize(m);
-  line.push_back('\n');
-  std::lock_guard lock(out_mutex);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fflush(stdout);
-}
+std::string server_name = "mock-mcp-server";
+bool conformance_fixture = false;
 
 json::object text_result(std::string text) {
   return {{"content", json::array{json::object{{"type", "text"}, {"text", std::move(text)}}}}};
@@ -91,6 +88,7 @@ void call_tool(const json::value& id, const json::object& params) {
   json::object args;
   if (auto* a = params.if_contains("arguments"); a && a->is_object()) args = a->get_object();
 
+  if (conformance_fixture && mock::fixture::call_tool(id, name, params)) return;
   if (name == "echo") {
     auto* t = args.if_contains("text");
     emit(message::response(id,
@@ -162,7 +160,10 @@ void call_tool(const json::value& id, const json::object& params) {
 }
 
 void handle(const message& m) {
-  if (!m.is_request()) return;  // notifications and responses need no answer here
+  // A response answers a request the fixture sent to the client; other notifications and
+  // responses need no answer here.
+  if (m.is_response()) mock::route_response(m);
+  if (!m.is_request()) return;
   const json::value& id = *m.id();
   json::object params = m.params_object() ? *m.params_object() : json::object{};
   std::string_view method = m.method();
@@ -173,19 +174,31 @@ void handle(const message& m) {
       if (requested == "2024-11-05" || requested == "2025-03-26" || requested == "2025-06-18")
         version = requested;
     }
+    json::object capabilities{{"tools", json::object{{"listChanged", true}}},
+                              {"logging", json::object{}}};
+    if (conformance_fixture) {
+      mock::fixture::on_initialize(params);
+      capabilities = mock::fixture::capabilities();
+    }
     emit(message::response(
-        id,
-        json::object{{"protocolVersion", version},
-                     {"capabilities", json::object{{"tools", json::object{{"listChanged", true}}},
-                                                   {"logging", json::object{}}}},
-                     {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
-                     {"instructions", "A deterministic mock MCP server for tests."}}));
+        id, json::object{{"protocolVersion", version},
+                         {"capabilities", std::move(capabilities)},
+                         {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
+                         {"instructions", "A deterministic mock MCP server for tests."}}));
   } else if (method == "ping") {
     emit(message::response(id, json::object{}));
   } else if (method == "tools/list") {
-    emit(message::response(id, json::object{{"tools", tool_list()}}));
+    json::array tools = tool_list();
+    if (conformance_fixture) {
+      json::array all = mock::fixture::tools();
+      for (auto& t : tools) all.push_back(std::move(t));
+      tools = std::move(all);
+    }
+    emit(message::response(id, json::object{{"tools", std::move(tools)}}));
   } else if (method == "tools/call") {
     call_tool(id, params);
+  } else if (conformance_fixture && mock::fixture::handle_request(method, id, params)) {
+    // answered by the fixture
   } else if (method == "logging/setLevel") {
     emit(message::response(id, json::object{}));
   } else {
@@ -204,6 +217,15 @@ int main(int argc, char** argv) {
       std::signal(SIGTERM, SIG_IGN);
     else if (!std::strcmp(argv[i], "--linger-ms") && i + 1 < argc)
       linger_ms = std::atol(argv[++i]);
+    else if (!std::strcmp(argv[i], "--fixture") && i + 1 < argc) {
+      std::string_view fixture = argv[++i];
+      if (fixture != "conformance") {
+        std::fprintf(stderr, "mock-mcp-server: unknown fixture '%s' (known: conformance)\n",
+                     argv[i]);
+        return 2;
+      }
+      conformance_fixture = true;
+    }
   }
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -215,6 +237,9 @@ int main(int argc, char** argv) {
     }
     handle(*parsed);
   }
+  // Tools waiting for the client give up; let them finish their last line.
+  mock::close_client_requests();
+  mock::wait_for_workers(std::chrono::seconds(2));
   if (linger_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(linger_ms));
   return 0;
 }

@@ -139,6 +139,7 @@ int run_proxy(int argc, char** argv) {
   }
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  bool shutdown_done = false;
   // Backends stop in parallel (each may take a few seconds to escalate to SIGKILL).
   auto shutdown = [&]() -> asio::awaitable<void> {
     spdlog::info("shutting down: closing sessions and stopping backends");
@@ -146,7 +147,10 @@ int run_proxy(int argc, char** argv) {
     std::vector<asio::awaitable<void>> stops;
     for (auto& [name, ep] : routes) stops.push_back(ep->stop());
     co_await util::run_all(ex, std::move(stops), "stop backend");
+    boost::system::error_code ignored;
+    signals.cancel(ignored);
     spdlog::info("shutdown complete");
+    shutdown_done = true;
     ctx.stop();
   };
   std::function<void(const boost::system::error_code&, int)> on_signal;
@@ -187,6 +191,17 @@ int run_proxy(int argc, char** argv) {
 
   try {
     ctx.run();
+    if (shutdown_done) {
+      // Let the tasks that shutdown woke (connections, streams, reapers) finish, so no coroutine
+      // frame is left to be destroyed after the objects it refers to.
+      ctx.restart();
+      ctx.run_for(std::chrono::seconds(5));
+      if (!ctx.stopped()) {
+        spdlog::warn("tasks still pending 5 s after shutdown; exiting without cleanup");
+        spdlog::shutdown();
+        std::_Exit(0);
+      }
+    }
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return 1;

@@ -407,6 +407,35 @@ TEST(proxy_process, sigterm_stops_backends_and_leaves_no_child_behind) {
   EXPECT_TRUE(eventually([&] { return !process_exists(pa) && !process_exists(pb); }));
 }
 
+TEST(proxy_process, sigterm_with_streams_and_calls_open_exits_cleanly) {
+  // Under ASan this also checks that no coroutine outlives what it refers to at exit.
+  proxy_fixture proxy{mock_config({{"a", ""}, {"b", R"("sessionMode": "per-client")"}})};
+  auto sa = proxy.open_session("a");
+  auto sb = proxy.open_session("b");
+  auto get = std::async(std::launch::async, [&] {
+    return http_request(proxy.port(), "GET", "/a/mcp", "",
+                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", sa}});
+  });
+  auto call = std::async(std::launch::async, [&] {
+    try {
+      return proxy.call_tool("b", sb, "sleep", {{"ms", 20000}});
+    } catch (const std::exception&) {
+      return json::value();  // the connection may close before an answer is written
+    }
+  });
+  std::this_thread::sleep_for(300ms);
+  int status = proxy.proc().signal_and_wait(SIGTERM, 20s);
+  ASSERT_TRUE(WIFEXITED(status)) << proxy.proc().output();
+  EXPECT_EQ(WEXITSTATUS(status), 0) << proxy.proc().output();
+  EXPECT_EQ(get.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(call.wait_for(10s), std::future_status::ready);
+  try {
+    get.get();
+  } catch (const std::exception&) {
+  }
+  call.get();
+}
+
 TEST(proxy_process, backends_die_with_a_proxy_killed_outright) {
   proxy_fixture proxy{mock_config({{"a", ""}})};
   auto sid = proxy.open_session("a");
