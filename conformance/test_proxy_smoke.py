@@ -427,3 +427,18 @@ def test_per_client_mode_gives_each_session_its_own_backend(start_proxy, mock_se
     assert wait_until(lambda: not process_exists(pa)), "the ended session's backend still runs"
     assert process_exists(pb)
     assert text_of(b.call_tool("echo", {"text": "still here"})) == "still here"
+
+
+def test_shared_backend_request_for_an_undeclared_capability_is_refused(start_proxy,
+                                                                         mock_server_bin, http):
+    """2025-11-25 client/sampling: clients that support sampling MUST declare the capability;
+    mcp-proxy tells the shared backend it can relay sampling, so it refuses the backend's request
+    on behalf of a client that did not declare it (the backend gets an error, never a guess)."""
+    p = start_proxy(mock_config(mock_server_bin,
+                                fixture={"args": ["--fixture", "conformance"]}))
+    client = McpClient(p.url("fixture"), http)
+    assert client.initialize(capabilities={}).status == 200  # no sampling declared
+    client.notify("notifications/initialized")
+    reply = client.call_tool("test_sampling", {"prompt": "hi"})
+    assert reply["result"]["isError"] is True
+    assert "did not declare the capability for sampling/createMessage" in text_of(reply)

@@ -141,9 +141,11 @@ int run_proxy(int argc, char** argv) {
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   bool shutdown_done = false;
   // Backends stop in parallel (each may take a few seconds to escalate to SIGKILL).
+  std::shared_ptr<util::async_queue<std::string>> stdin_lines;
   auto shutdown = [&]() -> asio::awaitable<void> {
     spdlog::info("shutting down: closing sessions and stopping backends");
     server.stop();
+    if (stdin_lines) stdin_lines->close();
     std::vector<asio::awaitable<void>> stops;
     for (auto& [name, ep] : routes) stops.push_back(ep->stop());
     co_await util::run_all(ex, std::move(stops), "stop backend");
@@ -178,16 +180,18 @@ int run_proxy(int argc, char** argv) {
     auto ep = routes.begin()->second;
     co_await ep->start();
     spdlog::info("mcp-proxy {} serving server {} on stdio", MCP_PROXY_VERSION, ep->name());
-    co_await transport::serve_stdio(ex, ep);
+    co_await transport::serve_stdio(ex, ep, stdin_lines);
     if (!signals_seen) {
       ++signals_seen;  // a signal from now on means "exit now"
       co_await shutdown();
     }
   };
-  if (opt.stdio)
+  if (opt.stdio) {
+    stdin_lines = transport::read_stdin_lines(ex);
     util::spawn_logged(ex, serve_stdio(), "stdio server");
-  else
+  } else {
     util::spawn_logged(ex, serve(), "http server");
+  }
 
   try {
     ctx.run();

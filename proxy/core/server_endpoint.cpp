@@ -38,6 +38,19 @@ bool relates_to_current_call(std::string_view method) {
 
 }  // namespace
 
+bool client_can_answer(const client_session& s, std::string_view method) {
+  std::string_view needed;
+  if (method == "sampling/createMessage")
+    needed = "sampling";
+  else if (method == "elicitation/create")
+    needed = "elicitation";
+  else if (method == "roots/list")
+    needed = "roots";
+  else
+    return true;  // ping and requests of newer versions: let the client decide
+  return s.client_capabilities.contains(needed);
+}
+
 std::shared_ptr<backend::pending_call> client_session::latest_call() {
   while (!calls.empty()) {
     if (auto c = calls.back().lock(); c && !c->events.closed()) return c;
@@ -53,7 +66,9 @@ server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
       {"protocolVersion", protocol::latest_legacy_version},
-      {"capabilities", json::object{}},
+      // What the proxy can relay to a client that itself declares it (checked per request in
+      // on_backend_request). Roots follow with the full relay.
+      {"capabilities", json::object{{"sampling", json::object{}}, {"elicitation", json::object{}}}},
       {"clientInfo", json::object{{"name", proxy_.name}, {"version", proxy_.version}}},
   };
 }
@@ -232,8 +247,16 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
       target = sessions_.begin()->second;
   }
   if (!b) return;
+  json::value id = m.id() ? *m.id() : json::value();
+  if (target && !target->ended && !client_can_answer(*target, m.method())) {
+    spdlog::warn("backend {}: session {} did not declare the capability for {}; answering an error",
+                 server_.name, target->id(), m.method());
+    b->reply(message::error_response(
+        id, codes::method_not_found,
+        "mcp-proxy: the client did not declare the capability for " + std::string(m.method())));
+    return;
+  }
   if (!target || target->ended) {
-    json::value id = m.id() ? *m.id() : json::value();
     if (m.method() == "ping") {
       b->reply(message::response(id, json::object{}));
       return;
@@ -279,6 +302,8 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
   } counted{initializing_};
   auto session =
       std::make_shared<client_session>(ex_, new_session_id(), next_client_key.fetch_add(1));
+  if (auto* caps = params->if_contains("capabilities"); caps && caps->is_object())
+    session->client_capabilities = caps->get_object();
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();

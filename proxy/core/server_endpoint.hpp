@@ -32,8 +32,9 @@ class client_session {
   const std::string& id() const { return id_; }
   rpc::client_key key() const { return key_; }
 
-  std::string protocol_version;                           // negotiated with the client
-  std::string backend_version;                            // negotiated with the backend
+  std::string protocol_version;             // negotiated with the client
+  std::string backend_version;              // negotiated with the backend
+  boost::json::object client_capabilities;  // as the client declared them in initialize
   std::shared_ptr<backend::backend_session> own_backend;  // per-client mode only
   // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
   // endpoint; closed when the session ends.
@@ -45,6 +46,10 @@ class client_session {
   std::vector<std::weak_ptr<backend::pending_call>> calls;
   std::shared_ptr<backend::pending_call> latest_call();
 };
+
+// Whether a client declared the capability a backend request needs (sampling, elicitation,
+// roots); requests that need none are answerable.
+bool client_can_answer(const client_session& s, std::string_view method);
 
 // What a client request turns into: an answer now, or a call whose events the transport streams.
 struct call_started {

@@ -82,9 +82,7 @@ awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_stat
 
 }  // namespace
 
-awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::server_endpoint> ep) {
-  auto st = std::make_shared<stdio_state>();
-  st->ep = ep;
+std::shared_ptr<util::async_queue<std::string>> read_stdin_lines(asio::any_io_executor ex) {
   // A blocking reader thread: stdin may be a pipe, a terminal or a file, and only a thread reads
   // all three. Lines reach the executor in order through the queue.
   auto lines = std::make_shared<util::async_queue<std::string>>(ex);
@@ -97,6 +95,13 @@ awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::serv
     asio::post(ex, [lines] { lines->close(); });
   });
   reader.detach();  // ends with stdin; the process may exit first
+  return lines;
+}
+
+awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::server_endpoint> ep,
+                            std::shared_ptr<util::async_queue<std::string>> lines) {
+  auto st = std::make_shared<stdio_state>();
+  st->ep = ep;
   while (auto line = co_await lines->pop()) co_await handle_line(ex, st, std::move(*line));
   spdlog::info("stdin closed; ending the session");
   if (st->session) co_await ep->end_session(st->session);

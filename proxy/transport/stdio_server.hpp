@@ -6,16 +6,23 @@
 // other work runs on the executor.
 
 #include "core/server_endpoint.hpp"
+#include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <memory>
+#include <string>
 
 namespace mcp_proxy::transport {
 
-// Serves `ep` until stdin ends (then ends the session) and returns.
+// Lines of this process's stdin, read by a helper thread; the queue closes at end of input, or
+// when its owner closes it (shutdown).
+std::shared_ptr<util::async_queue<std::string>> read_stdin_lines(boost::asio::any_io_executor ex);
+
+// Serves `ep` until `lines` ends (then ends the session) and returns.
 boost::asio::awaitable<void> serve_stdio(boost::asio::any_io_executor ex,
-                                         std::shared_ptr<core::server_endpoint> ep);
+                                         std::shared_ptr<core::server_endpoint> ep,
+                                         std::shared_ptr<util::async_queue<std::string>> lines);
 
 }  // namespace mcp_proxy::transport
