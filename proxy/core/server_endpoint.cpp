@@ -213,6 +213,16 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
     if (auto s = owner.lock(); s && !s->ended) deliver(*s, std::move(m), related);
     return;
   }
+  if (m.method() == "notifications/resources/updated") {
+    // Only the sessions subscribed to that URI hear of it.
+    auto* uri = m.params_object() ? m.params_object()->if_contains("uri") : nullptr;
+    auto it = uri && uri->is_string() ? subscriptions_.find(std::string(uri->get_string()))
+                                      : subscriptions_.end();
+    if (it == subscriptions_.end()) return;
+    for (auto& [id, s] : sessions_)
+      if (it->second.contains(s->key())) deliver(*s, m, false);
+    return;
+  }
   if (related) {
     // Shared backend: the call's client is known only when exactly one client has calls running.
     std::shared_ptr<client_session> only;
@@ -367,6 +377,7 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
     spdlog::info("session {} on {}: ended", s->id(), server_.name);
   }
   if (server_.mode == config::session_mode::shared) {
+    drop_subscriptions(*s);
     if (shared_) shared_->drop_client(s->key());
   } else if (s->own_backend) {
     auto b = std::move(s->own_backend);
@@ -393,9 +404,46 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
     if (!last_start_error_.empty()) why += ": " + last_start_error_;
     co_return message::error_response(std::move(id), codes::backend_unavailable, why);
   }
+  if (server_.mode == config::session_mode::shared) {
+    // One backend subscription per URI, shared by the sessions that asked: only the first
+    // subscribe and the last unsubscribe reach the backend.
+    const bool subscribe = request.method() == "resources/subscribe";
+    if (subscribe || request.method() == "resources/unsubscribe") {
+      auto* uri = request.params_object() ? request.params_object()->if_contains("uri") : nullptr;
+      if (!uri || !uri->is_string()) {
+        co_return message::error_response(std::move(id), codes::invalid_params,
+                                          "Invalid params: uri must be a string");
+      }
+      std::string key(uri->get_string());
+      auto& subscribers = subscriptions_[key];
+      const bool backend_subscribed = !subscribers.empty();
+      if (subscribe)
+        subscribers.insert(s->key());
+      else
+        subscribers.erase(s->key());
+      const bool forward =
+          subscribe ? !backend_subscribed : (backend_subscribed && subscribers.empty());
+      if (subscribers.empty()) subscriptions_.erase(key);
+      if (!forward) co_return message::response(std::move(id), json::object{});
+    }
+  }
   auto call = b->call(s->key(), std::move(request));
   s->calls.push_back(call);
   co_return call_started{call, std::chrono::steady_clock::now() + server_.timeout};
+}
+
+void server_endpoint::drop_subscriptions(const client_session& s) {
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    if (!it->second.erase(s.key()) || !it->second.empty()) {
+      ++it;
+      continue;
+    }
+    // The last subscriber left: unsubscribe at the backend (its answer is not awaited).
+    if (shared_ && shared_->alive())
+      shared_->call(backend::proxy_client_key,
+                    message::request(0, "resources/unsubscribe", {{"uri", it->first}}));
+    it = subscriptions_.erase(it);
+  }
 }
 
 void server_endpoint::on_notification(client_session& s, const message& n) {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -109,6 +110,9 @@ class server_endpoint {
   boost::json::object proxy_initialize_params() const;
   std::string new_session_id();
   boost::asio::awaitable<void> reap_idle_sessions();
+  // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
+  // the last subscriber.
+  void drop_subscriptions(const client_session& s);
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;
@@ -121,7 +125,10 @@ class server_endpoint {
   std::string last_start_error_;
   bool starting_ = false;
   bool stopped_ = false;
-  std::size_t initializing_ = 0;  // initialize requests in progress (counted against the limit)
+  std::size_t initializing_ = 0;
+  // Shared mode: resource URI -> the sessions subscribed to it.
+  std::map<std::string, std::set<rpc::client_key>, std::less<>>
+      subscriptions_;  // initialize requests in progress (counted against the limit)
   util::async_queue<bool> stop_signal_;  // wakes the idle reaper at stop()
 };
 

@@ -76,6 +76,12 @@ struct http_server::impl {
                              std::shared_ptr<core::client_session> s);
   awaitable<bool> stream_call(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                               std::shared_ptr<core::client_session> s, core::call_started cs);
+  // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or
+  // ended), spec 2025-11-25 basic/transports: Session Management.
+  awaitable<std::shared_ptr<core::client_session>> require_session(beast::tcp_stream& stream,
+                                                                   const request& req,
+                                                                   core::server_endpoint& ep,
+                                                                   bool& keep_alive);
   awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                                jsonrpc::payload batch);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
@@ -228,6 +234,22 @@ awaitable<bool> http_server::impl::end_chunks(beast::tcp_stream& stream) {
   co_return !ec;
 }
 
+awaitable<std::shared_ptr<core::client_session>> http_server::impl::require_session(
+    beast::tcp_stream& stream, const request& req, core::server_endpoint& ep, bool& keep_alive) {
+  auto sid = req.find(session_header);
+  if (sid == req.end()) {
+    keep_alive =
+        co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                             "Bad Request: Mcp-Session-Id header is required");
+    co_return nullptr;
+  }
+  auto session = ep.find_session(sid->value());
+  if (!session)
+    keep_alive = co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                      "Session not found");
+  co_return session;
+}
+
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
@@ -272,16 +294,9 @@ awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request
                              error_body(codes::invalid_request, "this server offers no GET stream"),
                              "application/json", {}, "POST, DELETE");
   }
-  auto sid = req.find(session_header);
-  if (sid == req.end()) {
-    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
-                                   "Bad Request: Mcp-Session-Id header is required");
-  }
-  auto session = ep.find_session(sid->value());
-  if (!session) {
-    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
-                                   "Session not found");
-  }
+  bool keep_alive = false;
+  auto session = co_await require_session(stream, req, ep, keep_alive);
+  if (!session) co_return keep_alive;
   if (req.method() == bhttp::verb::delete_) {
     co_await ep.end_session(session);
     co_return co_await reply(stream, req, bhttp::status::ok, {});
@@ -326,16 +341,9 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
     auto status = outcome.overloaded ? bhttp::status::service_unavailable : bhttp::status::ok;
     co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id);
   }
-  auto sid = req.find(session_header);
-  if (sid == req.end()) {
-    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
-                                   "Bad Request: Mcp-Session-Id header is required");
-  }
-  auto session = ep.find_session(sid->value());
-  if (!session) {
-    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
-                                   "Session not found");
-  }
+  bool keep_alive = false;
+  auto session = co_await require_session(stream, req, ep, keep_alive);
+  if (!session) co_return keep_alive;
   if (msg.is_notification()) {
     ep.on_notification(*session, msg);
     co_return co_await reply(stream, req, bhttp::status::accepted, {});
@@ -393,16 +401,9 @@ awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, reque
                                                 core::server_endpoint& ep, jsonrpc::payload batch) {
   // Batches exist only in 2025-03-26 (and the JSON-RPC of 2024-11-05); initialize never rides in
   // one (spec 2025-03-26, lifecycle). Every request of the batch gets its answer on one SSE stream.
-  auto sid = req.find(session_header);
-  if (sid == req.end()) {
-    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
-                                   "Bad Request: Mcp-Session-Id header is required");
-  }
-  auto session = ep.find_session(sid->value());
-  if (!session) {
-    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
-                                   "Session not found");
-  }
+  bool keep_alive = false;
+  auto session = co_await require_session(stream, req, ep, keep_alive);
+  if (!session) co_return keep_alive;
   if (protocol::requires_version_header(session->protocol_version)) {
     std::string why = "Invalid Request: JSON-RPC batches are not part of protocol version " +
                       session->protocol_version;

@@ -436,6 +436,47 @@ TEST(proxy_process, sigterm_with_streams_and_calls_open_exits_cleanly) {
   call.get();
 }
 
+TEST(proxy_process, a_subscription_shared_by_two_clients_lasts_until_the_last_one_leaves) {
+  proxy_fixture proxy{mock_config({{"f", R"("args": ["--fixture", "conformance"])"}})};
+  const std::string uri = "test://watched-resource";
+  auto a = proxy.open_session("f");
+  auto b = proxy.open_session("f");
+  auto b_stream = std::async(std::launch::async, [&] {
+    return http_request(proxy.port(), "GET", "/f/mcp", "",
+                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", b}});
+  });
+  auto subscribe = [&](const std::string& sid, const char* method) {
+    auto r = proxy.post("f", request(1, method, {{"uri", uri}}), sid);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_TRUE(json::parse(r.body).as_object().contains("result")) << r.body;
+  };
+  subscribe(a, "resources/subscribe");
+  subscribe(b, "resources/subscribe");
+  subscribe(a, "resources/unsubscribe");
+  // b still holds the backend subscription: the backend notifies, and only b hears it.
+  EXPECT_EQ(text_of(proxy.call_tool("f", a, "touch_resource", {})),
+            "changed; subscribers notified");
+  auto a_stream = std::async(std::launch::async, [&] {
+    return http_request(proxy.port(), "GET", "/f/mcp", "",
+                        {{"Accept", "text/event-stream"}, {"Mcp-Session-Id", a}});
+  });
+  std::this_thread::sleep_for(300ms);
+  // b leaves: the proxy unsubscribes at the backend for the last subscriber.
+  http_request(proxy.port(), "DELETE", "/f/mcp", "", {{"Mcp-Session-Id", b}});
+  EXPECT_TRUE(eventually([&] {
+    return text_of(proxy.call_tool("f", a, "touch_resource", {})) == "changed; no subscriber";
+  }));
+  http_request(proxy.port(), "DELETE", "/f/mcp", "", {{"Mcp-Session-Id", a}});
+  ASSERT_EQ(b_stream.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(a_stream.wait_for(10s), std::future_status::ready);
+  auto b_msgs = messages_of(b_stream.get());
+  ASSERT_EQ(b_msgs.size(), 1u);
+  EXPECT_EQ(b_msgs[0].at("method"), "notifications/resources/updated");
+  EXPECT_EQ(b_msgs[0].at("params").at("uri"), json::value(uri));
+  for (auto& m : messages_of(a_stream.get()))
+    EXPECT_NE(m.at("method"), "notifications/resources/updated");
+}
+
 TEST(proxy_process, backends_die_with_a_proxy_killed_outright) {
   proxy_fixture proxy{mock_config({{"a", ""}})};
   auto sid = proxy.open_session("a");
