@@ -80,7 +80,6 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   bool alive() const { return alive_; }
   const std::string& name() const { return server_.name; }
   const config::server_config& server() const { return server_; }
-  std::size_t in_flight() const { return router_.in_flight_count(); }
 
  private:
   backend_session(boost::asio::any_io_executor ex, config::server_config server, handlers h);

@@ -98,7 +98,6 @@ class server_endpoint {
   // response or deadline, so it neither lingers nor keeps the session busy.
   void drain(std::shared_ptr<client_session> s, call_started cs);
 
-  std::size_t session_count() const { return sessions_.size(); }
 
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
