@@ -55,8 +55,28 @@ def _binary(env_var: str, relative: str) -> Path:
     return asan if asan.exists() else REPO_ROOT / "build" / "release" / relative
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("mcp", "the MCP server under test")
+    group.addoption("--url", default=None,
+                    help="Streamable HTTP endpoint of any MCP server: run the generic tests against "
+                         "it (the proxy-specific tests are skipped)")
+    group.addoption("--echo-tool", default=None,
+                    help="with --url: a tool that returns text it was given, as "
+                         "NAME:ARGS_JSON:EXPECTED_TEXT, e.g. 'echo:{\"message\":\"hi\"}:Echo: hi'")
+
+
+def _external_url(config) -> Optional[str]:
+    return config.getoption("--url")
+
+
+def _skip_if_external(request) -> None:
+    if _external_url(request.config):
+        pytest.skip("proxy-specific: not run against an external server (--url)")
+
+
 @pytest.fixture(scope="session")
-def mcp_proxy_bin() -> Path:
+def mcp_proxy_bin(request) -> Path:
+    _skip_if_external(request)
     path = _binary("MCP_PROXY_BIN", "proxy/mcp-proxy")
     if not os.access(path, os.X_OK):
         pytest.fail(f"mcp-proxy binary not found at {path} (build it, or set MCP_PROXY_BIN)")
@@ -428,15 +448,32 @@ class ToolCase:
 @dataclass(frozen=True)
 class EndpointUnderTest:
     url: str
-    echo: ToolCase  # a tool that returns text it was given
+    echo: Optional[ToolCase] = None  # a tool that returns text it was given
     add: Optional[ToolCase] = None  # a tool with structured output (2025-06-18 and later)
     # progress(steps) -> ToolCase for a tool that reports `steps` progress notifications
     progress: Optional[Callable[[int], ToolCase]] = None
 
 
+def _parse_echo_option(value: Optional[str]) -> Optional[ToolCase]:
+    if not value:
+        return None
+    name, rest = value.split(":", 1)
+    decoder = json.JSONDecoder()
+    arguments, end = decoder.raw_decode(rest)
+    if rest[end:end + 1] != ":":
+        raise pytest.UsageError("--echo-tool: expected NAME:ARGS_JSON:EXPECTED_TEXT")
+    return ToolCase(name, arguments, rest[end + 1:])
+
+
 @pytest.fixture
-def endpoint(proxy: ProxyProcess) -> EndpointUnderTest:
-    """The Streamable HTTP endpoint the generic tests check: the proxy in front of the mock."""
+def endpoint(request) -> EndpointUnderTest:
+    """The Streamable HTTP endpoint the generic tests check: --url if given, else the proxy in
+    front of the mock."""
+    url = _external_url(request.config)
+    if url:
+        return EndpointUnderTest(url=url,
+                                 echo=_parse_echo_option(request.config.getoption("--echo-tool")))
+    proxy = request.getfixturevalue("proxy")
     return EndpointUnderTest(
         url=proxy.url("mock"),
         echo=ToolCase("echo", {"text": "hello through the proxy"}, "hello through the proxy"),
