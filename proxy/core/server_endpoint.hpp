@@ -98,7 +98,6 @@ class server_endpoint {
   // response or deadline, so it neither lingers nor keeps the session busy.
   void drain(std::shared_ptr<client_session> s, call_started cs);
 
-
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
   backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
