@@ -282,28 +282,30 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
   deliver(*target, std::move(m), true);
 }
 
+std::string server_endpoint::unavailable_reason() const {
+  std::string why = "backend " + server_.name + " is unavailable";
+  if (!last_start_error_.empty()) why += ": " + last_start_error_;
+  return why;
+}
+
 awaitable<initialize_outcome> server_endpoint::initialize(message request) {
   json::value id = *request.id();
+  // Every way initialize can fail: no session, an error response with the client's id.
+  auto refuse = [&id](std::int64_t code, std::string_view text, bool overloaded = false) {
+    return initialize_outcome{nullptr, message::error_response(id, code, text), overloaded};
+  };
   auto* params = request.params_object();
   auto* requested = params ? params->if_contains("protocolVersion") : nullptr;
-  if (!requested || !requested->is_string()) {
-    co_return initialize_outcome{
-        nullptr, message::error_response(id, codes::invalid_params,
-                                         "initialize: params.protocolVersion must be a string")};
-  }
-  if (stopped_) {
-    co_return initialize_outcome{
-        nullptr, message::error_response(id, codes::backend_unavailable, "mcp-proxy is stopping")};
-  }
+  if (!requested || !requested->is_string())
+    co_return refuse(codes::invalid_params, "initialize: params.protocolVersion must be a string");
+  if (stopped_) co_return refuse(codes::backend_unavailable, "mcp-proxy is stopping");
   if (sessions_.size() + initializing_ >= proxy_.max_sessions) {
     spdlog::warn("{}: {} sessions open or starting; refusing a new one", server_.name,
                  proxy_.max_sessions);
-    co_return initialize_outcome{
-        nullptr,
-        message::error_response(id, codes::backend_unavailable,
-                                "too many sessions on " + server_.name + " (maxSessions is " +
-                                    std::to_string(proxy_.max_sessions) + "); try again later"),
-        true};
+    co_return refuse(codes::backend_unavailable,
+                     "too many sessions on " + server_.name + " (maxSessions is " +
+                         std::to_string(proxy_.max_sessions) + "); try again later",
+                     true);
   }
   ++initializing_;
   struct count_on_exit {
@@ -317,12 +319,7 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();
-    if (!b) {
-      co_return initialize_outcome{
-          nullptr, message::error_response(
-                       id, codes::backend_unavailable,
-                       "backend " + server_.name + " is unavailable: " + last_start_error_)};
-    }
+    if (!b) co_return refuse(codes::backend_unavailable, unavailable_reason());
     result = shared_init_result_;
     session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
     session->protocol_version = protocol::negotiate_version(requested->get_string());
@@ -330,16 +327,14 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
     auto started = backend::backend_session::start(ex_, server_, handlers_for(session));
     if (!started) {
       spdlog::error("{}", started.error());
-      co_return initialize_outcome{
-          nullptr, message::error_response(id, codes::backend_unavailable, started.error())};
+      co_return refuse(codes::backend_unavailable, started.error());
     }
     auto b = *started;
     auto init = co_await b->initialize(*params, server_.timeout);
     if (!init) {
       spdlog::error("{}", init.error());
       co_await b->stop();
-      co_return initialize_outcome{
-          nullptr, message::error_response(id, codes::backend_unavailable, init.error())};
+      co_return refuse(codes::backend_unavailable, init.error());
     }
     result = std::move(*init);
     session->own_backend = b;
@@ -350,11 +345,9 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
             ? session->backend_version
             : std::string(protocol::negotiate_version(requested->get_string()));
   }
-  if (session->ended || (session->own_backend && !session->own_backend->alive())) {
-    co_return initialize_outcome{
-        nullptr, message::error_response(id, codes::backend_unavailable,
-                                         "backend " + server_.name + " exited during initialize")};
-  }
+  if (session->ended || (session->own_backend && !session->own_backend->alive()))
+    co_return refuse(codes::backend_unavailable,
+                     "backend " + server_.name + " exited during initialize");
   result["protocolVersion"] = session->protocol_version;
   sessions_.emplace(session->id(), session);
   spdlog::info("session {} on {}: initialized (client protocol {}, backend protocol {})",
@@ -399,11 +392,9 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   }
   std::shared_ptr<backend::backend_session> b = s->own_backend;
   if (server_.mode == config::session_mode::shared) b = co_await shared_backend();
-  if (!b || !b->alive()) {
-    std::string why = "backend " + server_.name + " is unavailable";
-    if (!last_start_error_.empty()) why += ": " + last_start_error_;
-    co_return message::error_response(std::move(id), codes::backend_unavailable, why);
-  }
+  if (!b || !b->alive())
+    co_return message::error_response(std::move(id), codes::backend_unavailable,
+                                      unavailable_reason());
   if (server_.mode == config::session_mode::shared) {
     // One backend subscription per URI, shared by the sessions that asked: only the first
     // subscribe and the last unsubscribe reach the backend.

@@ -107,6 +107,8 @@ class server_endpoint {
   void deliver(client_session& s, jsonrpc::message m, bool related_to_call);
   boost::json::object proxy_initialize_params() const;
   std::string new_session_id();
+  // "backend NAME is unavailable", with the last start error when there is one.
+  std::string unavailable_reason() const;
   boost::asio::awaitable<void> reap_idle_sessions();
   // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
   // the last subscriber.
