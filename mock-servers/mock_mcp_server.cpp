@@ -14,10 +14,12 @@
 //   change_tools {}        -> answers, then sends notifications/tools/list_changed
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
-// official conformance suite's server scenarios expect: conformance_fixture.hpp).
+// official conformance suite's server scenarios expect: conformance_fixture.hpp),
+// --http HOST:PORT (serve over HTTP instead of stdio: mock_http.hpp).
 
 #include "conformance_fixture.hpp"
 #include "jsonrpc/message.hpp"
+#include "mock_http.hpp"
 #include "mock_io.hpp"
 
 #include <spdlog/fmt/fmt.h>
@@ -225,6 +227,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       conformance_fixture = true;
+    } else if (!std::strcmp(argv[i], "--http") && i + 1 < argc) {
+      return mock::serve_over_http(argc, argv, argv[i + 1]);
     }
   }
   std::string line;

@@ -32,8 +32,7 @@ struct options {
   std::string config_path = "config.json";
   std::string addr;
   std::string log_level = "info";
-  bool stdio = false;
-  std::string server;
+  serve_options serve;
 };
 
 // TBXark/mcp-proxy spells its flags with one dash (-config); CLI11 wants two for long names.
@@ -53,7 +52,7 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
   std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
   if (host == "0.0.0.0") host = "127.0.0.1";
   std::string base = "http://" + host + ":" + std::to_string(port);
-  spdlog::info("mcp-proxy {} listening on {}", MCP_PROXY_VERSION, base);
+  spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
   for (const auto& s : cfg.servers)
     if (!s.disabled)
       spdlog::info("  server {}: {}/{}/mcp (session mode {})", s.name, base, s.name,
@@ -62,10 +61,14 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
 
 }  // namespace
 
-int run_proxy(int argc, char** argv) {
-  auto logger = spdlog::stderr_color_mt("mcp-proxy");
+void init_logging(std::string_view name) {
+  auto logger = spdlog::stderr_color_mt(std::string(name));
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
+
+int run_proxy(int argc, char** argv) {
+  init_logging("mcp-proxy");
 
   CLI::App cli{"mcp-proxy: many MCP servers behind one endpoint", "mcp-proxy"};
   options opt;
@@ -74,9 +77,10 @@ int run_proxy(int argc, char** argv) {
   cli.add_option("--addr", opt.addr, "listen address HOST:PORT, overrides mcpProxy.addr");
   cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
-  cli.add_flag("--stdio", opt.stdio,
+  cli.add_flag("--stdio", opt.serve.stdio,
                "serve one configured server over this process's stdin/stdout instead of HTTP");
-  cli.add_option("--server", opt.server, "with --stdio: the server to serve (needed when several)");
+  cli.add_option("--server", opt.serve.server,
+                 "with --stdio: the server to serve (needed when several)");
   cli.set_version_flag("-v,--version", std::string("mcp-proxy ") + MCP_PROXY_VERSION);
   try {
     cli.parse(normalized_args(argc, argv));
@@ -93,6 +97,10 @@ int run_proxy(int argc, char** argv) {
   config::config cfg = std::move(*loaded);
   for (const auto& w : cfg.warnings) spdlog::warn("{}", w);
   if (!opt.addr.empty()) cfg.proxy.addr = opt.addr;
+  return serve(std::move(cfg), opt.serve);
+}
+
+int serve(config::config cfg, const serve_options& opt) {
   auto listen = config::parse_listen_address(cfg.proxy.addr);
   if (!listen) {
     spdlog::error("invalid listen address '{}': expected HOST:PORT or :PORT", cfg.proxy.addr);

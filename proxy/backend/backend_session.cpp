@@ -1,5 +1,6 @@
 #include "backend/backend_session.hpp"
 
+#include "transport/http_link.hpp"
 #include "transport/stdio_child.hpp"
 #include "util/spawn.hpp"
 
@@ -27,25 +28,33 @@ backend_session::backend_session(asio::any_io_executor ex, config::server_config
     : ex_(ex), server_(std::move(server)), handlers_(std::move(h)) {}
 
 backend_session::~backend_session() {
-  if (child_) child_->kill_now();
+  if (link_) link_->kill_now();
 }
 
 boost::system::result<std::shared_ptr<backend_session>, std::string> backend_session::start(
     asio::any_io_executor ex, const config::server_config& server, handlers h) {
-  if (server.transport != config::transport_type::stdio)
-    return "backend " + server.name + ": only stdio backends are supported in this version";
   std::shared_ptr<backend_session> s(new backend_session(ex, server, std::move(h)));
-  auto child = transport::stdio_child::spawn(
-      ex, {server.name, server.command, server.args, server.env, server.cwd});
-  if (!child) return "backend " + server.name + ": " + child.error().message;
-  s->child_ = std::move(*child);
-  spdlog::info("backend {}: started {} (pid {})", server.name, server.command, s->child_->pid());
+  if (server.transport == config::transport_type::stdio) {
+    auto child = transport::stdio_child::spawn(
+        ex, {server.name, server.command, server.args, server.env, server.cwd});
+    if (!child) return "backend " + server.name + ": " + child.error().message;
+    s->link_ = std::move(*child);
+    spdlog::info("backend {}: started {} ({})", server.name, server.command, s->link_->describe());
+  } else {
+    transport::http_link_options options{server.name, server.url, server.headers, server.timeout};
+    auto link = server.transport == config::transport_type::sse
+                    ? transport::make_sse_link(ex, std::move(options))
+                    : transport::make_streamable_http_link(ex, std::move(options));
+    if (!link) return "backend " + server.name + ": " + link.error();
+    s->link_ = std::move(*link);
+    spdlog::info("backend {}: connecting to {}", server.name, s->link_->describe());
+  }
   util::spawn_logged(ex, s->read_loop(s), server.name + " reader");
   return s;
 }
 
 void backend_session::send(const message& m) {
-  if (alive_) child_->send(jsonrpc::serialize(m));
+  if (alive_) link_->send(m);
 }
 
 std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request) {
@@ -147,24 +156,23 @@ awaitable<boost::system::result<json::object, std::string>> backend_session::ini
     auto* version = result->if_contains("protocolVersion");
     if (!version || !version->is_string())
       co_return "backend " + server_.name + ": initialize result has no protocolVersion";
+    link_->set_protocol_version(version->as_string());
     send(message::notification("notifications/initialized"));
     co_return *result;
   }
 }
 
 awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<backend_session> self) {
-  while (auto line = co_await child_->read_line()) {
+  while (auto line = co_await link_->receive()) {
     auto parsed = jsonrpc::parse(*line);
     if (!parsed) {
-      spdlog::warn("backend {}: ignoring a stdout line that is not a JSON-RPC message ({}): {}",
-                   server_.name, parsed.error().reason, preview(*line));
+      spdlog::warn("backend {}: ignoring a message that is not JSON-RPC ({}): {}", server_.name,
+                   parsed.error().reason, preview(*line));
       continue;
     }
     dispatch(std::move(*parsed));
   }
-  std::optional<int> code = child_->exit_code();
-  fail_all(code ? "backend " + server_.name + " exited with code " + std::to_string(*code)
-                : "backend " + server_.name + " closed its stdout");
+  fail_all("backend " + server_.name + " " + link_->end_reason());
 }
 
 void backend_session::dispatch(message m) {
@@ -217,9 +225,9 @@ void backend_session::fail_all(std::string_view why) {
 }
 
 awaitable<void> backend_session::stop() {
-  if (!child_) co_return;
+  if (!link_) co_return;
   stopping_ = true;
-  co_await child_->stop(std::chrono::milliseconds(2000));
+  co_await link_->stop();
   fail_all("backend " + server_.name + " stopped");
 }
 

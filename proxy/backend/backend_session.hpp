@@ -1,7 +1,7 @@
 #pragma once
-// One live MCP session with one backend server (for stdio: one child process). It multiplexes
-// the calls of any number of clients over that session through an id_router, and hands what the
-// backend sends on its own (notifications, server-to-client requests) to its owner.
+// One live MCP session with one backend server (stdio: one child process; HTTP: one MCP session).
+// It multiplexes the calls of any number of clients over that session through an id_router, and
+// hands what the backend sends on its own (notifications, server-to-client requests) to its owner.
 // Thread-safety: all calls on one executor. Cancellation: a call ends with its response, with an
 // error when the backend dies, or when its owner abandons it (which tells the backend).
 
@@ -20,7 +20,7 @@
 #include <unordered_map>
 
 namespace mcp_proxy::transport {
-class stdio_child;
+class message_link;
 }
 
 namespace mcp_proxy::backend {
@@ -91,7 +91,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   boost::asio::any_io_executor ex_;
   config::server_config server_;
   handlers handlers_;
-  std::shared_ptr<transport::stdio_child> child_;
+  std::shared_ptr<transport::message_link> link_;
   rpc::id_router router_;
   std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
   bool alive_ = true;

@@ -607,9 +607,6 @@ bool reader::read_server(std::string_view name, const json::value& v, std::strin
   }
   out.url = std::move(*normalized);
   for (const auto& p : stdio_only_keys) warn(p, "ignored for a server with a url");
-  // Remove when the HTTP backend transports land.
-  warn(child_path(path, "url"),
-       "url backends are not supported yet: this server will fail to start");
   return true;
 }
 

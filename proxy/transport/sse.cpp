@@ -37,3 +37,92 @@ std::string encode_sse_comment(std::string_view text) {
 }
 
 }  // namespace mcp_proxy::transport
+
+namespace mcp_proxy::transport {
+
+std::optional<std::vector<sse_event>> sse_decoder::feed(std::string_view bytes) {
+  if (failed_) return std::nullopt;
+  std::vector<sse_event> out;
+  if (!started_) {
+    // A UTF-8 BOM may open the stream; it can arrive split across feeds.
+    partial_.append(bytes);
+    constexpr std::string_view bom = "\xEF\xBB\xBF";
+    if (partial_.size() < bom.size() && bom.starts_with(partial_)) return out;
+    started_ = true;
+    std::string pending = std::move(partial_);
+    partial_.clear();
+    std::string_view rest = pending;
+    if (rest.starts_with(bom)) rest.remove_prefix(bom.size());
+    return feed(rest);
+  }
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c != '\r' && c != '\n') continue;
+    if (c == '\n' && after_cr_ && i == start) {
+      // The LF of a CRLF whose CR ended the previous feed or line.
+      after_cr_ = false;
+      start = i + 1;
+      continue;
+    }
+    after_cr_ = (c == '\r');
+    if (partial_.empty()) {
+      line(bytes.substr(start, i - start), out);
+    } else {
+      partial_.append(bytes.substr(start, i - start));
+      std::string whole = std::move(partial_);
+      partial_.clear();
+      line(whole, out);
+    }
+    start = i + 1;
+  }
+  if (start < bytes.size()) {
+    after_cr_ = false;
+    partial_.append(bytes.substr(start));
+    if (partial_.size() > max_line_) {
+      failed_ = true;
+      partial_.clear();
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+void sse_decoder::line(std::string_view l, std::vector<sse_event>& out) {
+  if (l.empty()) {
+    // A blank line dispatches the event gathered so far.
+    if (has_data_) {
+      sse_event ev;
+      if (!type_.empty()) ev.type = std::move(type_);
+      ev.data = std::move(data_);
+      ev.id = last_id_;
+      out.push_back(std::move(ev));
+    }
+    type_.clear();
+    data_.clear();
+    has_data_ = false;
+    return;
+  }
+  if (l.front() == ':') return;  // a comment
+  std::string_view field = l, value;
+  if (auto colon = l.find(':'); colon != std::string_view::npos) {
+    field = l.substr(0, colon);
+    value = l.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
+  if (field == "data") {
+    if (has_data_) data_.push_back('\n');
+    data_.append(value);
+    has_data_ = true;
+  } else if (field == "event") {
+    type_.assign(value);
+  } else if (field == "id") {
+    if (value.find('\0') == std::string_view::npos) last_id_.assign(value);
+  } else if (field == "retry") {
+    if (!value.empty() && value.size() < 16 &&
+        value.find_first_not_of("0123456789") == std::string_view::npos)
+      retry_ms_ = std::stoll(std::string(value));
+  }
+}
+
+}  // namespace mcp_proxy::transport

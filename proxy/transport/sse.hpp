@@ -1,8 +1,12 @@
 #pragma once
-// Server-Sent Events encoding (sans-io), per the WHATWG event-stream format.
+// Server-Sent Events (sans-io), per the WHATWG event-stream format: encoding for the streams the
+// proxy serves, decoding for the streams its HTTP backends send.
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mcp_proxy::transport {
 
@@ -11,5 +15,40 @@ std::string encode_sse_event(std::string_view data, std::string_view event = {},
                              std::string_view id = {});
 // A comment line, used as a keep-alive.
 std::string encode_sse_comment(std::string_view text);
+
+struct sse_event {
+  std::string type = "message";  // the `event:` field; "message" when absent
+  std::string data;              // `data:` lines joined by LF
+  std::string id;                // the last event id seen so far on the stream
+};
+
+// Decodes a byte stream into events. Feed it bytes as they arrive, in any split; dispatched
+// events come back in order. Follows the WHATWG parsing rules: CR, LF and CRLF end lines, a
+// leading BOM is skipped, comments and unknown fields are ignored, an event without data lines
+// is not dispatched, `retry:` with digits only sets retry_ms, an `id` containing NUL is ignored.
+// A line longer than `max_line` bytes is an error (a stream that never ends a line must not
+// grow memory without bound): feed returns nullopt and the decoder stays failed.
+class sse_decoder {
+ public:
+  explicit sse_decoder(std::size_t max_line = 64 * 1024 * 1024) : max_line_(max_line) {}
+
+  std::optional<std::vector<sse_event>> feed(std::string_view bytes);
+
+  const std::string& last_event_id() const { return last_id_; }
+  std::optional<long long> retry_ms() const { return retry_ms_; }
+  bool failed() const { return failed_; }
+
+ private:
+  void line(std::string_view l, std::vector<sse_event>& out);
+
+  std::size_t max_line_;
+  std::string partial_;  // bytes of an unfinished line
+  bool after_cr_ = false;
+  bool started_ = false;  // BOM check done
+  bool failed_ = false;
+  std::string type_, data_, last_id_;
+  bool has_data_ = false;
+  std::optional<long long> retry_ms_;
+};
 
 }  // namespace mcp_proxy::transport

@@ -136,12 +136,16 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   return child;
 }
 
-void stdio_child::send(std::string line) {
+void stdio_child::send(const jsonrpc::message& m) {
+  send_line(jsonrpc::serialize(m));
+}
+
+void stdio_child::send_line(std::string line) {
   line.push_back('\n');
   outgoing_.push(std::move(line));
 }
 
-awaitable<std::optional<std::string>> stdio_child::read_line() {
+awaitable<std::optional<std::string>> stdio_child::receive() {
   co_return co_await incoming_.pop();
 }
 
@@ -242,6 +246,15 @@ void stdio_child::kill_now() {
     impl_->proc->wait(ignored);  // reaps
   }
   exited_ = true;
+}
+
+}  // namespace mcp_proxy::transport
+
+namespace mcp_proxy::transport {
+
+std::string stdio_child::end_reason() const {
+  if (exit_code_) return "exited with code " + std::to_string(*exit_code_);
+  return "closed its stdout";
 }
 
 }  // namespace mcp_proxy::transport

@@ -5,6 +5,7 @@
 // Thread-safety: all calls on the executor given to spawn(). Lifetime: shared; the I/O loops
 // hold a reference until the child has exited and been reaped.
 
+#include "transport/message_link.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,7 +29,7 @@ struct stdio_child_options {
   std::optional<std::string> cwd;
 };
 
-class stdio_child : public std::enable_shared_from_this<stdio_child> {
+class stdio_child final : public message_link, public std::enable_shared_from_this<stdio_child> {
  public:
   struct spawn_error {
     std::string message;
@@ -37,18 +38,22 @@ class stdio_child : public std::enable_shared_from_this<stdio_child> {
   static boost::system::result<std::shared_ptr<stdio_child>, spawn_error> spawn(
       boost::asio::any_io_executor ex, const stdio_child_options& options);
 
-  ~stdio_child();
+  ~stdio_child() override;
 
   // Queues one message line (without newline) for the child's stdin. Dropped after exit.
-  void send(std::string line);
+  void send_line(std::string line);
+  void send(const jsonrpc::message& m) override;
   // The next line from the child's stdout; nullopt once stdout has closed (the child is gone).
-  boost::asio::awaitable<std::optional<std::string>> read_line();
+  boost::asio::awaitable<std::optional<std::string>> receive() override;
 
   // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL.
   // Returns once the child has been reaped. Safe to call more than once.
   boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
+  boost::asio::awaitable<void> stop() override { return stop(std::chrono::milliseconds(2000)); }
   // Best-effort synchronous kill and reap (destructors, fatal paths).
-  void kill_now();
+  void kill_now() override;
+  std::string end_reason() const override;
+  std::string describe() const override { return "pid " + std::to_string(pid_); }
 
   int pid() const { return pid_; }
   bool exited() const { return exited_; }

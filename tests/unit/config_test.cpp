@@ -603,10 +603,9 @@ TEST(config_server, url_bytes_a_uri_may_not_hold_are_percent_encoded) {
   EXPECT_EQ(c.proxy.base_url, "https://h/%3Cbase%3E");
 }
 
-TEST(config_server, url_servers_warn_that_http_backends_are_not_supported_yet) {
-  auto c = parse_ok(one_server(R"({"url": "https://h/mcp"})"));
-  EXPECT_TRUE(has_warning(c, "cfg.json: $.mcpServers.s.url: url backends are not supported yet"))
-      << all_warnings(c);
+TEST(config_server, a_url_server_alone_gives_no_warning) {
+  auto c = parse_ok(one_server(R"({"url": "https://h/mcp", "headers": {"Authorization": "x"}})"));
+  EXPECT_TRUE(c.warnings.empty()) << all_warnings(c);
 }
 
 TEST(config_server, keys_of_the_other_transport_warn) {

@@ -227,3 +227,95 @@ TEST(sse_encode, line_breaks_in_event_id_or_comment_cannot_start_another_field) 
 }
 
 }  // namespace mcp_proxy::transport
+
+namespace mcp_proxy::transport {
+namespace {
+
+std::vector<sse_event> decode_all(std::string_view stream) {
+  sse_decoder d;
+  auto events = d.feed(stream);
+  EXPECT_TRUE(events.has_value());
+  return events ? *events : std::vector<sse_event>{};
+}
+
+// The same bytes fed one byte at a time give the same events: a network read may split anywhere.
+std::vector<sse_event> decode_bytewise(std::string_view stream) {
+  sse_decoder d;
+  std::vector<sse_event> all;
+  for (char c : stream) {
+    auto events = d.feed(std::string_view(&c, 1));
+    EXPECT_TRUE(events.has_value());
+    if (events) all.insert(all.end(), events->begin(), events->end());
+  }
+  return all;
+}
+
+TEST(sse_decoder, decodes_what_the_encoder_writes_in_any_split) {
+  std::string stream = "\xEF\xBB\xBF" + encode_sse_comment("hello") +
+                       encode_sse_event("/messages?sessionId=1", "endpoint") +
+                       encode_sse_event("{\"a\":1}", "message", "e-1") +
+                       encode_sse_event("line1\nline2");
+  for (const auto& events : {decode_all(stream), decode_bytewise(stream)}) {
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].type, "endpoint");
+    EXPECT_EQ(events[0].data, "/messages?sessionId=1");
+    EXPECT_EQ(events[0].id, "");
+    EXPECT_EQ(events[1].type, "message");
+    EXPECT_EQ(events[1].data, "{\"a\":1}");
+    EXPECT_EQ(events[1].id, "e-1");
+    EXPECT_EQ(events[2].type, "message");
+    EXPECT_EQ(events[2].data, "line1\nline2");
+    EXPECT_EQ(events[2].id, "e-1") << "the last event id persists";
+  }
+}
+
+TEST(sse_decoder, cr_lf_and_crlf_all_end_lines) {
+  const std::string stream = "data: a\r\rdata: b\n\ndata: c\r\n\r\ndata:d\r\ndata:  e\r\n\r\n";
+  for (const auto& events : {decode_all(stream), decode_bytewise(stream)}) {
+    ASSERT_EQ(events.size(), 4u);
+    EXPECT_EQ(events[0].data, "a");
+    EXPECT_EQ(events[1].data, "b");
+    EXPECT_EQ(events[2].data, "c");
+    // Only one space after the colon is dropped.
+    EXPECT_EQ(events[3].data, "d\n e");
+  }
+}
+
+TEST(sse_decoder, events_without_data_and_unknown_fields_are_not_dispatched) {
+  sse_decoder d;
+  auto events = d.feed("event: ping\n\nfoo: bar\n\nid: 7\n\nretry: 1500\nretry: x1\n\n");
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+  EXPECT_EQ(d.last_event_id(), "7");
+  EXPECT_EQ(d.retry_ms(), 1500);
+  // An event type does not leak into the next event.
+  events = d.feed("data: x\n\n");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].type, "message");
+}
+
+TEST(sse_decoder, an_unfinished_event_is_held_until_its_blank_line) {
+  sse_decoder d;
+  auto events = d.feed("data: {\"par");
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+  events = d.feed("tial\":true}\n");
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+  events = d.feed("\n");
+  ASSERT_TRUE(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].data, "{\"partial\":true}");
+}
+
+TEST(sse_decoder, an_endless_line_fails_the_stream) {
+  sse_decoder d(16);
+  EXPECT_TRUE(d.feed("data: 0123456789"));
+  EXPECT_FALSE(d.feed("abcdef"));
+  EXPECT_TRUE(d.failed());
+  EXPECT_FALSE(d.feed("\n\n")) << "a failed decoder stays failed";
+}
+
+}  // namespace
+}  // namespace mcp_proxy::transport

@@ -1,0 +1,776 @@
+#include "transport/http_link.hpp"
+
+#include "transport/sse.hpp"
+#include "util/async_queue.hpp"
+#include "util/spawn.hpp"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <array>
+#include <functional>
+#include <set>
+#include <variant>
+#include <vector>
+
+namespace mcp_proxy::transport {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+namespace ssl = boost::asio::ssl;
+using asio::awaitable;
+using asio::ip::tcp;
+using jsonrpc::message;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+constexpr auto connect_timeout = std::chrono::seconds(15);
+// Answers that come at once: 202 to a notification, the headers of a stream, DELETE.
+constexpr auto control_timeout = std::chrono::seconds(15);
+constexpr std::size_t max_idle_connections = 8;
+constexpr std::size_t max_json_body = 256u << 20;
+constexpr std::size_t max_error_body = 64 * 1024;
+constexpr int max_resume_attempts = 5;
+constexpr auto default_retry = std::chrono::milliseconds(1000);
+constexpr auto max_retry = std::chrono::seconds(30);
+constexpr std::string_view session_header = "Mcp-Session-Id";
+constexpr std::string_view version_header = "MCP-Protocol-Version";
+constexpr std::string_view last_event_id_header = "Last-Event-ID";
+
+struct target_url {
+  bool tls = false;
+  std::string host;  // for DNS and SNI (an IPv6 address without brackets)
+  std::string port;
+  std::string host_header;  // host[:port] as written in the URL
+  std::string target;       // path and query
+  std::string origin;       // scheme://host:port, to compare with an endpoint event's URL
+  std::string shown;        // scheme://host:port/path: no userinfo, no query (keys live there)
+  std::string basic_auth;   // "Basic ..." from the URL's userinfo, or empty
+};
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u) {
+  const auto scheme = u.scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https)
+    return std::string("the URL scheme must be http or https");
+  if (!u.has_authority() || u.encoded_host().empty()) return std::string("the URL has no host");
+  target_url t;
+  t.tls = scheme == boost::urls::scheme::https;
+  t.host = u.host_address();
+  t.port = u.has_port() ? std::string(u.port()) : (t.tls ? "443" : "80");
+  t.host_header = u.encoded_host_and_port();
+  t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+  if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
+  t.origin = std::string(u.scheme()) + "://" + std::string(u.encoded_host()) + ":" + t.port;
+  t.shown = t.origin + std::string(u.encoded_path());
+  if (u.has_userinfo()) t.basic_auth = "Basic " + base64(u.user() + ":" + u.password());
+  return t;
+}
+
+boost::system::result<target_url, std::string> parse_target(std::string_view text) {
+  auto u = boost::urls::parse_uri(text);
+  if (!u) return std::string("not an absolute URL");
+  return parse_target(*u);
+}
+
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using response_parser = bhttp::response_parser<bhttp::buffer_body>;
+using request = bhttp::request<bhttp::string_body>;
+
+struct http_conn {
+  explicit http_conn(asio::any_io_executor ex) : stream(std::in_place_type<plain_stream>, ex) {}
+  http_conn(asio::any_io_executor ex, ssl::context& ctx)
+      : stream(std::in_place_type<tls_stream>, ex, ctx) {}
+
+  std::variant<plain_stream, tls_stream> stream;
+  beast::flat_buffer buffer;
+  bool reused = false;  // served a request before: the server may have closed it meanwhile
+
+  beast::tcp_stream& lowest() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+  void close() {
+    boost::system::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+  // Runs an operation on whichever stream this is; `op` returns the same awaitable for both.
+  template <typename Op>
+  auto on_stream(Op&& op) {
+    return std::visit(std::forward<Op>(op), stream);
+  }
+};
+
+// Whether `text` is the response (result or error) to request `id`.
+bool is_response_to(std::string_view text, const json::value& id) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  auto* o = v.if_object();
+  if (ec || !o) return false;
+  auto* got = o->if_contains("id");
+  return got && *got == id && (o->contains("result") || o->contains("error"));
+}
+
+bool content_type_is(const response_parser& p, std::string_view type) {
+  std::string_view ct = p.get()[bhttp::field::content_type];
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') ct.remove_suffix(1);
+  return beast::iequals(ct, type);
+}
+
+std::string status_text(const response_parser& p) {
+  return "HTTP " + std::to_string(p.get().result_int()) + " " + std::string(p.get().reason());
+}
+
+// Where an event stream stopped, to resume it: the last event id and the server's retry delay.
+struct stream_position {
+  std::string last_id;
+  clock_type::duration retry = default_retry;
+  void update(const sse_decoder& d) {
+    if (!d.last_event_id().empty()) last_id = d.last_event_id();
+    if (auto ms = d.retry_ms())
+      retry = std::min<clock_type::duration>(std::chrono::milliseconds(*ms), max_retry);
+  }
+};
+
+// The part of the link shared by both HTTP transports: connections, requests, response bodies,
+// the queues, and ending.
+class http_link_base : public message_link {
+ public:
+  http_link_base(asio::any_io_executor ex, http_link_options options, target_url url)
+      : ex_(ex),
+        options_(std::move(options)),
+        url_(std::move(url)),
+        tls_(ssl::context::tls_client),
+        incoming_(ex),
+        outgoing_(ex) {
+    boost::system::error_code ignored;
+    // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+    tls_.set_default_verify_paths(ignored);
+    tls_.set_verify_mode(ssl::verify_peer);
+  }
+
+  void send(const message& m) override {
+    if (!ended_) outgoing_.push(m);
+  }
+  awaitable<std::optional<std::string>> receive() override { co_return co_await incoming_.pop(); }
+  void kill_now() override { end("stopped"); }
+  std::string end_reason() const override { return end_reason_; }
+  std::string describe() const override { return url_.shown; }
+
+ protected:
+  void end(std::string why) {
+    if (ended_) return;
+    ended_ = true;
+    end_reason_ = std::move(why);
+    incoming_.close();
+    outgoing_.close();
+    idle_.clear();
+    for (auto& weak : connections_)
+      if (auto c = weak.lock()) c->close();
+    connections_.clear();
+    for (auto* t : timers_) t->cancel();
+  }
+
+  // Waits, unless the link ends first; false when it has ended.
+  awaitable<bool> pause(clock_type::duration d) {
+    asio::steady_timer timer(ex_, d);
+    timers_.insert(&timer);
+    co_await timer.async_wait(tuple_awaitable);
+    timers_.erase(&timer);
+    co_return !ended_;
+  }
+
+  void deliver(std::string text) { incoming_.push(std::move(text)); }
+  // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
+  // hidden); the log has the details.
+  void fail_request(const json::value& id, std::string_view why) {
+    deliver(jsonrpc::serialize(
+        message::error_response(id, jsonrpc::error_codes::backend_unavailable,
+                                "backend " + options_.name + ": " + std::string(why))));
+  }
+
+  request make_request(bhttp::verb verb, const target_url& t, std::string body,
+                       std::string_view accept) const {
+    request req{verb, t.target, 11};
+    req.set(bhttp::field::host, t.host_header);
+    req.set(bhttp::field::user_agent, "mcp-proxy/" MCP_PROXY_VERSION);
+    req.set(bhttp::field::accept, accept);
+    if (!t.basic_auth.empty()) req.set(bhttp::field::authorization, t.basic_auth);
+    for (const auto& [k, v] : options_.headers) req.set(k, v);
+    if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::move(body);
+    req.keep_alive(true);
+    req.prepare_payload();
+    return req;
+  }
+
+  awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> connect(
+      const target_url& t) {
+    tcp::resolver resolver(ex_);
+    auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
+    if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
+    std::shared_ptr<http_conn> c;
+    if (t.tls)
+      c = std::make_shared<http_conn>(ex_, tls_);
+    else
+      c = std::make_shared<http_conn>(ex_);
+    c->lowest().expires_after(connect_timeout);
+    auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);
+    if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
+    boost::system::error_code ignored;
+    c->lowest().socket().set_option(tcp::no_delay(true), ignored);
+    if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
+      // SNI, and the certificate must name the host.
+      SSL_set_tlsext_host_name(tls->native_handle(), t.host.c_str());
+      tls->set_verify_callback(ssl::host_name_verification(t.host));
+      auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
+      if (hec) co_return "TLS handshake with " + t.origin + " failed: " + hec.message();
+    }
+    c->lowest().expires_never();
+    if (ended_) co_return std::string("the link has ended");
+    if (connections_.size() > 64)
+      std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+    connections_.push_back(c);
+    co_return c;
+  }
+
+  // Writes `req` on an idle connection to `t` or a new one; a reused connection that fails is
+  // replaced once by a new one (the server may close idle connections at any time).
+  awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> write_request(
+      const target_url& t, request& req, bool fresh = false) {
+    for (;;) {
+      std::shared_ptr<http_conn> conn;
+      if (!fresh && !idle_.empty()) {
+        conn = std::move(idle_.back());
+        idle_.pop_back();
+      } else {
+        auto made = co_await connect(t);
+        if (!made) co_return made.error();
+        conn = std::move(*made);
+      }
+      conn->lowest().expires_after(control_timeout);
+      auto [ec, n] = co_await conn->on_stream(
+          [&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
+      conn->lowest().expires_never();
+      if (!ec) co_return conn;
+      if (!conn->reused || ended_) co_return "sending to " + t.shown + " failed: " + ec.message();
+      fresh = true;
+    }
+  }
+
+  awaitable<boost::system::result<std::unique_ptr<response_parser>, std::string>> read_header(
+      http_conn& c, clock_type::time_point deadline) {
+    auto p = std::make_unique<response_parser>();
+    p->body_limit(boost::none);  // bounded by the readers below
+    c.lowest().expires_at(deadline);
+    auto [ec, n] = co_await c.on_stream(
+        [&](auto& s) { return bhttp::async_read_header(s, c.buffer, *p, tuple_awaitable); });
+    c.lowest().expires_never();
+    if (ec) co_return "no answer: " + ec.message();
+    co_return p;
+  }
+
+  // Writes `req` and reads the answer's header; when a reused connection turns out closed
+  // before any answer, the request is sent once more on a new connection.
+  awaitable<boost::system::result<std::unique_ptr<response_parser>, std::string>> exchange(
+      std::shared_ptr<http_conn>& conn, const target_url& t, request& req,
+      clock_type::time_point deadline) {
+    auto p = co_await read_header(*conn, deadline);
+    if (p || !conn->reused || ended_) co_return p;
+    conn->close();
+    auto again = co_await write_request(t, req, true);
+    if (!again) co_return again.error();
+    conn = std::move(*again);
+    co_return co_await read_header(*conn, deadline);
+  }
+
+  // Reads the body as it arrives, handing each piece to `sink` (false from it stops reading).
+  // Returns "" when the body ended normally, else why it did not.
+  awaitable<std::string> read_body(http_conn& c, response_parser& p,
+                                   const std::function<bool(std::string_view)>& sink,
+                                   clock_type::time_point deadline) {
+    std::array<char, 16 * 1024> buf;
+    while (!p.is_done()) {
+      p.get().body().data = buf.data();
+      p.get().body().size = buf.size();
+      c.lowest().expires_at(deadline);
+      auto [ec, n] = co_await c.on_stream(
+          [&](auto& s) { return bhttp::async_read_some(s, c.buffer, p, tuple_awaitable); });
+      c.lowest().expires_never();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      const std::size_t got = buf.size() - p.get().body().size;
+      if (got && !sink(std::string_view(buf.data(), got))) co_return "stopped reading";
+      if (ec) co_return ec.message();
+    }
+    co_return "";
+  }
+
+  // The whole body, up to `limit` bytes.
+  struct whole_body {
+    std::string text, problem;  // problem: why the body could not be read, or empty
+    explicit operator bool() const { return problem.empty(); }
+    std::string& operator*() { return text; }
+    std::string* operator->() { return &text; }
+    const std::string& error() const { return problem; }
+  };
+  awaitable<whole_body> read_whole_body(http_conn& c, response_parser& p, std::size_t limit,
+                                        clock_type::time_point deadline) {
+    std::string body;
+    bool too_big = false;
+    std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+      if (body.size() + piece.size() > limit) {
+        too_big = true;
+        return false;
+      }
+      body.append(piece);
+      return true;
+    };
+    auto err = co_await read_body(c, p, sink, deadline);
+    if (too_big) err = "the answer exceeds " + std::to_string(limit) + " bytes";
+    co_return whole_body{std::move(body), std::move(err)};
+  }
+
+  // Reads an event stream, delivering every `message` event; `on_message` (optional) sees each
+  // one first. Returns "" when the stream ended normally, else why it did not.
+  awaitable<std::string> pump_events(http_conn& c, response_parser& p, sse_decoder& decoder,
+                                     clock_type::time_point deadline,
+                                     const std::function<void(const sse_event&)>& on_event) {
+    bool bad_stream = false;
+    std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+      auto events = decoder.feed(piece);
+      if (!events) {
+        bad_stream = true;
+        return false;
+      }
+      for (auto& ev : *events) {
+        if (on_event) on_event(ev);
+        if (ev.type == "message" && !ev.data.empty()) deliver(std::move(ev.data));
+      }
+      return !ended_;
+    };
+    auto err = co_await read_body(c, p, sink, deadline);
+    if (bad_stream) co_return "an event stream line exceeds the size limit";
+    co_return err;
+  }
+
+  // Keeps a connection whose answer was read completely for the next request.
+  void release(std::shared_ptr<http_conn> c, const response_parser& p) {
+    if (ended_ || !p.is_done() || !p.keep_alive() || idle_.size() >= max_idle_connections) {
+      c->close();
+      return;
+    }
+    c->reused = true;
+    idle_.push_back(std::move(c));
+  }
+
+  asio::any_io_executor ex_;
+  http_link_options options_;
+  target_url url_;
+  ssl::context tls_;
+  util::async_queue<std::string> incoming_;
+  util::async_queue<message> outgoing_;
+  std::vector<std::shared_ptr<http_conn>> idle_;
+  std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
+  std::set<asio::steady_timer*> timers_;               // pauses, cut short by end()
+  bool ended_ = false;
+  std::string end_reason_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Streamable HTTP (spec 2025-11-25 basic/transports)
+
+class streamable_http_link final : public http_link_base,
+                                   public std::enable_shared_from_this<streamable_http_link> {
+ public:
+  using http_link_base::http_link_base;
+
+  void start() { util::spawn_logged(ex_, sender(shared_from_this()), options_.name + " sender"); }
+
+  void set_protocol_version(std::string_view v) override {
+    protocol_version_ = v;
+    // After initialize: the server may now send on its own, on a GET stream.
+    if (!get_started_ && !ended_) {
+      get_started_ = true;
+      util::spawn_logged(ex_, get_stream(shared_from_this()), options_.name + " GET stream");
+    }
+  }
+
+  awaitable<void> stop() override {
+    if (ended_) co_return;
+    if (!session_id_.empty()) {
+      // Ends the session at the server (spec: Session Management); 405 is a fine answer too.
+      request req =
+          session_request(bhttp::verb::delete_, "", "application/json, text/event-stream");
+      auto conn = co_await write_request(url_, req);
+      if (conn) {
+        auto p = co_await read_header(**conn, clock_type::now() + std::chrono::seconds(2));
+        if (p) spdlog::debug("backend {}: DELETE answered {}", options_.name, status_text(**p));
+      }
+    }
+    end("stopped");
+  }
+
+ private:
+  request session_request(bhttp::verb verb, std::string body, std::string_view accept) const {
+    request req = make_request(verb, url_, std::move(body), accept);
+    if (!session_id_.empty()) req.set(session_header, session_id_);
+    if (!protocol_version_.empty()) req.set(version_header, protocol_version_);
+    return req;
+  }
+
+  // One writer keeps messages in order: a request is written and its answer read in the
+  // background; a notification or response waits for its 202, so the server has seen it before
+  // whatever follows (notifications/initialized before the first request).
+  awaitable<void> sender([[maybe_unused]] std::shared_ptr<streamable_http_link> self) {
+    while (auto m = co_await outgoing_.pop()) {
+      json::value id;
+      if (m->is_request() && m->id()) id = *m->id();
+      const bool is_request = m->is_request();
+      auto req = std::make_shared<request>(session_request(
+          bhttp::verb::post, jsonrpc::serialize(*m), "application/json, text/event-stream"));
+      auto conn = co_await write_request(url_, *req);
+      if (!conn) {
+        spdlog::warn("backend {}: {}", options_.name, conn.error());
+        if (is_request) fail_request(id, "unreachable");
+        continue;
+      }
+      if (is_request)
+        util::spawn_logged(ex_, answer(self, std::move(*conn), std::move(req), std::move(id)),
+                           options_.name + " answer");
+      else
+        co_await answer(self, std::move(*conn), std::move(req), std::move(id));
+    }
+  }
+
+  // Reads the answer to one POST. `id` is the request's id, or null for a notification or a
+  // response (then nothing is owed to anyone).
+  awaitable<void> answer([[maybe_unused]] std::shared_ptr<streamable_http_link> self,
+                         std::shared_ptr<http_conn> conn, std::shared_ptr<request> req,
+                         json::value id) {
+    const bool is_request = !id.is_null();
+    const auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
+    auto header = co_await exchange(conn, url_, *req,
+                                    is_request ? deadline : clock_type::now() + control_timeout);
+    if (!header) {
+      if (ended_) co_return;
+      spdlog::warn("backend {}: {}", options_.name, header.error());
+      if (is_request) fail_request(id, "no answer");
+      co_return;
+    }
+    response_parser& p = **header;
+    const int status = p.get().result_int();
+    if (status == 404 && !session_id_.empty()) {
+      // The server ended the session (spec: Session Management): the owner starts a new one.
+      spdlog::warn("backend {}: session expired (HTTP 404)", options_.name);
+      end("ended the session (HTTP 404)");
+      co_return;
+    }
+    if (auto sid = p.get().find(session_header); sid != p.get().end() && session_id_.empty())
+      session_id_ = sid->value();
+    if (status == 202 || status == 204) {
+      auto body =
+          co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
+      if (body) release(std::move(conn), p);
+      if (is_request) fail_request(id, "the server accepted the request but sent no answer");
+      co_return;
+    }
+    if (status / 100 != 2) {
+      auto body =
+          co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
+      if (body) release(std::move(conn), p);
+      spdlog::warn("backend {}: POST answered {}{}", options_.name, status_text(p),
+                   body && !body->empty() ? ": " + body->substr(0, 200) : std::string());
+      if (!is_request) co_return;
+      // A JSON-RPC error in the body says more than the status.
+      if (body && is_response_to(*body, id))
+        deliver(std::move(*body));
+      else
+        fail_request(id, "answered " + status_text(p));
+      co_return;
+    }
+    if (content_type_is(p, "application/json")) {
+      auto body = co_await read_whole_body(*conn, p, max_json_body, deadline);
+      if (!body) {
+        spdlog::warn("backend {}: reading an answer failed: {}", options_.name, body.error());
+        if (is_request) fail_request(id, "the answer could not be read");
+        co_return;
+      }
+      release(std::move(conn), p);
+      if (!body->empty()) deliver(std::move(*body));
+      co_return;
+    }
+    if (!content_type_is(p, "text/event-stream")) {
+      spdlog::warn("backend {}: POST answered with Content-Type {}", options_.name,
+                   std::string(p.get()[bhttp::field::content_type]));
+      conn->close();
+      if (is_request) fail_request(id, "the answer has an unexpected Content-Type");
+      co_return;
+    }
+    sse_decoder decoder;
+    bool answered = false;
+    std::function<void(const sse_event&)> watch = [&](const sse_event& ev) {
+      if (is_request && !answered && ev.type == "message") answered = is_response_to(ev.data, id);
+    };
+    auto err = co_await pump_events(*conn, p, decoder, deadline, watch);
+    if (err.empty())
+      release(std::move(conn), p);
+    else
+      conn->close();
+    if (!is_request || answered || ended_) co_return;
+    // The stream ended before the response: resume it if the server gave event ids
+    // (spec: Resumability and Redelivery), else the call fails now rather than at its deadline.
+    stream_position pos;
+    pos.update(decoder);
+    if (!pos.last_id.empty()) {
+      co_await resume(pos, deadline, watch, answered);
+      if (answered || ended_) co_return;
+    }
+    spdlog::warn("backend {}: the stream of a request ended before its response{}", options_.name,
+                 err.empty() ? std::string() : ": " + err);
+    fail_request(id, "the connection ended before the response");
+  }
+
+  // GETs with Last-Event-ID until `answered` (set by `watch`), the server refuses, the deadline
+  // passes or the attempts run out.
+  awaitable<void> resume(stream_position& pos, clock_type::time_point deadline,
+                         const std::function<void(const sse_event&)>& watch, const bool& answered) {
+    for (int attempt = 0; attempt < max_resume_attempts && clock_type::now() < deadline;
+         ++attempt) {
+      if (!co_await pause(pos.retry)) co_return;
+      request req = session_request(bhttp::verb::get, "", "text/event-stream");
+      req.set(last_event_id_header, pos.last_id);
+      auto conn = co_await write_request(url_, req);
+      if (!conn) continue;
+      auto header = co_await exchange(*conn, url_, req, clock_type::now() + control_timeout);
+      if (!header) continue;
+      response_parser& p = **header;
+      if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
+        spdlog::warn("backend {}: resuming a stream: GET answered {}", options_.name,
+                     status_text(p));
+        (*conn)->close();
+        co_return;
+      }
+      sse_decoder decoder;
+      co_await pump_events(**conn, p, decoder, deadline, watch);
+      (*conn)->close();
+      pos.update(decoder);
+      if (answered) co_return;
+    }
+  }
+
+  // The server-to-client stream (spec: Listening for Messages from the Server), kept open and
+  // resumed with Last-Event-ID while the link lives. 405 means the server offers none.
+  awaitable<void> get_stream([[maybe_unused]] std::shared_ptr<streamable_http_link> self) {
+    stream_position pos;
+    clock_type::duration backoff = default_retry;
+    while (!ended_) {
+      request req = session_request(bhttp::verb::get, "", "text/event-stream");
+      if (!pos.last_id.empty()) req.set(last_event_id_header, pos.last_id);
+      auto conn = co_await write_request(url_, req);
+      std::string problem;
+      if (conn) {
+        auto header = co_await exchange(*conn, url_, req, clock_type::now() + control_timeout);
+        if (header) {
+          response_parser& p = **header;
+          const int status = p.get().result_int();
+          if (status == 404 && !session_id_.empty()) {
+            end("ended the session (HTTP 404)");
+            co_return;
+          }
+          if (status != 200 || !content_type_is(p, "text/event-stream")) {
+            // 405: the server offers no GET stream, which the spec allows.
+            if (status == 405)
+              spdlog::debug("backend {}: no GET stream (405)", options_.name);
+            else
+              spdlog::warn("backend {}: GET stream refused: {}", options_.name, status_text(p));
+            (*conn)->close();
+            co_return;
+          }
+          backoff = default_retry;
+          sse_decoder decoder;
+          co_await pump_events(**conn, p, decoder, clock_type::time_point::max(), {});
+          (*conn)->close();
+          pos.update(decoder);
+          if (!co_await pause(pos.retry)) co_return;
+          continue;
+        }
+        problem = header.error();
+      } else {
+        problem = conn.error();
+      }
+      if (ended_) co_return;
+      spdlog::warn("backend {}: GET stream: {}; retrying in {} ms", options_.name, problem,
+                   std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
+      if (!co_await pause(backoff)) co_return;
+      backoff = std::min<clock_type::duration>(backoff * 2, max_retry);
+    }
+  }
+
+  std::string session_id_;
+  std::string protocol_version_;
+  bool get_started_ = false;
+};
+
+// ------------------------------------------------------------------------------------------
+// Legacy HTTP+SSE (spec 2024-11-05 basic/transports)
+
+class sse_link final : public http_link_base, public std::enable_shared_from_this<sse_link> {
+ public:
+  sse_link(asio::any_io_executor ex, http_link_options options, target_url url)
+      : http_link_base(ex, std::move(options), std::move(url)), endpoint_ready_(ex) {}
+
+  void start() {
+    util::spawn_logged(ex_, event_stream(shared_from_this()), options_.name + " event stream");
+    util::spawn_logged(ex_, sender(shared_from_this()), options_.name + " sender");
+  }
+
+  awaitable<void> stop() override {
+    // Closing the event stream ends a legacy session.
+    end("stopped");
+    co_return;
+  }
+
+ private:
+  awaitable<void> event_stream([[maybe_unused]] std::shared_ptr<sse_link> self) {
+    request req = make_request(bhttp::verb::get, url_, "", "text/event-stream");
+    auto conn = co_await write_request(url_, req);
+    if (!conn) {
+      end(conn.error());
+      co_return;
+    }
+    auto header = co_await exchange(*conn, url_, req, clock_type::now() + connect_timeout);
+    if (!header) {
+      end("GET " + url_.shown + ": " + header.error());
+      co_return;
+    }
+    response_parser& p = **header;
+    if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
+      end("GET " + url_.shown + " answered " + status_text(p) + " (" +
+          std::string(p.get()[bhttp::field::content_type]) + "), not an event stream");
+      co_return;
+    }
+    sse_decoder decoder;
+    std::function<void(const sse_event&)> on_event = [&](const sse_event& ev) {
+      if (ev.type == "endpoint") take_endpoint(ev.data);
+    };
+    auto err = co_await pump_events(**conn, p, decoder, clock_type::time_point::max(), on_event);
+    (*conn)->close();
+    end(err.empty() ? "closed its event stream" : "event stream failed: " + err);
+  }
+
+  void take_endpoint(std::string_view ref) {
+    auto parsed_ref = boost::urls::parse_uri_reference(ref);
+    boost::urls::url resolved;
+    auto base = boost::urls::parse_uri(options_.url);
+    if (!parsed_ref || !base || !boost::urls::resolve(*base, *parsed_ref, resolved)) {
+      end("sent an endpoint event that is not a URL");
+      return;
+    }
+    auto t = parse_target(resolved);
+    // The proxy sends its configured headers (credentials) to this URL: same origin only.
+    if (!t || t->origin != url_.origin) {
+      end("sent an endpoint on another origin; refused");
+      return;
+    }
+    post_url_ = std::move(*t);
+    post_url_.basic_auth = url_.basic_auth;
+    if (!have_endpoint_) {
+      have_endpoint_ = true;
+      endpoint_ready_.push(true);
+    }
+  }
+
+  awaitable<void> sender([[maybe_unused]] std::shared_ptr<sse_link> self) {
+    auto ready = co_await endpoint_ready_.pop(clock_type::now() + options_.timeout);
+    if (!ready) {
+      end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
+      co_return;
+    }
+    while (auto m = co_await outgoing_.pop()) {
+      json::value id;
+      if (m->is_request() && m->id()) id = *m->id();
+      request req = make_request(bhttp::verb::post, post_url_, jsonrpc::serialize(*m),
+                                 "application/json, text/event-stream");
+      auto conn = co_await write_request(post_url_, req);
+      std::string problem;
+      if (conn) {
+        auto header =
+            co_await exchange(*conn, post_url_, req, clock_type::now() + options_.timeout);
+        if (header) {
+          response_parser& p = **header;
+          auto body = co_await read_whole_body(**conn, p, max_error_body,
+                                               clock_type::now() + control_timeout);
+          if (body) release(std::move(*conn), p);
+          const int status = p.get().result_int();
+          if (status / 100 == 2) continue;  // the answer comes on the event stream
+          if (status == 404) {
+            end("ended the session (HTTP 404)");
+            co_return;
+          }
+          problem = "POST answered " + status_text(p);
+          if (!id.is_null() && body && is_response_to(*body, id)) {
+            deliver(std::move(*body));
+            continue;
+          }
+        } else {
+          problem = header.error();
+        }
+      } else {
+        problem = conn.error();
+      }
+      if (ended_) co_return;
+      spdlog::warn("backend {}: {}", options_.name, problem);
+      if (!id.is_null()) fail_request(id, "could not deliver the request");
+    }
+  }
+
+  target_url post_url_;
+  bool have_endpoint_ = false;
+  util::async_queue<bool> endpoint_ready_;
+};
+
+}  // namespace
+
+boost::system::result<std::shared_ptr<message_link>, std::string> make_streamable_http_link(
+    asio::any_io_executor ex, http_link_options options) {
+  auto url = parse_target(options.url);
+  if (!url) return url.error();
+  auto link = std::make_shared<streamable_http_link>(ex, std::move(options), std::move(*url));
+  link->start();
+  return link;
+}
+
+boost::system::result<std::shared_ptr<message_link>, std::string> make_sse_link(
+    asio::any_io_executor ex, http_link_options options) {
+  auto url = parse_target(options.url);
+  if (!url) return url.error();
+  auto link = std::make_shared<sse_link>(ex, std::move(options), std::move(*url));
+  link->start();
+  return link;
+}
+
+}  // namespace mcp_proxy::transport

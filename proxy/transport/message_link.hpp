@@ -1,0 +1,42 @@
+#pragma once
+// What a backend session needs from a transport to one MCP server: send a message, receive the
+// next one, stop. Implemented by stdio_child (a local process) and by the HTTP clients
+// (http_link.hpp: Streamable HTTP and legacy HTTP+SSE).
+// Thread-safety: all calls on the executor the link was made with. Lifetime: shared; a link's
+// I/O tasks hold a reference until they end.
+
+#include "jsonrpc/message.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mcp_proxy::transport {
+
+class message_link {
+ public:
+  virtual ~message_link() = default;
+
+  // Queues one message for the server; never blocks. Dropped once the link has ended. A request
+  // the transport cannot deliver is answered by the link itself with an error response.
+  virtual void send(const jsonrpc::message& m) = 0;
+  // The next message text from the server (one JSON-RPC message or batch, unparsed); nullopt
+  // once the link has ended, and end_reason() then says why.
+  virtual boost::asio::awaitable<std::optional<std::string>> receive() = 0;
+  // Ends the link gracefully (a process is stopped and reaped, an HTTP session is deleted).
+  // Safe to call more than once.
+  virtual boost::asio::awaitable<void> stop() = 0;
+  // Best effort, synchronous (destructors, fatal paths).
+  virtual void kill_now() = 0;
+
+  // Why receive() ended, for logs and errors: "exited with code 3", "session expired (HTTP 404)".
+  virtual std::string end_reason() const = 0;
+  // What the link talks to, for logs: "pid 1234", "http://host:port/path".
+  virtual std::string describe() const = 0;
+  // The protocol version negotiated by initialize (HTTP sends it in MCP-Protocol-Version).
+  virtual void set_protocol_version(std::string_view) {}
+};
+
+}  // namespace mcp_proxy::transport
