@@ -3,6 +3,7 @@
 #include "config/config.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
+#include "http/request_rules.hpp"
 #include "transport/stdio_server.hpp"
 #include "util/spawn.hpp"
 
@@ -51,11 +52,13 @@ std::vector<std::string> normalized_args(int argc, char** argv) {
 void print_ready(std::uint16_t port, const config::listen_address& la, const config::config& cfg) {
   std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
   if (host == "0.0.0.0") host = "127.0.0.1";
-  std::string base = "http://" + host + ":" + std::to_string(port);
+  std::string base =
+      "http://" + host + ":" + std::to_string(port) + http::route_prefix(cfg.proxy.base_url);
   spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
   for (const auto& s : cfg.servers)
     if (!s.disabled)
-      spdlog::info("  server {}: {}/{}/mcp (session mode {})", s.name, base, s.name,
+      spdlog::info("  server {}: {}/{}/mcp (legacy SSE: {}/{}/sse; session mode {})", s.name, base,
+                   s.name, base, s.name,
                    s.mode == config::session_mode::shared ? "shared" : "per-client");
 }
 

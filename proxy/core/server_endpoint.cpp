@@ -1,6 +1,7 @@
 #include "core/server_endpoint.hpp"
 
 #include "protocol/versions.hpp"
+#include "util/random_id.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -11,8 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
-
-#include <openssl/rand.h>
 
 namespace mcp_proxy::core {
 
@@ -74,17 +73,8 @@ json::object server_endpoint::proxy_initialize_params() const {
 }
 
 std::string server_endpoint::new_session_id() {
-  // The spec asks for a cryptographically secure id: 128 random bits from OpenSSL, as hex.
   for (;;) {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string id;
-    id.reserve(32);
-    for (unsigned char b : bytes) {
-      id.push_back(hex[b >> 4]);
-      id.push_back(hex[b & 15]);
-    }
+    std::string id = util::random_hex_id();
     if (!sessions_.contains(id)) return id;
   }
 }

@@ -3,6 +3,7 @@
 #include "http/request_rules.hpp"
 #include "protocol/versions.hpp"
 #include "transport/sse.hpp"
+#include "util/random_id.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -13,7 +14,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
 
+#include <optional>
 #include <set>
 
 namespace mcp_proxy::http {
@@ -45,13 +48,42 @@ std::string error_body(std::int64_t code, std::string_view text) {
   return jsonrpc::serialize(message::error_response(nullptr, code, text));
 }
 
-// The route `/{name}/mcp` (query ignored); empty when the path has another shape.
-std::string_view route_name(std::string_view target) {
-  target = target.substr(0, target.find('?'));
-  if (target.size() < 6 || target.front() != '/' || !target.ends_with("/mcp")) return {};
-  auto name = target.substr(1, target.size() - 5);
-  if (name.empty() || name.find('/') != std::string_view::npos) return {};
-  return name;
+std::optional<std::string> query_param(std::string_view target, std::string_view key) {
+  auto u = boost::urls::parse_origin_form(target);
+  if (!u) return std::nullopt;
+  auto params = u->params();
+  auto it = params.find(key);
+  if (it == params.end() || !(*it).has_value) return std::nullopt;
+  return std::string((*it).value);
+}
+
+// A legacy HTTP+SSE session (spec 2024-11-05 basic/transports): its event stream, and the core
+// session once the client has initialized.
+struct legacy_session {
+  legacy_session(asio::any_io_executor ex, std::string i) : id(std::move(i)), events(ex) {}
+  std::string id;
+  std::shared_ptr<core::client_session> core;
+  util::async_queue<message> events;  // written to the event stream, in order
+};
+
+// Follows one call of a legacy session: its progress, related requests and response go on the
+// event stream. If the stream is gone meanwhile the events are dropped; the call still runs to
+// its end, like a drained Streamable HTTP call.
+awaitable<void> follow_legacy_call(std::shared_ptr<legacy_session> ls,
+                                   std::shared_ptr<core::server_endpoint> ep,
+                                   core::call_started cs) {
+  while (auto ev = co_await ep->next_event(*ls->core, cs)) {
+    const bool final = ev->is_response();
+    ls->events.push(std::move(*ev));
+    if (final) break;
+  }
+}
+
+// Messages of the session not tied to a call (list changes, log messages, ...) join the stream.
+// The outbox closes when the core session ends; the stream then ends too.
+awaitable<void> forward_outbox(std::shared_ptr<legacy_session> ls) {
+  while (auto m = co_await ls->core->outbox.pop()) ls->events.push(std::move(*m));
+  ls->events.close();
 }
 
 }  // namespace
@@ -59,13 +91,19 @@ std::string_view route_name(std::string_view target) {
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
        std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> r)
-      : ex(ex), acceptor(ex), proxy(std::move(p)), routes(std::move(r)) {}
+      : ex(ex),
+        acceptor(ex),
+        proxy(std::move(p)),
+        routes(std::move(r)),
+        path_prefix(route_prefix(proxy.base_url)) {}
 
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   config::proxy_config proxy;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
   std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  std::string path_prefix;
+  std::map<std::string, std::shared_ptr<legacy_session>, std::less<>> legacy_sessions;
   bool stopping = false;
 
   awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream);
@@ -85,6 +123,19 @@ struct http_server::impl {
   awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                                jsonrpc::payload batch);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
+  // Legacy HTTP+SSE (spec 2024-11-05): the event stream and the POSTs that feed it.
+  awaitable<bool> handle_legacy_stream(beast::tcp_stream& stream, request& req,
+                                       std::shared_ptr<core::server_endpoint> ep);
+  awaitable<bool> handle_legacy_post(beast::tcp_stream& stream, request& req,
+                                     std::shared_ptr<core::server_endpoint> ep);
+  awaitable<void> legacy_message(std::shared_ptr<legacy_session> ls,
+                                 std::shared_ptr<core::server_endpoint> ep, message msg);
+  // The legacy endpoint event's URL: absolute under baseURL when it is set, else a path.
+  std::string legacy_post_url(std::string_view name, std::string_view id) const {
+    std::string base = proxy.base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base + "/" + std::string(name) + "/message?sessionId=" + std::string(id);
+  }
 
   awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
                         std::string body, std::string_view content_type = "application/json",
@@ -253,22 +304,18 @@ awaitable<std::shared_ptr<core::client_session>> http_server::impl::require_sess
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
-  if (path == "/health" && (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head))
+  if ((path == "/health" || path == path_prefix + "/health") &&
+      (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head))
     co_return co_await reply(stream, req, bhttp::status::ok, R"({"status":"ok"})");
 
-  auto name = route_name(target);
-  auto it = name.empty() ? routes.end() : routes.find(name);
+  auto r = parse_route(path, path_prefix);
+  auto it = r ? routes.find(r->name) : routes.end();
   if (it == routes.end()) {
     co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
                                    "no MCP endpoint at " + std::string(path));
   }
-  co_return co_await handle_mcp(stream, req, *it->second);
-}
-
-awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request& req,
-                                              core::server_endpoint& ep) {
-  // DNS-rebinding protection (spec 2025-11-25, Streamable HTTP, security warning): an Origin that
-  // is present and not allowed gets 403.
+  // DNS-rebinding protection (spec 2025-11-25, Streamable HTTP, security warning; the same risk
+  // applies to the legacy transport): an Origin that is present and not allowed gets 403.
   if (auto origin = req.find(bhttp::field::origin); origin != req.end()) {
     if (!origin_allowed(origin->value(), proxy.allowed_origins)) {
       spdlog::warn("rejected request from origin {}", std::string(origin->value()));
@@ -276,6 +323,27 @@ awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request
                                      "Forbidden: origin not allowed");
     }
   }
+  if (r->kind == "sse") {
+    if (req.method() != bhttp::verb::get) {
+      co_return co_await reply(stream, req, bhttp::status::method_not_allowed,
+                               error_body(codes::invalid_request, "Method not allowed"),
+                               "application/json", {}, "GET");
+    }
+    co_return co_await handle_legacy_stream(stream, req, it->second);
+  }
+  if (r->kind == "message") {
+    if (req.method() != bhttp::verb::post) {
+      co_return co_await reply(stream, req, bhttp::status::method_not_allowed,
+                               error_body(codes::invalid_request, "Method not allowed"),
+                               "application/json", {}, "POST");
+    }
+    co_return co_await handle_legacy_post(stream, req, it->second);
+  }
+  co_return co_await handle_mcp(stream, req, *it->second);
+}
+
+awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request& req,
+                                              core::server_endpoint& ep) {
   // An unsupported MCP-Protocol-Version gets 400 (spec: Streamable HTTP, protocol version header).
   if (auto v = req.find(version_header);
       v != req.end() && !protocol::is_supported_version(v->value())) {
@@ -497,6 +565,121 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
   s->get_stream_open = false;
   if (!ok) co_return false;
   co_return co_await end_chunks(stream) && req.keep_alive();
+}
+
+}  // namespace mcp_proxy::http
+
+namespace mcp_proxy::http {
+
+awaitable<bool> http_server::impl::handle_legacy_stream(beast::tcp_stream& stream, request& req,
+                                                        std::shared_ptr<core::server_endpoint> ep) {
+  if (req.find(bhttp::field::accept) != req.end() &&
+      !accepts(req[bhttp::field::accept], "text/event-stream")) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_acceptable,
+                                   codes::invalid_request,
+                                   "Not Acceptable: Accept must list text/event-stream");
+  }
+  auto ls = std::make_shared<legacy_session>(ex, util::random_hex_id());
+  legacy_sessions.emplace(ls->id, ls);
+  // The first event names where to POST (spec 2024-11-05: the endpoint event).
+  std::string endpoint =
+      transport::encode_sse_event(legacy_post_url(ep->name(), ls->id), "endpoint");
+  bool ok = co_await begin_sse(stream, req);
+  if (ok) ok = co_await write_chunk(stream, std::move(endpoint));
+  while (ok && !stopping) {
+    auto ev =
+        co_await ls->events.pop(util::async_queue<message>::clock::now() + keepalive_interval);
+    if (!ev) {
+      if (ls->events.closed()) break;
+      // Keeps intermediaries from dropping an idle stream.
+      ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
+      continue;
+    }
+    ok = co_await write_event(stream, *ev);
+  }
+  // The stream is the session: when it ends, so does the session.
+  legacy_sessions.erase(ls->id);
+  ls->events.close();
+  if (ls->core) co_await ep->end_session(ls->core);
+  if (!ok) co_return false;
+  co_return co_await end_chunks(stream) && req.keep_alive();
+}
+
+awaitable<bool> http_server::impl::handle_legacy_post(beast::tcp_stream& stream, request& req,
+                                                      std::shared_ptr<core::server_endpoint> ep) {
+  auto id = query_param(req.target(), "sessionId");
+  if (!id) {
+    co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
+                                   "Bad Request: sessionId query parameter is required");
+  }
+  auto it = legacy_sessions.find(*id);
+  if (it == legacy_sessions.end()) {
+    co_return co_await reply_error(stream, req, bhttp::status::not_found, codes::invalid_request,
+                                   "Session not found");
+  }
+  auto ls = it->second;
+  if (auto ct = req.find(bhttp::field::content_type);
+      ct == req.end() || !content_type_is(ct->value(), "application/json")) {
+    co_return co_await reply_error(stream, req, bhttp::status::unsupported_media_type,
+                                   codes::invalid_request,
+                                   "Unsupported Media Type: Content-Type must be application/json");
+  }
+  auto payload = jsonrpc::parse_payload(req.body());
+  if (!payload) {
+    co_return co_await reply(stream, req, bhttp::status::bad_request,
+                             jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
+  }
+  // Every answer goes on the event stream; the POST itself is only acknowledged.
+  for (auto& item : payload->items) {
+    if (!item)
+      ls->events.push(jsonrpc::to_error_response(item.error()));
+    else
+      co_await legacy_message(ls, ep, std::move(*item));
+  }
+  co_return co_await reply(stream, req, bhttp::status::accepted, "Accepted", "text/plain");
+}
+
+awaitable<void> http_server::impl::legacy_message(std::shared_ptr<legacy_session> ls,
+                                                  std::shared_ptr<core::server_endpoint> ep,
+                                                  message msg) {
+  if (msg.is_request() && msg.method() == "initialize") {
+    if (ls->core) {
+      ls->events.push(
+          message::error_response(*msg.id(), codes::invalid_request,
+                                  "Invalid Request: the session is already initialized"));
+      co_return;
+    }
+    auto outcome = co_await ep->initialize(std::move(msg));
+    ls->events.push(std::move(outcome.reply));
+    if (!outcome.session) co_return;
+    if (ls->events.closed()) {
+      // The stream ended while the backend was being initialized.
+      co_await ep->end_session(outcome.session);
+      co_return;
+    }
+    ls->core = std::move(outcome.session);
+    ls->core->get_stream_open = true;  // the event stream is open: not an idle session
+    util::spawn_logged(ex, forward_outbox(ls), ep->name() + " legacy outbox");
+    co_return;
+  }
+  if (!ls->core) {
+    if (msg.is_request())
+      ls->events.push(message::error_response(*msg.id(), codes::invalid_request,
+                                              "Invalid Request: send initialize first"));
+    co_return;
+  }
+  if (msg.is_notification()) {
+    ep->on_notification(*ls->core, msg);
+  } else if (msg.is_response()) {
+    ep->on_response(*ls->core, std::move(msg));
+  } else {
+    auto outcome = co_await ep->on_request(ls->core, std::move(msg));
+    if (auto* now = std::get_if<message>(&outcome))
+      ls->events.push(std::move(*now));
+    else
+      util::spawn_logged(ex, follow_legacy_call(ls, ep, std::get<core::call_started>(outcome)),
+                         ep->name() + " legacy call");
+  }
 }
 
 }  // namespace mcp_proxy::http

@@ -94,4 +94,24 @@ bool valid_session_id(std::string_view id) {
          std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
 }
 
+std::string route_prefix(std::string_view base_url) {
+  auto u = boost::urls::parse_uri(base_url);
+  if (!u) return {};
+  std::string path(u->encoded_path());
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::optional<route> parse_route(std::string_view path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return std::nullopt;
+  path.remove_prefix(prefix.size());
+  if (path.size() < 3 || path.front() != '/') return std::nullopt;
+  const auto slash = path.find('/', 1);
+  if (slash == std::string_view::npos) return std::nullopt;
+  route r{path.substr(1, slash - 1), path.substr(slash + 1)};
+  if (r.name.empty() || (r.kind != "mcp" && r.kind != "sse" && r.kind != "message"))
+    return std::nullopt;
+  return r;
+}
+
 }  // namespace mcp_proxy::http

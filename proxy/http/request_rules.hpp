@@ -1,6 +1,7 @@
 #pragma once
-// HTTP request rules of the Streamable HTTP transport that need no socket (sans-io).
+// HTTP request rules of the client-facing transports that need no socket (sans-io).
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,5 +22,16 @@ bool content_type_is(std::string_view content_type, std::string_view media_type)
 
 // A session id must be visible ASCII (0x21-0x7E) and non-empty.
 bool valid_session_id(std::string_view id);
+
+// The path of mcpProxy.baseURL without its trailing slashes ("" when it has none, or no baseURL):
+// every route is served under it, as TBXark/mcp-proxy does ("https://h/tools/" -> "/tools").
+std::string route_prefix(std::string_view base_url);
+
+// A route `{prefix}/{name}/{kind}` of an absolute path (no query): kind is "mcp" (Streamable
+// HTTP), "sse" (the legacy event stream) or "message" (legacy POSTs).
+struct route {
+  std::string_view name, kind;
+};
+std::optional<route> parse_route(std::string_view path, std::string_view prefix);
 
 }  // namespace mcp_proxy::http

@@ -241,3 +241,33 @@ TEST(valid_session_id, non_ascii_is_invalid) {
 
 }  // namespace
 }  // namespace mcp_proxy::http
+
+namespace mcp_proxy::http {
+
+TEST(routes, the_path_of_base_url_prefixes_every_route) {
+  EXPECT_EQ(route_prefix(""), "");
+  EXPECT_EQ(route_prefix("https://proxy.example.com"), "");
+  EXPECT_EQ(route_prefix("https://proxy.example.com/"), "");
+  EXPECT_EQ(route_prefix("https://proxy.example.com/tools//"), "/tools");
+  EXPECT_EQ(route_prefix("http://h:8080/a/b"), "/a/b");
+}
+
+TEST(routes, name_and_kind_come_from_the_path_under_the_prefix) {
+  auto r = parse_route("/fs/mcp", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "fs");
+  EXPECT_EQ(r->kind, "mcp");
+  r = parse_route("/tools/fs/sse", "/tools");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "fs");
+  EXPECT_EQ(r->kind, "sse");
+  EXPECT_TRUE(parse_route("/fs/message", ""));
+  EXPECT_FALSE(parse_route("/fs/mcp", "/tools")) << "outside the prefix";
+  EXPECT_FALSE(parse_route("/toolsfs/mcp", "/tools"));
+  EXPECT_FALSE(parse_route("/fs/other", ""));
+  EXPECT_FALSE(parse_route("//mcp", ""));
+  EXPECT_FALSE(parse_route("/a/b/mcp", "")) << "a name has no slash";
+  EXPECT_FALSE(parse_route("/mcp", ""));
+}
+
+}  // namespace mcp_proxy::http
