@@ -41,7 +41,13 @@ boost::system::result<std::shared_ptr<backend_session>, std::string> backend_ses
     s->link_ = std::move(*child);
     spdlog::info("backend {}: started {} ({})", server.name, server.command, s->link_->describe());
   } else {
-    transport::http_link_options options{server.name, server.url, server.headers, server.timeout};
+    transport::http_link_options options{server.name,
+                                         server.url,
+                                         server.headers,
+                                         server.timeout,
+                                         server.tls_ca_file,
+                                         server.tls_insecure_skip_verify,
+                                         server.detect_transport};
     auto link = server.transport == config::transport_type::sse
                     ? transport::make_sse_link(ex, std::move(options))
                     : transport::make_streamable_http_link(ex, std::move(options));

@@ -542,6 +542,15 @@ bool reader::read_server(std::string_view name, const json::value& v, std::strin
       http_only_keys.push_back(p);
     } else if (key == "timeout") {
       if (!read_timeout(val, p, out.timeout)) return false;
+    } else if (key == "tlsCaFile") {
+      std::string s;
+      if (!read_non_empty_string(val, p, s)) return false;
+      if (contains_nul(s)) return fail(p, "must not contain a NUL character");
+      out.tls_ca_file = std::move(s);
+      http_only_keys.push_back(p);
+    } else if (key == "tlsInsecureSkipVerify") {
+      if (!read_bool(val, p, out.tls_insecure_skip_verify)) return false;
+      http_only_keys.push_back(p);
     } else if (key == "transportType" || key == "type") {
       // "transportType" is TBXark's key; "type" is Claude's (which also says "http").
       std::string s;
@@ -604,6 +613,9 @@ bool reader::read_server(std::string_view name, const json::value& v, std::strin
     std::string_view url_path(parsed->encoded_path().data(), parsed->encoded_path().size());
     bool sse_path = url_path.size() >= 4 && url_path.substr(url_path.size() - 4) == "/sse";
     out.transport = sse_path ? transport_type::sse : transport_type::streamable_http;
+    // Not said: Streamable HTTP first, legacy SSE if the server refuses it (spec 2025-11-25
+    // basic/transports, backwards compatibility).
+    out.detect_transport = !sse_path;
   }
   out.url = std::move(*normalized);
   for (const auto& p : stdio_only_keys) warn(p, "ignored for a server with a url");

@@ -29,6 +29,12 @@ struct server_config {
   // HTTP backends (issue: transports)
   std::string url;
   std::map<std::string, std::string> headers;
+  // The transport was not given: try Streamable HTTP, fall back to legacy SSE.
+  bool detect_transport = false;
+  // Extra CA certificates (PEM) trusted besides the system store.
+  std::optional<std::string> tls_ca_file;
+  // Accept any certificate (logged as a warning at start): for test servers only.
+  bool tls_insecure_skip_verify = false;
   // Deadline of one request to this backend.
   std::chrono::milliseconds timeout{60'000};
   session_mode mode = session_mode::shared;

@@ -154,7 +154,31 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   }
   if (!b) spdlog::error("{}", last_start_error_);
   shared_ = b;
+  if (b) {
+    if (shared_started_before_) on_shared_restart();
+    shared_started_before_ = true;
+  }
   co_return b;
+}
+
+void server_endpoint::on_shared_restart() {
+  // The new backend session knows nothing of the old one's subscriptions: subscribe again (the
+  // answers are not awaited; a refusal is logged by nobody, as the URI may be gone).
+  for (const auto& [uri, subscribers] : subscriptions_)
+    shared_->call(backend::proxy_client_key,
+                  message::request(0, "resources/subscribe", {{"uri", uri}}));
+  // Lists may differ after a restart (a new process, a new remote session): clients that cached
+  // them are told, for each list the backend can announce changes of.
+  const auto* caps = shared_init_result_.if_contains("capabilities");
+  if (!caps || !caps->is_object()) return;
+  for (std::string_view list : {"tools", "resources", "prompts"}) {
+    const auto* cap = caps->get_object().if_contains(list);
+    const auto* changes =
+        cap && cap->is_object() ? cap->get_object().if_contains("listChanged") : nullptr;
+    if (!changes || !changes->is_bool() || !changes->get_bool()) continue;
+    const std::string method = "notifications/" + std::string(list) + "/list_changed";
+    for (auto& [id, session] : sessions_) deliver(*session, message::notification(method), false);
+  }
 }
 
 backend::backend_session::handlers server_endpoint::handlers_for(

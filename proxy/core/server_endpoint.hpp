@@ -100,6 +100,9 @@ class server_endpoint {
 
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
+  // A shared backend started again (it died, or its HTTP session expired): subscriptions are
+  // renewed and clients told that lists may have changed.
+  void on_shared_restart();
   backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
   void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m);
   void on_backend_request(std::weak_ptr<client_session> owner, jsonrpc::message m);
@@ -124,6 +127,7 @@ class server_endpoint {
   std::chrono::steady_clock::time_point last_start_attempt_{};
   std::string last_start_error_;
   bool starting_ = false;
+  bool shared_started_before_ = false;
   bool stopped_ = false;
   std::size_t initializing_ = 0;
   // Shared mode: resource URI -> the sessions subscribed to it.

@@ -170,7 +170,19 @@ class http_link_base : public message_link {
     boost::system::error_code ignored;
     // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
     tls_.set_default_verify_paths(ignored);
-    tls_.set_verify_mode(ssl::verify_peer);
+    tls_.set_verify_mode(options_.tls_insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  }
+
+  // Loads the configured CA file; the error names the problem (not the URL).
+  std::string load_tls_settings() {
+    if (options_.tls_insecure_skip_verify && url_.tls)
+      spdlog::warn("backend {}: tlsInsecureSkipVerify: the server's certificate is not checked",
+                   options_.name);
+    if (!options_.tls_ca_file) return {};
+    boost::system::error_code ec;
+    tls_.load_verify_file(*options_.tls_ca_file, ec);
+    if (ec) return "tlsCaFile " + *options_.tls_ca_file + ": " + ec.message();
+    return {};
   }
 
   void send(const message& m) override {
@@ -204,7 +216,10 @@ class http_link_base : public message_link {
     co_return !ended_;
   }
 
-  void deliver(std::string text) { incoming_.push(std::move(text)); }
+  void deliver(std::string text) {
+    delivered_any_ = true;
+    incoming_.push(std::move(text));
+  }
   // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
   // hidden); the log has the details.
   void fail_request(const json::value& id, std::string_view why) {
@@ -219,6 +234,8 @@ class http_link_base : public message_link {
     req.set(bhttp::field::host, t.host_header);
     req.set(bhttp::field::user_agent, "mcp-proxy/" MCP_PROXY_VERSION);
     req.set(bhttp::field::accept, accept);
+    // Bodies are read as they come (event streams): no compression.
+    req.set(bhttp::field::accept_encoding, "identity");
     if (!t.basic_auth.empty()) req.set(bhttp::field::authorization, t.basic_auth);
     for (const auto& [k, v] : options_.headers) req.set(k, v);
     if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
@@ -246,7 +263,8 @@ class http_link_base : public message_link {
     if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
       // SNI, and the certificate must name the host.
       SSL_set_tlsext_host_name(tls->native_handle(), t.host.c_str());
-      tls->set_verify_callback(ssl::host_name_verification(t.host));
+      if (!options_.tls_insecure_skip_verify)
+        tls->set_verify_callback(ssl::host_name_verification(t.host));
       auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
       if (hec) co_return "TLS handshake with " + t.origin + " failed: " + hec.message();
     }
@@ -397,6 +415,7 @@ class http_link_base : public message_link {
   std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
   std::set<asio::steady_timer*> timers_;               // pauses, cut short by end()
   bool ended_ = false;
+  bool delivered_any_ = false;
   std::string end_reason_;
 };
 
@@ -487,6 +506,16 @@ class streamable_http_link final : public http_link_base,
       // The server ended the session (spec: Session Management): the owner starts a new one.
       spdlog::warn("backend {}: session expired (HTTP 404)", options_.name);
       end("ended the session (HTTP 404)");
+      co_return;
+    }
+    if (options_.detect_transport && is_request && session_id_.empty() && !delivered_any_ &&
+        status / 100 == 4 && status != 401 && status != 403) {
+      // No Streamable HTTP here: the owner (auto_link) tries legacy SSE.
+      spdlog::info("backend {}: POST answered {}; trying the legacy SSE transport", options_.name,
+                   status_text(p));
+      conn->close();
+      refused_ = true;
+      end("refused Streamable HTTP (" + status_text(p) + ")");
       co_return;
     }
     if (auto sid = p.get().find(session_header); sid != p.get().end() && session_id_.empty())
@@ -633,6 +662,9 @@ class streamable_http_link final : public http_link_base,
   std::string session_id_;
   std::string protocol_version_;
   bool get_started_ = false;
+
+ public:
+  bool refused_ = false;  // with detect_transport: the server does not speak Streamable HTTP
 };
 
 // ------------------------------------------------------------------------------------------
@@ -753,14 +785,65 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
   util::async_queue<bool> endpoint_ready_;
 };
 
+// Streamable HTTP first; legacy SSE when the server refuses it. Messages sent before the
+// transport is known are kept and sent again over the fallback.
+class auto_link final : public message_link {
+ public:
+  auto_link(asio::any_io_executor ex, http_link_options options,
+            std::shared_ptr<streamable_http_link> first)
+      : ex_(ex), options_(std::move(options)), first_(first), inner_(std::move(first)) {}
+
+  void send(const message& m) override {
+    if (first_) early_.push_back(m);
+    inner_->send(m);
+  }
+  awaitable<std::optional<std::string>> receive() override {
+    for (;;) {
+      auto r = co_await inner_->receive();
+      if (!first_) co_return r;
+      if (r || !first_->refused_) {
+        early_.clear();
+        first_.reset();  // decided
+        co_return r;
+      }
+      first_.reset();
+      auto options = options_;
+      options.detect_transport = false;
+      auto url = parse_target(options.url);
+      auto sse = std::make_shared<sse_link>(ex_, std::move(options), std::move(*url));
+      sse->load_tls_settings();  // checked when the first link was made
+      sse->start();
+      inner_ = sse;
+      for (auto& m : early_) inner_->send(m);
+      early_.clear();
+    }
+  }
+  awaitable<void> stop() override { co_await inner_->stop(); }
+  void kill_now() override { inner_->kill_now(); }
+  std::string end_reason() const override { return inner_->end_reason(); }
+  std::string describe() const override { return inner_->describe(); }
+  void set_protocol_version(std::string_view v) override { inner_->set_protocol_version(v); }
+
+ private:
+  asio::any_io_executor ex_;
+  http_link_options options_;
+  std::shared_ptr<streamable_http_link> first_;  // until the transport is known
+  std::shared_ptr<message_link> inner_;
+  std::vector<message> early_;
+};
+
 }  // namespace
 
 boost::system::result<std::shared_ptr<message_link>, std::string> make_streamable_http_link(
     asio::any_io_executor ex, http_link_options options) {
   auto url = parse_target(options.url);
   if (!url) return url.error();
+  const bool detect = options.detect_transport;
+  auto kept = options;
   auto link = std::make_shared<streamable_http_link>(ex, std::move(options), std::move(*url));
+  if (auto problem = link->load_tls_settings(); !problem.empty()) return problem;
   link->start();
+  if (detect) return std::make_shared<auto_link>(ex, std::move(kept), std::move(link));
   return link;
 }
 
@@ -769,6 +852,7 @@ boost::system::result<std::shared_ptr<message_link>, std::string> make_sse_link(
   auto url = parse_target(options.url);
   if (!url) return url.error();
   auto link = std::make_shared<sse_link>(ex, std::move(options), std::move(*url));
+  if (auto problem = link->load_tls_settings(); !problem.empty()) return problem;
   link->start();
   return link;
 }

@@ -23,6 +23,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mcp_proxy::transport {
@@ -33,9 +34,16 @@ struct http_link_options {
   std::map<std::string, std::string> headers;
   // Bounds one request's exchange (a POST and its response stream).
   std::chrono::milliseconds timeout{60'000};
+  std::optional<std::string> tls_ca_file;  // PEM certificates trusted besides the system store
+  bool tls_insecure_skip_verify = false;   // accept any certificate (a warning is logged)
+  // make_streamable_http_link: when the server refuses the first POST (initialize) with a 4xx
+  // other than 401/403, fall back to legacy SSE at the same URL (spec 2025-11-25
+  // basic/transports, backwards compatibility).
+  bool detect_transport = false;
 };
 
-// The error says why the URL cannot be used. No I/O happens before the first send().
+// The error says why the URL or the TLS options cannot be used. No I/O happens before the first
+// send().
 boost::system::result<std::shared_ptr<message_link>, std::string> make_streamable_http_link(
     boost::asio::any_io_executor ex, http_link_options options);
 // Opens the event stream at once; sends wait for its `endpoint` event.

@@ -531,6 +531,26 @@ TEST(config_server, url_transport_is_inferred_from_the_path) {
             transport_type::streamable_http);
 }
 
+TEST(config_server, only_an_inferred_streamable_http_transport_is_detected) {
+  EXPECT_TRUE(parse_one_server(R"({"url": "http://h:8080/mcp"})").detect_transport);
+  EXPECT_FALSE(parse_one_server(R"({"url": "https://h/sse"})").detect_transport);
+  EXPECT_FALSE(parse_one_server(R"({"url": "https://h/mcp", "transportType": "streamable-http"})")
+                   .detect_transport);
+  EXPECT_FALSE(parse_one_server(R"({"url": "https://h/mcp", "type": "http"})").detect_transport);
+}
+
+TEST(config_server, tls_options_are_read_for_url_servers) {
+  auto s = parse_one_server(
+      R"({"url": "https://h/mcp", "tlsCaFile": "/etc/ca.pem", "tlsInsecureSkipVerify": true})");
+  EXPECT_EQ(s.tls_ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(s.tls_insecure_skip_verify);
+  EXPECT_EQ(parse_error(one_server(R"({"url": "https://h/x", "tlsInsecureSkipVerify": "yes"})")),
+            "cfg.json: $.mcpServers.s.tlsInsecureSkipVerify: expected a boolean, got a string");
+  auto stdio = parse_ok(one_server(R"({"command": "c", "tlsCaFile": "/ca.pem"})"));
+  EXPECT_TRUE(has_warning(stdio, "cfg.json: $.mcpServers.s.tlsCaFile: ignored for a stdio server"))
+      << all_warnings(stdio);
+}
+
 TEST(config_server, explicit_transport_type_wins_over_the_path) {
   EXPECT_EQ(
       parse_one_server(R"({"url": "https://h/sse", "transportType": "streamable-http"})").transport,
