@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Runs every server scenario of the official MCP conformance suite (@modelcontextprotocol/conformance,
-# pinned below) through the proxy: the proxy serves the mock server in `--fixture conformance`
-# mode (a stdio backend, shared session mode) at /fixture/mcp, and each scenario runs against that
-# endpoint. The failing scenarios must be exactly those listed in
-# conformance/official-expected-failures.txt: a failure not listed fails this script, and so does
-# a listed scenario that passes (so the list only shrinks, honestly).
+# pinned below) against four targets: the mock server in `--fixture conformance` mode served over
+# Streamable HTTP on its own (`direct`), and the proxy serving that fixture from a backend over
+# each transport: `stdio`, `sse` (legacy HTTP+SSE) and `streamable-http` (the last two reach the
+# mock's HTTP server), all in shared session mode. The failing (target, scenario) pairs must be
+# exactly those listed in conformance/official-expected-failures.txt: a failure not listed fails
+# this script, and so does a listed pair that passes (so the list only shrinks, honestly).
 #
-# Usage: ci/conformance-official.sh [--write-docs] [--keep] [--scenario NAME]...
+# Usage: ci/conformance-official.sh [--write-docs] [--keep] [--scenario NAME]... [--target T]...
 #   --write-docs     rewrite the results table in docs/conformance.md
-#   --keep           keep the work folder (config, proxy log, each scenario's checks.json)
+#   --keep           keep the work folder (configs, logs, each scenario's checks.json)
 #   --scenario NAME  run only NAME (repeatable; the list is then checked for those only)
+#   --target T       run only target T: direct, stdio, sse, streamable-http (repeatable)
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, MCP_PROXY_CACHE (default
 # ~/.cache/mcp-proxy; Node 22 and the suite go to its conformance/ folder), SCENARIO_TIMEOUT
 # (seconds per scenario, default 90).
@@ -31,17 +33,24 @@ scenario_timeout="${SCENARIO_TIMEOUT:-90}"
 write_docs=0
 keep=0
 only=()
+all_targets=(direct stdio sse streamable-http)
+targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --write-docs) write_docs=1 ;;
     --keep) keep=1 ;;
     --scenario) only+=("${2:?--scenario needs a name}"); shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --target)
+      case "${2:-}" in direct|stdio|sse|streamable-http) targets+=("$2") ;;
+        *) echo "conformance-official: --target is one of ${all_targets[*]}" >&2; exit 2 ;; esac
+      shift ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "conformance-official: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 log() { printf 'conformance-official: %s\n' "$*"; }
 
 # --- the suite and Node 22, outside the repo -----------------------------------------------------
@@ -93,16 +102,24 @@ done < <("$node" "$suite" list --server | sed -n 's/^  - \([^ ]*\) *\[\{0,1\}\([
 declare -A expected=() reason=() known=()
 for s in "${all[@]}"; do known[$s]=1; done
 status=0
+# A line is "SCENARIO # reason" (every target) or "TARGET:SCENARIO # reason" (that target only).
 while IFS= read -r line || [ -n "$line" ]; do
   name="${line%%#*}"
   name="$(printf '%s' "$name" | tr -d '[:space:]')"
   [ -n "$name" ] || continue
-  expected[$name]=1
   why=""
   [[ "$line" == *"#"* ]] && why="$(printf '%s' "${line#*#}" | sed 's/^ *//')"
-  reason[$name]="$why"
-  if [ -z "${known[$name]:-}" ]; then
-    log "ERROR: $name is in $(basename "$expected_file") but is not a server scenario of suite $suite_version"
+  scenario="${name#*:}"
+  if [ "$scenario" != "$name" ]; then
+    case "${name%%:*}" in direct|stdio|sse|streamable-http) ;;
+      *) log "ERROR: $name in $(basename "$expected_file"): unknown target ${name%%:*}"; status=1 ;; esac
+    keys=("$name")
+  else
+    keys=(); for t in "${all_targets[@]}"; do keys+=("$t:$name"); done
+  fi
+  for k in "${keys[@]}"; do expected[$k]=1; reason[$k]="$why"; done
+  if [ -z "${known[$scenario]:-}" ]; then
+    log "ERROR: $scenario is in $(basename "$expected_file") but is not a server scenario of suite $suite_version"
     status=1
   fi
 done <"$expected_file"
@@ -115,28 +132,54 @@ if [ ${#only[@]} -gt 0 ]; then
   run=("${only[@]}")
 fi
 
-# --- the proxy, with the fixture behind it -------------------------------------------------------
+# --- the mock over HTTP, and the proxy with the fixture behind it over each transport ------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-official-conformance.XXXXXX")"
-proxy_pid=""
-proxy_status=""
-# Stops the proxy (SIGTERM, then SIGKILL after 10 s) and sets proxy_status to its exit status.
-stop_proxy() {
-  [ -n "$proxy_pid" ] || return 0
-  if kill -0 "$proxy_pid" 2>/dev/null; then
-    kill -TERM "$proxy_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$proxy_pid" 2>/dev/null || true
+declare -A pid_of=()
+exit_status=""
+# Stops a started process (SIGTERM, then SIGKILL after 10 s); sets exit_status to its status.
+stop_process() {
+  local pid="${pid_of[$1]:-}"
+  exit_status=0
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
   fi
-  proxy_status=0
-  wait "$proxy_pid" 2>/dev/null || proxy_status=$?
-  proxy_pid=""
+  wait "$pid" 2>/dev/null || exit_status=$?
+  pid_of[$1]=""
 }
 cleanup() {
-  stop_proxy
+  stop_process proxy
+  stop_process mock
   if [ "$keep" -eq 1 ]; then log "work folder kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
+# Starts NAME with the command that follows (its log in $work/NAME.log) and sets `port` to the
+# port it listens on. The process cannot outlive this script by more than an hour, whatever
+# happens to the trap. --foreground: stop_process's SIGTERM then reaches it once (without it,
+# timeout also signals its whole process group: the proxy twice, which means "exit now", and its
+# children directly).
+start_listening() {
+  local name="$1"; shift
+  timeout --foreground -k 10 3600 "$@" >"$work/$name.out" 2>"$work/$name.log" &
+  pid_of[$name]=$!
+  port=""
+  for _ in $(seq 1 150); do
+    port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$work/$name.log" | head -1)"
+    [ -n "$port" ] && return 0
+    kill -0 "${pid_of[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "$name did not start listening; its log:"
+  cat "$work/$name.log" >&2
+  exit 1
+}
+
+# The mock's own HTTP server: the `direct` target, and the HTTP backends of the proxy.
+start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture --http 127.0.0.1:0
+mock_url="http://127.0.0.1:$port/mock"
 cat >"$work/config.json" <<EOF
 {
   "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy" },
@@ -146,29 +189,21 @@ cat >"$work/config.json" <<EOF
       "args": ["--fixture", "conformance", "--name", "conformance-fixture"],
       "sessionMode": "shared",
       "timeout": "60s"
-    }
+    },
+    "fixture-sse": { "url": "$mock_url/sse", "transportType": "sse", "timeout": "60s" },
+    "fixture-http": { "url": "$mock_url/mcp", "transportType": "streamable-http", "timeout": "60s" }
   }
 }
 EOF
-# The proxy cannot outlive this script by more than an hour, whatever happens to the trap.
-# --foreground: stop_proxy's SIGTERM then reaches the proxy once (without it, timeout also signals
-# its whole process group: the proxy twice, which means "exit now", and its children directly).
-timeout --foreground -k 10 3600 "$proxy_bin" --config "$work/config.json" >"$work/proxy.out" 2>"$work/proxy.log" &
-proxy_pid=$!
-port=""
-for _ in $(seq 1 150); do
-  port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$work/proxy.log" | head -1)"
-  [ -n "$port" ] && break
-  kill -0 "$proxy_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$port" ]; then
-  log "the proxy did not start listening; its log:"
-  cat "$work/proxy.log" >&2
-  exit 1
-fi
-url="http://127.0.0.1:$port/fixture/mcp"
-log "suite $suite_version ($(basename "$node") $("$node" --version)), proxy at $url, ${#run[@]} scenario(s)"
+start_listening proxy "$proxy_bin" --config "$work/config.json"
+proxy_url="http://127.0.0.1:$port"
+declare -A url_of=(
+  [direct]="$mock_url/mcp"
+  [stdio]="$proxy_url/fixture/mcp"
+  [sse]="$proxy_url/fixture-sse/mcp"
+  [streamable-http]="$proxy_url/fixture-http/mcp"
+)
+log "suite $suite_version ($(basename "$node") $("$node" --version)), ${#run[@]} scenario(s) x ${#targets[@]} target(s): ${targets[*]}"
 
 # --- run ------------------------------------------------------------------------------------------
 # Summarises one checks.json: "FAILURES WARNINGS SUCCESSES" on the first line, then one line per
@@ -185,100 +220,129 @@ for (const s of ["FAILURE", "WARNING"])
 for (const c of by("INFO"))
   if (c.details && typeof c.details.message === "string") console.log(`NOTE ${c.id}: ${flat(c.details.message)}`);
 '
-declare -A result=() detail=() warned=() succeeded=()
-n_pass=0; n_fail=0; n_xfail=0; n_unexpected=0; n_xpass=0
-for s in "${run[@]}"; do
-  out="$work/results/$s"
-  mkdir -p "$out"
-  rc=0
-  timeout -k 5 "$scenario_timeout" "$node" "$suite" server --url "$url" --scenario "$s" -o "$out" \
-    >"$out/run.log" 2>&1 || rc=$?
-  checks="$(find "$out" -name checks.json | head -1)"
-  failures=1; warnings=0; successes=0; lines="no checks.json (exit code $rc)"
-  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    lines="timed out after ${scenario_timeout}s"
-  elif [ -n "$checks" ]; then
-    summary="$("$node" -e "$summarise" "$checks")"
-    read -r failures warnings successes <<<"$(head -1 <<<"$summary")"
-    lines="$(tail -n +2 <<<"$summary")"
-    # The suite exits 1 on a failed check; anything else non-zero is a crash of the run.
-    [ "$rc" -eq 0 ] || [ "$failures" -gt 0 ] || { failures=1; lines="suite exited $rc; see run.log"; }
-  fi
-  detail[$s]="$lines"
-  warned[$s]="$warnings"
-  succeeded[$s]="$successes"
-  if [ "$failures" -eq 0 ]; then
-    result[$s]=pass; n_pass=$((n_pass + 1))
-    if [ -n "${expected[$s]:-}" ]; then
-      n_xpass=$((n_xpass + 1)); status=1
-      printf 'XPASS %s: passes but is listed as an expected failure: remove it from %s\n' "$s" "$(basename "$expected_file")"
-    else
-      printf 'PASS  %s%s%s\n' "$s" "$([ "$successes" -gt 0 ] || echo " (no check applied)")" \
-        "$([ "$warnings" -gt 0 ] && echo " ($warnings warning(s))")"
+declare -A result=() detail=() warned=() succeeded=() n_pass=() n_fail=()
+n_xfail=0; n_unexpected=0; n_xpass=0
+for t in "${targets[@]}"; do
+  n_pass[$t]=0; n_fail[$t]=0
+  log "target $t: ${url_of[$t]}"
+  for s in "${run[@]}"; do
+    k="$t:$s"
+    out="$work/results/$t/$s"
+    mkdir -p "$out"
+    rc=0
+    timeout -k 5 "$scenario_timeout" "$node" "$suite" server --url "${url_of[$t]}" --scenario "$s" -o "$out" \
+      >"$out/run.log" 2>&1 || rc=$?
+    checks="$(find "$out" -name checks.json | head -1)"
+    failures=1; warnings=0; successes=0; lines="no checks.json (exit code $rc)"
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+      lines="timed out after ${scenario_timeout}s"
+    elif [ -n "$checks" ]; then
+      summary="$("$node" -e "$summarise" "$checks")"
+      read -r failures warnings successes <<<"$(head -1 <<<"$summary")"
+      lines="$(tail -n +2 <<<"$summary")"
+      # The suite exits 1 on a failed check; anything else non-zero is a crash of the run.
+      [ "$rc" -eq 0 ] || [ "$failures" -gt 0 ] || { failures=1; lines="suite exited $rc; see run.log"; }
     fi
-    grep -E '^(WARNING|NOTE)' <<<"$lines" | sed 's/^/        /' || true
-  else
-    result[$s]=fail; n_fail=$((n_fail + 1))
-    if [ -n "${expected[$s]:-}" ]; then
-      n_xfail=$((n_xfail + 1))
-      printf 'XFAIL %s (expected: %s)\n' "$s" "${reason[$s]}"
+    detail[$k]="$lines"
+    warned[$k]="$warnings"
+    succeeded[$k]="$successes"
+    if [ "$failures" -eq 0 ]; then
+      result[$k]=pass; n_pass[$t]=$((n_pass[$t] + 1))
+      if [ -n "${expected[$k]:-}" ]; then
+        n_xpass=$((n_xpass + 1)); status=1
+        printf 'XPASS %s: passes but is listed as an expected failure: remove it from %s\n' "$k" "$(basename "$expected_file")"
+      else
+        printf 'PASS  %s%s%s\n' "$k" "$([ "$successes" -gt 0 ] || echo " (no check applied)")" \
+          "$([ "$warnings" -gt 0 ] && echo " ($warnings warning(s))")"
+      fi
+      grep -E '^(WARNING|NOTE)' <<<"$lines" | sed 's/^/        /' || true
     else
-      n_unexpected=$((n_unexpected + 1)); status=1
-      printf 'FAIL  %s: not in %s\n' "$s" "$(basename "$expected_file")"
+      result[$k]=fail; n_fail[$t]=$((n_fail[$t] + 1))
+      if [ -n "${expected[$k]:-}" ]; then
+        n_xfail=$((n_xfail + 1))
+        printf 'XFAIL %s (expected: %s)\n' "$k" "${reason[$k]}"
+      else
+        n_unexpected=$((n_unexpected + 1)); status=1
+        printf 'FAIL  %s: not in %s\n' "$k" "$(basename "$expected_file")"
+      fi
+      grep '^FAILURE' <<<"$lines" | sed 's/^/        /' || sed 's/^/        /' <<<"$lines"
     fi
-    grep '^FAILURE' <<<"$lines" | sed 's/^/        /' || sed 's/^/        /' <<<"$lines"
+  done
+done
+
+# A clean shutdown is part of the run: the proxy and the mock must exit 0 on SIGTERM.
+for p in proxy mock; do
+  stop_process "$p"
+  if [ "$exit_status" -ne 0 ]; then
+    log "ERROR: $p exited with status $exit_status on SIGTERM (over 128: killed by signal $((exit_status - 128)))"
+    status=1
   fi
 done
 
-# A clean shutdown is part of the run: the proxy must exit 0 on SIGTERM.
-stop_proxy
-if [ "$proxy_status" -ne 0 ]; then
-  log "ERROR: the proxy exited with status $proxy_status on SIGTERM (over 128: killed by signal $((proxy_status - 128)))"
-  status=1
-fi
-
 elapsed=$(( $(date +%s) - started ))
-log "official suite $suite_version through mcp-proxy (stdio fixture, shared session): ${#run[@]} scenarios, $n_pass pass, $n_fail fail ($n_xfail expected, $n_unexpected unexpected), $n_xpass listed but passing; ${elapsed}s"
+for t in "${targets[@]}"; do
+  log "target $t: ${#run[@]} scenarios, ${n_pass[$t]} pass, ${n_fail[$t]} fail"
+done
+log "official suite $suite_version: $n_xfail expected failure(s), $n_unexpected unexpected, $n_xpass listed but passing; ${elapsed}s"
 if [ "$status" -ne 0 ]; then
-  log "proxy log (last 40 lines):"
-  tail -40 "$work/proxy.log" | sed 's/^/    /'
+  for p in proxy mock; do
+    log "$p log (last 30 lines):"
+    tail -30 "$work/$p.log" | sed 's/^/    /'
+  done
 fi
 
 # --- docs -----------------------------------------------------------------------------------------
+declare -A heading=([direct]="Mock directly" [stdio]="Proxy, stdio backend"
+                    [sse]="Proxy, SSE backend" [streamable-http]="Proxy, Streamable HTTP backend")
 if [ "$write_docs" -eq 1 ]; then
-  if [ ${#only[@]} -gt 0 ]; then
-    log "--write-docs needs the full run (no --scenario); docs unchanged"
+  if [ ${#only[@]} -gt 0 ] || [ ${#targets[@]} -ne ${#all_targets[@]} ]; then
+    log "--write-docs needs the full run (no --scenario, no --target); docs unchanged"
   elif ! grep -q '^<!-- official-results:begin -->$' "$doc" || ! grep -q '^<!-- official-results:end -->$' "$doc"; then
     log "$doc has no official-results markers; docs unchanged"; status=1
   else
     table="$work/table.md"
     {
       echo "Suite \`@modelcontextprotocol/conformance@$suite_version\` (Node $("$node" --version)), run on $(date -u +%Y-%m-%d)"
-      echo "with \`ci/conformance-official.sh --write-docs\`: the proxy (\`$preset\` build) serves the mock"
-      echo "server in \`--fixture conformance\` mode, a **stdio** backend in **shared** session mode, at"
-      echo "\`/fixture/mcp\`; every server scenario of the suite runs against that endpoint."
+      echo "with \`ci/conformance-official.sh --write-docs\` (\`$preset\` build). Targets: the mock server in"
+      echo "\`--fixture conformance\` mode over Streamable HTTP on its own, and the proxy serving it from a"
+      echo "backend over stdio, legacy SSE and Streamable HTTP (shared session mode)."
       echo
-      echo "**${#run[@]} scenarios: $n_pass pass, $n_fail fail** ($n_xfail of the failures listed in"
-      echo "\`conformance/official-expected-failures.txt\` with their reason)."
-      echo
-      echo "| Scenario | Spec versions | Through the proxy (stdio backend) | Why it fails / warnings |"
+      echo "| Target | Scenarios | Pass | Fail |"
       echo "|---|---|---|---|"
+      for t in "${targets[@]}"; do
+        echo "| ${heading[$t]} | ${#run[@]} | ${n_pass[$t]} | ${n_fail[$t]} |"
+      done
+      echo
+      printf '| Scenario | Spec versions | '
+      for t in "${targets[@]}"; do printf '%s | ' "${heading[$t]}"; done
+      printf 'Why it fails / warnings / notes |\n|---|---|'
+      for t in "${targets[@]}"; do printf -- '---|'; done
+      printf -- '---|\n'
       for s in "${run[@]}"; do
-        note=""
-        if [ "${result[$s]}" = fail ]; then
-          note="${reason[$s]:-}"
-          [ -n "$note" ] || note="$(grep -m1 '^FAILURE' <<<"${detail[$s]}" | cut -c9- || true)"
-          cell="**fail**"
-        else
-          cell="pass"
-          [ "${succeeded[$s]}" -gt 0 ] || cell="pass (no check applied)"
-          [ "${warned[$s]}" -gt 0 ] && cell="$cell, ${warned[$s]} warning(s)"
-          # Warnings by check id, notes in full (they say what was not checked).
-          note="$( { grep '^WARNING' <<<"${detail[$s]}" | sed 's/^WARNING \([^:]*\):.*/warning: \1/'
-                     grep '^NOTE' <<<"${detail[$s]}" | sed 's/^NOTE [^:]*: //'; } | paste -sd';' - | sed 's/;/; /g' || true)"
-        fi
-        note="${note//|/\\|}"
-        echo "| \`$s\` | ${spec_of[$s]//,/, } | $cell | $note |"
+        cells=""; notes=""
+        for t in "${targets[@]}"; do
+          k="$t:$s"
+          if [ "${result[$k]}" = fail ]; then
+            cell="**fail**"
+            n="${reason[$k]:-}"
+            [ -n "$n" ] || n="$(grep -m1 '^FAILURE' <<<"${detail[$k]}" | cut -c9- || true)"
+            notes="$notes${notes:+; }$t: $n"
+          else
+            cell="pass"
+            [ "${succeeded[$k]}" -gt 0 ] || cell="pass (no check applied)"
+            [ "${warned[$k]}" -gt 0 ] && cell="$cell, ${warned[$k]} warning(s)"
+          fi
+          cells="$cells$cell | "
+        done
+        # Warnings by check id and notes in full (they say what was not checked), each once.
+        extra="$(for t in "${targets[@]}"; do
+                   grep '^WARNING' <<<"${detail[$t:$s]}" | sed 's/^WARNING \([^:]*\):.*/warning: \1/' || true
+                   grep '^NOTE' <<<"${detail[$t:$s]}" | sed 's/^NOTE [^:]*: //' || true
+                 done | sort -u | paste -sd';' - | sed 's/;/; /g')"
+        [ -n "$notes" ] && [ -n "$extra" ] && notes="$notes; "
+        notes="$notes$extra"
+        notes="${notes//|/\\|}"
+        echo "| \`$s\` | ${spec_of[$s]//,/, } | $cells$notes |"
       done
     } >"$table"
     awk -v table="$table" '
