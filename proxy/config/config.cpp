@@ -429,9 +429,9 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
     } else if (key == "type") {
       std::string type;
       if (!read_string(val, p, type)) return false;
-      if (type == "sse")
-        warn(p, "only streamable-http is served yet; clients get Streamable HTTP");
-      else if (type != "streamable-http")
+      // Both client transports are always served (/{name}/mcp and /{name}/sse); the key stays
+      // valid for TBXark configs.
+      if (type != "sse" && type != "streamable-http")
         return fail(p, "expected \"sse\" or \"streamable-http\", got " + quoted(type));
     } else if (key == "options") {
       bool unused = false;

@@ -328,10 +328,12 @@ TEST(config_proxy, base_url_must_be_an_http_url) {
   EXPECT_EQ(parse_ok(R"({"mcpProxy": {"baseURL": ""}, "mcpServers": {}})").proxy.base_url, "");
 }
 
-TEST(config_proxy, type_sse_is_accepted_with_a_warning) {
-  auto c = parse_ok(R"({"mcpProxy": {"type": "sse"}, "mcpServers": {}})");
-  EXPECT_TRUE(has_warning(c, "cfg.json: $.mcpProxy.type: only streamable-http is served yet"))
-      << all_warnings(c);
+TEST(config_proxy, both_client_transport_types_are_accepted_silently) {
+  for (const char* type : {"sse", "streamable-http"}) {
+    auto c = parse_ok(std::string(R"({"mcpProxy": {"type": ")") + type +
+                      R"("}, "mcpServers": {}})");
+    EXPECT_TRUE(c.warnings.empty()) << all_warnings(c);
+  }
 }
 
 TEST(config_proxy, unknown_type_is_an_error) {
