@@ -331,7 +331,7 @@ TEST(config_proxy, base_url_must_be_an_http_url) {
 TEST(config_proxy, both_client_transport_types_are_accepted_silently) {
   for (const char* type : {"sse", "streamable-http"}) {
     auto c = parse_ok(std::string(R"({"mcpProxy": {"type": ")") + type +
-                      R"("}, "mcpServers": {}})");
+                      R"("}, "mcpServers": {"s": {"command": "c"}}})");
     EXPECT_TRUE(c.warnings.empty()) << all_warnings(c);
   }
 }
