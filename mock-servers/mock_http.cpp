@@ -3,14 +3,26 @@
 #include "app/app.hpp"
 
 #include <unistd.h>
+#include <charconv>
 #include <climits>
 #include <cstdio>
-#include <cstring>
 #include <string>
+#include <string_view>
 
 namespace mock {
 
-int serve_over_http(int argc, char** argv, const std::string& addr) {
+namespace {
+
+bool read_count(int& i, int argc, char** argv, long& out) {
+  if (i + 1 >= argc) return false;
+  std::string_view v = argv[++i];
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && end == v.data() + v.size() && out >= 0;
+}
+
+}  // namespace
+
+int serve_over_http(int argc, char** argv) {
   // The HTTP side is the proxy library's server (the same strict Streamable HTTP and legacy
   // HTTP+SSE the proxy serves); each client session gets its own mock process over stdio, so
   // sessions never share state.
@@ -25,19 +37,34 @@ int serve_over_http(int argc, char** argv, const std::string& addr) {
   server.name = "mock";
   server.command = self;
   server.mode = mcp_proxy::config::session_mode::per_client;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--http")) {
-      ++i;  // and its value
-      continue;
-    }
-    server.args.emplace_back(argv[i]);
-  }
   mcp_proxy::config::config cfg;
-  cfg.proxy.addr = addr;
   cfg.proxy.name = "mock-mcp-server";
+  mcp_proxy::serve_options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    long value = 0;
+    if (arg == "--http") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "mock-mcp-server: --http needs HOST:PORT\n");
+        return 2;
+      }
+      cfg.proxy.addr = argv[++i];
+    } else if (arg == "--drip-ms" || arg == "--drop-after-events") {
+      if (!read_count(i, argc, argv, value)) {
+        std::fprintf(stderr, "mock-mcp-server: %s needs a non-negative integer\n", arg.data());
+        return 2;
+      }
+      if (arg == "--drip-ms")
+        options.faults.drip_interval = std::chrono::milliseconds(value);
+      else
+        options.faults.drop_stream_after_events = static_cast<std::size_t>(value);
+    } else {
+      server.args.emplace_back(arg);
+    }
+  }
   cfg.servers.push_back(std::move(server));
   mcp_proxy::init_logging("mock-mcp-server");
-  return mcp_proxy::serve(std::move(cfg), {});
+  return mcp_proxy::serve(std::move(cfg), options);
 }
 
 }  // namespace mock

@@ -1,13 +1,14 @@
 #pragma once
-// `--http ADDR`: the mock served over HTTP at http://ADDR/mock/mcp (Streamable HTTP) and
-// http://ADDR/mock/sse (legacy HTTP+SSE), one mock process per client session.
-
-#include <string>
+// `--http HOST:PORT`: the mock served over HTTP at http://HOST:PORT/mock/mcp (Streamable HTTP) and
+// http://HOST:PORT/mock/sse (legacy HTTP+SSE), one mock process (over stdio) per client session.
+// HTTP-level faults:
+//   --drip-ms N             event streams are written 8 bytes at a time, one piece every N ms
+//   --drop-after-events K   a POST's event stream is cut after K events, before its response
 
 namespace mock {
 
 // Runs until SIGINT/SIGTERM; returns the exit code. `argv` is the mock's own command line: every
-// option but --http is passed on to the per-session processes.
-int serve_over_http(int argc, char** argv, const std::string& addr);
+// option but the HTTP ones above is passed on to the per-session processes.
+int serve_over_http(int argc, char** argv);
 
 }  // namespace mock

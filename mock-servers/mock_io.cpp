@@ -1,5 +1,7 @@
 #include "mock_io.hpp"
 
+#include "synthetic.hpp"
+
 #include <boost/json.hpp>
 
 #include <atomic>
@@ -33,7 +35,8 @@ int workers = 0;
 }  // namespace
 
 void emit(const message& m) {
-  std::string line = mcp_proxy::jsonrpc::serialize(m);
+  std::string line = synthetic::garbage_before_message();
+  line += mcp_proxy::jsonrpc::serialize(m);
   line.push_back('\n');
   std::lock_guard lock(out_mutex);
   std::fwrite(line.data(), 1, line.size(), stdout);

@@ -15,12 +15,15 @@
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
-// --http HOST:PORT (serve over HTTP instead of stdio: mock_http.hpp).
+// --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms and --drop-after-events:
+// mock_http.hpp), and the synthetic load and
+// fault flags of synthetic.hpp (--tools N, --page-size K, --latency-ms A-B, --crash-after K, ...).
 
 #include "conformance_fixture.hpp"
 #include "jsonrpc/message.hpp"
 #include "mock_http.hpp"
 #include "mock_io.hpp"
+#include "synthetic.hpp"
 
 #include <spdlog/fmt/fmt.h>
 #include <boost/json.hpp>
@@ -91,6 +94,10 @@ void call_tool(const json::value& id, const json::object& params) {
   if (auto* a = params.if_contains("arguments"); a && a->is_object()) args = a->get_object();
 
   if (conformance_fixture && mock::fixture::call_tool(id, name, params)) return;
+  if (auto generated = mock::synthetic::call_generated_tool(name, args)) {
+    emit(message::response(id, std::move(generated->result)));
+    return;
+  }
   if (name == "echo") {
     auto* t = args.if_contains("text");
     emit(message::response(id,
@@ -152,6 +159,7 @@ void call_tool(const json::value& id, const json::object& params) {
     char buf[4096];
     emit(message::response(id, text_result(::getcwd(buf, sizeof buf) ? buf : "")));
   } else if (name == "change_tools") {
+    mock::synthetic::grow_tools();
     emit(message::response(id, text_result("changed")));
     emit(message::notification("notifications/tools/list_changed"));
   } else if (name == "crash") {
@@ -165,7 +173,7 @@ void handle(const message& m) {
   // A response answers a request the fixture sent to the client; other notifications and
   // responses need no answer here.
   if (m.is_response()) mock::route_response(m);
-  if (!m.is_request()) return;
+  if (!m.is_request() || mock::synthetic::hanging()) return;
   const json::value& id = *m.id();
   json::object params = m.params_object() ? *m.params_object() : json::object{};
   std::string_view method = m.method();
@@ -182,6 +190,7 @@ void handle(const message& m) {
       mock::fixture::on_initialize(params);
       capabilities = mock::fixture::capabilities();
     }
+    mock::synthetic::add_capabilities(capabilities);
     emit(message::response(
         id, json::object{{"protocolVersion", version},
                          {"capabilities", std::move(capabilities)},
@@ -196,9 +205,29 @@ void handle(const message& m) {
       for (auto& t : tools) all.push_back(std::move(t));
       tools = std::move(all);
     }
-    emit(message::response(id, json::object{{"tools", std::move(tools)}}));
+    mock::synthetic::append_tools(tools);
+    auto page = mock::synthetic::page("tools", std::move(tools), params);
+    if (!page.error.empty())
+      emit(message::error_response(id, -32602, page.error));
+    else
+      emit(message::response(id, std::move(page.result)));
   } else if (method == "tools/call") {
-    call_tool(id, params);
+    auto plan = mock::synthetic::next_call();
+    if (plan.what == mock::synthetic::fate::crash) std::_Exit(3);
+    if (plan.what == mock::synthetic::fate::hang) return;
+    if (plan.delay_ms == 0) {
+      call_tool(id, params);
+    } else {
+      mock::run_worker([id = json::value(id), params, delay = plan.delay_ms] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        call_tool(id, params);
+      });
+    }
+  } else if (auto generated = mock::synthetic::handle_request(method, params)) {
+    if (generated->error_code != 0)
+      emit(message::error_response(id, generated->error_code, generated->error_message));
+    else
+      emit(message::response(id, std::move(generated->result)));
   } else if (conformance_fixture && mock::fixture::handle_request(method, id, params)) {
     // answered by the fixture
   } else if (method == "logging/setLevel") {
@@ -211,6 +240,9 @@ void handle(const message& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Over HTTP, this process only serves; each session's process parses the other options.
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--http")) return mock::serve_over_http(argc, argv);
   long linger_ms = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--name") && i + 1 < argc)
@@ -227,9 +259,21 @@ int main(int argc, char** argv) {
         return 2;
       }
       conformance_fixture = true;
-    } else if (!std::strcmp(argv[i], "--http") && i + 1 < argc) {
-      return mock::serve_over_http(argc, argv, argv[i + 1]);
+    } else if (std::string error; mock::synthetic::parse_flag(i, argc, argv, error)) {
+      if (!error.empty()) {
+        std::fprintf(stderr, "mock-mcp-server: %s\n", error.c_str());
+        return 2;
+      }
+    } else {
+      std::fprintf(stderr, "mock-mcp-server: unknown option '%s'\n", argv[i]);
+      return 2;
     }
+  }
+  if (conformance_fixture && mock::synthetic::has_resources_or_prompts()) {
+    std::fprintf(stderr,
+                 "mock-mcp-server: --resources and --prompts cannot be combined with --fixture "
+                 "conformance (it has its own)\n");
+    return 2;
   }
   std::string line;
   while (std::getline(std::cin, line)) {

@@ -138,7 +138,7 @@ int serve(config::config cfg, const serve_options& opt) {
     auto ep = it->second;
     routes = {{it->first, ep}};
   }
-  http::http_server server(ex, cfg.proxy, routes);
+  http::http_server server(ex, cfg.proxy, routes, opt.faults);
   std::optional<std::uint16_t> port;
   if (!opt.stdio) {
     auto bound = server.listen(*listen);

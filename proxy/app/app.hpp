@@ -2,6 +2,7 @@
 // The mcp-proxy program: command line -> config -> listeners and backends -> run until signalled.
 
 #include "config/config.hpp"
+#include "http/http_server.hpp"
 
 #include <string>
 #include <string_view>
@@ -15,8 +16,9 @@ int run_proxy(int argc, char** argv);
 void init_logging(std::string_view name);
 
 struct serve_options {
-  bool stdio = false;  // serve one server on stdin/stdout instead of HTTP
-  std::string server;  // with stdio: which one (needed when several are enabled)
+  bool stdio = false;            // serve one server on stdin/stdout instead of HTTP
+  std::string server;            // with stdio: which one (needed when several are enabled)
+  http::injected_faults faults;  // the mock servers' fault modes only
 };
 // Serves a loaded config until SIGINT/SIGTERM (or, with stdio, the end of stdin). The mock
 // servers use it to offer their tools over HTTP. Returns the process exit code.

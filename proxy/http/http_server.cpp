@@ -90,17 +90,20 @@ awaitable<void> forward_outbox(std::shared_ptr<legacy_session> ls) {
 
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
-       std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> r)
+       std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> r,
+       injected_faults f)
       : ex(ex),
         acceptor(ex),
         proxy(std::move(p)),
         routes(std::move(r)),
+        faults(f),
         path_prefix(route_prefix(proxy.base_url)) {}
 
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   config::proxy_config proxy;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
+  injected_faults faults;
   std::set<std::shared_ptr<beast::tcp_stream>> connections;
   std::string path_prefix;
   std::map<std::string, std::shared_ptr<legacy_session>, std::less<>> legacy_sessions;
@@ -152,8 +155,9 @@ struct http_server::impl {
 
 http_server::http_server(
     asio::any_io_executor ex, config::proxy_config proxy,
-    std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes)
-    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes))) {}
+    std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes,
+    injected_faults faults)
+    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), faults)) {}
 
 http_server::~http_server() = default;
 
@@ -271,6 +275,20 @@ awaitable<bool> http_server::impl::begin_sse(beast::tcp_stream& stream, const re
 }
 
 awaitable<bool> http_server::impl::write_chunk(beast::tcp_stream& stream, std::string data) {
+  if (faults.drip_interval.count() > 0 && data.size() > faults.drip_bytes) {
+    // One chunk per piece, each after a pause: a slow-drip stream.
+    for (std::size_t at = 0; at < data.size(); at += faults.drip_bytes) {
+      asio::steady_timer pause(ex, faults.drip_interval);
+      co_await pause.async_wait(tuple_awaitable);
+      stream.expires_after(write_timeout);
+      auto [ec, n] = co_await asio::async_write(
+          stream, bhttp::make_chunk(asio::buffer(data.substr(at, faults.drip_bytes))),
+          tuple_awaitable);
+      stream.expires_never();
+      if (ec) co_return false;
+    }
+    co_return true;
+  }
   stream.expires_after(write_timeout);
   auto [ec, n] =
       co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), tuple_awaitable);
@@ -438,6 +456,7 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
   // JSON when the response comes first; an SSE stream as soon as anything else for this call
   // arrives before it (progress, logging, a server request).
   bool sse = false;
+  std::size_t events = 0;
   for (;;) {
     auto ev = co_await ep.next_event(*s, cs);
     if (!ev) {
@@ -455,6 +474,13 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
     if (!sse) written = co_await begin_sse(stream, req);
     sse = true;
     if (written) written = co_await write_event(stream, *ev);
+    if (written && !final && faults.drop_stream_after_events > 0 &&
+        ++events >= faults.drop_stream_after_events) {
+      spdlog::info("injected fault: cutting a response stream after {} event(s)", events);
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+      written = false;
+    }
     if (!written) {
       // A client that went away is not a cancellation (spec: Streamable HTTP): the call runs on
       // to its response or deadline, so it neither lingers nor keeps its session busy.

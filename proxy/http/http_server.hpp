@@ -10,16 +10,31 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
+#include <cstddef>
+
 #include <map>
 #include <memory>
 #include <string>
 
 namespace mcp_proxy::http {
 
+// Misbehaviour on purpose, for the mock servers' fault modes (never set by the proxy): the
+// streams of answers are written slowly, or cut.
+struct injected_faults {
+  // Each event-stream write is sent in pieces of `drip_bytes`, one piece per `drip_interval`.
+  std::chrono::milliseconds drip_interval{0};
+  std::size_t drip_bytes = 8;
+  // A POST's event stream is cut (the connection closed) after this many events, before the
+  // response; 0 = never.
+  std::size_t drop_stream_after_events = 0;
+};
+
 class http_server {
  public:
   http_server(boost::asio::any_io_executor ex, config::proxy_config proxy,
-              std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes);
+              std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes,
+              injected_faults faults = {});
   ~http_server();
 
   // Binds and listens; returns the bound port (useful with port 0) or a readable error.
