@@ -1,0 +1,276 @@
+"""The proxy against the mock server's synthetic load and fault modes (mock-servers/synthetic.hpp,
+mock-servers/mock_http.hpp), over each backend transport.
+
+Spec citations are to docs/specification/2025-11-25/ of modelcontextprotocol/modelcontextprotocol.
+What a proxy owes its client when a backend misbehaves is not spelled out there; the rule these
+tests hold the proxy to is the project's: an error for the affected call, promptly, and the next
+call works once the backend does.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from conftest import (HTTP_TIMEOUT_S, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, McpClient, mock_config,
+                      text_of)
+
+BACKEND_UNAVAILABLE = -32000
+REQUEST_TIMEOUT = -32001
+INVALID_PARAMS = -32602
+_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+class MockHttp:
+    """`mock-mcp-server --http 127.0.0.1:0 ...`, stopped by PID."""
+
+    def __init__(self, binary: Path, *args: str):
+        self.proc = subprocess.Popen([str(binary), "--http", "127.0.0.1:0", *args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        self.port = None
+        found = threading.Event()
+
+        def drain():
+            for line in self.proc.stderr:
+                self.log.append(line)
+                m = _LISTENING.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(1))
+                    found.set()
+
+        self.reader = threading.Thread(target=drain, daemon=True)
+        self.reader.start()
+        if not found.wait(STARTUP_TIMEOUT_S):
+            self.stop()
+            raise AssertionError("mock --http did not start listening:\n" + "".join(self.log))
+
+    def url(self, kind: str) -> str:
+        return f"http://127.0.0.1:{self.port}/mock/{kind}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+        self.reader.join(STOP_TIMEOUT_S)
+
+
+@pytest.fixture
+def start_mock_http(mock_server_bin) -> Iterator:
+    started: list[MockHttp] = []
+
+    def start(*args: str) -> MockHttp:
+        m = MockHttp(mock_server_bin, *args)
+        started.append(m)
+        return m
+
+    yield start
+    for m in started:
+        m.stop()
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=HTTP_TIMEOUT_S) as client:
+        yield client
+
+
+def session(proxy, http, name: str) -> McpClient:
+    return McpClient(proxy.url(name), http).open_session()
+
+
+def backend_config(start_mock_http, mock_server_bin, transport: str, *mock_args: str,
+                   **server: object) -> dict:
+    """A proxy config with one server `b` that runs the mock with `mock_args` over `transport`."""
+    if transport == "stdio":
+        return mock_config(mock_server_bin, b={"args": list(mock_args), **server})
+    mock = start_mock_http(*mock_args)
+    kind = "sse" if transport == "sse" else "mcp"
+    return {"mcpProxy": {"addr": "127.0.0.1:0"},
+            "mcpServers": {"b": {"url": mock.url(kind), "transportType": transport,
+                                 "timeout": "30s", **server}}}
+
+
+TRANSPORTS = ["stdio", "sse", "streamable-http"]
+
+
+@pytest.mark.spec("2025-11-25 server/utilities/pagination")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_paginated_lists_pass_through_with_their_cursors(start_proxy, start_mock_http,
+                                                         mock_server_bin, http, transport):
+    """2025-11-25 server/utilities/pagination: the client follows nextCursor until it is absent,
+    and an invalid cursor gets -32602; both through the proxy, over every backend transport."""
+    proxy = start_proxy(backend_config(start_mock_http, mock_server_bin, transport,
+                                       "--tools", "30", "--page-size", "7"))
+    mcp = session(proxy, http, "b")
+    names, cursor, pages = [], None, 0
+    while pages < 20:
+        result = mcp.request("tools/list", {"cursor": cursor} if cursor else {})["result"]
+        names += [t["name"] for t in result["tools"]]
+        pages += 1
+        cursor = result.get("nextCursor")
+        if not cursor:
+            break
+    assert cursor is None, "pagination did not end"
+    generated = [n for n in names if n.startswith("gen_tool_")]
+    assert generated == [f"gen_tool_{i:04d}" for i in range(1, 31)]
+    assert len(names) == len(set(names)), "a tool appeared on two pages"
+    assert pages == -(-len(names) // 7)
+    bad = mcp.request("tools/list", {"cursor": "not-a-cursor"})
+    assert bad["error"]["code"] == INVALID_PARAMS, bad
+
+
+@pytest.mark.spec("2025-11-25 basic/lifecycle#error-handling")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_backend_that_crashes_fails_the_call_and_the_next_call_works(
+        start_proxy, start_mock_http, mock_server_bin, http, transport):
+    """2025-11-25 basic/lifecycle: Error Handling. The mock exits on its third tool call: that
+    call gets a JSON-RPC error at once, and a later call reaches a new backend session."""
+    proxy = start_proxy(backend_config(start_mock_http, mock_server_bin, transport,
+                                       "--crash-after", "2"))
+    mcp = session(proxy, http, "b")
+    for i in range(2):
+        assert text_of(mcp.call_tool("echo", {"text": f"t{i}"})) == f"t{i}"
+    started = time.monotonic()
+    crashed = mcp.call_tool("echo", {"text": "boom"})
+    assert crashed["error"]["code"] == BACKEND_UNAVAILABLE, crashed
+    assert time.monotonic() - started < 10, "the failure waited for a deadline"
+    # Shared mode starts the backend again on demand; over HTTP the mock's session ended with its
+    # process, so the proxy starts a new session. Per-client over stdio would end the session.
+    deadline = time.monotonic() + 20
+    while True:
+        again = mcp.call_tool("echo", {"text": "again"})
+        if "result" in again or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert text_of(again) == "again", again
+
+
+@pytest.mark.spec("2025-11-25 basic/utilities/cancellation")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_backend_that_hangs_gets_a_timeout_error(start_proxy, start_mock_http,
+                                                   mock_server_bin, http, transport):
+    """2025-11-25 basic/lifecycle: Timeouts (the sender SHOULD issue a cancellation and stop
+    waiting): a backend that stops answering gives the call a timeout error near its deadline."""
+    proxy = start_proxy(backend_config(start_mock_http, mock_server_bin, transport,
+                                       "--hang-after", "1", timeout="1s"))
+    mcp = session(proxy, http, "b")
+    assert text_of(mcp.call_tool("echo", {"text": "ok"})) == "ok"
+    started = time.monotonic()
+    hung = mcp.call_tool("echo", {"text": "never"})
+    elapsed = time.monotonic() - started
+    assert hung["error"]["code"] == REQUEST_TIMEOUT, hung
+    assert 0.9 <= elapsed < 10, elapsed
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#stdio")
+def test_garbage_lines_from_a_stdio_backend_are_skipped(start_proxy, mock_server_bin, http):
+    """2025-11-25 basic/transports: stdio (the server MUST NOT write anything to stdout that is
+    not a valid MCP message). A backend that does anyway loses nothing else: every answer still
+    arrives, and the proxy logs the bad lines, oversized ones included."""
+    proxy = start_proxy(mock_config(mock_server_bin, b={
+        "args": ["--garbage-every", "2", "--garbage-bytes", "300000"]}))
+    mcp = session(proxy, http, "b")
+    for i in range(6):
+        assert text_of(mcp.call_tool("echo", {"text": f"g{i}"})) == f"g{i}"
+    assert "not JSON-RPC" in proxy.output()
+
+
+@pytest.mark.spec("2025-11-25 basic#requests")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_concurrent_calls_with_random_latency_get_their_own_answers(
+        start_proxy, start_mock_http, mock_server_bin, http, transport):
+    """2025-11-25 basic: Requests (responses carry the id of their request). Calls answered out
+    of order by a backend with random latency each get their own answer."""
+    proxy = start_proxy(backend_config(start_mock_http, mock_server_bin, transport,
+                                       "--latency-ms", "20-200"))
+    mcp = session(proxy, http, "b")
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda i: text_of(mcp.call_tool("echo", {"text": f"c{i}"})),
+                                range(16)))
+    assert answers == [f"c{i}" for i in range(16)]
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#resumability-and-redelivery")
+def test_a_response_stream_cut_before_the_response_fails_the_call_promptly(
+        start_proxy, start_mock_http, http):
+    """2025-11-25 basic/transports: Resumability and Redelivery. The backend cuts its answer
+    stream after the first progress event and gave no event ids, so the stream cannot be resumed:
+    the client gets the progress it was sent and then an error, well before the deadline."""
+    mock = start_mock_http("--drop-after-events", "1")
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"},
+                         "mcpServers": {"b": {"url": mock.url("mcp"), "timeout": "30s"}}})
+    mcp = session(proxy, http, "b")
+    started = time.monotonic()
+    reply = mcp.post({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                      "params": {"name": "progress", "arguments": {"steps": 3},
+                                 "_meta": {"progressToken": "p"}}})
+    progress = [m for m in reply.messages if m.get("method") == "notifications/progress"]
+    assert [p["params"]["progress"] for p in progress] == [1]
+    assert reply.response_to(7)["error"]["code"] == BACKEND_UNAVAILABLE
+    assert time.monotonic() - started < 10
+    assert text_of(mcp.call_tool("echo", {"text": "after"})) == "after"
+
+
+@pytest.mark.spec("2025-11-25 basic/utilities/progress")
+def test_a_slow_drip_stream_arrives_whole(start_proxy, start_mock_http, http):
+    """2025-11-25 basic/utilities/progress: a backend that writes its event stream a few bytes at
+    a time still delivers every progress notification, in order, then the response."""
+    mock = start_mock_http("--drip-ms", "1")
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"},
+                         "mcpServers": {"b": {"url": mock.url("mcp"), "timeout": "30s"}}})
+    mcp = session(proxy, http, "b")
+    reply = mcp.post({"jsonrpc": "2.0", "id": 8, "method": "tools/call",
+                      "params": {"name": "progress", "arguments": {"steps": 4},
+                                 "_meta": {"progressToken": "d"}}})
+    progress = [m["params"]["progress"] for m in reply.messages
+                if m.get("method") == "notifications/progress"]
+    assert progress == [1, 2, 3, 4]
+    assert text_of(reply.response_to(8)) == "done 4 steps"
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#listening-for-messages-from-the-server")
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_backend_notification_of_its_own_reaches_the_clients_get_stream(
+        start_proxy, start_mock_http, mock_server_bin, http, transport):
+    """2025-11-25 basic/transports: Listening for Messages from the Server, on both hops: the
+    mock announces notifications/tools/list_changed after answering change_tools (not tied to
+    the call), which the proxy receives on its GET stream to an HTTP backend (or stdout) and
+    relays on the client's GET stream."""
+    proxy = start_proxy(backend_config(start_mock_http, mock_server_bin, transport))
+    mcp = session(proxy, http, "b")
+    seen = threading.Event()
+    opened = threading.Event()
+
+    def listen():
+        headers = mcp.headers(extra={"Accept": "text/event-stream"})
+        with httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_S, read=20.0)) as h:
+            with h.stream("GET", mcp.url, headers=headers) as r:
+                assert r.status_code == 200
+                opened.set()
+                for line in r.iter_lines():
+                    if "notifications/tools/list_changed" in line:
+                        seen.set()
+                        return
+
+    reader = threading.Thread(target=listen, daemon=True)
+    reader.start()
+    assert opened.wait(HTTP_TIMEOUT_S), "the GET stream did not open"
+    assert text_of(mcp.call_tool("change_tools")) == "changed"
+    assert seen.wait(15), "list_changed did not reach the client's GET stream"
+    mcp.delete()  # ends the session, and with it the GET stream
+    reader.join(STOP_TIMEOUT_S)
