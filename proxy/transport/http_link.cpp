@@ -17,7 +17,9 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include <sys/socket.h>
 #include <array>
+#include <cerrno>
 #include <functional>
 #include <set>
 #include <variant>
@@ -117,6 +119,15 @@ struct http_conn {
     boost::system::error_code ignored;
     lowest().socket().close(ignored);
   }
+  // An idle keep-alive connection is reusable while the server has sent nothing on it: no FIN,
+  // no stray bytes. (A close racing with the next request remains possible, and then that
+  // request fails: it is not sent twice.)
+  bool still_usable() {
+    if (buffer.size() != 0) return false;
+    char byte;
+    const auto n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
   // Runs an operation on whichever stream this is; `op` returns the same awaitable for both.
   template <typename Op>
   auto on_stream(Op&& op) {
@@ -205,7 +216,10 @@ class http_link_base : public message_link {
       if (auto c = weak.lock()) c->close();
     connections_.clear();
     for (auto* t : timers_) t->cancel();
+    on_end();
   }
+  // For what a transport waits on besides the shared queues.
+  virtual void on_end() {}
 
   // Waits, unless the link ends first; false when it has ended.
   awaitable<bool> pause(clock_type::duration d) {
@@ -277,15 +291,21 @@ class http_link_base : public message_link {
   }
 
   // Writes `req` on an idle connection to `t` or a new one; a reused connection that fails is
-  // replaced once by a new one (the server may close idle connections at any time).
+  // replaced once by a new one (the server may close idle connections at any time). Once a
+  // request is written it is never sent again: the server may have acted on it.
   awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> write_request(
       const target_url& t, request& req, bool fresh = false) {
     for (;;) {
       std::shared_ptr<http_conn> conn;
-      if (!fresh && !idle_.empty()) {
+      while (!fresh && !conn && !idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();
-      } else {
+        if (!conn->still_usable()) {
+          conn->close();
+          conn.reset();
+        }
+      }
+      if (!conn) {
         auto made = co_await connect(t);
         if (!made) co_return made.error();
         conn = std::move(*made);
@@ -310,20 +330,6 @@ class http_link_base : public message_link {
     c.lowest().expires_never();
     if (ec) co_return "no answer: " + ec.message();
     co_return p;
-  }
-
-  // Writes `req` and reads the answer's header; when a reused connection turns out closed
-  // before any answer, the request is sent once more on a new connection.
-  awaitable<boost::system::result<std::unique_ptr<response_parser>, std::string>> exchange(
-      std::shared_ptr<http_conn>& conn, const target_url& t, request& req,
-      clock_type::time_point deadline) {
-    auto p = co_await read_header(*conn, deadline);
-    if (p || !conn->reused || ended_) co_return p;
-    conn->close();
-    auto again = co_await write_request(t, req, true);
-    if (!again) co_return again.error();
-    conn = std::move(*again);
-    co_return co_await read_header(*conn, deadline);
   }
 
   // Reads the body as it arrives, handing each piece to `sink` (false from it stops reading).
@@ -492,8 +498,9 @@ class streamable_http_link final : public http_link_base,
                          json::value id) {
     const bool is_request = !id.is_null();
     const auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
-    auto header = co_await exchange(conn, url_, *req,
-                                    is_request ? deadline : clock_type::now() + control_timeout);
+    auto header_deadline = clock_type::now() + control_timeout;
+    if (is_request) header_deadline = deadline;
+    auto header = co_await read_header(*conn, header_deadline);
     if (!header) {
       if (ended_) co_return;
       spdlog::warn("backend {}: {}", options_.name, header.error());
@@ -549,7 +556,15 @@ class streamable_http_link final : public http_link_base,
         co_return;
       }
       release(std::move(conn), p);
+      // Anything but this request's response leaves the call unanswered: fail it now rather
+      // than at its deadline (what came is still passed on; the owner logs it if it is bad).
+      const bool answered = is_request && is_response_to(*body, id);
       if (!body->empty()) deliver(std::move(*body));
+      if (is_request && !answered) {
+        spdlog::warn("backend {}: a JSON answer that is not the response to request {}",
+                     options_.name, json::serialize(id));
+        fail_request(id, "answered with something other than the response");
+      }
       co_return;
     }
     if (!content_type_is(p, "text/event-stream")) {
@@ -594,7 +609,7 @@ class streamable_http_link final : public http_link_base,
       req.set(last_event_id_header, pos.last_id);
       auto conn = co_await write_request(url_, req);
       if (!conn) continue;
-      auto header = co_await exchange(*conn, url_, req, clock_type::now() + control_timeout);
+      auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
       if (!header) continue;
       response_parser& p = **header;
       if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
@@ -622,7 +637,7 @@ class streamable_http_link final : public http_link_base,
       auto conn = co_await write_request(url_, req);
       std::string problem;
       if (conn) {
-        auto header = co_await exchange(*conn, url_, req, clock_type::now() + control_timeout);
+        auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
         if (header) {
           response_parser& p = **header;
           const int status = p.get().result_int();
@@ -686,23 +701,31 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     co_return;
   }
 
+ protected:
+  void on_end() override { endpoint_ready_.close(); }
+
  private:
   awaitable<void> event_stream([[maybe_unused]] std::shared_ptr<sse_link> self) {
     request req = make_request(bhttp::verb::get, url_, "", "text/event-stream");
+    // End reasons reach clients (in the errors of calls in flight): no URL in them, the log has
+    // the details.
     auto conn = co_await write_request(url_, req);
     if (!conn) {
-      end(conn.error());
+      spdlog::warn("backend {}: {}", options_.name, conn.error());
+      end("is unreachable");
       co_return;
     }
-    auto header = co_await exchange(*conn, url_, req, clock_type::now() + connect_timeout);
+    auto header = co_await read_header(**conn, clock_type::now() + connect_timeout);
     if (!header) {
-      end("GET " + url_.shown + ": " + header.error());
+      spdlog::warn("backend {}: GET {}: {}", options_.name, url_.shown, header.error());
+      end("did not answer the event stream request");
       co_return;
     }
     response_parser& p = **header;
     if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
-      end("GET " + url_.shown + " answered " + status_text(p) + " (" +
-          std::string(p.get()[bhttp::field::content_type]) + "), not an event stream");
+      spdlog::warn("backend {}: GET {} answered {} ({}), not an event stream", options_.name,
+                   url_.shown, status_text(p), std::string(p.get()[bhttp::field::content_type]));
+      end("answered " + status_text(p) + " instead of an event stream");
       co_return;
     }
     sse_decoder decoder;
@@ -739,7 +762,8 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
   awaitable<void> sender([[maybe_unused]] std::shared_ptr<sse_link> self) {
     auto ready = co_await endpoint_ready_.pop(clock_type::now() + options_.timeout);
     if (!ready) {
-      end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
+      if (!ended_)
+        end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
       co_return;
     }
     while (auto m = co_await outgoing_.pop()) {
@@ -750,8 +774,7 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
       auto conn = co_await write_request(post_url_, req);
       std::string problem;
       if (conn) {
-        auto header =
-            co_await exchange(*conn, post_url_, req, clock_type::now() + options_.timeout);
+        auto header = co_await read_header(**conn, clock_type::now() + options_.timeout);
         if (header) {
           response_parser& p = **header;
           auto body = co_await read_whole_body(**conn, p, max_error_body,
