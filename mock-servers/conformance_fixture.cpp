@@ -1,6 +1,7 @@
 #include "conformance_fixture.hpp"
 
 #include "mock_io.hpp"
+#include "synthetic.hpp"
 
 #include <boost/json.hpp>
 
@@ -487,11 +488,23 @@ bool call_tool(const json::value& id, std::string_view name, const json::object&
   return true;
 }
 
+namespace {
+// A list answer, paged like the mock's tools/list (--page-size; an unknown cursor is -32602).
+void answer_page(const json::value& id, std::string_view key, json::array items,
+                 const json::object& params) {
+  auto page = synthetic::page(key, std::move(items), params);
+  if (!page.error.empty())
+    emit(message::error_response(id, codes::invalid_params, page.error));
+  else
+    answer(id, std::move(page.result));
+}
+}  // namespace
+
 bool handle_request(std::string_view method, const json::value& id, const json::object& params) {
   if (method == "resources/list") {
-    answer(id, {{"resources", catalogue(resources_json)}});
+    answer_page(id, "resources", catalogue(resources_json), params);
   } else if (method == "resources/templates/list") {
-    answer(id, {{"resourceTemplates", catalogue(templates_json)}});
+    answer_page(id, "resourceTemplates", catalogue(templates_json), params);
   } else if (method == "resources/read") {
     read_resource(id, params);
   } else if (method == "resources/subscribe" || method == "resources/unsubscribe") {
@@ -510,7 +523,7 @@ bool handle_request(std::string_view method, const json::value& id, const json::
     }
     answer(id, {});
   } else if (method == "prompts/list") {
-    answer(id, {{"prompts", catalogue(prompts_json)}});
+    answer_page(id, "prompts", catalogue(prompts_json), params);
   } else if (method == "prompts/get") {
     get_prompt(id, params);
   } else if (method == "completion/complete") {

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,9 @@ std::condition_variable requests_cv;
 std::map<std::string, std::optional<message>> waiting;
 bool requests_closed = false;
 std::atomic<std::int64_t> next_request_id{1};
+
+std::mutex cancelled_mutex;
+std::set<std::string> cancelled;  // request ids as JSON text
 
 std::mutex workers_mutex;
 std::condition_variable workers_cv;
@@ -83,6 +87,16 @@ void close_client_requests() {
   std::lock_guard lock(requests_mutex);
   requests_closed = true;
   requests_cv.notify_all();
+}
+
+void note_cancelled(const json::value& id) {
+  std::lock_guard lock(cancelled_mutex);
+  cancelled.insert(json::serialize(id));
+}
+
+bool take_cancelled(const json::value& id) {
+  std::lock_guard lock(cancelled_mutex);
+  return cancelled.erase(json::serialize(id)) > 0;
 }
 
 void run_worker(std::function<void()> work) {

@@ -29,6 +29,11 @@ bool route_response(const mcp_proxy::jsonrpc::message& response);
 // stdin closed: wakes every waiter (each gets nullopt) and refuses new requests.
 void close_client_requests();
 
+// The client cancelled request `id` (notifications/cancelled): the tool answering it stays silent.
+void note_cancelled(const boost::json::value& id);
+// Whether request `id` was cancelled; forgets it.
+bool take_cancelled(const boost::json::value& id);
+
 // Runs `work` on a detached thread that wait_for_workers can wait for.
 void run_worker(std::function<void()> work);
 // Waits until every worker ended, at most `limit`.

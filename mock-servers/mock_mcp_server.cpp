@@ -25,11 +25,11 @@
 #include "mock_io.hpp"
 #include "synthetic.hpp"
 
-#include <spdlog/fmt/fmt.h>
 #include <boost/json.hpp>
 
 #include <unistd.h>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -110,13 +110,23 @@ void call_tool(const json::value& id, const json::object& params) {
       emit(message::error_response(id, -32602, "add: a and b must be numbers"));
       return;
     }
-    auto result = text_result(fmt::format("{}", a + b));
-    result["structuredContent"] = json::object{{"sum", a + b}};
+    // The structured result is also given as its JSON text (spec: server/tools, Structured
+    // Content); an integral sum is an integer, so the text reads {"sum":42}.
+    const double sum = a + b;
+    json::object structured;
+    if (std::abs(sum) < 9e15 && sum == static_cast<double>(static_cast<std::int64_t>(sum)))
+      structured["sum"] = static_cast<std::int64_t>(sum);
+    else
+      structured["sum"] = sum;
+    auto result = text_result(json::serialize(structured));
+    result["structuredContent"] = std::move(structured);
     emit(message::response(id, std::move(result)));
   } else if (name == "sleep") {
     auto ms = int_arg(args, "ms", 0);
     std::thread([id, ms] {
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      // A cancelled request gets no response (spec: basic/utilities/cancellation).
+      if (mock::take_cancelled(id)) return;
       emit(message::response(id, text_result("slept " + std::to_string(ms) + " ms")));
     }).detach();
   } else if (name == "progress") {
@@ -173,6 +183,9 @@ void handle(const message& m) {
   // A response answers a request the fixture sent to the client; other notifications and
   // responses need no answer here.
   if (m.is_response()) mock::route_response(m);
+  if (m.is_notification() && m.method() == "notifications/cancelled" && m.params_object()) {
+    if (auto* rid = m.params_object()->if_contains("requestId")) mock::note_cancelled(*rid);
+  }
   if (!m.is_request() || mock::synthetic::hanging()) return;
   const json::value& id = *m.id();
   json::object params = m.params_object() ? *m.params_object() : json::object{};

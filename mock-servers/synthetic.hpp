@@ -3,7 +3,8 @@
 //   --tools N, --resources N, --prompts N   N generated items (gen_tool_0001 echoes its
 //                                           arguments; mock://gen/0001 reads as text;
 //                                           gen_prompt_0001 gives one user message)
-//   --page-size K                           tools/list, resources/list and prompts/list answer K
+//   --page-size K                           tools/list, resources/list, resources/templates/list
+//                                           and prompts/list (generated or the fixture's) answer K
 //                                           items per page with an opaque nextCursor (an unknown
 //                                           cursor is -32602); 0 (default) means one page
 //   --latency-ms A or A-B                   every tools/call is answered after A ms, or after a
