@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds one ASan+UBSan tree, runs GoogleTest (ctest),
-# the pytest suite against the proxy, the SDK interop tests, the official conformance suite
-# through the proxy (against its checked-in expected failures), a fuzz smoke and a benchmark smoke.
+# the official conformance suite (the mock directly and through the proxy over each backend
+# transport, against its checked-in expected failures), the pytest suite (protocol rules, HTTP
+# backend faults, TLS, the SDK and Inspector interop matrix), a fuzz smoke and a benchmark smoke.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$(date +%s)
@@ -19,14 +20,16 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 step "GoogleTest (ctest)"
 ctest --test-dir build/asan -j 2 --output-on-failure --timeout 180
 
-step "pytest (conformance/ against the proxy)"
 export MCP_PROXY_BIN="$PWD/build/asan/proxy/mcp-proxy"
 export MOCK_SERVER_BIN="$PWD/build/asan/mock-servers/mock-mcp-server"
-/usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
-# pytest exits 5 when it collected no test: set -e treats that as the failure it is.
 
 step "official conformance suite through the proxy (ci/conformance-official.sh)"
+# It also installs Node 22, which the Inspector CLI of the pytest interop tests needs.
 ci/conformance-official.sh
+
+step "pytest (conformance/: the mock over stdio, the proxy over every transport, interop)"
+/usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
+# pytest exits 5 when it collected no test: set -e treats that as the failure it is.
 
 step "fuzz smoke"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh

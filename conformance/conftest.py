@@ -1,6 +1,10 @@
 """Fixtures and a small Streamable HTTP client for the conformance suite.
 
-Two layers:
+The generic protocol tests (test_protocol.py, test_transports.py) run over any of the three MCP
+transports through mcp_session.Session; mcp_targets.py picks the server under test (--url,
+--sse-url, --cmd, or by default our mock over stdio) and spec_report.py prints the per-rule
+report. This file keeps the Streamable HTTP layer of the HTTP tests (test_proxy_smoke.py), in
+two layers:
 
 * Generic: `McpClient` speaks MCP Streamable HTTP (spec 2025-11-25, basic/transports) to any URL,
   and `EndpointUnderTest` names the endpoint plus the few tools the generic tests call. Tests that
@@ -29,6 +33,9 @@ from typing import Any, Callable, Iterator, Optional
 
 import httpx
 import pytest
+
+# The server under test for the generic tests, and the per-rule report.
+pytest_plugins = ("mcp_targets", "spec_report")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LATEST_PROTOCOL_VERSION = "2025-11-25"
@@ -61,7 +68,7 @@ def pytest_addoption(parser):
                     help="Streamable HTTP endpoint of any MCP server: run the generic tests against "
                          "it (the proxy-specific tests are skipped)")
     group.addoption("--echo-tool", default=None,
-                    help="with --url: a tool that returns text it was given, as "
+                    help="a tool that returns text it was given, as "
                          "NAME:ARGS_JSON:EXPECTED_TEXT, e.g. 'echo:{\"message\":\"hi\"}:Echo: hi'")
 
 
@@ -69,9 +76,19 @@ def _external_url(config) -> Optional[str]:
     return config.getoption("--url")
 
 
+def _external_option(config) -> Optional[str]:
+    """The option naming an external server under test (--url, --sse-url, --cmd), if any."""
+    for option in ("--url", "--sse-url", "--cmd"):
+        if config.getoption(option):
+            return option
+    return None
+
+
 def _skip_if_external(request) -> None:
-    if _external_url(request.config):
-        pytest.skip("proxy-specific: not run against an external server (--url)")
+    option = _external_option(request.config)
+    if option:
+        from spec_report import skip_not_applicable
+        skip_not_applicable(f"proxy-specific: not run against an external server ({option})")
 
 
 @pytest.fixture(scope="session")
@@ -467,8 +484,13 @@ def _parse_echo_option(value: Optional[str]) -> Optional[ToolCase]:
 
 @pytest.fixture
 def endpoint(request) -> EndpointUnderTest:
-    """The Streamable HTTP endpoint the generic tests check: --url if given, else the proxy in
-    front of the mock."""
+    """The Streamable HTTP endpoint the HTTP tests check: --url if given, else the proxy in
+    front of the mock. With --sse-url or --cmd there is none: those tests skip."""
+    option = _external_option(request.config)
+    if option in ("--sse-url", "--cmd"):
+        from spec_report import skip_not_applicable
+        skip_not_applicable(f"Streamable HTTP only: the server under test ({option}) speaks "
+                            f"{'HTTP+SSE' if option == '--sse-url' else 'stdio'}")
     url = _external_url(request.config)
     if url:
         return EndpointUnderTest(url=url,
@@ -477,7 +499,7 @@ def endpoint(request) -> EndpointUnderTest:
     return EndpointUnderTest(
         url=proxy.url("mock"),
         echo=ToolCase("echo", {"text": "hello through the proxy"}, "hello through the proxy"),
-        add=ToolCase("add", {"a": 2, "b": 40}, "42", {"sum": 42}),
+        add=ToolCase("add", {"a": 2, "b": 40}, '{"sum":42}', {"sum": 42}),
         progress=lambda steps: ToolCase("progress", {"steps": steps}, f"done {steps} steps"),
     )
 

