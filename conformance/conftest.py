@@ -520,3 +520,60 @@ def mcp_client(endpoint: EndpointUnderTest, http: httpx.Client) -> Callable[[], 
 def mcp(mcp_client) -> McpClient:
     """A client with an initialized session on the endpoint under test."""
     return mcp_client().open_session()
+
+
+# --------------------------------------------------------------------------------------------
+# The mock over HTTP
+
+
+class MockHttp:
+    """`mock-mcp-server --http 127.0.0.1:0 ...`, stopped by PID."""
+
+    def __init__(self, binary: Path, *args: str):
+        self.proc = subprocess.Popen([str(binary), "--http", "127.0.0.1:0", *args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        self.port = None
+        found = threading.Event()
+
+        def drain():
+            for line in self.proc.stderr:
+                self.log.append(line)
+                m = _LISTENING.search(line)
+                if m and self.port is None:
+                    self.port = int(m.group(1))
+                    found.set()
+
+        self.reader = threading.Thread(target=drain, daemon=True)
+        self.reader.start()
+        if not found.wait(STARTUP_TIMEOUT_S):
+            self.stop()
+            raise AssertionError("mock --http did not start listening:\n" + "".join(self.log))
+
+    def url(self, kind: str) -> str:
+        return f"http://127.0.0.1:{self.port}/mock/{kind}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT_S)
+        self.reader.join(STOP_TIMEOUT_S)
+
+
+@pytest.fixture
+def start_mock_http(mock_server_bin) -> Iterator:
+    started: list[MockHttp] = []
+
+    def start(*args: str) -> MockHttp:
+        m = MockHttp(mock_server_bin, *args)
+        started.append(m)
+        return m
+
+    yield start
+    for m in started:
+        m.stop()

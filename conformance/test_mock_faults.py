@@ -10,77 +10,18 @@ call works once the backend does.
 from __future__ import annotations
 
 import concurrent.futures
-import re
-import signal
-import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
-from conftest import (HTTP_TIMEOUT_S, STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, McpClient, mock_config,
-                      text_of)
+from conftest import HTTP_TIMEOUT_S, STOP_TIMEOUT_S, McpClient, mock_config, text_of
 
 BACKEND_UNAVAILABLE = -32000
 REQUEST_TIMEOUT = -32001
 INVALID_PARAMS = -32602
-_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
-
-
-class MockHttp:
-    """`mock-mcp-server --http 127.0.0.1:0 ...`, stopped by PID."""
-
-    def __init__(self, binary: Path, *args: str):
-        self.proc = subprocess.Popen([str(binary), "--http", "127.0.0.1:0", *args],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log: list[str] = []
-        self.port = None
-        found = threading.Event()
-
-        def drain():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                m = _LISTENING.search(line)
-                if m and self.port is None:
-                    self.port = int(m.group(1))
-                    found.set()
-
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        if not found.wait(STARTUP_TIMEOUT_S):
-            self.stop()
-            raise AssertionError("mock --http did not start listening:\n" + "".join(self.log))
-
-    def url(self, kind: str) -> str:
-        return f"http://127.0.0.1:{self.port}/mock/{kind}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
-        self.reader.join(STOP_TIMEOUT_S)
-
-
-@pytest.fixture
-def start_mock_http(mock_server_bin) -> Iterator:
-    started: list[MockHttp] = []
-
-    def start(*args: str) -> MockHttp:
-        m = MockHttp(mock_server_bin, *args)
-        started.append(m)
-        return m
-
-    yield start
-    for m in started:
-        m.stop()
 
 
 @pytest.fixture

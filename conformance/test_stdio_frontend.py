@@ -166,3 +166,31 @@ def test_several_servers_need_a_server_name(stdio_proxy, mock_server_bin):
     assert b"--stdio needs --server NAME" in bytes(p.stderr)
     q = stdio_proxy(servers, ["--server", "b", "--log-level", "warn"])
     assert initialize(q)["result"]["serverInfo"]["name"] == "mock-mcp-server"
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#stdio")
+@pytest.mark.parametrize("transport", ["stdio", "sse", "streamable-http"])
+def test_stdio_frontend_over_every_backend_transport(stdio_proxy, start_mock_http,
+                                                     mock_server_bin, transport):
+    """basic/transports stdio on the client side, each backend transport behind it:
+    initialize, tools, resources and prompts through `mcp-proxy --stdio`."""
+    fixture_args = ["--fixture", "conformance"]
+    if transport == "stdio":
+        server = {"command": str(mock_server_bin), "args": fixture_args}
+    else:
+        mock = start_mock_http(*fixture_args)
+        server = {"url": mock.url("sse" if transport == "sse" else "mcp"),
+                  "transportType": transport}
+    p = stdio_proxy({"fixture": server})
+    assert initialize(p)["result"]["serverInfo"]["name"] == "mock-mcp-server"
+    p.send(request(2, "tools/call", {"name": "echo", "arguments": {"text": transport}}))
+    assert p.receive()["result"]["content"][0]["text"] == transport
+    p.send(request(3, "resources/list"))
+    uris = [r["uri"] for r in p.receive()["result"]["resources"]]
+    assert uris, "the fixture has resources"
+    p.send(request(4, "resources/read", {"uri": uris[0]}))
+    assert p.receive()["result"]["contents"][0]["uri"] == uris[0]
+    p.send(request(5, "prompts/get", {"name": "test_simple_prompt"}))
+    messages = p.receive()["result"]["messages"]
+    assert messages and messages[0]["role"] == "user"
+    assert p.close_stdin_and_wait() == 0

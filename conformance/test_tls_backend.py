@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from conftest import HTTP_TIMEOUT_S, STOP_TIMEOUT_S, McpClient, text_of
-from test_mock_faults import BACKEND_UNAVAILABLE, start_mock_http  # noqa: F401 (fixture)
+
+BACKEND_UNAVAILABLE = -32000
 
 
 def make_certificate(folder: Path, name: str, san: str) -> tuple[Path, Path]:
