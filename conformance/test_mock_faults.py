@@ -215,3 +215,41 @@ def test_a_backend_notification_of_its_own_reaches_the_clients_get_stream(
     assert seen.wait(15), "list_changed did not reach the client's GET stream"
     mcp.delete()  # ends the session, and with it the GET stream
     reader.join(STOP_TIMEOUT_S)
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#backwards-compatibility")
+@pytest.mark.parametrize("kind", ["mcp", "sse/"])
+def test_a_url_without_transport_is_detected(start_proxy, start_mock_http, http, kind):
+    """2025-11-25 basic/transports: Backwards Compatibility. With no transportType, the proxy
+    POSTs initialize; a Streamable HTTP server answers it, a legacy one refuses it (405 here) and
+    the proxy then opens the legacy event stream at the same URL. `sse/` keeps the path from
+    ending in /sse, which would name the legacy transport without a probe."""
+    mock = start_mock_http()
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"},
+                         "mcpServers": {"b": {"url": mock.url(kind), "timeout": "30s"}}})
+    mcp = session(proxy, http, "b")
+    assert text_of(mcp.call_tool("echo", {"text": kind})) == kind
+    fell_back = "trying the legacy SSE transport" in proxy.output()
+    assert fell_back == (kind == "sse/"), proxy.output()
+
+
+def test_the_path_of_base_url_prefixes_every_route(start_proxy, mock_server_bin, http):
+    """mcp-proxy (as TBXark/mcp-proxy): behind a reverse proxy, baseURL's path prefixes the
+    routes, and legacy SSE clients are sent absolute endpoint URLs under baseURL."""
+    config = mock_config(mock_server_bin)
+    config["mcpProxy"]["baseURL"] = "https://proxy.example.com/tools/"
+    proxy = start_proxy(config)
+    prefixed = McpClient(f"{proxy.base_url}/tools/mock/mcp", http).open_session()
+    assert text_of(prefixed.call_tool("echo", {"text": "prefixed"})) == "prefixed"
+    assert http.post(proxy.url("mock"), json={}).status_code == 404
+    assert http.get(f"{proxy.base_url}/tools/health").json() == {"status": "ok"}
+    with http.stream("GET", f"{proxy.base_url}/tools/mock/sse",
+                     headers={"Accept": "text/event-stream"}) as r:
+        assert r.status_code == 200
+        endpoint = None
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                endpoint = line[len("data: "):]
+                break
+    assert endpoint and endpoint.startswith(
+        "https://proxy.example.com/tools/mock/message?sessionId="), endpoint

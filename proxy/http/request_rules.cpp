@@ -105,6 +105,7 @@ std::string route_prefix(std::string_view base_url) {
 std::optional<route> parse_route(std::string_view path, std::string_view prefix) {
   if (!path.starts_with(prefix)) return std::nullopt;
   path.remove_prefix(prefix.size());
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // "/fs/sse/" = "/fs/sse"
   if (path.size() < 3 || path.front() != '/') return std::nullopt;
   const auto slash = path.find('/', 1);
   if (slash == std::string_view::npos) return std::nullopt;

@@ -28,7 +28,8 @@ bool valid_session_id(std::string_view id);
 std::string route_prefix(std::string_view base_url);
 
 // A route `{prefix}/{name}/{kind}` of an absolute path (no query): kind is "mcp" (Streamable
-// HTTP), "sse" (the legacy event stream) or "message" (legacy POSTs).
+// HTTP), "sse" (the legacy event stream) or "message" (legacy POSTs). One trailing slash is
+// ignored.
 struct route {
   std::string_view name, kind;
 };

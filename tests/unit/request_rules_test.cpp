@@ -262,6 +262,10 @@ TEST(routes, name_and_kind_come_from_the_path_under_the_prefix) {
   EXPECT_EQ(r->name, "fs");
   EXPECT_EQ(r->kind, "sse");
   EXPECT_TRUE(parse_route("/fs/message", ""));
+  r = parse_route("/fs/sse/", "");
+  ASSERT_TRUE(r) << "one trailing slash is ignored";
+  EXPECT_EQ(r->kind, "sse");
+  EXPECT_FALSE(parse_route("/fs/sse//", ""));
   EXPECT_FALSE(parse_route("/fs/mcp", "/tools")) << "outside the prefix";
   EXPECT_FALSE(parse_route("/toolsfs/mcp", "/tools"));
   EXPECT_FALSE(parse_route("/fs/other", ""));
