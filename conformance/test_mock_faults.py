@@ -253,3 +253,16 @@ def test_the_path_of_base_url_prefixes_every_route(start_proxy, mock_server_bin,
                 break
     assert endpoint and endpoint.startswith(
         "https://proxy.example.com/tools/mock/message?sessionId="), endpoint
+
+
+@pytest.mark.spec("2025-11-25 server/resources#subscriptions")
+def test_a_subscription_the_backend_refuses_is_not_counted(start_proxy, mock_server_bin, http):
+    """2025-11-25 server/resources: Subscriptions. In shared mode the proxy forwards only the
+    first subscribe of a URI; when the backend refuses it (the plain mock has no resources:
+    -32601), the session is not a subscriber, so asking again is forwarded again instead of
+    being answered "subscribed" by the proxy."""
+    proxy = start_proxy(mock_config(mock_server_bin, b={}))
+    a, b = session(proxy, http, "b"), session(proxy, http, "b")
+    for client in (a, a, b):
+        refused = client.request("resources/subscribe", {"uri": "mock://nothing"})
+        assert refused.get("error", {}).get("code") == -32601, refused

@@ -409,6 +409,7 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   if (!b || !b->alive())
     co_return message::error_response(std::move(id), codes::backend_unavailable,
                                       unavailable_reason());
+  std::string subscribing;
   if (server_.mode == config::session_mode::shared) {
     // One backend subscription per URI, shared by the sessions that asked: only the first
     // subscribe and the last unsubscribe reach the backend.
@@ -430,11 +431,13 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
           subscribe ? !backend_subscribed : (backend_subscribed && subscribers.empty());
       if (subscribers.empty()) subscriptions_.erase(key);
       if (!forward) co_return message::response(std::move(id), json::object{});
+      if (subscribe) subscribing = std::move(key);
     }
   }
   auto call = b->call(s->key(), std::move(request));
   s->calls.push_back(call);
-  co_return call_started{call, std::chrono::steady_clock::now() + server_.timeout};
+  co_return call_started{call, std::chrono::steady_clock::now() + server_.timeout,
+                         std::move(subscribing)};
 }
 
 void server_endpoint::drop_subscriptions(const client_session& s) {
@@ -449,6 +452,13 @@ void server_endpoint::drop_subscriptions(const client_session& s) {
                     message::request(0, "resources/unsubscribe", {{"uri", it->first}}));
     it = subscriptions_.erase(it);
   }
+}
+
+void server_endpoint::undo_subscription(const client_session& s, const std::string& uri) {
+  auto it = subscriptions_.find(uri);
+  if (it == subscriptions_.end()) return;
+  it->second.erase(s.key());
+  if (it->second.empty()) subscriptions_.erase(it);
 }
 
 void server_endpoint::on_notification(client_session& s, const message& n) {
@@ -477,6 +487,7 @@ void server_endpoint::on_response(client_session& s, message response) {
 awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
                                                               const call_started& cs) {
   auto ev = co_await cs.call->events.pop(cs.deadline);
+  if (!cs.subscribing_uri.empty() && (!ev || ev->error())) undo_subscription(s, cs.subscribing_uri);
   if (ev || cs.call->events.closed()) co_return ev;
   abandon(s, *cs.call, "timed out in mcp-proxy");
   spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,

@@ -56,6 +56,9 @@ bool client_can_answer(const client_session& s, std::string_view method);
 struct call_started {
   std::shared_ptr<backend::pending_call> call;
   std::chrono::steady_clock::time_point deadline;
+  // Shared mode: the URI of a resources/subscribe forwarded for its first subscriber; the
+  // subscription is undone if the backend refuses it.
+  std::string subscribing_uri;
 };
 using request_outcome = std::variant<jsonrpc::message, call_started>;
 
@@ -116,6 +119,8 @@ class server_endpoint {
   // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
   // the last subscriber.
   void drop_subscriptions(const client_session& s);
+  // A forwarded subscribe failed: the session is not a subscriber after all.
+  void undo_subscription(const client_session& s, const std::string& uri);
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;
