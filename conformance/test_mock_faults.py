@@ -266,3 +266,22 @@ def test_a_subscription_the_backend_refuses_is_not_counted(start_proxy, mock_ser
     for client in (a, a, b):
         refused = client.request("resources/subscribe", {"uri": "mock://nothing"})
         assert refused.get("error", {}).get("code") == -32601, refused
+
+
+@pytest.mark.spec("2025-11-25 basic/security_best_practices")
+def test_a_host_header_naming_another_server_is_refused(start_proxy, mock_server_bin, http):
+    """DNS rebinding (2025-11-25 basic/transports, security warning): a page on a rebound name
+    reaches a loopback server with that name as Host, even without an Origin. The proxy on
+    loopback answers 403 unless the host is loopback or listed in allowedHosts."""
+    config = mock_config(mock_server_bin)
+    config["mcpProxy"]["allowedHosts"] = ["mcp.internal"]
+    proxy = start_proxy(config)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    for host, status in (("evil.example.com", 403), ("evil.example.com:80", 403),
+                         ("mcp.internal:9090", 400), (f"localhost:{proxy.port}", 400)):
+        r = http.post(proxy.url("mock"), json=body, headers={
+            "Host": host, "Accept": "application/json, text/event-stream"})
+        # 400: past the host check, refused for the missing session (the next rule).
+        assert r.status_code == status, (host, r.status_code, r.text)
+    assert http.get(f"{proxy.base_url}/health", headers={"Host": "evil.example.com"}).status_code \
+        == 200, "health checks (load balancers) are not MCP endpoints"

@@ -444,6 +444,15 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
                       "expected an origin such as \"https://app.example.com\" (scheme, host, "
                       "optional port, no path) or \"*\", got " +
                           quoted(out.allowed_origins[i]));
+    } else if (key == "allowedHosts") {
+      if (!read_string_array(val, p, out.allowed_hosts)) return false;
+      for (std::size_t i = 0; i < out.allowed_hosts.size(); ++i)
+        if (out.allowed_hosts[i].empty() ||
+            out.allowed_hosts[i].find_first_of(" /\t\r\n") != std::string::npos)
+          return fail(index_path(p, i),
+                      "expected a host such as \"proxy.example.com\" or "
+                      "\"proxy.example.com:8443\", or \"*\", got " +
+                          quoted(out.allowed_hosts[i]));
     } else if (key == "maxBodyBytes") {
       if (!read_positive_integer(val, p, out.max_body_bytes)) return false;
     } else if (key == "maxSessions") {

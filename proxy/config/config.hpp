@@ -48,6 +48,9 @@ struct proxy_config {
   std::string version = "0.1.0";
   // Origins allowed besides localhost ones ("*" allows every origin).
   std::vector<std::string> allowed_origins;
+  // Host header values allowed besides loopback names when listening on loopback (a host or
+  // host:port; "*" allows every host); when listening elsewhere, a non-empty list restricts.
+  std::vector<std::string> allowed_hosts;
   // Largest HTTP request body accepted.
   std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
   // Whether GET opens the server-to-client SSE stream (405 when false).

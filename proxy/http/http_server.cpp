@@ -97,13 +97,20 @@ struct http_server::impl {
         proxy(std::move(p)),
         routes(std::move(r)),
         faults(f),
-        path_prefix(route_prefix(proxy.base_url)) {}
+        allowed_hosts(proxy.allowed_hosts),
+        path_prefix(route_prefix(proxy.base_url)) {
+    // The public name in baseURL is how clients behind a reverse proxy reach us.
+    if (auto u = boost::urls::parse_uri(proxy.base_url); u && !u->encoded_host().empty())
+      allowed_hosts.emplace_back(u->encoded_host());
+  }
 
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   config::proxy_config proxy;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
   injected_faults faults;
+  bool loopback_listener = false;          // set by listen()
+  std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
   std::set<std::shared_ptr<beast::tcp_stream>> connections;
   std::string path_prefix;
   std::map<std::string, std::shared_ptr<legacy_session>, std::less<>> legacy_sessions;
@@ -174,6 +181,7 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
     return "cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " + ec.message();
+  impl_->loopback_listener = ip.is_loopback();
   return a.local_endpoint().port();
 }
 
@@ -333,7 +341,13 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& 
                                    "no MCP endpoint at " + std::string(path));
   }
   // DNS-rebinding protection (spec 2025-11-25, Streamable HTTP, security warning; the same risk
-  // applies to the legacy transport): an Origin that is present and not allowed gets 403.
+  // applies to the legacy transport): a Host that names another server gets 403 (a rebound name
+  // resolves to us but is still sent as Host), and so does an Origin that is not allowed.
+  if (!host_allowed(req[bhttp::field::host], loopback_listener, allowed_hosts)) {
+    spdlog::warn("rejected request for host {}", std::string(req[bhttp::field::host]));
+    co_return co_await reply_error(stream, req, bhttp::status::forbidden, codes::invalid_request,
+                                   "Forbidden: host not allowed");
+  }
   if (auto origin = req.find(bhttp::field::origin); origin != req.end()) {
     if (!origin_allowed(origin->value(), proxy.allowed_origins)) {
       spdlog::warn("rejected request from origin {}", std::string(origin->value()));

@@ -56,6 +56,27 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
   return is_loopback_host(url->encoded_host_address());
 }
 
+bool host_allowed(std::string_view host_header, bool loopback_listener,
+                  const std::vector<std::string>& allowed) {
+  host_header = trim(host_header);
+  // The host without its port: "[::1]:9090" -> "[::1]", "localhost:9090" -> "localhost".
+  std::string_view name = host_header;
+  if (name.starts_with('[')) {
+    name =
+        name.substr(0, name.find(']') == std::string_view::npos ? name.size() : name.find(']') + 1);
+  } else if (auto colon = name.rfind(':'); colon != std::string_view::npos) {
+    name = name.substr(0, colon);
+  }
+  for (const auto& a : allowed)
+    if (a == "*" || iequals(a, host_header) || iequals(a, name)) return true;
+  if (!loopback_listener) return allowed.empty();
+  if (name.empty()) return false;
+  std::string_view address = name;
+  if (address.starts_with('[') && address.ends_with(']'))
+    address = address.substr(1, address.size() - 2);
+  return is_loopback_host(address);
+}
+
 bool accepts(std::string_view accept_header, std::string_view media_type) {
   // RFC 9110 section 12.5.1: the most specific matching range decides (type/subtype over type/*
   // over */*), so "application/json;q=0, */*" excludes JSON.

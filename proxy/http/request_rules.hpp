@@ -13,6 +13,14 @@ namespace mcp_proxy::http {
 // and "*" allows every origin. A malformed origin, or "null", is not allowed.
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed);
 
+// DNS-rebinding protection for requests without Origin (spec 2025-11-25 basic/transports,
+// security warning; basic/security_best_practices): a Host header names who the client thinks
+// it is talking to. When the proxy listens on loopback only (`loopback_listener`), Host must be
+// a loopback name (localhost, 127.0.0.1, [::1], any port), or listed in `allowed` (a host, or
+// host:port; "*" allows every host). Otherwise only a non-empty `allowed` restricts it.
+bool host_allowed(std::string_view host_header, bool loopback_listener,
+                  const std::vector<std::string>& allowed);
+
 // Whether an Accept header value admits `media_type` ("application/json"), honouring wildcards
 // ("*/*", "text/*") and q=0 exclusions. Case-insensitive.
 bool accepts(std::string_view accept_header, std::string_view media_type);

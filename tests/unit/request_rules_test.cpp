@@ -275,3 +275,28 @@ TEST(routes, name_and_kind_come_from_the_path_under_the_prefix) {
 }
 
 }  // namespace mcp_proxy::http
+
+namespace mcp_proxy::http {
+
+TEST(host_allowed, a_loopback_listener_accepts_only_loopback_names_and_listed_hosts) {
+  const std::vector<std::string> none;
+  for (const char* host : {"localhost", "localhost:9090", "LOCALHOST:1", "127.0.0.1",
+                           "127.0.0.1:9090", "[::1]", "[::1]:9090"})
+    EXPECT_TRUE(host_allowed(host, true, none)) << host;
+  for (const char* host : {"", "evil.example.com", "evil.example.com:9090", "127.0.0.1.evil.com",
+                           "localhost.evil.com:80", "[::2]:9090", "10.0.0.1"})
+    EXPECT_FALSE(host_allowed(host, true, none)) << host;
+  const std::vector<std::string> listed{"proxy.example.com", "other.example:8443"};
+  EXPECT_TRUE(host_allowed("proxy.example.com:443", true, listed));
+  EXPECT_TRUE(host_allowed("other.example:8443", true, listed));
+  EXPECT_FALSE(host_allowed("other.example:9", true, listed));
+  EXPECT_TRUE(host_allowed("anything", true, {"*"}));
+}
+
+TEST(host_allowed, elsewhere_only_a_list_restricts) {
+  EXPECT_TRUE(host_allowed("any.example.com", false, {}));
+  EXPECT_TRUE(host_allowed("proxy.example.com", false, {"proxy.example.com"}));
+  EXPECT_FALSE(host_allowed("evil.example.com", false, {"proxy.example.com"}));
+}
+
+}  // namespace mcp_proxy::http
