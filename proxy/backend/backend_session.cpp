@@ -206,6 +206,15 @@ void backend_session::dispatch(message m) {
     spdlog::debug("backend {}: progress for no call in flight dropped", server_.name);
     return;
   }
+  if (m.is_notification() && m.method() == "notifications/cancelled") {
+    // About a request the backend sent to one client: only that client, with its id. Anything
+    // else (a request of nobody's, or already answered) concerns no client.
+    if (auto client = router_.on_backend_cancelled(m); client && handlers_.on_cancelled_for)
+      handlers_.on_cancelled_for(*client, std::move(m));
+    else
+      spdlog::debug("backend {}: a cancellation of no request waiting for a client", server_.name);
+    return;
+  }
   if (m.is_notification()) {
     if (handlers_.on_notification) handlers_.on_notification(std::move(m));
     return;

@@ -45,6 +45,8 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
     std::function<void(jsonrpc::message)> on_notification;
     // Requests from the backend (sampling, elicitation, roots, ping), ids as the backend sent.
     std::function<void(jsonrpc::message)> on_request;
+    // The backend cancelled a request of its own that went to this client (ids already mapped).
+    std::function<void(rpc::client_key, jsonrpc::message)> on_cancelled_for;
     // The backend is gone; every call in flight has already been failed.
     std::function<void()> on_closed;
   };

@@ -186,6 +186,10 @@ backend::backend_session::handlers server_endpoint::handlers_for(
   backend::backend_session::handlers h;
   h.on_notification = [this, owner](message m) { on_backend_notification(owner, std::move(m)); };
   h.on_request = [this, owner](message m) { on_backend_request(owner, std::move(m)); };
+  h.on_cancelled_for = [this](rpc::client_key client, message m) {
+    for (auto& [id, s] : sessions_)
+      if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
+  };
   if (server_.mode == config::session_mode::per_client) {
     // The backend session was this client's: end the client session, so its next request gets
     // 404 and the client starts a new session (spec: Streamable HTTP, session management).

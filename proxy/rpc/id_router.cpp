@@ -134,4 +134,18 @@ std::optional<id_router::server_request_origin> id_router::on_client_response(
   return origin;
 }
 
+std::optional<client_key> id_router::on_backend_cancelled(jsonrpc::message& notification) {
+  auto* params = notification.params_object();
+  auto* rid = params ? params->if_contains("requestId") : nullptr;
+  if (!rid) return std::nullopt;
+  for (auto it = server_requests_.begin(); it != server_requests_.end(); ++it) {
+    if (it->second.backend_id != *rid) continue;
+    const client_key client = it->second.client;
+    *rid = it->first;
+    server_requests_.erase(it);
+    return client;
+  }
+  return std::nullopt;
+}
+
 }  // namespace mcp_proxy::rpc

@@ -66,6 +66,10 @@ class id_router {
   // Rewrites a client's answer back to the backend id. nullopt: not an id we issued to this client.
   std::optional<server_request_origin> on_client_response(client_key client,
                                                           jsonrpc::message& response);
+  // A backend's notifications/cancelled for a request of its own that went to a client:
+  // rewrites params.requestId to the id that client saw and forgets the request; returns the
+  // client. nullopt: no such request is waiting for a client (answered already, or unknown).
+  std::optional<client_key> on_backend_cancelled(jsonrpc::message& notification);
 
  private:
   std::int64_t next_backend_id_ = 1;

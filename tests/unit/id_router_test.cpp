@@ -586,3 +586,32 @@ TEST(id_router, take_server_requests_of_returns_only_that_clients_unanswered_bac
 }
 
 }  // namespace mcp_proxy::rpc
+
+namespace mcp_proxy::rpc {
+
+TEST(id_router, a_backend_cancellation_reaches_the_client_its_request_went_to_with_that_id) {
+  id_router router;
+  auto to_a = jsonrpc::message::request("s-1", "sampling/createMessage");
+  auto to_b = jsonrpc::message::request("s-2", "elicitation/create");
+  const json::value seen_by_a = router.on_backend_request(1, to_a);
+  router.on_backend_request(2, to_b);
+  auto cancel = jsonrpc::message::notification(
+      "notifications/cancelled", json::object{{"requestId", "s-1"}, {"reason", "took too long"}});
+  auto client = router.on_backend_cancelled(cancel);
+  ASSERT_TRUE(client);
+  EXPECT_EQ(*client, 1u);
+  EXPECT_EQ(cancel.params_object()->at("requestId"), seen_by_a);
+  EXPECT_EQ(cancel.params_object()->at("reason"), "took too long");
+  // Forgotten: a late answer from the client maps to nothing, a second cancel to no one.
+  auto late = jsonrpc::message::response(seen_by_a, json::object{});
+  EXPECT_FALSE(router.on_client_response(1, late));
+  auto again =
+      jsonrpc::message::notification("notifications/cancelled", json::object{{"requestId", "s-1"}});
+  EXPECT_FALSE(router.on_backend_cancelled(again));
+  auto unknown =
+      jsonrpc::message::notification("notifications/cancelled", json::object{{"requestId", 99}});
+  EXPECT_FALSE(router.on_backend_cancelled(unknown));
+  EXPECT_EQ(router.take_server_requests_of(2).size(), 1u) << "b's request is untouched";
+}
+
+}  // namespace mcp_proxy::rpc
