@@ -66,7 +66,9 @@ json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
       {"protocolVersion", protocol::latest_legacy_version},
       // What the proxy can relay to a client that itself declares it (checked per request in
-      // on_backend_request). Roots follow with the full relay.
+      // on_backend_request). Not roots, on purpose: roots describe one client's workspace, and a
+      // shared backend would apply one client's roots to every client (per-client mode passes
+      // each client's own capabilities, roots included).
       {"capabilities", json::object{{"sampling", json::object{}}, {"elicitation", json::object{}}}},
       {"clientInfo", json::object{{"name", proxy_.name}, {"version", proxy_.version}}},
   };
