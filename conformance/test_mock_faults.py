@@ -285,3 +285,32 @@ def test_a_host_header_naming_another_server_is_refused(start_proxy, mock_server
         assert r.status_code == status, (host, r.status_code, r.text)
     assert http.get(f"{proxy.base_url}/health", headers={"Host": "evil.example.com"}).status_code \
         == 200, "health checks (load balancers) are not MCP endpoints"
+
+
+@pytest.mark.spec("2025-11-25 server/utilities/logging")
+def test_each_client_of_a_shared_backend_gets_its_own_log_level(start_proxy, mock_server_bin,
+                                                                 http):
+    """2025-11-25 server/utilities/logging: a client's logging/setLevel sets the minimum level of
+    the messages *it* receives. Over one shared backend, client A at `error` gets none of the
+    fixture's `info` messages while client B at `debug` gets them all; when B leaves, the backend
+    is told the most verbose level still wanted."""
+    proxy = start_proxy(mock_config(mock_server_bin, b={"args": ["--fixture", "conformance"]}))
+    a, b = session(proxy, http, "b"), session(proxy, http, "b")
+    assert "result" in a.request("logging/setLevel", {"level": "error"})
+    assert "result" in b.request("logging/setLevel", {"level": "debug"})
+    bad = a.request("logging/setLevel", {"level": "loud"})
+    assert bad["error"]["code"] == INVALID_PARAMS, bad
+
+    def logs_of(client):
+        reply = client.post({"jsonrpc": "2.0", "id": client.next_id(), "method": "tools/call",
+                             "params": {"name": "test_tool_with_logging", "arguments": {}}})
+        return [m["params"]["level"] for m in reply.messages
+                if m.get("method") == "notifications/message"]
+
+    c = session(proxy, http, "b")  # sets no level: gets what the backend sends
+    assert logs_of(b) == ["info", "info", "info"]
+    assert logs_of(a) == []
+    assert logs_of(c) == ["info", "info", "info"], "the backend logs at B's level"
+    assert b.delete().status_code == 200
+    assert logs_of(a) == []
+    assert logs_of(c) == [], "after B left, the backend was set to A's level"

@@ -10,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <stdexcept>
 
@@ -29,6 +30,17 @@ constexpr std::size_t max_outbox = 1000;
 constexpr std::chrono::seconds restart_backoff{1};
 
 std::atomic<rpc::client_key> next_client_key{1};
+
+constexpr std::array<std::string_view, 8> log_levels = {"debug", "info",     "notice", "warning",
+                                                        "error", "critical", "alert",  "emergency"};
+
+// The rank of a syslog level name (spec 2025-11-25 server/utilities/logging), or -1.
+int log_rank_of(const json::value* level) {
+  if (!level || !level->is_string()) return -1;
+  for (std::size_t i = 0; i < log_levels.size(); ++i)
+    if (level->get_string() == log_levels[i]) return static_cast<int>(i);
+  return -1;
+}
 
 bool relates_to_current_call(std::string_view method) {
   // Logging and progress emitted while a call runs belong to that call's stream.
@@ -163,7 +175,27 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   co_return b;
 }
 
+int server_endpoint::wanted_log_rank() const {
+  int wanted = -1;
+  for (const auto& [id, session] : sessions_)
+    if (session->log_rank >= 0 && (wanted < 0 || session->log_rank < wanted))
+      wanted = session->log_rank;
+  return wanted;
+}
+
+void server_endpoint::send_log_level(int rank) {
+  if (rank == backend_log_rank_ || !shared_ || !shared_->alive()) return;
+  backend_log_rank_ = rank;
+  shared_->call(backend::proxy_client_key,
+                message::request(0, "logging/setLevel",
+                                 {{"level", log_levels[static_cast<std::size_t>(rank)]}}));
+}
+
 void server_endpoint::on_shared_restart() {
+  // The new backend session starts at its default level.
+  const int level = backend_log_rank_;
+  backend_log_rank_ = -1;
+  if (level >= 0) send_log_level(level);
   // The new backend session knows nothing of the old one's subscriptions: subscribe again (the
   // answers are not awaited; a refusal is logged by nobody, as the URI may be gone).
   for (const auto& [uri, subscribers] : subscriptions_)
@@ -213,6 +245,13 @@ std::shared_ptr<backend::backend_session> server_endpoint::backend_of(
 }
 
 void server_endpoint::deliver(client_session& s, message m, bool related_to_call) {
+  if (s.log_rank >= 0 && m.is_notification() && m.method() == "notifications/message") {
+    // Shared mode: the backend logs at the most verbose level any client asked for; each
+    // client gets what its own level admits.
+    const auto* params = m.params_object();
+    const int rank = log_rank_of(params ? params->if_contains("level") : nullptr);
+    if (rank >= 0 && rank < s.log_rank) return;
+  }
   if (related_to_call) {
     if (auto call = s.latest_call()) {
       call->events.push(std::move(m));
@@ -392,6 +431,8 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
   if (server_.mode == config::session_mode::shared) {
     drop_subscriptions(*s);
     if (shared_) shared_->drop_client(s->key());
+    // The most verbose client may have left: the others need no more than they asked for.
+    if (const int wanted = wanted_log_rank(); wanted >= 0) send_log_level(wanted);
   } else if (s->own_backend) {
     auto b = std::move(s->own_backend);
     co_await b->stop();
@@ -415,6 +456,22 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   if (!b || !b->alive())
     co_return message::error_response(std::move(id), codes::backend_unavailable,
                                       unavailable_reason());
+  if (server_.mode == config::session_mode::shared && request.method() == "logging/setLevel") {
+    // Per-session levels over one backend: the backend gets the most verbose level asked for,
+    // and deliver() filters per session.
+    const auto* params = request.params_object();
+    const int rank = log_rank_of(params ? params->if_contains("level") : nullptr);
+    if (rank < 0) {
+      co_return message::error_response(std::move(id), codes::invalid_params,
+                                        "Invalid params: level must be one of debug, info, "
+                                        "notice, warning, error, critical, alert, emergency");
+    }
+    s->log_rank = rank;
+    const int wanted = wanted_log_rank();
+    if (wanted == backend_log_rank_) co_return message::response(std::move(id), json::object{});
+    backend_log_rank_ = wanted;
+    request.params_object()->at("level") = log_levels[static_cast<std::size_t>(wanted)];
+  }
   std::string subscribing;
   if (server_.mode == config::session_mode::shared) {
     // One backend subscription per URI, shared by the sessions that asked: only the first

@@ -36,6 +36,9 @@ class client_session {
   std::string protocol_version;             // negotiated with the client
   std::string backend_version;              // negotiated with the backend
   boost::json::object client_capabilities;  // as the client declared them in initialize
+  // Shared mode: the rank of the level this client set with logging/setLevel (debug = 0 ..
+  // emergency = 7); -1 while it set none. Log messages below it are not delivered to it.
+  int log_rank = -1;
   std::shared_ptr<backend::backend_session> own_backend;  // per-client mode only
   // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
   // endpoint; closed when the session ends.
@@ -119,6 +122,10 @@ class server_endpoint {
   // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
   // the last subscriber.
   void drop_subscriptions(const client_session& s);
+  // Shared mode: the most verbose level any session asked for (-1: none asked).
+  int wanted_log_rank() const;
+  // Shared mode: tells the backend `rank` when it is not what the backend has (no answer awaited).
+  void send_log_level(int rank);
   // A forwarded subscribe failed: the session is not a subscriber after all.
   void undo_subscription(const client_session& s, const std::string& uri);
 
@@ -133,6 +140,7 @@ class server_endpoint {
   std::string last_start_error_;
   bool starting_ = false;
   bool shared_started_before_ = false;
+  int backend_log_rank_ = -1;  // shared mode: the level last sent to the backend
   bool stopped_ = false;
   std::size_t initializing_ = 0;
   // Shared mode: resource URI -> the sessions subscribed to it.
