@@ -134,21 +134,8 @@ fi
 
 # --- the mock over HTTP, and the proxy with the fixture behind it over each transport ------------
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-official-conformance.XXXXXX")"
-declare -A pid_of=()
-exit_status=""
-# Stops a started process (SIGTERM, then SIGKILL after 10 s); sets exit_status to its status.
-stop_process() {
-  local pid="${pid_of[$1]:-}"
-  exit_status=0
-  [ -n "$pid" ] || return 0
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || exit_status=$?
-  pid_of[$1]=""
-}
+# shellcheck source=ci/lib/processes.sh
+source "$repo/ci/lib/processes.sh"
 cleanup() {
   stop_process proxy
   stop_process mock
@@ -156,26 +143,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts NAME with the command that follows (its log in $work/NAME.log) and sets `port` to the
-# port it listens on. The process cannot outlive this script by more than an hour, whatever
-# happens to the trap. --foreground: stop_process's SIGTERM then reaches it once (without it,
-# timeout also signals its whole process group: the proxy twice, which means "exit now", and its
-# children directly).
-start_listening() {
-  local name="$1"; shift
-  timeout --foreground -k 10 3600 "$@" >"$work/$name.out" 2>"$work/$name.log" &
-  pid_of[$name]=$!
-  port=""
-  for _ in $(seq 1 150); do
-    port="$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$work/$name.log" | head -1)"
-    [ -n "$port" ] && return 0
-    kill -0 "${pid_of[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "$name did not start listening; its log:"
-  cat "$work/$name.log" >&2
-  exit 1
-}
 
 # The mock's own HTTP server: the `direct` target, and the HTTP backends of the proxy.
 start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture --http 127.0.0.1:0

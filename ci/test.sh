@@ -31,6 +31,9 @@ step "pytest (conformance/: the mock over stdio, the proxy over every transport,
 /usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
 # pytest exits 5 when it collected no test: set -e treats that as the failure it is.
 
+step "pytest suite pointed at each transport (ci/conformance-pytest.sh: the mock and the proxy by --cmd, --url, --sse-url)"
+ci/conformance-pytest.sh
+
 step "fuzz smoke"
 FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh
 

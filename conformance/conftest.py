@@ -101,7 +101,8 @@ def mcp_proxy_bin(request) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mock_server_bin() -> Path:
+def mock_server_bin(request) -> Path:
+    _skip_if_external(request)  # else a checkout without a build errors instead of skipping
     path = _binary("MOCK_SERVER_BIN", "mock-servers/mock-mcp-server")
     if not os.access(path, os.X_OK):
         pytest.fail(f"mock-mcp-server binary not found at {path} (build it, or set MOCK_SERVER_BIN)")

@@ -128,7 +128,16 @@ def test_tools_list_names_the_tools(mcp, endpoint):
     basic: Responses (the response has the request's id)."""
     response = mcp.request("tools/list", request_id="list-1")
     assert response["id"] == "list-1"
-    tools = response["result"]["tools"]
+    tools = list(response["result"]["tools"])
+    # The named tools may be on a later page (server/utilities/pagination): follow nextCursor.
+    cursor = response["result"].get("nextCursor")
+    for _ in range(50):
+        if not cursor:
+            break
+        page = mcp.request("tools/list", {"cursor": cursor})["result"]
+        tools += page["tools"]
+        cursor = page.get("nextCursor")
+    assert not cursor, "tools/list: still a nextCursor after 50 pages"
     names = [t["name"] for t in tools]
     if endpoint.echo:
         assert endpoint.echo.name in names

@@ -59,13 +59,23 @@ json::object tool(std::string_view name, std::string_view description, json::obj
                                        {"required", std::move(required)}}}};
 }
 
+// Declares the shape of the tool's structuredContent (spec: server/tools, Output Schema).
+json::object with_output_schema(json::object tool, json::object schema) {
+  tool["outputSchema"] = std::move(schema);
+  return tool;
+}
+
 json::array tool_list() {
   json::object integer{{"type", "integer"}};
   json::object number{{"type", "number"}};
   json::object string{{"type", "string"}};
   return {
       tool("echo", "Returns its text", {{"text", string}}, {"text"}),
-      tool("add", "Adds two numbers", {{"a", number}, {"b", number}}, {"a", "b"}),
+      with_output_schema(
+          tool("add", "Adds two numbers", {{"a", number}, {"b", number}}, {"a", "b"}),
+          {{"type", "object"},
+           {"properties", json::object{{"sum", number}}},
+           {"required", json::array{"sum"}}}),
       tool("sleep", "Answers after ms milliseconds", {{"ms", integer}}, {"ms"}),
       tool("progress", "Reports progress steps times", {{"steps", integer}}),
       tool("log", "Sends a log message, then answers", {{"text", string}}),

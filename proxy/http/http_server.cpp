@@ -212,6 +212,8 @@ void http_server::stop() {
   impl_->stopping = true;
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
+  // Legacy event streams wait on their queue between keep-alives: wake them to end.
+  for (auto& [id, ls] : impl_->legacy_sessions) ls->events.close();
   for (auto& c : impl_->connections) c->socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
