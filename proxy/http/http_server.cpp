@@ -601,8 +601,10 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
       ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
       continue;
     }
-    ok = co_await write_chunk(stream,
-                              transport::encode_sse_event(jsonrpc::serialize(*ev), "message"));
+    ok = co_await write_event(stream, *ev);
+    // A client that vanished mid-write may not have it: it goes to the session's next GET
+    // stream (at least once; the spec lets a server redeliver on the stream a client resumes).
+    if (!ok) s->outbox.push_front(std::move(*ev));
   }
   s->get_stream_open = false;
   if (!ok) co_return false;

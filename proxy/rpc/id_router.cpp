@@ -1,5 +1,7 @@
 #include "rpc/id_router.hpp"
 
+#include <atomic>
+
 namespace mcp_proxy::rpc {
 
 namespace json = boost::json;
@@ -113,7 +115,10 @@ std::vector<std::int64_t> id_router::in_flight() const {
 }
 
 json::value id_router::on_backend_request(client_key client, jsonrpc::message& request) {
-  const std::int64_t id = next_client_facing_id_++;
+  // One sequence for the whole process: a backend started again (a new router) never reuses an
+  // id a client may still hold an answer for.
+  static std::atomic<std::int64_t> next_client_facing_id{1};
+  const std::int64_t id = next_client_facing_id.fetch_add(1);
   server_requests_.emplace(id,
                            server_request_origin{client, request.id() ? *request.id() : nullptr});
   request.set_id(id);

@@ -5,7 +5,8 @@
 // the backend as-is and two clients using the same id never see each other's replies. A request's
 // `_meta.progressToken` is replaced the same way, so progress notifications map back to exactly one
 // client request. Backend -> client: a backend's own request (sampling, elicitation, roots, ping)
-// gets a fresh id per client session and its answer maps back to the backend id.
+// gets a fresh id (unique in the process, so also across backend restarts) and its answer maps
+// back to the backend id.
 // Thread-safety: none; owned by one backend connection and used on its strand.
 
 #include "jsonrpc/message.hpp"
@@ -73,7 +74,6 @@ class id_router {
 
  private:
   std::int64_t next_backend_id_ = 1;
-  std::int64_t next_client_facing_id_ = 1;
   std::unordered_map<std::int64_t, client_request_origin> requests_;
   std::unordered_map<std::int64_t, server_request_origin> server_requests_;
 };

@@ -28,6 +28,12 @@ class async_queue {
     items_.push_back(std::move(item));
     signal_.cancel();
   }
+  // Puts an item back at the head (a consumer that could not pass it on).
+  void push_front(T item) {
+    if (closed_) return;
+    items_.push_front(std::move(item));
+    signal_.cancel();
+  }
   // After close, pop drains what is queued, then yields nullopt.
   void close() {
     closed_ = true;

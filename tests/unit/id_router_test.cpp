@@ -615,3 +615,16 @@ TEST(id_router, a_backend_cancellation_reaches_the_client_its_request_went_to_wi
 }
 
 }  // namespace mcp_proxy::rpc
+
+namespace mcp_proxy::rpc {
+
+TEST(id_router, ids_given_to_clients_are_not_reused_by_a_new_router) {
+  // A shared backend that restarts gets a new router; its requests must not reuse ids a client
+  // may still answer.
+  id_router before, after;
+  auto r1 = jsonrpc::message::request(1, "roots/list");
+  auto r2 = jsonrpc::message::request(1, "roots/list");
+  EXPECT_NE(before.on_backend_request(7, r1), after.on_backend_request(7, r2));
+}
+
+}  // namespace mcp_proxy::rpc
