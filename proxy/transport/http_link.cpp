@@ -475,27 +475,26 @@ class streamable_http_link final : public http_link_base,
       json::value id;
       if (m->is_request() && m->id()) id = *m->id();
       const bool is_request = m->is_request();
-      auto req = std::make_shared<request>(session_request(
-          bhttp::verb::post, jsonrpc::serialize(*m), "application/json, text/event-stream"));
-      auto conn = co_await write_request(url_, *req);
+      request req = session_request(bhttp::verb::post, jsonrpc::serialize(*m),
+                                    "application/json, text/event-stream");
+      auto conn = co_await write_request(url_, req);
       if (!conn) {
         spdlog::warn("backend {}: {}", options_.name, conn.error());
         if (is_request) fail_request(id, "unreachable");
         continue;
       }
       if (is_request)
-        util::spawn_logged(ex_, answer(self, std::move(*conn), std::move(req), std::move(id)),
+        util::spawn_logged(ex_, answer(self, std::move(*conn), std::move(id)),
                            options_.name + " answer");
       else
-        co_await answer(self, std::move(*conn), std::move(req), std::move(id));
+        co_await answer(self, std::move(*conn), std::move(id));
     }
   }
 
   // Reads the answer to one POST. `id` is the request's id, or null for a notification or a
   // response (then nothing is owed to anyone).
   awaitable<void> answer([[maybe_unused]] std::shared_ptr<streamable_http_link> self,
-                         std::shared_ptr<http_conn> conn, std::shared_ptr<request> req,
-                         json::value id) {
+                         std::shared_ptr<http_conn> conn, json::value id) {
     const bool is_request = !id.is_null();
     const auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
     auto header_deadline = clock_type::now() + control_timeout;
