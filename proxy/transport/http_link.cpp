@@ -765,41 +765,57 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
         end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
       co_return;
     }
+    // Written in order by this one sender; a request's acknowledgement is read in the
+    // background (its answer comes on the event stream anyway), a notification's or response's
+    // before the next message, as for Streamable HTTP.
     while (auto m = co_await outgoing_.pop()) {
       json::value id;
       if (m->is_request() && m->id()) id = *m->id();
+      const bool is_request = m->is_request();
       request req = make_request(bhttp::verb::post, post_url_, jsonrpc::serialize(*m),
                                  "application/json, text/event-stream");
       auto conn = co_await write_request(post_url_, req);
-      std::string problem;
-      if (conn) {
-        auto header = co_await read_header(**conn, clock_type::now() + options_.timeout);
-        if (header) {
-          response_parser& p = **header;
-          auto body = co_await read_whole_body(**conn, p, max_error_body,
-                                               clock_type::now() + control_timeout);
-          if (body) release(std::move(*conn), p);
-          const int status = p.get().result_int();
-          if (status / 100 == 2) continue;  // the answer comes on the event stream
-          if (status == 404) {
-            end("ended the session (HTTP 404)");
-            co_return;
-          }
-          problem = "POST answered " + status_text(p);
-          if (!id.is_null() && body && is_response_to(*body, id)) {
-            deliver(std::move(*body));
-            continue;
-          }
-        } else {
-          problem = header.error();
-        }
-      } else {
-        problem = conn.error();
+      if (!conn) {
+        if (ended_) co_return;
+        spdlog::warn("backend {}: {}", options_.name, conn.error());
+        if (is_request) fail_request(id, "could not deliver the request");
+        continue;
       }
-      if (ended_) co_return;
-      spdlog::warn("backend {}: {}", options_.name, problem);
-      if (!id.is_null()) fail_request(id, "could not deliver the request");
+      if (is_request)
+        util::spawn_logged(ex_, acknowledgement(self, std::move(*conn), std::move(id)),
+                           options_.name + " POST");
+      else
+        co_await acknowledgement(self, std::move(*conn), std::move(id));
     }
+  }
+
+  // Reads a POST's answer: 2xx is all there is to it; otherwise the request (when `id` is not
+  // null) fails, and 404 means the session is gone.
+  awaitable<void> acknowledgement([[maybe_unused]] std::shared_ptr<sse_link> self,
+                                  std::shared_ptr<http_conn> conn, json::value id) {
+    auto header = co_await read_header(*conn, clock_type::now() + options_.timeout);
+    if (!header) {
+      if (ended_) co_return;
+      spdlog::warn("backend {}: {}", options_.name, header.error());
+      if (!id.is_null()) fail_request(id, "could not deliver the request");
+      co_return;
+    }
+    response_parser& p = **header;
+    auto body =
+        co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
+    if (body) release(std::move(conn), p);
+    const int status = p.get().result_int();
+    if (status / 100 == 2 || ended_) co_return;  // the answer comes on the event stream
+    if (status == 404) {
+      end("ended the session (HTTP 404)");
+      co_return;
+    }
+    spdlog::warn("backend {}: POST answered {}", options_.name, status_text(p));
+    if (id.is_null()) co_return;
+    if (body && is_response_to(*body, id))
+      deliver(std::move(*body));
+    else
+      fail_request(id, "could not deliver the request");
   }
 
   target_url post_url_;
