@@ -259,8 +259,9 @@ class http_link_base : public message_link {
     return req;
   }
 
+  // `limit` bounds the TCP connect and the TLS handshake.
   awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> connect(
-      const target_url& t) {
+      const target_url& t, clock_type::duration limit) {
     tcp::resolver resolver(ex_);
     auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
     if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
@@ -269,7 +270,7 @@ class http_link_base : public message_link {
       c = std::make_shared<http_conn>(ex_, tls_);
     else
       c = std::make_shared<http_conn>(ex_);
-    c->lowest().expires_after(connect_timeout);
+    c->lowest().expires_after(limit);
     auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);
     if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
     boost::system::error_code ignored;
@@ -294,7 +295,8 @@ class http_link_base : public message_link {
   // replaced once by a new one (the server may close idle connections at any time). Once a
   // request is written it is never sent again: the server may have acted on it.
   awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> write_request(
-      const target_url& t, request& req, bool fresh = false) {
+      const target_url& t, request& req, bool fresh = false,
+      clock_type::duration connect_limit = connect_timeout) {
     for (;;) {
       std::shared_ptr<http_conn> conn;
       while (!fresh && !conn && !idle_.empty()) {
@@ -306,7 +308,7 @@ class http_link_base : public message_link {
         }
       }
       if (!conn) {
-        auto made = co_await connect(t);
+        auto made = co_await connect(t, connect_limit);
         if (!made) co_return made.error();
         conn = std::move(*made);
       }
@@ -450,7 +452,8 @@ class streamable_http_link final : public http_link_base,
       // Ends the session at the server (spec: Session Management); 405 is a fine answer too.
       request req =
           session_request(bhttp::verb::delete_, "", "application/json, text/event-stream");
-      auto conn = co_await write_request(url_, req);
+      // Shutdown must not wait on an unreachable server: 2 s to connect, 2 s for the answer.
+      auto conn = co_await write_request(url_, req, false, std::chrono::seconds(2));
       if (conn) {
         auto p = co_await read_header(**conn, clock_type::now() + std::chrono::seconds(2));
         if (p) spdlog::debug("backend {}: DELETE answered {}", options_.name, status_text(**p));
