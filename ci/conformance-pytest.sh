@@ -28,6 +28,7 @@ pytest_timeout="${PYTEST_TIMEOUT:-300}"
 python=/usr/bin/python3  # Debian's, with python3-pytest and python3-httpx
 fixture_args=(--fixture conformance --page-size 2)
 echo_tool='echo:{"text":"conformance echo"}:conformance echo'  # the mock's echo tool
+progress_tool='progress:{"steps":3}'  # the mock's progress tool
 
 write_docs=0
 keep=0
@@ -137,9 +138,9 @@ run_args() {
   printf '%s\n' -m pytest ${files_of[$t]} -q -p no:cacheprovider --report "$work/$t.md"
   case "$t" in
     mock-stdio) printf '%s\n' --cmd "$mock_bin ${fixture_args[*]}" "${known[@]}" ;;
-    mock-http) printf '%s\n' --url "$mock_url/mcp" --echo-tool "$echo_tool" "${known[@]}" ;;
+    mock-http) printf '%s\n' --url "$mock_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" "${known[@]}" ;;
     mock-sse) printf '%s\n' --sse-url "$mock_url/sse" "${known[@]}" ;;
-    proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" ;;
+    proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
     proxy-sse) printf '%s\n' --sse-url "$proxy_url/fixture/sse" ;;
   esac
 }

@@ -494,8 +494,15 @@ def endpoint(request) -> EndpointUnderTest:
                             f"{'HTTP+SSE' if option == '--sse-url' else 'stdio'}")
     url = _external_url(request.config)
     if url:
+        progress = None
+        if value := request.config.getoption("--progress-tool"):
+            from mcp_targets import _parse_tool_option
+            name, arguments, _ = _parse_tool_option("--progress-tool", value, False)
+            # Another server's progress tool: its step count and text are its own.
+            progress = lambda steps: ToolCase(name, arguments, None)  # noqa: E731
         return EndpointUnderTest(url=url,
-                                 echo=_parse_echo_option(request.config.getoption("--echo-tool")))
+                                 echo=_parse_echo_option(request.config.getoption("--echo-tool")),
+                                 progress=progress)
     proxy = request.getfixturevalue("proxy")
     return EndpointUnderTest(
         url=proxy.url("mock"),

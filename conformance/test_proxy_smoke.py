@@ -187,7 +187,10 @@ def test_progress_arrives_on_sse_with_the_clients_token(mcp, endpoint, token):
     assert reply.status == 200
     assert reply.content_type.startswith("text/event-stream")
     progress = [m for m in reply.messages if m.get("method") == "notifications/progress"]
-    assert len(progress) == 3, reply.messages
+    if case.expect_text is None:  # a server's own progress tool (--progress-tool)
+        assert progress, reply.messages
+    else:
+        assert len(progress) == 3, reply.messages
     values = [p["params"]["progress"] for p in progress]
     for p in progress:
         assert p["params"]["progressToken"] == token
@@ -195,7 +198,8 @@ def test_progress_arrives_on_sse_with_the_clients_token(mcp, endpoint, token):
     assert values == sorted(values) and len(set(values)) == len(values), values
     final = reply.messages[-1]
     assert final["id"] == rid, "the response must come after the notifications"
-    assert text_of(final) == case.expect_text
+    if case.expect_text is not None:
+        assert text_of(final) == case.expect_text
     for ev in reply.sse_events:
         assert ev.event == "message", ev
 
