@@ -72,7 +72,7 @@ std::shared_ptr<backend::pending_call> client_session::latest_call() {
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
                                  const config::proxy_config& proxy)
-    : ex_(ex), server_(std::move(server)), proxy_(proxy), stop_signal_(ex) {}
+    : ex_(ex), server_(std::move(server)), proxy_(proxy), stop_signal_(ex), reconnect_signal_(ex) {}
 
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
@@ -121,6 +121,7 @@ awaitable<void> server_endpoint::reap_idle_sessions() {
 awaitable<void> server_endpoint::stop() {
   stopped_ = true;
   stop_signal_.close();
+  reconnect_signal_.close();
   std::vector<awaitable<void>> ends;
   for (auto& [id, s] : sessions_) ends.push_back(end_session(s));
   co_await util::run_all(ex_, std::move(ends), server_.name + " end session");
@@ -175,6 +176,23 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   co_return b;
 }
 
+awaitable<void> server_endpoint::reconnect_shared() {
+  struct done_on_exit {
+    bool& flag;
+    ~done_on_exit() { flag = false; }
+  } done{reconnecting_};
+  auto delay = std::chrono::milliseconds(1000);
+  for (int attempt = 0; attempt < 1000 && !stopped_; ++attempt) {
+    // Closed at stop(): the wait ends at once.
+    co_await reconnect_signal_.pop(std::chrono::steady_clock::now() + delay);
+    if (stopped_ || (shared_ && shared_->alive())) co_return;  // a request restarted it
+    spdlog::info("backend {}: reconnecting", server_.name);
+    auto b = co_await shared_backend();
+    if (b) co_return;
+    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(30));
+  }
+}
+
 int server_endpoint::wanted_log_rank() const {
   int wanted = -1;
   for (const auto& [id, session] : sessions_)
@@ -224,6 +242,14 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     for (auto& [id, s] : sessions_)
       if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
   };
+  if (server_.mode == config::session_mode::shared &&
+      server_.transport != config::transport_type::stdio) {
+    h.on_closed = [this] {
+      if (stopped_ || reconnecting_) return;
+      reconnecting_ = true;
+      util::spawn_logged(ex_, reconnect_shared(), server_.name + " reconnect");
+    };
+  }
   if (server_.mode == config::session_mode::per_client) {
     // The backend session was this client's: end the client session, so its next request gets
     // 404 and the client starts a new session (spec: Streamable HTTP, session management).

@@ -109,6 +109,10 @@ class server_endpoint {
   // A shared backend started again (it died, or its HTTP session expired): subscriptions are
   // renewed and clients told that lists may have changed.
   void on_shared_restart();
+  // Shared mode, HTTP backends: a session that ended (a dropped legacy stream, an expired
+  // Streamable HTTP session) is started again in the background, with a growing delay, so what
+  // the server sends on its own keeps arriving without waiting for a client's next request.
+  boost::asio::awaitable<void> reconnect_shared();
   backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
   void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m);
   void on_backend_request(std::weak_ptr<client_session> owner, jsonrpc::message m);
@@ -146,7 +150,9 @@ class server_endpoint {
   // Shared mode: resource URI -> the sessions subscribed to it.
   std::map<std::string, std::set<rpc::client_key>, std::less<>>
       subscriptions_;  // initialize requests in progress (counted against the limit)
-  util::async_queue<bool> stop_signal_;  // wakes the idle reaper at stop()
+  util::async_queue<bool> stop_signal_;       // wakes the idle reaper at stop()
+  util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
+  bool reconnecting_ = false;
 };
 
 }  // namespace mcp_proxy::core
