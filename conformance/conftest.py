@@ -128,31 +128,53 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, interval_
     return predicate()
 
 
-class ProxyProcess:
-    """One mcp-proxy process on 127.0.0.1:<ephemeral port>, output drained in a thread."""
+def terminate(proc: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S,
+              group: bool = False) -> Optional[int]:
+    """Stops a child by its PID (or its process group: servers that fork): SIGTERM, then SIGKILL,
+    every wait bounded. Returns the exit status."""
+    for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            break
+        try:
+            if group:
+                os.killpg(proc.pid, sig)
+            else:
+                proc.send_signal(sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            continue
+    return proc.poll()
 
-    def __init__(self, binary: Path, config: dict, workdir: Path, extra_args: tuple = ()):
-        self.config_path = workdir / "mcp-proxy-config.json"
-        self.config_path.write_text(json.dumps(config, indent=2))
+
+class ListeningProcess:
+    """A server process that logs "listening on http://127.0.0.1:PORT": stdout and stderr in one
+    pipe drained by one thread (it can never fill up), the port taken from the output, stopped
+    by PID (or by process group with `own_group`)."""
+
+    def __init__(self, what: str, argv: list, *, env: Optional[dict] = None,
+                 cwd: Optional[Path] = None, own_group: bool = False,
+                 stop_timeout_s: float = STOP_TIMEOUT_S):
+        self.what = what
+        self._own_group = own_group
+        self._stop_timeout_s = stop_timeout_s
         self._lines: list[str] = []
         self._lock = threading.Lock()
-        self._ready = threading.Event()
+        self._settled = threading.Event()  # the port is known, or the output ended
         self.port: Optional[int] = None
         self.returncode: Optional[int] = None
-        self.proc = subprocess.Popen(
-            [str(binary), "--config", str(self.config_path), "--addr", "127.0.0.1:0", *extra_args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one pipe, one drain thread: it can never fill up
-        )
-        self._drain = threading.Thread(target=self._drain_output, name="mcp-proxy-output", daemon=True)
+        self.proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                     cwd=str(cwd) if cwd else None, start_new_session=own_group)
+        self._drain = threading.Thread(target=self._drain_output, name=f"{what}-output",
+                                       daemon=True)
         self._drain.start()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while not self._ready.wait(0.05):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"mcp-proxy did not report 'listening on' (exit={self.returncode}):\n"
-                            + self.output()[-4000:])
+        if not self._settled.wait(STARTUP_TIMEOUT_S) or self.port is None:
+            self.stop()
+            pytest.fail(f"{what} did not report 'listening on' within {STARTUP_TIMEOUT_S} s "
+                        f"(exit={self.returncode}):\n" + self.output()[-4000:])
 
     def _drain_output(self) -> None:
         assert self.proc.stdout is not None
@@ -164,7 +186,8 @@ class ProxyProcess:
                 m = _LISTENING.search(line)
                 if m:
                     self.port = int(m.group(1))
-                    self._ready.set()
+                    self._settled.set()
+        self._settled.set()  # EOF: the process is gone
 
     def output(self) -> str:
         with self._lock:
@@ -174,21 +197,24 @@ class ProxyProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def stop(self) -> Optional[int]:
+        """Every step bounded. Returns the exit status."""
+        self.returncode = terminate(self.proc, self._stop_timeout_s, self._own_group)
+        self._drain.join(5)
+        return self.returncode
+
+
+class ProxyProcess(ListeningProcess):
+    """One mcp-proxy process on 127.0.0.1:<ephemeral port>."""
+
+    def __init__(self, binary: Path, config: dict, workdir: Path, extra_args: tuple = ()):
+        self.config_path = workdir / "mcp-proxy-config.json"
+        self.config_path.write_text(json.dumps(config, indent=2))
+        super().__init__("mcp-proxy", [binary, "--config", self.config_path,
+                                       "--addr", "127.0.0.1:0", *extra_args])
+
     def url(self, server: str) -> str:
         return f"{self.base_url}/{server}/mcp"
-
-    def stop(self) -> int:
-        """SIGTERM, then SIGKILL, then wait: every step bounded. Returns the exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._drain.join(5)
-        self.returncode = self.proc.returncode
-        return self.returncode
 
 
 @pytest.fixture
@@ -534,43 +560,14 @@ def mcp(mcp_client) -> McpClient:
 # The mock over HTTP
 
 
-class MockHttp:
-    """`mock-mcp-server --http 127.0.0.1:0 ...`, stopped by PID."""
+class MockHttp(ListeningProcess):
+    """`mock-mcp-server --http 127.0.0.1:0 ...`: the mock at /mock/mcp and /mock/sse."""
 
     def __init__(self, binary: Path, *args: str):
-        self.proc = subprocess.Popen([str(binary), "--http", "127.0.0.1:0", *args],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.log: list[str] = []
-        self.port = None
-        found = threading.Event()
-
-        def drain():
-            for line in self.proc.stderr:
-                self.log.append(line)
-                m = _LISTENING.search(line)
-                if m and self.port is None:
-                    self.port = int(m.group(1))
-                    found.set()
-
-        self.reader = threading.Thread(target=drain, daemon=True)
-        self.reader.start()
-        if not found.wait(STARTUP_TIMEOUT_S):
-            self.stop()
-            raise AssertionError("mock --http did not start listening:\n" + "".join(self.log))
+        super().__init__("mock-mcp-server --http", [binary, "--http", "127.0.0.1:0", *args])
 
     def url(self, kind: str) -> str:
-        return f"http://127.0.0.1:{self.port}/mock/{kind}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
-        self.reader.join(STOP_TIMEOUT_S)
+        return f"{self.base_url}/mock/{kind}"
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import signal
 import socket
 import subprocess
 import threading
@@ -35,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from conftest import HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient, SseParser
+from conftest import HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient, SseParser, terminate
 
 # JSON-RPC 2.0 section 5.1 error codes, and MCP's own.
 PARSE_ERROR = -32700
@@ -425,12 +424,7 @@ class StdioSession(Session):
             self.exited_on_stdin_close = True
         except subprocess.TimeoutExpired:
             self.exited_on_stdin_close = False
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT_S)
+            terminate(self.proc, STOP_TIMEOUT_S)
         self.returncode = self.proc.returncode
         self._stdout_reader.join(STOP_TIMEOUT_S)
         self._stderr_reader.join(STOP_TIMEOUT_S)

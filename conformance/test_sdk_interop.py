@@ -31,30 +31,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import signal
 import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import pytest
 
-from conftest import LATEST_PROTOCOL_VERSION, REPO_ROOT, mock_config
+from conftest import LATEST_PROTOCOL_VERSION, REPO_ROOT, ListeningProcess, mock_config
 
 INTEROP_DIR = REPO_ROOT / "tests" / "interop"
 SDK_CLIENT = INTEROP_DIR / "sdk_client.mjs"
 LISTEN_LOOPBACK = INTEROP_DIR / "listen_loopback.cjs"
 CLIENT_TIMEOUT_S = 45  # the script's own hard limit is 30 s
 INSPECTOR_TIMEOUT_S = 45
-PEER_STARTUP_TIMEOUT_S = 30.0
 PEER_STOP_TIMEOUT_S = 10.0
 MIN_NODE_MAJOR = 18  # the SDK's engines field
 INSPECTOR_MIN_NODE = (22, 19)  # @modelcontextprotocol/inspector 2.12.0 engines: node >= 22.19.0
-
-_PEER_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
 @dataclass(frozen=True)
@@ -117,63 +111,16 @@ def peers() -> NodePeers:
 # Backends that serve HTTP themselves (started once per module, outside the proxy)
 
 
-class PeerProcess:
-    """A server process in its own process group on 127.0.0.1:<port it reports>, output drained
-    in a thread; stopped by process group (SIGTERM, then SIGKILL), every step bounded."""
+class PeerProcess(ListeningProcess):
+    """A server in its own process group (npm-style servers may fork), stopped by group."""
 
     def __init__(self, what: str, argv: list[str], env: Optional[dict] = None,
                  cwd: Optional[Path] = None):
-        self.what = what
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-        self._settled = threading.Event()  # the port is known, or the output ended
-        self.port: Optional[int] = None
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env,
-                                     cwd=str(cwd) if cwd else None, start_new_session=True)
-        self._drain = threading.Thread(target=self._drain_output, name=f"{what}-output",
-                                       daemon=True)
-        self._drain.start()
-        if not self._settled.wait(PEER_STARTUP_TIMEOUT_S) or self.port is None:
-            self.stop()
-            pytest.fail(f"{what} did not report its port within {PEER_STARTUP_TIMEOUT_S} s "
-                        f"(exit={self.proc.returncode}):\n{self.output()[-4000:]}")
-
-    def _drain_output(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            line = raw.decode("utf-8", "replace")
-            with self._lock:
-                self._lines.append(line)
-            if self.port is None:
-                m = _PEER_LISTENING.search(line)
-                if m:
-                    self.port = int(m.group(1))
-                    self._settled.set()
-        self._settled.set()  # EOF: the process is gone
-
-    def output(self) -> str:
-        with self._lock:
-            return "".join(self._lines)
+        super().__init__(what, argv, env=env, cwd=cwd, own_group=True,
+                         stop_timeout_s=PEER_STOP_TIMEOUT_S)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        for sig, wait_s in ((signal.SIGTERM, PEER_STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-            if self.proc.poll() is not None:
-                break
-            try:
-                os.killpg(self.proc.pid, sig)  # the group: npm-style servers may fork
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(wait_s)
-            except subprocess.TimeoutExpired:
-                continue
-        if self.proc.poll() is None:
-            self.proc.wait(5)
-        self._drain.join(5)
+        return f"{self.base_url}{path}"
 
 
 def _everything_over_http(peers: NodePeers, mode: str) -> Iterator[PeerProcess]:

@@ -4,7 +4,6 @@ stdio servers). Spec: 2025-11-25 basic/transports, "stdio"."""
 import json
 import os
 import queue
-import signal
 import subprocess
 import threading
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import process_exists
+from conftest import process_exists, terminate
 
 LINE_TIMEOUT_S = 20.0
 
@@ -51,13 +50,7 @@ class StdioProxy:
         return self.proc.wait(timeout=LINE_TIMEOUT_S)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        terminate(self.proc, 10)
 
 
 def request(rid, method, params=None):
