@@ -432,13 +432,7 @@ class FaultServer:
                 {"name": name, "description": what, "inputSchema": {"type": "object"}}
                 for name, what in TOOLS.items()]}))
         elif method == "tools/call":
-            with self._cond:
-                limit = self.expire_after_calls
-                if limit is not None and session.calls >= limit:
-                    session.expired = True
-                else:
-                    session.calls += 1
-            if session.expired:
+            if self._count_call(session):
                 _send_json(h, 404, _error(None, -32600, "Session not found"))
                 return
             self._call_tool(h, session, msg)
@@ -452,6 +446,17 @@ class FaultServer:
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "fault-server", "version": "1.0.0"},
         })
+
+    def _count_call(self, session: _Session) -> bool:
+        """Counts a tools/call of the session; True once expire_after_calls is reached (the
+        session has expired: answer 404)."""
+        with self._cond:
+            limit = self.expire_after_calls
+            if limit is not None and session.calls >= limit:
+                session.expired = True
+            else:
+                session.calls += 1
+            return session.expired
 
     def _call_tool(self, h: _Handler, session: _Session, msg: dict) -> None:
         rid = msg["id"]
@@ -591,13 +596,7 @@ class FaultServer:
         rid, method = msg.get("id"), msg.get("method")
         params = msg.get("params") or {}
         if method == "tools/call":
-            with self._cond:
-                limit = self.expire_after_calls
-                if limit is not None and session.calls >= limit:
-                    session.expired = True
-                else:
-                    session.calls += 1
-            if session.expired:
+            if self._count_call(session):
                 _send_json(h, 404, _error(None, -32600, "unknown session"))
                 return
             if params.get("name") == "post_500":

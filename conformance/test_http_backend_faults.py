@@ -383,10 +383,7 @@ def test_streamable_json_not_jsonrpc_fails_by_the_deadline(launch, fault_servers
 
 
 @spec("2025-11-25 basic#requests (request ids are not reused)")
-@pytest.mark.parametrize("tool", [
-    "not_http",
-    "close_without_answer",
-])
+@pytest.mark.parametrize("tool", ["not_http", "close_without_answer"])
 def test_streamable_request_with_a_broken_answer_is_not_sent_twice(launch, fault_servers, http,
                                                                    tool):
     """2025-11-25 basic#requests (a request id MUST NOT have been used before by the requestor
@@ -420,12 +417,8 @@ def test_streamable_sse_garbage_events_are_skipped(launch, fault_servers, http):
     assert_healthy(proxy, http)
 
 
-
 @spec("2025-11-25 basic/lifecycle#initialization (unreachable HTTP backend)")
-@pytest.mark.parametrize("transport", [
-    "streamable-http",
-    "sse",
-])
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 def test_unreachable_backend_gets_an_error_and_others_still_work(launch, http, mock_server_bin,
                                                                  transport):
     """2025-11-25 basic/lifecycle#initialization, basic/transports#streamable-http and 2024-11-05
