@@ -600,6 +600,27 @@ class streamable_http_link final : public http_link_base,
     fail_request(id, "the connection ended before the response");
   }
 
+  // A GET of the session's event stream, resuming after `last_id` when it is set: the
+  // connection and the answer's header, or why there is no answer.
+  struct event_stream {
+    std::shared_ptr<http_conn> conn;
+    std::unique_ptr<response_parser> parser;  // null: no answer
+    std::string problem;
+    bool accepted() const {
+      return parser && parser->get().result_int() == 200 &&
+             content_type_is(*parser, "text/event-stream");
+    }
+  };
+  awaitable<event_stream> open_event_stream(const std::string& last_id) {
+    request req = session_request(bhttp::verb::get, "", "text/event-stream");
+    if (!last_id.empty()) req.set(last_event_id_header, last_id);
+    auto conn = co_await write_request(url_, req);
+    if (!conn) co_return event_stream{nullptr, nullptr, conn.error()};
+    auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
+    if (!header) co_return event_stream{nullptr, nullptr, header.error()};
+    co_return event_stream{std::move(*conn), std::move(*header), {}};
+  }
+
   // GETs with Last-Event-ID until `answered` (set by `watch`), the server refuses, the deadline
   // passes or the attempts run out.
   awaitable<void> resume(stream_position& pos, clock_type::time_point deadline,
@@ -607,22 +628,17 @@ class streamable_http_link final : public http_link_base,
     for (int attempt = 0; attempt < max_resume_attempts && clock_type::now() < deadline;
          ++attempt) {
       if (!co_await pause(pos.retry)) co_return;
-      request req = session_request(bhttp::verb::get, "", "text/event-stream");
-      req.set(last_event_id_header, pos.last_id);
-      auto conn = co_await write_request(url_, req);
-      if (!conn) continue;
-      auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
-      if (!header) continue;
-      response_parser& p = **header;
-      if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
+      auto stream = co_await open_event_stream(pos.last_id);
+      if (!stream.parser) continue;
+      if (!stream.accepted()) {
         spdlog::warn("backend {}: resuming a stream: GET answered {}", options_.name,
-                     status_text(p));
-        (*conn)->close();
+                     status_text(*stream.parser));
+        stream.conn->close();
         co_return;
       }
       sse_decoder decoder;
-      co_await pump_events(**conn, p, decoder, deadline, watch);
-      (*conn)->close();
+      co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch);
+      stream.conn->close();
       pos.update(decoder);
       if (answered) co_return;
     }
@@ -634,42 +650,34 @@ class streamable_http_link final : public http_link_base,
     stream_position pos;
     clock_type::duration backoff = default_retry;
     while (!ended_) {
-      request req = session_request(bhttp::verb::get, "", "text/event-stream");
-      if (!pos.last_id.empty()) req.set(last_event_id_header, pos.last_id);
-      auto conn = co_await write_request(url_, req);
-      std::string problem;
-      if (conn) {
-        auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
-        if (header) {
-          response_parser& p = **header;
-          const int status = p.get().result_int();
-          if (status == 404 && !session_id_.empty()) {
-            end("ended the session (HTTP 404)");
-            co_return;
-          }
-          if (status != 200 || !content_type_is(p, "text/event-stream")) {
-            // 405: the server offers no GET stream, which the spec allows.
-            if (status == 405)
-              spdlog::debug("backend {}: no GET stream (405)", options_.name);
-            else
-              spdlog::warn("backend {}: GET stream refused: {}", options_.name, status_text(p));
-            (*conn)->close();
-            co_return;
-          }
-          backoff = default_retry;
-          sse_decoder decoder;
-          co_await pump_events(**conn, p, decoder, clock_type::time_point::max(), {});
-          (*conn)->close();
-          pos.update(decoder);
-          if (!co_await pause(pos.retry)) co_return;
-          continue;
+      auto stream = co_await open_event_stream(pos.last_id);
+      if (stream.parser) {
+        const int status = stream.parser->get().result_int();
+        if (status == 404 && !session_id_.empty()) {
+          end("ended the session (HTTP 404)");
+          co_return;
         }
-        problem = header.error();
-      } else {
-        problem = conn.error();
+        if (!stream.accepted()) {
+          // 405: the server offers no GET stream, which the spec allows.
+          if (status == 405)
+            spdlog::debug("backend {}: no GET stream (405)", options_.name);
+          else
+            spdlog::warn("backend {}: GET stream refused: {}", options_.name,
+                         status_text(*stream.parser));
+          stream.conn->close();
+          co_return;
+        }
+        backoff = default_retry;
+        sse_decoder decoder;
+        co_await pump_events(*stream.conn, *stream.parser, decoder, clock_type::time_point::max(),
+                             {});
+        stream.conn->close();
+        pos.update(decoder);
+        if (!co_await pause(pos.retry)) co_return;
+        continue;
       }
       if (ended_) co_return;
-      spdlog::warn("backend {}: GET stream: {}; retrying in {} ms", options_.name, problem,
+      spdlog::warn("backend {}: GET stream: {}; retrying in {} ms", options_.name, stream.problem,
                    std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
       if (!co_await pause(backoff)) co_return;
       backoff = std::min<clock_type::duration>(backoff * 2, max_retry);
