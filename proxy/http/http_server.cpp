@@ -133,6 +133,11 @@ struct http_server::impl {
   awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
                                jsonrpc::payload batch);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
+  // Writes the queue's messages as events until it is closed (true) or a write fails (false),
+  // with a keep-alive comment when it is idle, so intermediaries keep the stream. A message
+  // whose write failed goes back to the head of the queue: a client that vanished mid-write may
+  // not have it, and the session's next stream sends it again (at least once).
+  awaitable<bool> write_queue(beast::tcp_stream& stream, util::async_queue<message>& queue);
   // Legacy HTTP+SSE (spec 2024-11-05): the event stream and the POSTs that feed it.
   awaitable<bool> handle_legacy_stream(beast::tcp_stream& stream, request& req,
                                        std::shared_ptr<core::server_endpoint> ep);
@@ -465,6 +470,24 @@ awaitable<bool> http_server::impl::write_event(beast::tcp_stream& stream, const 
                                  transport::encode_sse_event(jsonrpc::serialize(m), "message"));
 }
 
+awaitable<bool> http_server::impl::write_queue(beast::tcp_stream& stream,
+                                               util::async_queue<message>& queue) {
+  while (!stopping) {
+    auto ev = co_await queue.pop(util::async_queue<message>::clock::now() + keepalive_interval);
+    if (!ev) {
+      if (queue.closed()) co_return true;
+      if (!co_await write_chunk(stream, transport::encode_sse_comment("keep-alive")))
+        co_return false;
+      continue;
+    }
+    if (!co_await write_event(stream, *ev)) {
+      queue.push_front(std::move(*ev));
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
 awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, request& req,
                                                core::server_endpoint& ep,
                                                std::shared_ptr<core::client_session> s,
@@ -593,19 +616,7 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
     s->get_stream_open = false;
     co_return false;
   }
-  bool ok = true;
-  while (ok && !stopping) {
-    auto ev = co_await s->outbox.pop(util::async_queue<message>::clock::now() + keepalive_interval);
-    if (!ev) {
-      if (s->outbox.closed()) break;
-      ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
-      continue;
-    }
-    ok = co_await write_event(stream, *ev);
-    // A client that vanished mid-write may not have it: it goes to the session's next GET
-    // stream (at least once; the spec lets a server redeliver on the stream a client resumes).
-    if (!ok) s->outbox.push_front(std::move(*ev));
-  }
+  const bool ok = co_await write_queue(stream, s->outbox);
   s->get_stream_open = false;
   if (!ok) co_return false;
   co_return co_await end_chunks(stream) && req.keep_alive();
@@ -630,17 +641,7 @@ awaitable<bool> http_server::impl::handle_legacy_stream(beast::tcp_stream& strea
       transport::encode_sse_event(legacy_post_url(ep->name(), ls->id), "endpoint");
   bool ok = co_await begin_sse(stream, req);
   if (ok) ok = co_await write_chunk(stream, std::move(endpoint));
-  while (ok && !stopping) {
-    auto ev =
-        co_await ls->events.pop(util::async_queue<message>::clock::now() + keepalive_interval);
-    if (!ev) {
-      if (ls->events.closed()) break;
-      // Keeps intermediaries from dropping an idle stream.
-      ok = co_await write_chunk(stream, transport::encode_sse_comment("keep-alive"));
-      continue;
-    }
-    ok = co_await write_event(stream, *ev);
-  }
+  if (ok) ok = co_await write_queue(stream, ls->events);
   // The stream is the session: when it ends, so does the session.
   legacy_sessions.erase(ls->id);
   ls->events.close();
