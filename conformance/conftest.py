@@ -582,3 +582,26 @@ def start_mock_http(mock_server_bin) -> Iterator:
     yield start
     for m in started:
         m.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# Scripted HTTP backends (fault_server.py), closed after the test; what they saw go wrong fails it
+
+
+@pytest.fixture
+def fault_servers() -> Iterator[Callable[..., Any]]:
+    from fault_server import FaultServer  # only the tests that use it pay for the import
+
+    made: list = []
+
+    def make(**kw: Any) -> FaultServer:
+        s = FaultServer(**kw)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.close()
+    errors = [e for s in made for e in s.errors]
+    if errors:
+        pytest.fail(f"fault server errors: {errors}")

@@ -46,25 +46,6 @@ CUSTOM_HEADERS = {"X-Fault-Token": "t0k3n-for-the-backend",
 
 
 @pytest.fixture
-def fault_servers() -> Iterator[Callable[..., FaultServer]]:
-    """Factory: fault_servers(**settings) -> a running FaultServer; all are closed afterwards.
-    Teardown fails the test if a fault server hit an exception itself (a bug of the test rig)."""
-    made: list[FaultServer] = []
-
-    def make(**kw: Any) -> FaultServer:
-        s = FaultServer(**kw)
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        s.close()
-    errors = [e for s in made for e in s.errors]
-    if errors:
-        pytest.fail(f"fault server errors: {errors}")
-
-
-@pytest.fixture
 def launch(fault_servers, start_proxy) -> Callable[..., ProxyProcess]:
     """conftest's start_proxy, set up after fault_servers so that it is torn down first (pytest
     tears fixtures down in reverse order): proxies stop while their backends still listen."""

@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -57,9 +58,9 @@ def request(rid, method, params=None):
     return {"jsonrpc": "2.0", "id": rid, "method": method, "params": params or {}}
 
 
-def write_config(tmp_path: Path, servers: dict) -> Path:
+def write_config(tmp_path: Path, servers: dict, proxy: Optional[dict] = None) -> Path:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps({"mcpServers": servers}))
+    path.write_text(json.dumps({"mcpProxy": proxy or {}, "mcpServers": servers}))
     return path
 
 
@@ -67,9 +68,9 @@ def write_config(tmp_path: Path, servers: dict) -> Path:
 def stdio_proxy(tmp_path, mcp_proxy_bin, mock_server_bin):
     started = []
 
-    def start(servers=None, extra_args=()):
+    def start(servers=None, extra_args=(), proxy=None):
         servers = servers or {"mock": {"command": str(mock_server_bin)}}
-        p = StdioProxy(mcp_proxy_bin, write_config(tmp_path, servers), extra_args)
+        p = StdioProxy(mcp_proxy_bin, write_config(tmp_path, servers, proxy), extra_args)
         started.append(p)
         return p
 
@@ -150,15 +151,21 @@ def test_end_of_stdin_stops_the_backend_and_exits_zero(stdio_proxy):
     assert not process_exists(backend_pid)
 
 
-def test_several_servers_need_a_server_name(stdio_proxy, mock_server_bin):
-    """mcp-proxy: --stdio serves one server; with several configured, --server picks it."""
+def test_several_servers_are_merged_unless_one_is_named(stdio_proxy, mock_server_bin):
+    """mcp-proxy: --stdio with several servers serves them merged (tools prefixed with the
+    server name); --server picks one; with mcpProxy.aggregate off, --server is needed."""
     servers = {"a": {"command": str(mock_server_bin)}, "b": {"command": str(mock_server_bin)}}
     p = stdio_proxy(servers)
-    assert p.proc.wait(timeout=LINE_TIMEOUT_S) == 2
-    p.stderr_reader.join(timeout=LINE_TIMEOUT_S)  # it ends at end of file
-    assert b"--stdio needs --server NAME" in bytes(p.stderr)
+    assert initialize(p)["result"]["serverInfo"]["name"] == "mcp-proxy"
+    p.send(request(2, "tools/list"))
+    names = {t["name"] for t in p.receive()["result"]["tools"]}
+    assert {"a__echo", "b__echo"} <= names, names
     q = stdio_proxy(servers, ["--server", "b", "--log-level", "warn"])
     assert initialize(q)["result"]["serverInfo"]["name"] == "mock-mcp-server"
+    r = stdio_proxy(servers, proxy={"aggregate": False})
+    assert r.proc.wait(timeout=LINE_TIMEOUT_S) == 2
+    r.stderr_reader.join(timeout=LINE_TIMEOUT_S)  # it ends at end of file
+    assert b"choose one with --server NAME" in bytes(r.stderr)
 
 
 @pytest.mark.spec("2025-11-25 basic/transports#stdio")

@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include "config/config.hpp"
+#include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
 #include "http/request_rules.hpp"
@@ -60,6 +61,47 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
       spdlog::info("  server {}: {}/{}/mcp (legacy SSE: {}/{}/sse; session mode {})", s.name, base,
                    s.name, base, s.name,
                    s.mode == config::session_mode::shared ? "shared" : "per-client");
+  if (cfg.proxy.aggregate)
+    spdlog::info("  every server merged: {}/mcp (legacy SSE: {}/sse)", base, base);
+  for (const auto& g : cfg.groups)
+    spdlog::info("  group {}: {}/{}/mcp (legacy SSE: {}/{}/sse)", g.name, base, g.name, base,
+                 g.name);
+}
+
+using endpoint_map = std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>>;
+
+// The server routes, then the merged endpoint ("" when mcpProxy.aggregate) and the groups over
+// them. Disabled servers are in neither.
+endpoint_map make_endpoints(asio::any_io_executor ex, const config::config& cfg,
+                            std::vector<std::shared_ptr<core::server_endpoint>>& servers) {
+  endpoint_map routes;
+  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> by_name;
+  for (const auto& s : cfg.servers) {
+    if (s.disabled) {
+      spdlog::info("server {}: disabled", s.name);
+      continue;
+    }
+    auto ep = std::make_shared<core::server_endpoint>(ex, s, cfg.proxy);
+    servers.push_back(ep);
+    by_name.emplace(s.name, ep);
+    routes.emplace(s.name, ep);
+  }
+  if (cfg.proxy.aggregate)
+    routes.emplace("", std::make_shared<core::aggregate_endpoint>(
+                           ex, "", servers, config::item_filters{}, cfg.proxy));
+  for (const auto& g : cfg.groups) {
+    std::vector<std::shared_ptr<core::server_endpoint>> members;
+    if (g.servers.empty()) members = servers;
+    for (const auto& name : g.servers) {
+      if (auto it = by_name.find(name); it != by_name.end())
+        members.push_back(it->second);
+      else
+        spdlog::warn("group {}: server {} is disabled; left out", g.name, name);
+    }
+    routes.emplace(g.name, std::make_shared<core::aggregate_endpoint>(
+                               ex, g.name, std::move(members), g.filters, cfg.proxy));
+  }
+  return routes;
 }
 
 }  // namespace
@@ -115,28 +157,29 @@ int serve(config::config cfg, const serve_options& opt) {
 
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
-  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
-  for (const auto& s : cfg.servers) {
-    if (s.disabled) {
-      spdlog::info("server {}: disabled", s.name);
-      continue;
-    }
-    routes.emplace(s.name, std::make_shared<core::server_endpoint>(ex, s, cfg.proxy));
-  }
+  std::vector<std::shared_ptr<core::server_endpoint>> servers;
+  auto routes = make_endpoints(ex, cfg, servers);
+  std::shared_ptr<core::endpoint> stdio_endpoint;
   if (opt.stdio) {
-    // Only the chosen endpoint runs; no listener.
+    // One endpoint is served; no listener. Without --server: the only server, else all merged.
     std::string chosen = opt.server;
-    if (chosen.empty() && routes.size() == 1) chosen = routes.begin()->first;
+    if (chosen.empty() && servers.size() == 1) chosen = servers.front()->name();
     auto it = routes.find(chosen);
     if (it == routes.end()) {
       if (chosen.empty())
-        spdlog::error("--stdio needs --server NAME: {} servers are configured", routes.size());
+        spdlog::error(
+            "--stdio: {} servers are configured and mcpProxy.aggregate is off: choose "
+            "one with --server NAME",
+            servers.size());
       else
-        spdlog::error("--server {}: no enabled server of that name", chosen);
+        spdlog::error("--server {}: no enabled server or group of that name", chosen);
       return 2;
     }
-    auto ep = it->second;
-    routes = {{it->first, ep}};
+    stdio_endpoint = it->second;
+    // Only what serves it starts.
+    if (auto one = std::dynamic_pointer_cast<core::server_endpoint>(stdio_endpoint))
+      servers = {one};
+    routes = {{it->first, stdio_endpoint}};
   }
   http::http_server server(ex, cfg.proxy, routes, opt.faults);
   std::optional<std::uint16_t> port;
@@ -157,8 +200,12 @@ int serve(config::config cfg, const serve_options& opt) {
     spdlog::info("shutting down: closing sessions and stopping backends");
     server.stop();
     if (stdin_lines) stdin_lines->close();
+    // Merged endpoints first (they end their sessions on the servers), then the servers.
     std::vector<asio::awaitable<void>> stops;
-    for (auto& [name, ep] : routes) stops.push_back(ep->stop());
+    for (auto& [name, ep] : routes)
+      if (!std::dynamic_pointer_cast<core::server_endpoint>(ep)) stops.push_back(ep->stop());
+    co_await util::run_all(ex, std::move(stops), "stop merged endpoint");
+    for (auto& ep : servers) stops.push_back(ep->stop());
     co_await util::run_all(ex, std::move(stops), "stop backend");
     boost::system::error_code ignored;
     signals.cancel(ignored);
@@ -182,16 +229,25 @@ int serve(config::config cfg, const serve_options& opt) {
   signals.async_wait(on_signal);
 
   // Named, so the closures outlive the coroutines that refer to their captures.
+  // Servers start in parallel (each may take its timeout), then the merged endpoints over them.
+  auto start_all = [&]() -> asio::awaitable<void> {
+    std::vector<asio::awaitable<void>> starts;
+    for (auto& ep : servers) starts.push_back(ep->start());
+    co_await util::run_all(ex, std::move(starts), "start backend");
+    for (auto& [name, ep] : routes)
+      if (!std::dynamic_pointer_cast<core::server_endpoint>(ep)) co_await ep->start();
+  };
   auto serve = [&]() -> asio::awaitable<void> {
-    for (auto& [name, ep] : routes) co_await ep->start();
+    co_await start_all();
     print_ready(*port, *listen, cfg);
     co_await server.run();
   };
   auto serve_stdio = [&]() -> asio::awaitable<void> {
-    auto ep = routes.begin()->second;
-    co_await ep->start();
-    spdlog::info("mcp-proxy {} serving server {} on stdio", MCP_PROXY_VERSION, ep->name());
-    co_await transport::serve_stdio(ex, ep, stdin_lines);
+    co_await start_all();
+    spdlog::info("mcp-proxy {} serving {} on stdio", MCP_PROXY_VERSION,
+                 stdio_endpoint->name().empty() ? std::string("every server merged")
+                                                : "server " + stdio_endpoint->name());
+    co_await transport::serve_stdio(ex, stdio_endpoint, stdin_lines);
     if (!signals_seen) {
       ++signals_seen;  // a signal from now on means "exit now"
       co_await shutdown();

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "protocol/patterns.hpp"
+
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -7,6 +9,7 @@
 #include <boost/throw_exception.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +20,18 @@
 #include <utility>
 
 namespace mcp_proxy::config {
+
+bool name_filter::allows(std::string_view name) const {
+  switch (mode) {
+    case filter_mode::none:
+      return true;
+    case filter_mode::allow:
+      return protocol::any_glob_matches(patterns, name);
+    case filter_mode::block:
+      return !protocol::any_glob_matches(patterns, name);
+  }
+  return true;
+}
 
 namespace json = boost::json;
 
@@ -48,6 +63,14 @@ bool is_identifier(std::string_view s) {
 }
 
 // ^[A-Za-z0-9_.-]{1,64}$: server names become URL path segments and tool-name prefixes.
+// Characters a tool name may have (spec 2025-11-25 server/tools: tool names).
+bool protocol_name_chars(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+}
+
 bool is_valid_server_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s)
@@ -214,8 +237,13 @@ class reader {
                        std::map<std::string, std::string>& out);
   bool read_timeout(const json::value& v, std::string_view path, std::chrono::milliseconds& out);
   bool read_positive_integer(const json::value& v, std::string_view path, std::uint64_t& out);
-  bool read_tool_filter(const json::value& v, std::string_view path);
-  bool read_options(const json::value& v, std::string_view path, bool is_server, bool& disabled);
+  bool read_filter(const json::value& v, std::string_view path, name_filter& out);
+  bool read_options(const json::value& v, std::string_view path, bool is_server, bool& disabled,
+                    item_filters& filters);
+  bool read_groups(const json::value& v, std::string_view path, std::vector<group_config>& out);
+  bool read_duration_or_zero(const json::value& v, std::string_view path,
+                             std::chrono::milliseconds& out);
+  bool check_groups(const config& cfg);
   bool read_proxy(const json::value& v, std::string_view path, proxy_config& out);
   bool read_servers(const json::value& v, std::string_view path, std::vector<server_config>& out);
   bool read_server(std::string_view name, const json::value& v, std::string_view path,
@@ -224,6 +252,7 @@ class reader {
   std::string_view origin_;
   std::vector<std::string>& warnings_;
   std::optional<config_error> error_;
+  std::vector<group_config> groups_;  // mcpProxy.groups, checked once the servers are known
 };
 
 // Replaces each ${NAME} with the environment variable NAME. Only that form is special: "$NAME"
@@ -344,37 +373,107 @@ bool reader::read_timeout(const json::value& v, std::string_view path,
   return true;
 }
 
-// {"mode": "allow" | "block", "list": [names]}: TBXark's per-server tool filter. Checked for
-// shape; not enforced yet.
-bool reader::read_tool_filter(const json::value& v, std::string_view path) {
+// {"mode": "allow" | "block", "list": [patterns]}: TBXark's tool filter, also used for prompts
+// and resources.
+bool reader::read_filter(const json::value& v, std::string_view path, name_filter& out) {
   const auto* o = v.if_object();
   if (!o) return type_error(path, "an object", v);
-  bool has_mode = false;
-  std::vector<std::string> list;
+  out = {};
+  auto mode = name_filter::filter_mode::none;
   for (const auto& kv : *o) {
     std::string_view key(kv.key().data(), kv.key().size());
     auto p = child_path(path, key);
     if (key == "mode") {
-      std::string mode;
-      if (!read_string(kv.value(), p, mode)) return false;
+      std::string text;
+      if (!read_string(kv.value(), p, text)) return false;
       // TBXark lower-cases the mode, so "Allow" works there too.
-      if (!ascii_iequals(mode, "allow") && !ascii_iequals(mode, "block"))
-        return fail(p, "expected \"allow\" or \"block\", got " + quoted(mode));
-      has_mode = true;
+      if (ascii_iequals(text, "allow"))
+        mode = name_filter::filter_mode::allow;
+      else if (ascii_iequals(text, "block"))
+        mode = name_filter::filter_mode::block;
+      else
+        return fail(p, "expected \"allow\" or \"block\", got " + quoted(text));
     } else if (key == "list") {
-      if (!read_string_array(kv.value(), p, list)) return false;
+      if (!read_string_array(kv.value(), p, out.patterns)) return false;
     } else {
       warn_unknown(p);
     }
   }
-  if (!has_mode && !list.empty())
+  if (mode == name_filter::filter_mode::none && !out.patterns.empty())
     return fail(path, "missing \"mode\": expected \"allow\" or \"block\" with a \"list\"");
-  warn(path, "toolFilter is not enforced yet: every tool of this server is exposed");
+  // An allow filter with an empty list lets nothing through, as its words say.
+  out.mode = mode;
+  return true;
+}
+
+bool reader::read_duration_or_zero(const json::value& v, std::string_view path,
+                                   std::chrono::milliseconds& out) {
+  if ((v.is_number() && v.to_number<double>() == 0) || (v.is_string() && v.get_string() == "0")) {
+    out = std::chrono::milliseconds::zero();
+    return true;
+  }
+  return read_timeout(v, path, out);
+}
+
+bool reader::read_groups(const json::value& v, std::string_view path,
+                         std::vector<group_config>& out) {
+  const auto* o = v.if_object();
+  if (!o) return type_error(path, "an object of groups", v);
+  out.clear();
+  for (const auto& kv : *o) {
+    std::string_view name(kv.key().data(), kv.key().size());
+    auto gp = child_path(path, name);
+    if (!is_valid_server_name(name))
+      return fail(gp, "invalid group name " + quoted(name) +
+                          ": use 1 to 64 of A-Z a-z 0-9 _ . - (names become URL path segments)");
+    const auto* g = kv.value().if_object();
+    if (!g) return type_error(gp, "an object", kv.value());
+    group_config group;
+    group.name = std::string(name);
+    for (const auto& gkv : *g) {
+      std::string_view key(gkv.key().data(), gkv.key().size());
+      auto p = child_path(gp, key);
+      if (key == "servers") {
+        if (!read_string_array(gkv.value(), p, group.servers)) return false;
+      } else if (key == "toolFilter") {
+        if (!read_filter(gkv.value(), p, group.filters.tools)) return false;
+      } else if (key == "promptFilter") {
+        if (!read_filter(gkv.value(), p, group.filters.prompts)) return false;
+      } else if (key == "resourceFilter") {
+        if (!read_filter(gkv.value(), p, group.filters.resources)) return false;
+      } else {
+        warn_unknown(p);
+      }
+    }
+    out.push_back(std::move(group));
+  }
+  return true;
+}
+
+// Groups name configured servers and never share a route with one.
+bool reader::check_groups(const config& cfg) {
+  for (std::size_t i = 0; i < cfg.groups.size(); ++i) {
+    const auto& g = cfg.groups[i];
+    const auto path = child_path("$.mcpProxy.groups", g.name);
+    for (const auto& s : cfg.servers)
+      if (s.name == g.name)
+        return fail(path, "group " + quoted(g.name) +
+                              " has the name of a server: both would be served at /" + g.name +
+                              "/mcp");
+    for (std::size_t j = 0; j < g.servers.size(); ++j) {
+      const auto& wanted = g.servers[j];
+      bool known = false;
+      for (const auto& s : cfg.servers) known = known || s.name == wanted;
+      if (!known)
+        return fail(index_path(child_path(path, "servers"), j),
+                    "no server named " + quoted(wanted) + " in mcpServers");
+    }
+  }
   return true;
 }
 
 bool reader::read_options(const json::value& v, std::string_view path, bool is_server,
-                          bool& disabled) {
+                          bool& disabled, item_filters& filters) {
   const auto* o = v.if_object();
   if (!o) return type_error(path, "an object", v);
   for (const auto& kv : *o) {
@@ -391,7 +490,11 @@ bool reader::read_options(const json::value& v, std::string_view path, bool is_s
       if (!tokens.empty())
         warn(p, "authTokens are not enforced yet: requests are NOT authenticated");
     } else if (key == "toolFilter") {
-      if (!read_tool_filter(kv.value(), p)) return false;
+      if (!read_filter(kv.value(), p, filters.tools)) return false;
+    } else if (key == "promptFilter") {
+      if (!read_filter(kv.value(), p, filters.prompts)) return false;
+    } else if (key == "resourceFilter") {
+      if (!read_filter(kv.value(), p, filters.resources)) return false;
     } else if (key == "disabled" && is_server) {
       if (!read_bool(kv.value(), p, disabled)) return false;
     } else {
@@ -435,7 +538,24 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
         return fail(p, "expected \"sse\" or \"streamable-http\", got " + quoted(type));
     } else if (key == "options") {
       bool unused = false;
-      if (!read_options(val, p, false, unused)) return false;
+      if (!read_options(val, p, false, unused, out.default_filters)) return false;
+    } else if (key == "aggregate") {
+      if (!read_bool(val, p, out.aggregate)) return false;
+    } else if (key == "toolNameSeparator") {
+      if (!read_non_empty_string(val, p, out.tool_name_separator)) return false;
+      if (!protocol_name_chars(out.tool_name_separator))
+        return fail(p, "expected characters of A-Z a-z 0-9 _ - (tool names allow no others), got " +
+                           quoted(out.tool_name_separator));
+    } else if (key == "pageSize") {
+      if (!(val.is_number() && val.to_number<double>() == 0) &&
+          !read_positive_integer(val, p, out.page_size))
+        return false;
+    } else if (key == "listCacheTTL") {
+      if (!read_duration_or_zero(val, p, out.list_cache_ttl)) return false;
+    } else if (key == "fanOutTimeout") {
+      if (!read_timeout(val, p, out.fan_out_timeout)) return false;
+    } else if (key == "groups") {
+      if (!read_groups(val, p, groups_)) return false;
     } else if (key == "allowedOrigins") {
       if (!read_string_array(val, p, out.allowed_origins)) return false;
       for (std::size_t i = 0; i < out.allowed_origins.size(); ++i)
@@ -586,7 +706,14 @@ bool reader::read_server(std::string_view name, const json::value& v, std::strin
     } else if (key == "disabled") {
       if (!read_bool(val, p, out.disabled)) return false;
     } else if (key == "options") {
-      if (!read_options(val, p, true, options_disabled)) return false;
+      if (!read_options(val, p, true, options_disabled, out.filters)) return false;
+    } else if (key == "prefix") {
+      std::string prefix;
+      if (!read_string(val, p, prefix)) return false;
+      if (!protocol_name_chars(prefix))
+        return fail(p, "expected characters of A-Z a-z 0-9 _ - (tool names allow no others), got " +
+                           quoted(prefix));
+      out.prefix = std::move(prefix);
     } else {
       warn_unknown(p);
     }
@@ -670,7 +797,14 @@ bool reader::read_root(const json::value& root, config& out) {
     }
   }
   if (!has_servers) return fail("$", "missing required key \"mcpServers\"");
-  return true;
+  out.groups = std::move(groups_);
+  // mcpProxy.options filters are the default of servers without their own (as in TBXark).
+  for (auto& s : out.servers) {
+    if (s.filters.tools.empty()) s.filters.tools = out.proxy.default_filters.tools;
+    if (s.filters.prompts.empty()) s.filters.prompts = out.proxy.default_filters.prompts;
+    if (s.filters.resources.empty()) s.filters.resources = out.proxy.default_filters.resources;
+  }
+  return check_groups(out);
 }
 
 }  // namespace

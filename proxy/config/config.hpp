@@ -18,6 +18,21 @@ namespace mcp_proxy::config {
 enum class transport_type { stdio, sse, streamable_http };
 enum class session_mode { shared, per_client };
 
+// TBXark's toolFilter shape, {"mode": "allow" | "block", "list": [...]}, with glob patterns
+// (`*`, `?`). An empty filter lets everything through.
+struct name_filter {
+  enum class filter_mode { none, allow, block };
+  filter_mode mode = filter_mode::none;
+  std::vector<std::string> patterns;
+  bool allows(std::string_view name) const;
+  bool empty() const { return mode == filter_mode::none; }
+};
+
+// The filters of one server or group: tools and prompts by name, resources by URI.
+struct item_filters {
+  name_filter tools, prompts, resources;
+};
+
 struct server_config {
   std::string name;
   transport_type transport = transport_type::stdio;
@@ -39,6 +54,20 @@ struct server_config {
   std::chrono::milliseconds timeout{60'000};
   session_mode mode = session_mode::shared;
   bool disabled = false;
+  // Aggregation (issue: aggregation). Tools and prompts of this server are exposed on merged
+  // endpoints as prefix + separator + name; nullopt: the server name; "": unprefixed.
+  std::optional<std::string> prefix;
+  // options.toolFilter / promptFilter / resourceFilter, on the backend's own names and URIs;
+  // applied on this server's route and on merged endpoints.
+  item_filters filters;
+};
+
+// A virtual server: a merged endpoint at /{name}/mcp over some servers, showing what its filters
+// (on exposed names and on URIs) let through.
+struct group_config {
+  std::string name;
+  std::vector<std::string> servers;  // empty: every enabled server
+  item_filters filters;
 };
 
 struct proxy_config {
@@ -60,11 +89,23 @@ struct proxy_config {
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};
   // Client sessions per server endpoint, open or being initialized; more get HTTP 503.
   std::uint64_t max_sessions = 1000;
+  // Merged endpoints (issue: aggregation).
+  bool aggregate = true;  // serve every enabled server as one at /mcp and /sse
+  std::string tool_name_separator = "__";
+  // Items per merged list page; 0: one page of each backend per merged page.
+  std::uint64_t page_size = 0;
+  // How long a backend's list page is reused while the backend announces no change; 0: never.
+  std::chrono::milliseconds list_cache_ttl{60'000};
+  // The deadline of each backend's part of a merged request (lists, initialize, setLevel).
+  std::chrono::milliseconds fan_out_timeout{10'000};
+  // mcpProxy.options filters: the default of every server that sets none of its own.
+  item_filters default_filters;
 };
 
 struct config {
   proxy_config proxy;
   std::vector<server_config> servers;  // in file order
+  std::vector<group_config> groups;    // mcpProxy.groups, in file order
   std::vector<std::string> warnings;   // unknown keys and the like, each naming file and path
 };
 

@@ -1,7 +1,6 @@
 #include "core/server_endpoint.hpp"
 
 #include "protocol/versions.hpp"
-#include "util/random_id.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,23 +23,8 @@ namespace codes = jsonrpc::error_codes;
 
 namespace {
 
-// Messages buffered for a client that has no GET stream open; beyond this the newest are dropped.
-constexpr std::size_t max_outbox = 1000;
 // A backend that failed to start is not started again sooner than this.
 constexpr std::chrono::seconds restart_backoff{1};
-
-std::atomic<rpc::client_key> next_client_key{1};
-
-constexpr std::array<std::string_view, 8> log_levels = {"debug", "info",     "notice", "warning",
-                                                        "error", "critical", "alert",  "emergency"};
-
-// The rank of a syslog level name (spec 2025-11-25 server/utilities/logging), or -1.
-int log_rank_of(const json::value* level) {
-  if (!level || !level->is_string()) return -1;
-  for (std::size_t i = 0; i < log_levels.size(); ++i)
-    if (level->get_string() == log_levels[i]) return static_cast<int>(i);
-  return -1;
-}
 
 bool relates_to_current_call(std::string_view method) {
   // Logging and progress emitted while a call runs belong to that call's stream.
@@ -48,27 +32,6 @@ bool relates_to_current_call(std::string_view method) {
 }
 
 }  // namespace
-
-bool client_can_answer(const client_session& s, std::string_view method) {
-  std::string_view needed;
-  if (method == "sampling/createMessage")
-    needed = "sampling";
-  else if (method == "elicitation/create")
-    needed = "elicitation";
-  else if (method == "roots/list")
-    needed = "roots";
-  else
-    return true;  // ping and requests of newer versions: let the client decide
-  return s.client_capabilities.contains(needed);
-}
-
-std::shared_ptr<backend::pending_call> client_session::latest_call() {
-  while (!calls.empty()) {
-    if (auto c = calls.back().lock(); c && !c->events.closed()) return c;
-    calls.pop_back();
-  }
-  return nullptr;
-}
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
                                  const config::proxy_config& proxy)
@@ -86,36 +49,38 @@ json::object server_endpoint::proxy_initialize_params() const {
   };
 }
 
-std::string server_endpoint::new_session_id() {
-  for (;;) {
-    std::string id = util::random_hex_id();
-    if (!sessions_.contains(id)) return id;
-  }
-}
-
 awaitable<void> server_endpoint::start() {
-  util::spawn_logged(ex_, reap_idle_sessions(), server_.name + " idle session reaper");
-  if (server_.mode == config::session_mode::shared) co_await shared_backend();
+  auto end = [this](std::shared_ptr<client_session> s) { return end_session(std::move(s)); };
+  util::spawn_logged(ex_,
+                     reap_idle_sessions(sessions_, stop_signal_, stopped_,
+                                        proxy_.session_idle_timeout, end, server_.name),
+                     server_.name + " idle session reaper");
+  if (server_.mode != config::session_mode::shared) co_return;
+  // A local, not co_await inside a condition (GCC 12 miscompiles some of those).
+  auto started = co_await shared_backend();
+  if (started || stopped_ || reconnecting_) co_return;
+  // Down at start: it joins when it comes up, without waiting for a client's request.
+  reconnecting_ = true;
+  util::spawn_logged(ex_, reconnect_shared(), server_.name + " reconnect");
 }
 
-awaitable<void> server_endpoint::reap_idle_sessions() {
-  const auto idle = proxy_.session_idle_timeout;
-  const auto period = std::clamp<std::chrono::milliseconds>(
-      idle / 4, std::chrono::milliseconds(100), std::chrono::seconds(60));
-  while (!stopped_) {
-    co_await stop_signal_.pop(std::chrono::steady_clock::now() + period);
-    if (stopped_) break;
-    auto now = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<client_session>> expired;
-    for (auto& [id, s] : sessions_)
-      if (!s->get_stream_open && !s->latest_call() && now - s->last_activity >= idle)
-        expired.push_back(s);
-    for (auto& s : expired) {
-      spdlog::info("session {} on {}: idle for {} ms; ending it", s->id(), server_.name,
-                   idle.count());
-      co_await end_session(s);
-    }
-  }
+bool server_endpoint::backend_ready() const {
+  return server_.mode == config::session_mode::per_client || (shared_ && shared_->alive());
+}
+
+const json::object& server_endpoint::backend_capabilities() const {
+  static const json::object none;
+  const auto* caps = shared_init_result_.if_contains("capabilities");
+  return caps && caps->is_object() ? caps->get_object() : none;
+}
+
+std::string server_endpoint::backend_instructions() const {
+  const auto* text = shared_init_result_.if_contains("instructions");
+  return text && text->is_string() ? std::string(text->get_string()) : std::string();
+}
+
+void server_endpoint::tell_watchers(backend_event e) {
+  for (const auto& w : watchers_) w(e);
 }
 
 awaitable<void> server_endpoint::stop() {
@@ -172,6 +137,7 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   if (b) {
     if (shared_started_before_) on_shared_restart();
     shared_started_before_ = true;
+    tell_watchers(backend_event::up);
   }
   co_return b;
 }
@@ -205,8 +171,7 @@ void server_endpoint::send_log_level(int rank) {
   if (rank == backend_log_rank_ || !shared_ || !shared_->alive()) return;
   backend_log_rank_ = rank;
   shared_->call(backend::proxy_client_key,
-                message::request(0, "logging/setLevel",
-                                 {{"level", log_levels[static_cast<std::size_t>(rank)]}}));
+                message::request(0, "logging/setLevel", {{"level", log_level_name(rank)}}));
 }
 
 void server_endpoint::on_shared_restart() {
@@ -242,10 +207,11 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     for (auto& [id, s] : sessions_)
       if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
   };
-  if (server_.mode == config::session_mode::shared &&
-      server_.transport != config::transport_type::stdio) {
+  if (server_.mode == config::session_mode::shared) {
     h.on_closed = [this] {
-      if (stopped_ || reconnecting_) return;
+      if (stopped_) return;
+      tell_watchers(backend_event::down);
+      if (reconnecting_) return;
       reconnecting_ = true;
       util::spawn_logged(ex_, reconnect_shared(), server_.name + " reconnect");
     };
@@ -254,12 +220,8 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     // The backend session was this client's: end the client session, so its next request gets
     // 404 and the client starts a new session (spec: Streamable HTTP, session management).
     h.on_closed = [this, owner] {
-      auto s = owner.lock();
-      if (!s || s->ended) return;
-      s->ended = true;
-      s->outbox.close();
-      sessions_.erase(s->id());
-      spdlog::info("session {} on {} ended: its backend went away", s->id(), server_.name);
+      if (auto s = owner.lock())
+        close_session(sessions_, *s, server_.name, "ended: its backend went away");
     };
   }
   return h;
@@ -284,12 +246,7 @@ void server_endpoint::deliver(client_session& s, message m, bool related_to_call
       return;
     }
   }
-  if (s.outbox.size() >= max_outbox) {
-    spdlog::warn("session {} on {}: outbox full ({} messages); dropping {}", s.id(), server_.name,
-                 max_outbox, m.method());
-    return;
-  }
-  s.outbox.push(std::move(m));
+  push_unrelated(s, std::move(m), server_.name);
 }
 
 void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owner, message m) {
@@ -298,6 +255,12 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
     if (auto s = owner.lock(); s && !s->ended) deliver(*s, std::move(m), related);
     return;
   }
+  if (m.method() == "notifications/tools/list_changed")
+    tell_watchers(backend_event::tools_changed);
+  else if (m.method() == "notifications/prompts/list_changed")
+    tell_watchers(backend_event::prompts_changed);
+  else if (m.method() == "notifications/resources/list_changed")
+    tell_watchers(backend_event::resources_changed);
   if (m.method() == "notifications/resources/updated") {
     // Only the sessions subscribed to that URI hear of it.
     auto* uri = m.params_object() ? m.params_object()->if_contains("uri") : nullptr;
@@ -373,34 +336,24 @@ std::string server_endpoint::unavailable_reason() const {
   return why;
 }
 
-awaitable<initialize_outcome> server_endpoint::initialize(message request) {
+awaitable<initialize_outcome> server_endpoint::initialize(message request,
+                                                          session_narrowing /*narrowing*/) {
+  if (auto refused = refuse_initialize(request, stopped_, sessions_.size() + initializing_,
+                                       proxy_.max_sessions, server_.name))
+    co_return std::move(*refused);
   json::value id = *request.id();
-  // Every way initialize can fail: no session, an error response with the client's id.
-  auto refuse = [&id](std::int64_t code, std::string_view text, bool overloaded = false) {
-    return initialize_outcome{nullptr, message::error_response(id, code, text), overloaded};
+  // Every way initialize can fail from here: no session, an error response with the client's id.
+  auto refuse = [&id](std::int64_t code, std::string_view text) {
+    return initialize_outcome{nullptr, message::error_response(id, code, text), false};
   };
   auto* params = request.params_object();
-  auto* requested = params ? params->if_contains("protocolVersion") : nullptr;
-  if (!requested || !requested->is_string())
-    co_return refuse(codes::invalid_params, "initialize: params.protocolVersion must be a string");
-  if (stopped_) co_return refuse(codes::backend_unavailable, "mcp-proxy is stopping");
-  if (sessions_.size() + initializing_ >= proxy_.max_sessions) {
-    spdlog::warn("{}: {} sessions open or starting; refusing a new one", server_.name,
-                 proxy_.max_sessions);
-    co_return refuse(codes::backend_unavailable,
-                     "too many sessions on " + server_.name + " (maxSessions is " +
-                         std::to_string(proxy_.max_sessions) + "); try again later",
-                     true);
-  }
+  auto* requested = params->if_contains("protocolVersion");
   ++initializing_;
   struct count_on_exit {
     std::size_t& n;
     ~count_on_exit() { --n; }
   } counted{initializing_};
-  auto session =
-      std::make_shared<client_session>(ex_, new_session_id(), next_client_key.fetch_add(1));
-  if (auto* caps = params->if_contains("capabilities"); caps && caps->is_object())
-    session->client_capabilities = caps->get_object();
+  auto session = new_client_session(ex_, sessions_, request);
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();
@@ -441,19 +394,11 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request) {
 }
 
 std::shared_ptr<client_session> server_endpoint::find_session(std::string_view id) const {
-  auto it = sessions_.find(id);
-  if (it == sessions_.end()) return nullptr;
-  it->second->last_activity = std::chrono::steady_clock::now();
-  return it->second;
+  return find_and_touch(sessions_, id);
 }
 
 awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) {
-  if (!s->ended) {
-    s->ended = true;
-    s->outbox.close();
-    sessions_.erase(s->id());
-    spdlog::info("session {} on {}: ended", s->id(), server_.name);
-  }
+  close_session(sessions_, *s, server_.name, "ended");
   if (server_.mode == config::session_mode::shared) {
     drop_subscriptions(*s);
     if (shared_) shared_->drop_client(s->key());
@@ -477,6 +422,7 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
     co_return message::error_response(std::move(id), codes::invalid_request,
                                       "this session is already initialized");
   }
+  if (auto refused = refused_by_filters(request)) co_return std::move(*refused);
   std::shared_ptr<backend::backend_session> b = s->own_backend;
   if (server_.mode == config::session_mode::shared) b = co_await shared_backend();
   if (!b || !b->alive())
@@ -488,15 +434,13 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
     const auto* params = request.params_object();
     const int rank = log_rank_of(params ? params->if_contains("level") : nullptr);
     if (rank < 0) {
-      co_return message::error_response(std::move(id), codes::invalid_params,
-                                        "Invalid params: level must be one of debug, info, "
-                                        "notice, warning, error, critical, alert, emergency");
+      co_return message::error_response(std::move(id), codes::invalid_params, invalid_level_text);
     }
     s->log_rank = rank;
     const int wanted = wanted_log_rank();
     if (wanted == backend_log_rank_) co_return message::response(std::move(id), json::object{});
     backend_log_rank_ = wanted;
-    request.params_object()->at("level") = log_levels[static_cast<std::size_t>(wanted)];
+    request.params_object()->at("level") = log_level_name(wanted);
   }
   std::string subscribing;
   if (server_.mode == config::session_mode::shared) {
@@ -523,10 +467,41 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
       if (subscribe) subscribing = std::move(key);
     }
   }
+  std::string filtered_list;
+  if (auto key = list_key_of(request.method());
+      !key.empty() && !filter_for(server_.filters, key).empty())
+    filtered_list = key;
   auto call = b->call(s->key(), std::move(request));
   s->calls.push_back(call);
-  co_return call_started{call, std::chrono::steady_clock::now() + server_.timeout,
-                         std::move(subscribing)};
+  co_return call_started{call,
+                         std::chrono::steady_clock::now() + server_.timeout,
+                         std::move(subscribing),
+                         std::move(filtered_list),
+                         nullptr,
+                         nullptr};
+}
+
+std::optional<message> server_endpoint::refused_by_filters(const message& request) const {
+  const auto& f = server_.filters;
+  const auto* params = request.params_object();
+  auto text_param = [params](std::string_view key) -> std::optional<std::string_view> {
+    const auto* v = params ? params->if_contains(key) : nullptr;
+    if (!v || !v->is_string()) return std::nullopt;
+    return std::string_view(v->get_string());
+  };
+  const auto method = request.method();
+  if (method == "tools/call") {
+    if (auto name = text_param("name"); name && !f.tools.allows(*name))
+      return unknown_item_error(*request.id(), "tool", *name);
+  } else if (method == "prompts/get") {
+    if (auto name = text_param("name"); name && !f.prompts.allows(*name))
+      return unknown_item_error(*request.id(), "prompt", *name);
+  } else if (method == "resources/read" || method == "resources/subscribe" ||
+             method == "resources/unsubscribe") {
+    if (auto uri = text_param("uri"); uri && !f.resources.allows(*uri))
+      return unknown_item_error(*request.id(), "resource", *uri);
+  }
+  return std::nullopt;
 }
 
 void server_endpoint::drop_subscriptions(const client_session& s) {
@@ -566,17 +541,21 @@ void server_endpoint::on_notification(client_session& s, const message& n) {
   b->notify(n);
 }
 
-void server_endpoint::on_response(client_session& s, message response) {
+bool server_endpoint::on_response(client_session& s, message response) {
   auto b = backend_of(s);
-  if (!b || !b->answer_from_client(s.key(), std::move(response)))
+  if (b && b->answer_from_client(s.key(), std::move(response))) return true;
+  if (!s.forward_to_parent)  // a merged endpoint asks each member in turn, and logs itself
     spdlog::warn("session {} on {}: response to no request of the backend; dropped", s.id(),
                  server_.name);
+  return false;
 }
 
 awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
                                                               const call_started& cs) {
   auto ev = co_await cs.call->events.pop(cs.deadline);
   if (!cs.subscribing_uri.empty() && (!ev || ev->error())) undo_subscription(s, cs.subscribing_uri);
+  if (ev && !cs.filtered_list.empty() && ev->is_response())
+    filter_list_result(*ev, cs.filtered_list, server_.filters);
   if (ev || cs.call->events.closed()) co_return ev;
   abandon(s, *cs.call, "timed out in mcp-proxy");
   spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,

@@ -1,108 +1,62 @@
 #pragma once
-// The MCP server one configured backend is exposed as (the per-server route `/{name}/mcp`): client
-// sessions, the backend session(s) behind them in `shared` or `per-client` mode, and the relay of
-// what the backend sends on its own to the right client session. Transport-neutral: the HTTP
-// layer maps its outcomes to status codes and streams.
+// One configured backend served as an MCP server (see the class comment).
 // Thread-safety: all calls on one executor (the proxy runs one I/O thread).
 
-#include "backend/backend_session.hpp"
 #include "config/config.hpp"
-#include "jsonrpc/message.hpp"
-#include "util/async_queue.hpp"
+#include "core/endpoint.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-
-#include <chrono>
+#include <functional>
 #include <map>
-#include <memory>
 #include <set>
-#include <string>
-#include <variant>
-#include <vector>
 
 namespace mcp_proxy::core {
 
-class client_session {
-  std::string id_;
-  rpc::client_key key_;
+// What a member endpoint tells the merged endpoints over it (shared mode), whether or not any
+// session is open: its backend came up or went away, or announced that a list changed.
+enum class backend_event { up, down, tools_changed, prompts_changed, resources_changed };
 
- public:
-  client_session(boost::asio::any_io_executor ex, std::string id, rpc::client_key key)
-      : id_(std::move(id)), key_(key), outbox(ex) {}
-  const std::string& id() const { return id_; }
-  rpc::client_key key() const { return key_; }
-
-  std::string protocol_version;             // negotiated with the client
-  std::string backend_version;              // negotiated with the backend
-  boost::json::object client_capabilities;  // as the client declared them in initialize
-  // Shared mode: the rank of the level this client set with logging/setLevel (debug = 0 ..
-  // emergency = 7); -1 while it set none. Log messages below it are not delivered to it.
-  int log_rank = -1;
-  std::shared_ptr<backend::backend_session> own_backend;  // per-client mode only
-  // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
-  // endpoint; closed when the session ends.
-  util::async_queue<jsonrpc::message> outbox;
-  bool get_stream_open = false;
-  bool ended = false;
-  std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
-  // Calls in flight, most recent last; messages related to a call go on that call's stream.
-  std::vector<std::weak_ptr<backend::pending_call>> calls;
-  std::shared_ptr<backend::pending_call> latest_call();
-};
-
-// Whether a client declared the capability a backend request needs (sampling, elicitation,
-// roots); requests that need none are answerable.
-bool client_can_answer(const client_session& s, std::string_view method);
-
-// What a client request turns into: an answer now, or a call whose events the transport streams.
-struct call_started {
-  std::shared_ptr<backend::pending_call> call;
-  std::chrono::steady_clock::time_point deadline;
-  // Shared mode: the URI of a resources/subscribe forwarded for its first subscriber; the
-  // subscription is undone if the backend refuses it.
-  std::string subscribing_uri;
-};
-using request_outcome = std::variant<jsonrpc::message, call_started>;
-
-struct initialize_outcome {
-  std::shared_ptr<client_session> session;  // null when initialize failed
-  jsonrpc::message reply;
-  bool overloaded = false;  // refused for the session limit (HTTP 503)
-};
-
-class server_endpoint {
+// The MCP server one configured backend is exposed as (the per-server route `/{name}/mcp`): client
+// sessions, the backend session(s) behind them in `shared` or `per-client` mode, and the relay of
+// what the backend sends on its own to the right client session. The server's filters
+// (options.toolFilter, ...) apply here: lists are thinned out, and calls of what they hide fail.
+class server_endpoint : public endpoint {
  public:
   server_endpoint(boost::asio::any_io_executor ex, config::server_config server,
                   const config::proxy_config& proxy);
 
-  const std::string& name() const { return server_.name; }
+  const std::string& name() const override { return server_.name; }
   const config::server_config& server() const { return server_; }
 
   // Shared mode: starts and initializes the backend now, so a broken command shows at start-up.
-  // A failure is logged; the backend is started again on demand. Also starts the reaper of
-  // idle sessions.
-  boost::asio::awaitable<void> start();
-  boost::asio::awaitable<void> stop();
+  // A failure is logged, and the backend is started again in the background (1 s, doubling to
+  // 30 s) or by the next request. Also starts the reaper of idle sessions.
+  boost::asio::awaitable<void> start() override;
+  boost::asio::awaitable<void> stop() override;
 
-  boost::asio::awaitable<initialize_outcome> initialize(jsonrpc::message request);
-  std::shared_ptr<client_session> find_session(std::string_view id) const;
-  boost::asio::awaitable<void> end_session(std::shared_ptr<client_session> session);
+  // `narrowing` is for merged endpoints; a server route has nothing to narrow.
+  boost::asio::awaitable<initialize_outcome> initialize(jsonrpc::message request,
+                                                        session_narrowing narrowing) override;
+  std::shared_ptr<client_session> find_session(std::string_view id) const override;
+  boost::asio::awaitable<void> end_session(std::shared_ptr<client_session> session) override;
 
   boost::asio::awaitable<request_outcome> on_request(std::shared_ptr<client_session> session,
-                                                     jsonrpc::message request);
-  void on_notification(client_session& session, const jsonrpc::message& notification);
-  void on_response(client_session& session, jsonrpc::message response);
-  // The transport stopped waiting for a call (deadline passed): the backend is told to cancel.
-  void abandon(client_session& session, const backend::pending_call& call, std::string_view why);
-  // The next event of a call: progress, a related message, or its final response; when the
-  // deadline passes, a timeout error (and the backend is told to cancel). nullopt: the client
-  // cancelled the call, and no response is owed.
-  boost::asio::awaitable<std::optional<jsonrpc::message>> next_event(client_session& s,
-                                                                     const call_started& cs);
-  // Follows, in the background, a call whose client went away (not a cancellation) until its
-  // response or deadline, so it neither lingers nor keeps the session busy.
-  void drain(std::shared_ptr<client_session> s, call_started cs);
+                                                     jsonrpc::message request) override;
+  void on_notification(client_session& session, const jsonrpc::message& notification) override;
+  bool on_response(client_session& session, jsonrpc::message response) override;
+  void abandon(client_session& session, const backend::pending_call& call,
+               std::string_view why) override;
+  boost::asio::awaitable<std::optional<jsonrpc::message>> next_event(
+      client_session& s, const call_started& cs) override;
+  void drain(std::shared_ptr<client_session> s, call_started cs) override;
+
+  // For merged endpoints. Shared mode: whether the backend is up now (per-client mode: always,
+  // as each session starts its own); what it declared in its last initialize (empty before).
+  bool backend_ready() const;
+  const boost::json::object& backend_capabilities() const;
+  std::string backend_instructions() const;
+  void watch(std::function<void(backend_event)> watcher) {
+    watchers_.push_back(std::move(watcher));
+  }
 
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
@@ -119,10 +73,8 @@ class server_endpoint {
   std::shared_ptr<backend::backend_session> backend_of(const client_session& s) const;
   void deliver(client_session& s, jsonrpc::message m, bool related_to_call);
   boost::json::object proxy_initialize_params() const;
-  std::string new_session_id();
   // "backend NAME is unavailable", with the last start error when there is one.
   std::string unavailable_reason() const;
-  boost::asio::awaitable<void> reap_idle_sessions();
   // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
   // the last subscriber.
   void drop_subscriptions(const client_session& s);
@@ -132,11 +84,14 @@ class server_endpoint {
   void send_log_level(int rank);
   // A forwarded subscribe failed: the session is not a subscriber after all.
   void undo_subscription(const client_session& s, const std::string& uri);
+  void tell_watchers(backend_event e);
+  // A request for something the server's filters hide: the error to answer, else nullopt.
+  std::optional<jsonrpc::message> refused_by_filters(const jsonrpc::message& request) const;
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;
   config::proxy_config proxy_;
-  std::map<std::string, std::shared_ptr<client_session>, std::less<>> sessions_;
+  session_map sessions_;
   // shared mode
   std::shared_ptr<backend::backend_session> shared_;
   boost::json::object shared_init_result_;
@@ -153,6 +108,7 @@ class server_endpoint {
   util::async_queue<bool> stop_signal_;       // wakes the idle reaper at stop()
   util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
   bool reconnecting_ = false;
+  std::vector<std::function<void(backend_event)>> watchers_;
 };
 
 }  // namespace mcp_proxy::core

@@ -64,14 +64,14 @@ struct legacy_session {
   std::string id;
   std::shared_ptr<core::client_session> core;
   util::async_queue<message> events;  // written to the event stream, in order
+  core::session_narrowing narrowing;  // what the GET asked of a merged endpoint
 };
 
 // Follows one call of a legacy session: its progress, related requests and response go on the
 // event stream. If the stream is gone meanwhile the events are dropped; the call still runs to
 // its end, like a drained Streamable HTTP call.
 awaitable<void> follow_legacy_call(std::shared_ptr<legacy_session> ls,
-                                   std::shared_ptr<core::server_endpoint> ep,
-                                   core::call_started cs) {
+                                   std::shared_ptr<core::endpoint> ep, core::call_started cs) {
   while (auto ev = co_await ep->next_event(*ls->core, cs)) {
     const bool final = ev->is_response();
     ls->events.push(std::move(*ev));
@@ -90,8 +90,7 @@ awaitable<void> forward_outbox(std::shared_ptr<legacy_session> ls) {
 
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
-       std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> r,
-       injected_faults f)
+       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, injected_faults f)
       : ex(ex),
         acceptor(ex),
         proxy(std::move(p)),
@@ -107,7 +106,7 @@ struct http_server::impl {
   asio::any_io_executor ex;
   tcp::acceptor acceptor;
   config::proxy_config proxy;
-  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes;
+  std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes;
   injected_faults faults;
   bool loopback_listener = false;          // set by listen()
   std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
@@ -118,19 +117,19 @@ struct http_server::impl {
 
   awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream);
   awaitable<bool> dispatch(beast::tcp_stream& stream, request& req);
-  awaitable<bool> handle_mcp(beast::tcp_stream& stream, request& req, core::server_endpoint& ep);
-  awaitable<bool> handle_post(beast::tcp_stream& stream, request& req, core::server_endpoint& ep);
+  awaitable<bool> handle_mcp(beast::tcp_stream& stream, request& req, core::endpoint& ep);
+  awaitable<bool> handle_post(beast::tcp_stream& stream, request& req, core::endpoint& ep);
   awaitable<bool> handle_get(beast::tcp_stream& stream, request& req,
                              std::shared_ptr<core::client_session> s);
-  awaitable<bool> stream_call(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
+  awaitable<bool> stream_call(beast::tcp_stream& stream, request& req, core::endpoint& ep,
                               std::shared_ptr<core::client_session> s, core::call_started cs);
   // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or
   // ended), spec 2025-11-25 basic/transports: Session Management.
   awaitable<std::shared_ptr<core::client_session>> require_session(beast::tcp_stream& stream,
                                                                    const request& req,
-                                                                   core::server_endpoint& ep,
+                                                                   core::endpoint& ep,
                                                                    bool& keep_alive);
-  awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::server_endpoint& ep,
+  awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::endpoint& ep,
                                jsonrpc::payload batch);
   awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
   // Writes the queue's messages as events until it is closed (true) or a write fails (false),
@@ -140,16 +139,17 @@ struct http_server::impl {
   awaitable<bool> write_queue(beast::tcp_stream& stream, util::async_queue<message>& queue);
   // Legacy HTTP+SSE (spec 2024-11-05): the event stream and the POSTs that feed it.
   awaitable<bool> handle_legacy_stream(beast::tcp_stream& stream, request& req,
-                                       std::shared_ptr<core::server_endpoint> ep);
+                                       std::shared_ptr<core::endpoint> ep);
   awaitable<bool> handle_legacy_post(beast::tcp_stream& stream, request& req,
-                                     std::shared_ptr<core::server_endpoint> ep);
+                                     std::shared_ptr<core::endpoint> ep);
   awaitable<void> legacy_message(std::shared_ptr<legacy_session> ls,
-                                 std::shared_ptr<core::server_endpoint> ep, message msg);
+                                 std::shared_ptr<core::endpoint> ep, message msg);
   // The legacy endpoint event's URL: absolute under baseURL when it is set, else a path.
   std::string legacy_post_url(std::string_view name, std::string_view id) const {
     std::string base = proxy.base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
-    return base + "/" + std::string(name) + "/message?sessionId=" + std::string(id);
+    if (!name.empty()) base += "/" + std::string(name);
+    return base + "/message?sessionId=" + std::string(id);
   }
 
   awaitable<bool> reply(beast::tcp_stream& stream, const request& req, bhttp::status status,
@@ -165,10 +165,9 @@ struct http_server::impl {
   awaitable<bool> end_chunks(beast::tcp_stream& stream);
 };
 
-http_server::http_server(
-    asio::any_io_executor ex, config::proxy_config proxy,
-    std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes,
-    injected_faults faults)
+http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
+                         std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
+                         injected_faults faults)
     : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), faults)) {}
 
 http_server::~http_server() = default;
@@ -319,7 +318,7 @@ awaitable<bool> http_server::impl::end_chunks(beast::tcp_stream& stream) {
 }
 
 awaitable<std::shared_ptr<core::client_session>> http_server::impl::require_session(
-    beast::tcp_stream& stream, const request& req, core::server_endpoint& ep, bool& keep_alive) {
+    beast::tcp_stream& stream, const request& req, core::endpoint& ep, bool& keep_alive) {
   auto sid = req.find(session_header);
   if (sid == req.end()) {
     keep_alive =
@@ -382,7 +381,7 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, request& 
 }
 
 awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request& req,
-                                              core::server_endpoint& ep) {
+                                              core::endpoint& ep) {
   // An unsupported MCP-Protocol-Version gets 400 (spec: Streamable HTTP, protocol version header).
   if (auto v = req.find(version_header);
       v != req.end() && !protocol::is_supported_version(v->value())) {
@@ -412,7 +411,7 @@ awaitable<bool> http_server::impl::handle_mcp(beast::tcp_stream& stream, request
 }
 
 awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, request& req,
-                                               core::server_endpoint& ep) {
+                                               core::endpoint& ep) {
   if (auto ct = req.find(bhttp::field::content_type);
       ct == req.end() || !content_type_is(ct->value(), "application/json")) {
     co_return co_await reply_error(stream, req, bhttp::status::unsupported_media_type,
@@ -440,7 +439,8 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
   message msg = std::move(*parsed);
 
   if (msg.is_request() && msg.method() == "initialize") {
-    auto outcome = co_await ep.initialize(std::move(msg));
+    auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
+    auto outcome = co_await ep.initialize(std::move(msg), std::move(narrowing));
     // GCC 12 mishandles temporaries of a conditional inside co_await (double free): use locals.
     std::string session_id;
     if (outcome.session) session_id = outcome.session->id();
@@ -489,7 +489,7 @@ awaitable<bool> http_server::impl::write_queue(beast::tcp_stream& stream,
 }
 
 awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, request& req,
-                                               core::server_endpoint& ep,
+                                               core::endpoint& ep,
                                                std::shared_ptr<core::client_session> s,
                                                core::call_started cs) {
   // JSON when the response comes first; an SSE stream as soon as anything else for this call
@@ -531,7 +531,7 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
 }
 
 awaitable<bool> http_server::impl::handle_batch(beast::tcp_stream& stream, request& req,
-                                                core::server_endpoint& ep, jsonrpc::payload batch) {
+                                                core::endpoint& ep, jsonrpc::payload batch) {
   // Batches exist only in 2025-03-26 (and the JSON-RPC of 2024-11-05); initialize never rides in
   // one (spec 2025-03-26, lifecycle). Every request of the batch gets its answer on one SSE stream.
   bool keep_alive = false;
@@ -627,7 +627,7 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
 namespace mcp_proxy::http {
 
 awaitable<bool> http_server::impl::handle_legacy_stream(beast::tcp_stream& stream, request& req,
-                                                        std::shared_ptr<core::server_endpoint> ep) {
+                                                        std::shared_ptr<core::endpoint> ep) {
   if (req.find(bhttp::field::accept) != req.end() &&
       !accepts(req[bhttp::field::accept], "text/event-stream")) {
     co_return co_await reply_error(stream, req, bhttp::status::not_acceptable,
@@ -635,6 +635,7 @@ awaitable<bool> http_server::impl::handle_legacy_stream(beast::tcp_stream& strea
                                    "Not Acceptable: Accept must list text/event-stream");
   }
   auto ls = std::make_shared<legacy_session>(ex, util::random_hex_id());
+  ls->narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
   legacy_sessions.emplace(ls->id, ls);
   // The first event names where to POST (spec 2024-11-05: the endpoint event).
   std::string endpoint =
@@ -651,7 +652,7 @@ awaitable<bool> http_server::impl::handle_legacy_stream(beast::tcp_stream& strea
 }
 
 awaitable<bool> http_server::impl::handle_legacy_post(beast::tcp_stream& stream, request& req,
-                                                      std::shared_ptr<core::server_endpoint> ep) {
+                                                      std::shared_ptr<core::endpoint> ep) {
   auto id = query_param(req.target(), "sessionId");
   if (!id) {
     co_return co_await reply_error(stream, req, bhttp::status::bad_request, codes::invalid_request,
@@ -685,8 +686,7 @@ awaitable<bool> http_server::impl::handle_legacy_post(beast::tcp_stream& stream,
 }
 
 awaitable<void> http_server::impl::legacy_message(std::shared_ptr<legacy_session> ls,
-                                                  std::shared_ptr<core::server_endpoint> ep,
-                                                  message msg) {
+                                                  std::shared_ptr<core::endpoint> ep, message msg) {
   if (msg.is_request() && msg.method() == "initialize") {
     if (ls->core) {
       ls->events.push(
@@ -694,7 +694,7 @@ awaitable<void> http_server::impl::legacy_message(std::shared_ptr<legacy_session
                                   "Invalid Request: the session is already initialized"));
       co_return;
     }
-    auto outcome = co_await ep->initialize(std::move(msg));
+    auto outcome = co_await ep->initialize(std::move(msg), ls->narrowing);
     ls->events.push(std::move(outcome.reply));
     if (!outcome.session) co_return;
     if (ls->events.closed()) {

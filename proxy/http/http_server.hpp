@@ -4,7 +4,7 @@
 // Thread-safety: runs on the executor given at construction (one I/O thread).
 
 #include "config/config.hpp"
-#include "core/server_endpoint.hpp"
+#include "core/endpoint.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -33,7 +33,7 @@ struct injected_faults {
 class http_server {
  public:
   http_server(boost::asio::any_io_executor ex, config::proxy_config proxy,
-              std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> routes,
+              std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
               injected_faults faults = {});
   ~http_server();
 

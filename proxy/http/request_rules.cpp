@@ -129,11 +129,46 @@ std::optional<route> parse_route(std::string_view path, std::string_view prefix)
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // "/fs/sse/" = "/fs/sse"
   if (path.size() < 3 || path.front() != '/') return std::nullopt;
   const auto slash = path.find('/', 1);
-  if (slash == std::string_view::npos) return std::nullopt;
+  if (slash == std::string_view::npos) {
+    route merged{{}, path.substr(1)};
+    if (merged.kind == "mcp" || merged.kind == "sse" || merged.kind == "message") return merged;
+    return std::nullopt;
+  }
   route r{path.substr(1, slash - 1), path.substr(slash + 1)};
   if (r.name.empty() || (r.kind != "mcp" && r.kind != "sse" && r.kind != "message"))
     return std::nullopt;
   return r;
+}
+
+namespace {
+
+void append_list(std::string_view text, std::vector<std::string>& out) {
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+core::session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
+                                     std::string_view tools_header) {
+  core::session_narrowing n;
+  if (auto url = boost::urls::parse_origin_form(target)) {
+    for (auto param : url->params()) {
+      if (!param.has_value) continue;
+      if (param.key == "servers") append_list(param.value, n.servers);
+      if (param.key == "tools") append_list(param.value, n.tools);
+    }
+  }
+  append_list(servers_header, n.servers);
+  append_list(tools_header, n.tools);
+  return n;
 }
 
 }  // namespace mcp_proxy::http

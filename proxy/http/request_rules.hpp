@@ -1,6 +1,8 @@
 #pragma once
 // HTTP request rules of the client-facing transports that need no socket (sans-io).
 
+#include "core/session_narrowing.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,13 @@ std::string route_prefix(std::string_view base_url);
 struct route {
   std::string_view name, kind;
 };
+// The merged endpoint has the empty name: `{prefix}/mcp`, `{prefix}/sse`, `{prefix}/message`.
 std::optional<route> parse_route(std::string_view path, std::string_view prefix);
+
+// What a client narrows a merged session to: the `servers` and `tools` query parameters of the
+// request target, and the Mcp-Proxy-Servers and Mcp-Proxy-Tools headers; each a comma-separated
+// list (parameters may repeat). Empty entries are dropped.
+core::session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
+                                     std::string_view tools_header);
 
 }  // namespace mcp_proxy::http

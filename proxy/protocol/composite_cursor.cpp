@@ -36,6 +36,8 @@ std::string base64url_encode(std::string_view in) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view in) {
+  // Only what base64url_encode writes: no lone trailing character, no stray low bits.
+  if (in.size() % 4 == 1) return std::nullopt;
   std::string out;
   std::uint32_t acc = 0;
   int bits = 0;
@@ -49,6 +51,7 @@ std::optional<std::string> base64url_decode(std::string_view in) {
       out.push_back(static_cast<char>((acc >> bits) & 0xFF));
     }
   }
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
   return out;
 }
 
@@ -73,7 +76,8 @@ std::string cursor_codec::encode(const composite_cursor& c) const {
   json::array backends;
   for (const auto& b : c.backends) {
     json::value cursor = b.cursor ? json::value(*b.cursor) : json::value(nullptr);
-    backends.push_back(json::array{json::value(b.server), std::move(cursor)});
+    backends.push_back(
+        json::array{json::value(b.server), std::move(cursor), json::value(b.done), b.skip});
   }
   std::string payload =
       json::serialize(json::object{{"g", c.generation}, {"b", std::move(backends)}});
@@ -102,11 +106,16 @@ boost::system::result<composite_cursor, std::string> cursor_codec::decode(
     return std::string("stale cursor: the set of servers changed since it was issued");
   for (const auto& item : b->get_array()) {
     auto* pair = item.if_array();
-    if (!pair || pair->size() != 2 || !(*pair)[0].is_string() ||
-        !((*pair)[1].is_string() || (*pair)[1].is_null()))
+    if (!pair || pair->size() != 4 || !(*pair)[0].is_string() ||
+        !((*pair)[1].is_string() || (*pair)[1].is_null()) || !(*pair)[2].is_bool() ||
+        !(*pair)[3].is_number())
       return std::string("malformed cursor");
     backend_position pos{std::string((*pair)[0].get_string()), std::nullopt};
     if ((*pair)[1].is_string()) pos.cursor = std::string((*pair)[1].get_string());
+    pos.done = (*pair)[2].get_bool();
+    boost::system::error_code skip_ec;
+    pos.skip = (*pair)[3].to_number<std::uint64_t>(skip_ec);
+    if (skip_ec) return std::string("malformed cursor");
     c.backends.push_back(std::move(pos));
   }
   return c;

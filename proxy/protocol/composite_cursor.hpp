@@ -18,8 +18,12 @@ namespace mcp_proxy::protocol {
 
 struct backend_position {
   std::string server;
-  // The backend's own cursor for its next page; nullopt: the backend has no more items.
+  // The backend's own cursor for its next page; nullopt: its first page.
   std::optional<std::string> cursor;
+  // The backend has no more items (or failed during this walk and is left out of it).
+  bool done = false;
+  // Items of the page at `cursor` already returned (a merged page may end inside a backend page).
+  std::uint64_t skip = 0;
   bool operator==(const backend_position&) const = default;
 };
 

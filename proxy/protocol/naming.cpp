@@ -57,21 +57,37 @@ std::string expose_name(std::string_view server, std::string_view prefix,
   return make_valid(std::move(plain), server, name, true);
 }
 
+std::string name_table::hashed_name(const std::string& plain, const origin& o) const {
+  std::string exposed = make_valid(plain, o.server, o.name, true);
+  // A hash collision on top of a name collision: count on until free (deterministic).
+  for (int n = 2; by_exposed_.contains(exposed); ++n)
+    exposed = make_valid(exposed, o.server, o.name + "#" + std::to_string(n), true);
+  return exposed;
+}
+
 name_table::added name_table::add(std::string_view server, std::string_view prefix,
-                                  std::string_view separator, std::string_view name) {
+                                  std::string_view separator, std::string_view name,
+                                  std::size_t rank) {
   auto key = std::make_pair(std::string(server), std::string(name));
-  if (auto it = by_origin_.find(key); it != by_origin_.end()) return {it->second, std::nullopt};
+  if (auto it = by_origin_.find(key); it != by_origin_.end()) return {it->second, {}, {}};
+  const origin me{key.first, key.second};
   added out;
   out.exposed = expose_name(server, prefix, separator, name);
   if (auto taken = by_exposed_.find(out.exposed); taken != by_exposed_.end()) {
-    out.collided_with = taken->second;
-    out.exposed = make_valid(out.exposed, server, name, true);
-    // A hash collision on top of a name collision: count on until free (deterministic).
-    for (int n = 2; by_exposed_.contains(out.exposed); ++n)
-      out.exposed =
-          make_valid(out.exposed, server, std::string(name) + "#" + std::to_string(n), true);
+    out.collided_with = taken->second.who;
+    if (rank < taken->second.rank) {
+      // Configured earlier: the plain name is ours; the other one moves to a hashed name.
+      entry other = taken->second;
+      by_exposed_.erase(taken);
+      std::string moved = hashed_name(out.exposed, other.who);
+      by_origin_[{other.who.server, other.who.name}] = moved;
+      by_exposed_.emplace(moved, other);
+      out.renamed_other = std::move(moved);
+    } else {
+      out.exposed = hashed_name(out.exposed, me);
+    }
   }
-  by_exposed_.emplace(out.exposed, origin{key.first, key.second});
+  by_exposed_.emplace(out.exposed, entry{me, rank});
   by_origin_.emplace(std::move(key), out.exposed);
   return out;
 }
@@ -79,11 +95,11 @@ name_table::added name_table::add(std::string_view server, std::string_view pref
 std::optional<name_table::origin> name_table::resolve(std::string_view exposed) const {
   auto it = by_exposed_.find(exposed);
   if (it == by_exposed_.end()) return std::nullopt;
-  return it->second;
+  return it->second.who;
 }
 
 void name_table::forget_server(std::string_view server) {
-  std::erase_if(by_exposed_, [&](const auto& kv) { return kv.second.server == server; });
+  std::erase_if(by_exposed_, [&](const auto& kv) { return kv.second.who.server == server; });
   std::erase_if(by_origin_, [&](const auto& kv) { return kv.first.first == server; });
 }
 

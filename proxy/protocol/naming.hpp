@@ -28,8 +28,10 @@ std::string expose_name(std::string_view server, std::string_view prefix,
                         std::string_view separator, std::string_view name);
 
 // The exposed names of one list method (tools or prompts) across backends, and the way back.
-// Registration order decides collisions: the first (server, name) keeps the plain exposed
-// name, a later different one gets '_' + short_hash appended (a collision is reported once).
+// Collisions are decided by rank (the server's place in the config), not by the order names
+// arrive in: the lowest rank keeps the plain exposed name, the other gets '_' + short_hash
+// appended. When a lower-ranked origin arrives after a higher-ranked one took the plain name,
+// it takes the name over and the other is renamed (reported, so clients can be told).
 class name_table {
  public:
   struct origin {
@@ -39,19 +41,28 @@ class name_table {
   };
   struct added {
     std::string exposed;
-    // Set when this name collided with another backend's: who had it first.
+    // Set when this name collided with another backend's: who has (or had) the plain name.
     std::optional<origin> collided_with;
+    // Set when this origin took the plain name over: the new name of the one that had it.
+    std::optional<std::string> renamed_other;
   };
 
   added add(std::string_view server, std::string_view prefix, std::string_view separator,
-            std::string_view name);
+            std::string_view name, std::size_t rank = 0);
   std::optional<origin> resolve(std::string_view exposed) const;
   // Forgets a server's names (its list changed, or it went away).
   void forget_server(std::string_view server);
   std::size_t size() const { return by_exposed_.size(); }
 
  private:
-  std::map<std::string, origin, std::less<>> by_exposed_;
+  // A hashed name for an origin that lost its plain name, free in the table.
+  std::string hashed_name(const std::string& plain, const origin& o) const;
+
+  struct entry {
+    origin who;
+    std::size_t rank;
+  };
+  std::map<std::string, entry, std::less<>> by_exposed_;
   std::map<std::pair<std::string, std::string>, std::string> by_origin_;
 };
 

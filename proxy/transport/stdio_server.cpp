@@ -28,7 +28,7 @@ void write_message(const message& m) {
 }
 
 struct stdio_state {
-  std::shared_ptr<core::server_endpoint> ep;
+  std::shared_ptr<core::endpoint> ep;
   std::shared_ptr<core::client_session> session;
 };
 
@@ -55,7 +55,7 @@ awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_stat
   message msg = std::move(*parsed);
   if (!st->session || st->session->ended) {
     if (msg.is_request() && msg.method() == "initialize") {
-      auto outcome = co_await st->ep->initialize(std::move(msg));
+      auto outcome = co_await st->ep->initialize(std::move(msg), {});
       write_message(outcome.reply);
       if (outcome.session) {
         st->session = outcome.session;
@@ -98,7 +98,7 @@ std::shared_ptr<util::async_queue<std::string>> read_stdin_lines(asio::any_io_ex
   return lines;
 }
 
-awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::server_endpoint> ep,
+awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::endpoint> ep,
                             std::shared_ptr<util::async_queue<std::string>> lines) {
   auto st = std::make_shared<stdio_state>();
   st->ep = ep;

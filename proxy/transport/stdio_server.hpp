@@ -5,7 +5,7 @@
 // Thread-safety: stdin is read by a helper thread that posts each line to the executor; all
 // other work runs on the executor.
 
-#include "core/server_endpoint.hpp"
+#include "core/endpoint.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,7 +22,7 @@ std::shared_ptr<util::async_queue<std::string>> read_stdin_lines(boost::asio::an
 
 // Serves `ep` until `lines` ends (then ends the session) and returns.
 boost::asio::awaitable<void> serve_stdio(boost::asio::any_io_executor ex,
-                                         std::shared_ptr<core::server_endpoint> ep,
+                                         std::shared_ptr<core::endpoint> ep,
                                          std::shared_ptr<util::async_queue<std::string>> lines);
 
 }  // namespace mcp_proxy::transport

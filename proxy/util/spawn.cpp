@@ -24,11 +24,13 @@ void spawn_logged(boost::asio::any_io_executor ex, boost::asio::awaitable<void> 
   });
 }
 
-boost::asio::awaitable<void> run_all(boost::asio::any_io_executor ex,
-                                     std::vector<boost::asio::awaitable<void>> tasks,
-                                     std::string what) {
+namespace {
+
+// Spawns the tasks; each pushes to `done` when it ends (also by an exception).
+std::shared_ptr<async_queue<int>> spawn_counted(boost::asio::any_io_executor ex,
+                                                std::vector<boost::asio::awaitable<void>> tasks,
+                                                const std::string& what) {
   auto done = std::make_shared<async_queue<int>>(ex);
-  const std::size_t n = tasks.size();
   for (auto& t : tasks) {
     auto signal_when_done =
         [](boost::asio::awaitable<void> task,
@@ -41,7 +43,27 @@ boost::asio::awaitable<void> run_all(boost::asio::any_io_executor ex,
     };
     spawn_logged(ex, signal_when_done(std::move(t), done), what);
   }
+  return done;
+}
+
+}  // namespace
+
+boost::asio::awaitable<void> run_all(boost::asio::any_io_executor ex,
+                                     std::vector<boost::asio::awaitable<void>> tasks,
+                                     std::string what) {
+  const std::size_t n = tasks.size();
+  auto done = spawn_counted(ex, std::move(tasks), what);
   for (std::size_t i = 0; i < n; ++i) co_await done->pop();
+}
+
+boost::asio::awaitable<void> run_all_until(boost::asio::any_io_executor ex,
+                                           std::vector<boost::asio::awaitable<void>> tasks,
+                                           std::chrono::steady_clock::time_point deadline,
+                                           std::string what) {
+  const std::size_t n = tasks.size();
+  auto done = spawn_counted(ex, std::move(tasks), what);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!co_await done->pop(deadline)) break;
 }
 
 }  // namespace mcp_proxy::util

@@ -6,7 +6,11 @@ namespace mcp_proxy::protocol {
 namespace {
 
 composite_cursor sample() {
-  return {7, {{"fs", std::string("page-2")}, {"web", std::nullopt}, {"db", std::string("")}}};
+  return {7,
+          {{"fs", std::string("page-2"), false, 3},
+           {"web", std::nullopt, true, 0},
+           {"db", std::string(""), false, 0},
+           {"new", std::nullopt, false, 12}}};
 }
 
 TEST(composite_cursor, round_trips_every_backend_position) {
@@ -28,9 +32,10 @@ TEST(composite_cursor, a_changed_byte_anywhere_is_refused) {
     std::string t = text;
     t[i] = t[i] == 'A' ? 'B' : 'A';
     auto r = codec.decode(t, 7);
-    // The last character may carry only padding bits; every other change must be refused.
-    if (i + 1 < text.size()) EXPECT_FALSE(r) << "position " << i;
+    EXPECT_FALSE(r) << "position " << i;  // also the last one, with its padding bits
   }
+  for (const char* extra : {"A", "x", "AA", "AAAA"})
+    EXPECT_FALSE(codec.decode(text + extra, 7)) << "appended " << extra;
 }
 
 TEST(composite_cursor, stale_foreign_and_garbage_cursors_are_refused_with_a_reason) {

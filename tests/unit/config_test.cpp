@@ -148,8 +148,9 @@ TEST(config_parse, tbxark_example_parses_with_not_enforced_warnings) {
       << all_warnings(c);
   EXPECT_TRUE(has_warning(c, "cfg.json: $.mcpServers.fetch.options.authTokens: authTokens are"))
       << all_warnings(c);
-  EXPECT_TRUE(has_warning(c, "cfg.json: $.mcpServers.github.options.toolFilter: toolFilter is not"))
-      << all_warnings(c);
+  EXPECT_EQ(c.servers[0].filters.tools.mode, name_filter::filter_mode::block);
+  EXPECT_FALSE(c.servers[0].filters.tools.allows("create_repository"));
+  EXPECT_TRUE(c.servers[0].filters.tools.allows("list_issues"));
   // Nothing in the example is unknown.
   EXPECT_FALSE(has_warning(c, "unknown key")) << all_warnings(c);
 }
@@ -418,9 +419,103 @@ TEST(config_options, tool_filter_shape_is_checked) {
 }
 
 TEST(config_options, tool_filter_mode_is_case_insensitive_like_tbxark) {
-  auto c = parse_ok(one_server(
-      R"({"command": "c", "options": {"toolFilter": {"mode": "Allow", "list": ["t"]}}})"));
-  EXPECT_TRUE(has_warning(c, "toolFilter is not enforced yet")) << all_warnings(c);
+  auto s = parse_one_server(
+      R"({"command": "c", "options": {"toolFilter": {"mode": "Allow", "list": ["t"]}}})");
+  EXPECT_EQ(s.filters.tools.mode, name_filter::filter_mode::allow);
+  EXPECT_TRUE(s.filters.tools.allows("t"));
+  EXPECT_FALSE(s.filters.tools.allows("u"));
+}
+
+TEST(config_options, filters_take_globs_for_tools_prompts_and_resources) {
+  auto s = parse_one_server(R"({"command": "c", "options": {
+      "toolFilter": {"mode": "allow", "list": ["read_*", "stat"]},
+      "promptFilter": {"mode": "block", "list": ["secret?"]},
+      "resourceFilter": {"mode": "block", "list": ["file:///private/*"]}}})");
+  EXPECT_TRUE(s.filters.tools.allows("read_file"));
+  EXPECT_TRUE(s.filters.tools.allows("stat"));
+  EXPECT_FALSE(s.filters.tools.allows("write_file"));
+  EXPECT_FALSE(s.filters.prompts.allows("secret1"));
+  EXPECT_TRUE(s.filters.prompts.allows("secret12"));
+  EXPECT_FALSE(s.filters.resources.allows("file:///private/key"));
+  EXPECT_TRUE(s.filters.resources.allows("file:///public/readme"));
+}
+
+TEST(config_options, an_allow_filter_with_an_empty_list_allows_nothing) {
+  auto s = parse_one_server(
+      R"({"command": "c", "options": {"toolFilter": {"mode": "allow", "list": []}}})");
+  EXPECT_FALSE(s.filters.tools.allows("anything"));
+  EXPECT_TRUE(parse_one_server(R"({"command": "c"})").filters.tools.allows("anything"));
+}
+
+TEST(config_options, proxy_options_filter_is_the_default_of_servers_without_one) {
+  auto c = parse_ok(R"({"mcpProxy": {"options": {"toolFilter": {"mode": "block", "list": ["rm"]}}},
+      "mcpServers": {"a": {"command": "c"},
+                     "b": {"command": "c", "options": {"toolFilter": {"mode": "allow",
+                                                                       "list": ["rm"]}}}}})");
+  EXPECT_FALSE(c.servers[0].filters.tools.allows("rm"));
+  EXPECT_TRUE(c.servers[1].filters.tools.allows("rm"));
+  EXPECT_FALSE(c.servers[1].filters.tools.allows("ls"));
+}
+
+// --- aggregation ------------------------------------------------------------------------------
+
+TEST(config_aggregation, defaults) {
+  auto c = parse_ok(one_server(R"({"command": "c"})"));
+  EXPECT_TRUE(c.proxy.aggregate);
+  EXPECT_EQ(c.proxy.tool_name_separator, "__");
+  EXPECT_EQ(c.proxy.page_size, 0u);
+  EXPECT_EQ(c.proxy.list_cache_ttl, 60s);
+  EXPECT_EQ(c.proxy.fan_out_timeout, 10s);
+  EXPECT_FALSE(c.servers[0].prefix.has_value());
+  EXPECT_TRUE(c.groups.empty());
+}
+
+TEST(config_aggregation, proxy_keys_are_read) {
+  auto c = parse_ok(R"({"mcpProxy": {"aggregate": false, "toolNameSeparator": "-",
+      "pageSize": 50, "listCacheTTL": "0", "fanOutTimeout": "2s"},
+      "mcpServers": {"a": {"command": "c", "prefix": ""}, "b": {"command": "c", "prefix": "x_1"}}})");
+  EXPECT_FALSE(c.proxy.aggregate);
+  EXPECT_EQ(c.proxy.tool_name_separator, "-");
+  EXPECT_EQ(c.proxy.page_size, 50u);
+  EXPECT_EQ(c.proxy.list_cache_ttl, 0ms);
+  EXPECT_EQ(c.proxy.fan_out_timeout, 2s);
+  EXPECT_EQ(c.servers[0].prefix, "");
+  EXPECT_EQ(c.servers[1].prefix, "x_1");
+  auto zero = parse_ok(R"({"mcpProxy": {"pageSize": 0, "listCacheTTL": 0}, "mcpServers": {}})");
+  EXPECT_EQ(zero.proxy.page_size, 0u);
+  EXPECT_EQ(zero.proxy.list_cache_ttl, 0ms);
+}
+
+TEST(config_aggregation, names_that_tools_cannot_carry_are_refused) {
+  EXPECT_EQ(parse_error(one_server(R"({"command": "c", "prefix": "a.b"})")),
+            "cfg.json: $.mcpServers.s.prefix: expected characters of A-Z a-z 0-9 _ - (tool names "
+            "allow no others), got \"a.b\"");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"toolNameSeparator": "/"}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.toolNameSeparator: expected characters of A-Z a-z 0-9 _ - (tool "
+            "names allow no others), got \"/\"");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"pageSize": -1}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.pageSize: expected a positive integer");
+}
+
+TEST(config_aggregation, groups_are_read_and_checked) {
+  auto c = parse_ok(R"({"mcpProxy": {"groups": {"dev": {"servers": ["a"],
+      "toolFilter": {"mode": "allow", "list": ["a__read_*"]}}, "all": {}}},
+      "mcpServers": {"a": {"command": "c"}, "b": {"command": "c"}}})");
+  ASSERT_EQ(c.groups.size(), 2u);
+  EXPECT_EQ(c.groups[0].name, "dev");
+  EXPECT_EQ(c.groups[0].servers, std::vector<std::string>{"a"});
+  EXPECT_TRUE(c.groups[0].filters.tools.allows("a__read_x"));
+  EXPECT_FALSE(c.groups[0].filters.tools.allows("a__write"));
+  EXPECT_TRUE(c.groups[1].servers.empty());
+  EXPECT_EQ(
+      parse_error(R"({"mcpProxy": {"groups": {"a": {}}}, "mcpServers": {"a": {"command": "c"}}})"),
+      "cfg.json: $.mcpProxy.groups.a: group \"a\" has the name of a server: both would be "
+      "served at /a/mcp");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"groups": {"g": {"servers": ["a", "zz"]}}},
+                            "mcpServers": {"a": {"command": "c"}}})"),
+            "cfg.json: $.mcpProxy.groups.g.servers[1]: no server named \"zz\" in mcpServers");
+  EXPECT_TRUE(parse_error(R"({"mcpProxy": {"groups": {"g g": {}}}, "mcpServers": {}})")
+                  .starts_with("cfg.json: $.mcpProxy.groups[\"g g\"]: invalid group name "));
 }
 
 TEST(config_options, options_must_be_an_object) {

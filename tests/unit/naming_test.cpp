@@ -78,5 +78,24 @@ TEST(naming, collisions_resolve_deterministically_and_forget_frees_names) {
   EXPECT_EQ(t.add("y", "", "__", "same").exposed, "same");
 }
 
+TEST(name_table, the_server_configured_first_keeps_the_plain_name_whatever_the_order) {
+  name_table t;
+  auto late = t.add("second", "", "__", "echo", 1);
+  EXPECT_EQ(late.exposed, "echo");
+  auto early = t.add("first", "", "__", "echo", 0);
+  EXPECT_EQ(early.exposed, "echo");
+  ASSERT_TRUE(early.collided_with);
+  EXPECT_EQ(early.collided_with->server, "second");
+  ASSERT_TRUE(early.renamed_other);
+  EXPECT_TRUE(early.renamed_other->starts_with("echo_")) << *early.renamed_other;
+  EXPECT_EQ(t.resolve("echo")->server, "first");
+  EXPECT_EQ(t.resolve(*early.renamed_other)->server, "second");
+  // The renamed one keeps its new name, and it is the name it would have had from the start.
+  EXPECT_EQ(t.add("second", "", "__", "echo", 1).exposed, *early.renamed_other);
+  name_table in_order;
+  in_order.add("first", "", "__", "echo", 0);
+  EXPECT_EQ(in_order.add("second", "", "__", "echo", 1).exposed, *early.renamed_other);
+}
+
 }  // namespace
 }  // namespace mcp_proxy::protocol

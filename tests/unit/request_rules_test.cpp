@@ -271,7 +271,33 @@ TEST(routes, name_and_kind_come_from_the_path_under_the_prefix) {
   EXPECT_FALSE(parse_route("/fs/other", ""));
   EXPECT_FALSE(parse_route("//mcp", ""));
   EXPECT_FALSE(parse_route("/a/b/mcp", "")) << "a name has no slash";
-  EXPECT_FALSE(parse_route("/mcp", ""));
+}
+
+TEST(routes, the_merged_endpoint_has_the_empty_name) {
+  for (std::string_view kind : {"mcp", "sse", "message"}) {
+    const std::string path = "/" + std::string(kind);
+    auto r = parse_route(path, "");
+    ASSERT_TRUE(r) << kind;
+    EXPECT_EQ(r->name, "");
+    EXPECT_EQ(r->kind, kind);
+  }
+  auto r = parse_route("/tools/mcp/", "/tools");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->name, "");
+  EXPECT_FALSE(parse_route("/health2", ""));
+  EXPECT_FALSE(parse_route("/", ""));
+}
+
+TEST(narrowing, query_parameters_and_headers_list_servers_and_tools) {
+  auto n = narrowing_of("/mcp?servers=a,b&tools=a__read_*&servers=c", "", "");
+  EXPECT_EQ(n.servers, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(n.tools, (std::vector<std::string>{"a__read_*"}));
+  n = narrowing_of("/mcp", " x , y ,", "t1,t2");
+  EXPECT_EQ(n.servers, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(n.tools, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_TRUE(narrowing_of("/mcp?other=1&servers=", "", "").empty());
+  EXPECT_EQ(narrowing_of("/mcp?tools=a%2Ab", "", "").tools, std::vector<std::string>{"a*b"});
+  EXPECT_TRUE(narrowing_of("not a target", "", "").empty());
 }
 
 }  // namespace mcp_proxy::http
