@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every server scenario of the official MCP conformance suite (@modelcontextprotocol/conformance,
-# pinned below) against four targets: the mock server in `--fixture conformance` mode served over
-# Streamable HTTP on its own (`direct`), and the proxy serving that fixture from a backend over
-# each transport: `stdio`, `sse` (legacy HTTP+SSE) and `streamable-http` (the last two reach the
-# mock's HTTP server), all in shared session mode. The failing (target, scenario) pairs must be
+# pinned below) against five targets: the mock server in `--fixture conformance` mode served over
+# Streamable HTTP on its own (`direct`), the proxy serving that fixture from a backend over each
+# transport: `stdio`, `sse` (legacy HTTP+SSE) and `streamable-http` (the last two reach the
+# mock's HTTP server), all in shared session mode, and `merged`: the proxy's merged endpoint /mcp
+# over all three backends, the stdio one with an empty prefix (so its tools keep their names). The failing (target, scenario) pairs must be
 # exactly those listed in conformance/official-expected-failures.txt: a failure not listed fails
 # this script, and so does a listed pair that passes (so the list only shrinks, honestly).
 #
@@ -11,7 +12,7 @@
 #   --write-docs     rewrite the results table in docs/conformance.md
 #   --keep           keep the work folder (configs, logs, each scenario's checks.json)
 #   --scenario NAME  run only NAME (repeatable; the list is then checked for those only)
-#   --target T       run only target T: direct, stdio, sse, streamable-http (repeatable)
+#   --target T       run only target T: direct, stdio, sse, streamable-http, merged (repeatable)
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, MCP_PROXY_CACHE (default
 # ~/.cache/mcp-proxy; Node 22 and the suite go to its conformance/ folder), SCENARIO_TIMEOUT
 # (seconds per scenario, default 90).
@@ -33,7 +34,7 @@ scenario_timeout="${SCENARIO_TIMEOUT:-90}"
 write_docs=0
 keep=0
 only=()
-all_targets=(direct stdio sse streamable-http)
+all_targets=(direct stdio sse streamable-http merged)
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
     --keep) keep=1 ;;
     --scenario) only+=("${2:?--scenario needs a name}"); shift ;;
     --target)
-      case "${2:-}" in direct|stdio|sse|streamable-http) targets+=("$2") ;;
+      case "${2:-}" in direct|stdio|sse|streamable-http|merged) targets+=("$2") ;;
         *) echo "conformance-official: --target is one of ${all_targets[*]}" >&2; exit 2 ;; esac
       shift ;;
     -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -111,7 +112,7 @@ while IFS= read -r line || [ -n "$line" ]; do
   [[ "$line" == *"#"* ]] && why="$(printf '%s' "${line#*#}" | sed 's/^ *//')"
   scenario="${name#*:}"
   if [ "$scenario" != "$name" ]; then
-    case "${name%%:*}" in direct|stdio|sse|streamable-http) ;;
+    case "${name%%:*}" in direct|stdio|sse|streamable-http|merged) ;;
       *) log "ERROR: $name in $(basename "$expected_file"): unknown target ${name%%:*}"; status=1 ;; esac
     keys=("$name")
   else
@@ -155,7 +156,8 @@ cat >"$work/config.json" <<EOF
       "command": "$mock_bin",
       "args": ["--fixture", "conformance", "--name", "conformance-fixture"],
       "sessionMode": "shared",
-      "timeout": "60s"
+      "timeout": "60s",
+      "prefix": ""
     },
     "fixture-sse": { "url": "$mock_url/sse", "transportType": "sse", "timeout": "60s" },
     "fixture-http": { "url": "$mock_url/mcp", "transportType": "streamable-http", "timeout": "60s" }
@@ -169,6 +171,7 @@ declare -A url_of=(
   [stdio]="$proxy_url/fixture/mcp"
   [sse]="$proxy_url/fixture-sse/mcp"
   [streamable-http]="$proxy_url/fixture-http/mcp"
+  [merged]="$proxy_url/mcp"
 )
 log "suite $suite_version ($(basename "$node") $("$node" --version)), ${#run[@]} scenario(s) x ${#targets[@]} target(s): ${targets[*]}"
 

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Runs the pytest conformance suite (conformance/) as an outside user would, pointed at a server
-# by option, against five targets: the mock server (`--fixture conformance --page-size 2`) over
-# stdio (--cmd), over Streamable HTTP (--url) and over legacy HTTP+SSE (--sse-url), and mcp-proxy
+# by option, against six targets: the mock server (`--fixture conformance --page-size 2`) over
+# stdio (--cmd), over Streamable HTTP (--url) and over legacy HTTP+SSE (--sse-url), mcp-proxy
 # serving that fixture from a stdio backend (shared session mode) over Streamable HTTP (--url)
-# and legacy SSE (--sse-url). Each run writes its per-rule report (--report) into a work folder.
+# and legacy SSE (--sse-url), and the proxy's merged endpoint /mcp over that fixture (empty
+# prefix) and a second paged mock (`proxy-merged`: lists are walked across both). Each run
+# writes its per-rule report (--report) into a work folder.
 # Fails if a run fails or collects no test (pytest exit 5), if a run passes no test at all, if a
 # sanitizer report appears, or if the mock or the proxy does not exit 0 on SIGTERM.
 #
 # Usage: ci/conformance-pytest.sh [--write-docs] [--keep] [--target T]... [--jobs N]
 #   --write-docs  rewrite the results table in docs/conformance.md (needs every target)
 #   --keep        keep the work folder (reports, pytest output, logs, config)
-#   --target T    run only target T: mock-stdio, mock-http, mock-sse, proxy-http, proxy-sse
-#                 (repeatable)
+#   --target T    run only target T: mock-stdio, mock-http, mock-sse, proxy-http, proxy-sse,
+#                 proxy-merged (repeatable)
 #   --jobs N      pytest runs at a time (default: all targets at once; the runs mostly wait)
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, PYTEST_TIMEOUT (seconds
 # per run, default 300).
@@ -33,14 +35,14 @@ progress_tool='progress:{"steps":3}'  # the mock's progress tool
 write_docs=0
 keep=0
 jobs=0
-all_targets=(mock-stdio mock-http mock-sse proxy-http proxy-sse)
+all_targets=(mock-stdio mock-http mock-sse proxy-http proxy-sse proxy-merged)
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --write-docs) write_docs=1 ;;
     --keep) keep=1 ;;
     --target)
-      case "${2:-}" in mock-stdio|mock-http|mock-sse|proxy-http|proxy-sse) targets+=("$2") ;;
+      case "${2:-}" in mock-stdio|mock-http|mock-sse|proxy-http|proxy-sse|proxy-merged) targets+=("$2") ;;
         *) echo "conformance-pytest: --target is one of ${all_targets[*]}" >&2; exit 2 ;; esac
       shift ;;
     --jobs)
@@ -104,8 +106,10 @@ if [ "$need_proxy" -eq 1 ]; then
       "command": "$mock_bin",
       "args": ["--fixture", "conformance", "--page-size", "2"],
       "sessionMode": "shared",
-      "timeout": "60s"
-    }
+      "timeout": "60s",
+      "prefix": ""
+    },
+    "paged": { "command": "$mock_bin", "args": ["--tools", "5", "--page-size", "3"] }
   }
 }
 EOF
@@ -116,7 +120,8 @@ fi
 # --- one pytest run per target --------------------------------------------------------------------
 declare -A option_of=() files_of=() heading=(
   [mock-stdio]="Mock, stdio" [mock-http]="Mock, Streamable HTTP" [mock-sse]="Mock, legacy SSE"
-  [proxy-http]="Proxy, Streamable HTTP" [proxy-sse]="Proxy, legacy SSE")
+  [proxy-http]="Proxy, Streamable HTTP" [proxy-sse]="Proxy, legacy SSE"
+  [proxy-merged]="Proxy, merged /mcp")
 protocol_files="conformance/test_protocol.py conformance/test_transports.py"
 # test_proxy_smoke.py holds the Streamable HTTP rules: with --url it checks that URL (its
 # proxy-only tests skip); with --sse-url or --cmd it would only skip.
@@ -129,6 +134,7 @@ for t in "${targets[@]}"; do
     mock-sse) option_of[$t]="--sse-url"; files_of[$t]="$protocol_files" ;;
     proxy-http) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
     proxy-sse) option_of[$t]="--sse-url"; files_of[$t]="$protocol_files" ;;
+    proxy-merged) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
   esac
 done
 # The arguments of target $1's run, one per line.
@@ -142,6 +148,7 @@ run_args() {
     mock-sse) printf '%s\n' --sse-url "$mock_url/sse" "${known[@]}" ;;
     proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
     proxy-sse) printf '%s\n' --sse-url "$proxy_url/fixture/sse" ;;
+    proxy-merged) printf '%s\n' --url "$proxy_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
   esac
 }
 
