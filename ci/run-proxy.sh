@@ -7,12 +7,13 @@ ci/install-deps.sh --no-npm
 ci/build.sh release mcp-proxy mock-mcp-server
 
 addr="${MCP_PROXY_ADDR:-127.0.0.1:9090}"
-url="http://${addr}/mock/mcp"
+url="http://${addr}/mcp"
 cat <<TXT
 
 mcp-proxy is starting on http://${addr} with examples/default.json. Servers:
-  mock        ${url}          (shared backend session)
+  mock        http://${addr}/mock/mcp          (shared backend session)
   mock-own    http://${addr}/mock-own/mcp      (one backend per client session)
+  both merged ${url}               (tools named mock__echo, mock-own__echo, ...)
 
 List the tools through the proxy (copy and paste into another terminal):
 
