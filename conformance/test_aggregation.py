@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import (STARTUP_TIMEOUT_S, McpClient, ProxyProcess, text_of, wait_until)
+from conftest import (STARTUP_TIMEOUT_S, McpClient, ProxyProcess, process_exists, text_of,
+                      wait_until)
 from mcp_session import LegacySseSession, StreamableHttpSession, is_notification
 
 INVALID_PARAMS = -32602
@@ -847,23 +848,50 @@ class TestNotifications:
         assert text_of(response) == "logged"
         assert [x["params"]["data"] for x in log_messages(messages)] == ["hello log"], messages
 
+    @pytest.mark.parametrize("route", ["mcp", "sse"])
     def test_cancellation_reaches_the_backend_of_the_call(self, launch, fault_servers,
-                                                          mock_server_bin, proxy_url_session):
+                                                          mock_server_bin, proxy_url_session,
+                                                          route):
         """2025-11-25 basic/utilities/cancellation: the client cancels a call routed to the
-        fault server; that backend gets notifications/cancelled for the id it saw."""
+        fault server; that backend gets notifications/cancelled for the id it saw (over the
+        merged Streamable HTTP endpoint and the merged legacy SSE one)."""
         fault = fault_servers(slow_max_s=20.0)
         proxy = launch(agg_config(mock_server_bin, {
             "m": {}, "f": {"url": fault.mcp_url, "transportType": "streamable-http"}}))
-        s = proxy_url_session(f"{proxy.base_url}/mcp")
-        rid = s.start_request("tools/call", {"name": "f__slow", "arguments": {}})
-        assert fault.wait_for(lambda: any(r.tool == "slow" for r in fault.rpc("tools/call")),
-                              15.0), "the call did not reach the fault server"
-        slow = next(r for r in fault.rpc("tools/call") if r.tool == "slow")
-        s.notify("notifications/cancelled", {"requestId": rid, "reason": "agg test"})
-        backend_id = json.dumps(slow.body["id"])
-        assert fault.wait_for(lambda: backend_id in fault.cancelled_ids(), 10.0), \
-            f"no notifications/cancelled for {backend_id}: {fault.cancelled_ids()}"
-        assert s.request("ping").get("result") == {}
+        if route == "mcp":
+            s = proxy_url_session(f"{proxy.base_url}/mcp")
+        else:
+            s = LegacySseSession(f"{proxy.base_url}/sse")
+            s.open()
+        try:
+            rid = s.start_request("tools/call", {"name": "f__slow", "arguments": {}})
+            assert fault.wait_for(lambda: any(r.tool == "slow" for r in fault.rpc("tools/call")),
+                                  15.0), "the call did not reach the fault server"
+            slow = next(r for r in fault.rpc("tools/call") if r.tool == "slow")
+            s.notify("notifications/cancelled", {"requestId": rid, "reason": "agg test"})
+            backend_id = json.dumps(slow.body["id"])
+            assert fault.wait_for(lambda: backend_id in fault.cancelled_ids(), 10.0), \
+                f"no notifications/cancelled for {backend_id}: {fault.cancelled_ids()}"
+            assert s.request("ping").get("result") == {}
+        finally:
+            if route == "sse":
+                s.close()
+
+    def test_per_client_servers_give_each_merged_session_its_own_backend(
+            self, launch, mock_server_bin, http):
+        """A per-client server under /mcp: each merged session gets its own process (its own
+        pid), a shared server one for all; ending the merged session (DELETE) stops it."""
+        proxy = launch(agg_config(mock_server_bin, {
+            "own": {"sessionMode": "per-client"}, "m": {}}))
+        a, b = merged(proxy, http), merged(proxy, http)
+        pid_a, pid_b = (int(text_of(c.call_tool("own__pid"))) for c in (a, b))
+        assert pid_a != pid_b
+        assert text_of(a.call_tool("m__pid")) == text_of(b.call_tool("m__pid"))
+        assert process_exists(pid_a)
+        assert a.delete().status_code == 200
+        assert wait_until(lambda: not process_exists(pid_a), 15.0), "its backend outlived it"
+        assert process_exists(pid_b)
+        assert text_of(b.call_tool("own__echo", {"text": "still here"})) == "still here"
 
     def test_backend_list_changed_is_relayed_and_the_cached_list_refreshed(
             self, launch, mock_server_bin, proxy_url_session):
@@ -1190,6 +1218,34 @@ class TestFailingBackends:
         proxy = launch(agg_config(mock_server_bin, {
             "bad": py_backend("bad", [py_tool("t")], fail_list=True), "m": {}}))
         assert set(tool_names(merged(proxy, http))) == prefixed("m", MOCK_TOOLS)
+
+    @pytest.mark.spec("2025-11-25 server/utilities/logging")
+    def test_a_session_that_asked_for_warnings_hears_who_was_left_out(
+            self, launch, mock_server_bin, py_backend, proxy_url_session):
+        """Left out of a merged list: a warning notification to a session whose log level admits
+        it (none to a session at "error"), naming the server but no backend detail."""
+        proxy = launch(agg_config(mock_server_bin, {
+            "bad": py_backend("bad", [py_tool("t")], fail_list=True), "m": {}},
+            listCacheTTL="0"))
+        quiet = proxy_url_session(f"{proxy.base_url}/mcp")
+        loud = proxy_url_session(f"{proxy.base_url}/mcp")
+        for s, level in ((quiet, "error"), (loud, "warning")):
+            assert get_stream_open(s), s.diagnostics()
+            assert "error" not in s.request("logging/setLevel", {"level": level})
+        marks = {id(s): s.mark() for s in (quiet, loud)}
+        assert set(tool_names(quiet)) == prefixed("m", MOCK_TOOLS)
+        assert set(tool_names(loud)) == prefixed("m", MOCK_TOOLS)
+        # quiet's list came first: a warning pushed to it would have been queued before loud's.
+        warning = loud.wait_for(
+            lambda msg: is_notification(msg) and msg.get("method") == "notifications/message"
+            and "bad" in str(msg.get("params", {}).get("data")), NOTIFY_TIMEOUT_S,
+            marks[id(loud)])
+        assert warning is not None, loud.received[marks[id(loud)]:]
+        assert warning["params"]["level"] == "warning"
+        assert "tools/list" in warning["params"]["data"]
+        assert "Method" not in warning["params"]["data"], "backend details stay in the log"
+        assert not [m for m in log_messages(quiet.received[marks[id(quiet)]:])
+                    if "bad" in str(m.get("params", {}).get("data"))]
 
     def test_a_hung_backend_is_left_out_after_the_fan_out_timeout(self, launch, mock_server_bin,
                                                                   http):

@@ -29,6 +29,7 @@ Node 20.20).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -272,7 +273,8 @@ def check_sdk_outcome(out: dict, expect: Backend, frontend: str, route: str) -> 
         assert out["sessionId"], "no Mcp-Session-Id from the proxy"
     else:
         assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
-        assert out["messageEndpoint"].startswith(f"/{route}/message?sessionId="), out
+        route_path = f"/{route}" if route else ""  # "": the merged endpoint at the root
+        assert out["messageEndpoint"].startswith(f"{route_path}/message?sessionId="), out
     assert expect.tools <= set(out["tools"]), out["tools"]
     assert len(out["tools"]) == len(set(out["tools"])), f"duplicate tools: {out['tools']}"
 
@@ -323,6 +325,27 @@ def test_sdk_client_matrix(request, peers, start_proxy, mock_server_bin, backend
     try:
         out = run_sdk_client(peers, url, expect.tool, expect.arguments, transport=frontend)
         check_sdk_outcome(out, expect, frontend, route)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-3000:]}") from None
+
+
+@pytest.mark.parametrize("frontend", list(FRONTENDS))
+def test_sdk_client_on_the_merged_endpoint(peers, start_proxy, mock_server_bin, frontend):
+    """The official SDK client on /mcp and /sse, merging server-everything (stdio, prefix ev)
+    and the mock fixture: prefixed tools of both, a call, a resource read and a prompt get routed
+    to server-everything (configured first, so its resources and prompts come first)."""
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {
+        "ev": {**_everything_stdio(None, peers, mock_server_bin), "timeout": "30s"},
+        "mock": {"command": str(mock_server_bin), "args": MOCK_ARGS}}})
+    expect = dataclasses.replace(
+        EVERYTHING, server_name="mcp-proxy", tool="ev__echo", prompt="ev__simple-prompt",
+        tools=frozenset({"ev__echo", "ev__get-sum", "mock__echo", "mock__add"}))
+    url = f"{proxy.base_url}/{FRONTENDS[frontend]}"
+    try:
+        out = run_sdk_client(peers, url, expect.tool, expect.arguments, transport=frontend)
+        check_sdk_outcome(out, expect, frontend, "")
+        assert MOCK.resource_uri in out["resources"], out["resources"]
+        assert "mock__test_simple_prompt" in out["prompts"], out["prompts"]
     except AssertionError as e:
         raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-3000:]}") from None
 
@@ -394,18 +417,21 @@ def run_inspector(inspector: Inspector, home: Path, *args: str) -> dict:
 
 
 @pytest.mark.parametrize("transport,path", [("http", "mcp"), ("sse", "sse")])
+@pytest.mark.parametrize("route", ["mock/", ""], ids=["server-route", "merged"])
 def test_inspector_cli_through_proxy(inspector, start_proxy, mock_server_bin, tmp_path,
-                                     transport, path):
+                                     transport, path, route):
     """The MCP Inspector CLI against the proxy's Streamable HTTP (--transport http) and legacy
-    SSE (--transport sse) endpoints, in front of the mock: tools/list and tools/call."""
+    SSE (--transport sse) endpoints, in front of the mock: tools/list and tools/call, on the
+    server's own route and on the merged endpoint (where the tools are mock__*)."""
     proxy = start_proxy(mock_config(mock_server_bin))
-    url = f"{proxy.base_url}/mock/{path}"
+    url = f"{proxy.base_url}/{route}{path}"
+    prefix = "" if route else "mock__"
     listed = run_inspector(inspector, tmp_path / "home", url, "--transport", transport,
                            "--method", "tools/list")
     names = [t["name"] for t in listed["tools"]]
-    assert {"echo", "add"} <= set(names), names
+    assert {prefix + "echo", prefix + "add"} <= set(names), names
     called = run_inspector(inspector, tmp_path / "home", url, "--transport", transport,
-                           "--method", "tools/call", "--tool-name", "echo",
+                           "--method", "tools/call", "--tool-name", prefix + "echo",
                            "--tool-arg", "text=hello from the Inspector")
     assert not called.get("isError", False), called
     assert called["content"][0] == {"type": "text", "text": "hello from the Inspector"}, called

@@ -252,6 +252,20 @@ void aggregate_endpoint::invalidate(member& m, std::string_view method) {
   if (method == "resources/list") m.cache.erase(std::string("resources/templates/list"));
 }
 
+void aggregate_endpoint::tell_left_out(client_session& s, std::string_view server,
+                                       std::string_view method) {
+  // A client that asked for warnings (logging/setLevel) hears of it too (spec 2025-11-25
+  // server/utilities/logging); the details, which may name paths or hosts, stay in the log.
+  constexpr int warning_rank = 3;
+  if (s.log_rank < 0 || s.log_rank > warning_rank) return;
+  json::object params{
+      {"level", "warning"},
+      {"logger", "mcp-proxy"},
+      {"data", "server " + std::string(server) + " is left out of " + std::string(method) +
+                   ": it is unavailable, failed or did not answer in time"}};
+  push_unrelated(s, message::notification("notifications/message", std::move(params)), label_);
+}
+
 void aggregate_endpoint::tell_lists_changed(client_session& s) {
   for (std::string_view list : {"tools", "prompts", "resources"}) {
     const auto* cap = object_member(s.declared_capabilities, list);
@@ -461,6 +475,7 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
                    members_[i].ep->name(), method,
                    page ? page->error() : std::string("no answer within the fan-out deadline"));
       pos.done = true;
+      tell_left_out(*s, members_[i].ep->name(), method);
       continue;
     }
     const auto& result = **page;

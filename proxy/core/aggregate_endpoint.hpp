@@ -117,6 +117,8 @@ class aggregate_endpoint : public endpoint {
   void on_member_message(std::weak_ptr<client_session> parent, std::size_t i, jsonrpc::message m);
   void invalidate(member& m, std::string_view method);
   void tell_lists_changed(client_session& s);
+  // A member left out of a merged list: a warning for a session whose log level admits it.
+  void tell_left_out(client_session& s, std::string_view server, std::string_view method);
 
   boost::asio::any_io_executor ex_;
   std::string name_;
