@@ -3,7 +3,9 @@
 //   echo {text}            -> the text
 //   add {a, b}             -> the sum, as text and structuredContent
 //   sleep {ms}             -> answers after ms (answers may come out of order)
-//   progress {steps}       -> sends `steps` progress notifications when a progressToken is given
+//   progress {steps, interval_ms}
+//                          -> sends `steps` progress notifications when a progressToken is given,
+//                             interval_ms apart (then answers after one more interval)
 //   log {text}             -> sends a notifications/message, then answers
 //   big {bytes}            -> a text of that many bytes, on one stdout line
 //   stderr_flood {lines}   -> writes that many lines to stderr, then answers
@@ -77,7 +79,8 @@ json::array tool_list() {
            {"properties", json::object{{"sum", number}}},
            {"required", json::array{"sum"}}}),
       tool("sleep", "Answers after ms milliseconds", {{"ms", integer}}, {"ms"}),
-      tool("progress", "Reports progress steps times", {{"steps", integer}}),
+      tool("progress", "Reports progress steps times",
+           {{"steps", integer}, {"interval_ms", integer}}),
       tool("log", "Sends a log message, then answers", {{"text", string}}),
       tool("big", "Returns a text of the given size", {{"bytes", integer}}, {"bytes"}),
       tool("stderr_flood", "Writes lines to stderr", {{"lines", integer}}, {"lines"}),
@@ -141,14 +144,23 @@ void call_tool(const json::value& id, const json::object& params) {
     }).detach();
   } else if (name == "progress") {
     auto steps = int_arg(args, "steps", 3);
-    const json::value* token = nullptr;
+    auto interval = int_arg(args, "interval_ms", 0);
+    json::value token;
     if (auto* meta = params.if_contains("_meta"); meta && meta->is_object())
-      token = meta->get_object().if_contains("progressToken");
-    for (std::int64_t i = 1; token && i <= steps; ++i) {
-      emit(message::notification("notifications/progress",
-                                 {{"progressToken", *token}, {"progress", i}, {"total", steps}}));
-    }
-    emit(message::response(id, text_result("done " + std::to_string(steps) + " steps")));
+      if (auto* t = meta->get_object().if_contains("progressToken")) token = *t;
+    auto report = [id = json::value(id), token, steps, interval] {
+      for (std::int64_t i = 1; !token.is_null() && i <= steps; ++i) {
+        if (i > 1 && interval > 0) std::this_thread::sleep_for(std::chrono::milliseconds(interval));
+        emit(message::notification("notifications/progress",
+                                   {{"progressToken", token}, {"progress", i}, {"total", steps}}));
+      }
+      if (interval > 0) std::this_thread::sleep_for(std::chrono::milliseconds(interval));
+      emit(message::response(id, text_result("done " + std::to_string(steps) + " steps")));
+    };
+    if (interval > 0)
+      mock::run_worker(report);  // paced: other requests are answered meanwhile
+    else
+      report();
   } else if (name == "log") {
     auto* t = args.if_contains("text");
     emit(message::notification(
@@ -230,10 +242,16 @@ void handle(const message& m) {
     }
     mock::synthetic::append_tools(tools);
     auto page = mock::synthetic::page("tools", std::move(tools), params);
-    if (!page.error.empty())
-      emit(message::error_response(id, -32602, page.error));
-    else
-      emit(message::response(id, std::move(page.result)));
+    auto answer = page.error.empty() ? message::response(id, std::move(page.result))
+                                     : message::error_response(id, -32602, page.error);
+    if (const long delay = mock::synthetic::list_delay_ms(); delay > 0) {
+      mock::run_worker([answer = std::move(answer), delay] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+        emit(answer);
+      });
+    } else {
+      emit(answer);
+    }
   } else if (method == "tools/call") {
     auto plan = mock::synthetic::next_call();
     if (plan.what == mock::synthetic::fate::crash) std::_Exit(3);

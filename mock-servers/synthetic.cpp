@@ -19,6 +19,7 @@ long resource_count = 0;
 long prompt_count = 0;
 long page_size = 0;
 long latency_min = 0, latency_max = 0;
+long list_latency = 0;
 long crash_after = -1, hang_after = -1;
 long garbage_every = 0;
 long garbage_bytes = 32;
@@ -75,6 +76,7 @@ bool parse_flag(int& i, int argc, char** argv, std::string& error) {
   if (flag == "--hang-after") return value(hang_after);
   if (flag == "--garbage-every") return value(garbage_every);
   if (flag == "--garbage-bytes") return value(garbage_bytes);
+  if (flag == "--list-latency-ms") return value(list_latency);
   if (flag == "--latency-ms") {
     std::string_view v = i + 1 < argc ? argv[i + 1] : "";
     ++i;
@@ -210,6 +212,10 @@ call_plan next_call() {
     plan.delay_ms = std::uniform_int_distribution<long>(latency_min, latency_max)(random_engine);
   }
   return plan;
+}
+
+long list_delay_ms() {
+  return list_latency;
 }
 
 bool hanging() {

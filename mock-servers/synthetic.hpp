@@ -9,6 +9,7 @@
 //                                           cursor is -32602); 0 (default) means one page
 //   --latency-ms A or A-B                   every tools/call is answered after A ms, or after a
 //                                           uniformly random time in [A, B]
+//   --list-latency-ms N                     every tools/list is answered after N ms
 //   --crash-after K                         answers K tool calls, then exits (code 3) on the next
 //   --hang-after K                          answers K tool calls, then answers nothing at all
 //   --garbage-every K [--garbage-bytes N]   writes a line that is not JSON before every K-th
@@ -67,6 +68,8 @@ struct call_plan {
 call_plan next_call();
 // True once --hang-after has taken effect: nothing is answered any more.
 bool hanging();
+// --list-latency-ms (0: none).
+long list_delay_ms();
 
 // Called before each message is written: a garbage line to write first, or empty.
 std::string garbage_before_message();

@@ -33,6 +33,9 @@ namespace codes = jsonrpc::error_codes;
 namespace {
 
 constexpr auto keepalive_interval = std::chrono::seconds(15);
+// Events of a POST stream whose client went away, kept for a GET that resumes it; beyond this
+// the newest progress and notifications are dropped (never the response).
+constexpr std::size_t max_orphaned_events = 1000;
 constexpr auto read_timeout = std::chrono::seconds(120);
 // A client that stops reading (zero window) must not pin a handler, a session or a backend.
 constexpr auto write_timeout = std::chrono::seconds(30);
@@ -88,6 +91,17 @@ awaitable<void> forward_outbox(std::shared_ptr<legacy_session> ls) {
 
 }  // namespace
 
+namespace detail {
+// A Streamable HTTP event stream of a session: its number in the session's event log, so each
+// event written on it has an id and can be replayed after a reconnect. Empty for streams without
+// ids (legacy SSE, batches).
+struct logged_stream {
+  core::client_session* session = nullptr;
+  std::uint64_t no = 0;
+};
+}  // namespace detail
+using detail::logged_stream;
+
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
        std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, injected_faults f)
@@ -131,12 +145,30 @@ struct http_server::impl {
                                                                    bool& keep_alive);
   awaitable<bool> handle_batch(beast::tcp_stream& stream, request& req, core::endpoint& ep,
                                jsonrpc::payload batch);
-  awaitable<bool> write_event(beast::tcp_stream& stream, const message& m);
+  awaitable<bool> write_event(beast::tcp_stream& stream, const message& m, logged_stream log = {});
+  // Starts an event stream of `s`: a new stream in its event log and, for clients of 2025-11-25
+  // and later, the priming event (an id and empty data) that lets them resume even before the
+  // first message (spec 2025-11-25 basic/transports: sending messages to the server).
+  awaitable<bool> begin_session_sse(beast::tcp_stream& stream, const request& req,
+                                    core::client_session& s, logged_stream& log);
+  // The client of a POST stream went away before the response: the call runs on (a disconnect
+  // is not a cancellation) and its events wait, from `unsent` (the one whose write failed) on,
+  // for a GET that resumes the stream with Last-Event-ID.
+  void orphan_stream(core::endpoint& ep, std::shared_ptr<core::client_session> s,
+                     core::call_started cs, std::uint64_t stream_no,
+                     std::optional<message> unsent, bool final);
+  // GET with the Last-Event-ID of a POST stream: what the client missed, then the rest of the
+  // call if it is still running.
+  awaitable<bool> resume_stream(beast::tcp_stream& stream, const request& req,
+                                std::shared_ptr<core::client_session> s,
+                                core::event_log::replay replay);
+  awaitable<bool> write_replay(beast::tcp_stream& stream, const core::event_log::replay& replay);
   // Writes the queue's messages as events until it is closed (true) or a write fails (false),
   // with a keep-alive comment when it is idle, so intermediaries keep the stream. A message
   // whose write failed goes back to the head of the queue: a client that vanished mid-write may
   // not have it, and the session's next stream sends it again (at least once).
-  awaitable<bool> write_queue(beast::tcp_stream& stream, util::async_queue<message>& queue);
+  awaitable<bool> write_queue(beast::tcp_stream& stream, util::async_queue<message>& queue,
+                              logged_stream log = {});
   // Legacy HTTP+SSE (spec 2024-11-05): the event stream and the POSTs that feed it.
   awaitable<bool> handle_legacy_stream(beast::tcp_stream& stream, request& req,
                                        std::shared_ptr<core::endpoint> ep);
@@ -465,13 +497,108 @@ awaitable<bool> http_server::impl::handle_post(beast::tcp_stream& stream, reques
   co_return co_await stream_call(stream, req, ep, session, std::get<core::call_started>(outcome));
 }
 
-awaitable<bool> http_server::impl::write_event(beast::tcp_stream& stream, const message& m) {
-  co_return co_await write_chunk(stream,
-                                 transport::encode_sse_event(jsonrpc::serialize(m), "message"));
+awaitable<bool> http_server::impl::write_event(beast::tcp_stream& stream, const message& m,
+                                               logged_stream log) {
+  std::string data = jsonrpc::serialize(m);
+  std::string id;
+  if (log.session) id = log.session->sse_log.next_id(log.no);
+  std::string event = transport::encode_sse_event(data, "message", id);
+  const bool ok = co_await write_chunk(stream, std::move(event));
+  // Recorded once written: one that failed goes back to its queue instead (never twice).
+  if (ok && log.session) log.session->sse_log.record(log.no, std::move(data));
+  co_return ok;
+}
+
+awaitable<bool> http_server::impl::begin_session_sse(beast::tcp_stream& stream, const request& req,
+                                                     core::client_session& s, logged_stream& log) {
+  log = {&s, s.sse_log.open_stream()};
+  if (!co_await begin_sse(stream, req)) co_return false;
+  if (!protocol::primes_sse_streams(s.protocol_version)) co_return true;
+  // With `retry`: how long a client that lost the stream waits before it reconnects.
+  std::string priming =
+      "retry: 1000\n" + transport::encode_sse_event("", {}, std::to_string(log.no) + "-0");
+  co_return co_await write_chunk(stream, std::move(priming));
+}
+
+awaitable<bool> http_server::impl::write_replay(beast::tcp_stream& stream,
+                                                const core::event_log::replay& replay) {
+  for (const auto& [id, data] : replay.events) {
+    std::string event = transport::encode_sse_event(data, "message", id);
+    if (!co_await write_chunk(stream, std::move(event))) co_return false;
+  }
+  co_return true;
+}
+
+namespace {
+
+// Follows a call whose POST stream lost its client, into the queue a resuming GET will read.
+awaitable<void> follow_orphaned_call(core::endpoint& ep, std::shared_ptr<core::client_session> s,
+                                     core::call_started cs,
+                                     std::shared_ptr<util::async_queue<message>> pending) {
+  bool warned = false;
+  while (auto ev = co_await ep.next_event(*s, cs)) {
+    const bool final = ev->is_response();
+    if (final || pending->size() < max_orphaned_events) {
+      pending->push(std::move(*ev));
+    } else if (!warned) {
+      warned = true;
+      spdlog::warn("session {}: a stream nobody resumed holds {} events; dropping more", s->id(),
+                   max_orphaned_events);
+    }
+    if (final) break;
+  }
+  pending->close();
+}
+
+}  // namespace
+
+void http_server::impl::orphan_stream(core::endpoint& ep, std::shared_ptr<core::client_session> s,
+                                      core::call_started cs, std::uint64_t stream_no,
+                                      std::optional<message> unsent, bool final) {
+  // A GET that resumes this stream may already wait on its queue; else a new one.
+  auto& slot = s->orphaned_streams[stream_no];
+  if (!slot || slot->closed()) slot = std::make_shared<util::async_queue<message>>(ex);
+  auto pending = slot;
+  if (unsent) pending->push_front(std::move(*unsent));
+  // Only streams the log still knows can be resumed; the others are forgotten.
+  std::erase_if(s->orphaned_streams, [&](const auto& kv) { return !s->sse_log.knows(kv.first); });
+  if (final) {
+    pending->close();
+    return;
+  }
+  util::spawn_logged(ex, follow_orphaned_call(ep, s, std::move(cs), pending),
+                     "follow a call whose client went away");
+}
+
+awaitable<bool> http_server::impl::resume_stream(beast::tcp_stream& stream, const request& req,
+                                                 std::shared_ptr<core::client_session> s,
+                                                 core::event_log::replay replay) {
+  if (!co_await begin_sse(stream, req)) co_return false;
+  if (!co_await write_replay(stream, replay)) co_return false;
+  std::shared_ptr<util::async_queue<message>> pending;
+  if (auto it = s->orphaned_streams.find(replay.stream); it != s->orphaned_streams.end()) {
+    pending = it->second;
+    s->orphaned_streams.erase(it);  // one reader at a time
+  } else if (auto live = s->live_streams.find(replay.stream); live != s->live_streams.end()) {
+    // Its POST handler has not noticed the client left: cut that connection, so its next write
+    // fails and the call's remaining events come to this queue.
+    pending = std::make_shared<util::async_queue<message>>(ex);
+    s->orphaned_streams[replay.stream] = pending;
+    live->second();
+  }
+  if (pending) {
+    if (!co_await write_queue(stream, *pending, logged_stream{s.get(), replay.stream})) {
+      s->orphaned_streams[replay.stream] = pending;  // resumable again
+      co_return false;
+    }
+    s->orphaned_streams.erase(replay.stream);
+  }
+  co_return co_await end_chunks(stream) && req.keep_alive();
 }
 
 awaitable<bool> http_server::impl::write_queue(beast::tcp_stream& stream,
-                                               util::async_queue<message>& queue) {
+                                               util::async_queue<message>& queue,
+                                               logged_stream log) {
   while (!stopping) {
     auto ev = co_await queue.pop(util::async_queue<message>::clock::now() + keepalive_interval);
     if (!ev) {
@@ -480,7 +607,7 @@ awaitable<bool> http_server::impl::write_queue(beast::tcp_stream& stream,
         co_return false;
       continue;
     }
-    if (!co_await write_event(stream, *ev)) {
+    if (!co_await write_event(stream, *ev, log)) {
       queue.push_front(std::move(*ev));
       co_return false;
     }
@@ -495,13 +622,34 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
   // JSON when the response comes first; an SSE stream as soon as anything else for this call
   // arrives before it (progress, logging, a server request).
   bool sse = false;
+  logged_stream log;
   std::size_t events = 0;
+  // While this stream is written, a GET resuming it can cut it; after, it is not live.
+  struct not_live_on_exit {
+    core::client_session& s;
+    const logged_stream& log;
+    bool orphaned = false;  // the call's events go on to a queue for a resuming GET
+    ~not_live_on_exit() {
+      if (!log.session) return;
+      s.live_streams.erase(log.no);
+      // Taken over by a GET, but ended here anyway (its last write got through): the GET's
+      // queue ends too.
+      auto it = s.orphaned_streams.find(log.no);
+      if (!orphaned && it != s.orphaned_streams.end()) it->second->close();
+    }
+  } live_guard{*s, log};
+  auto mark_live = [&] {
+    s->live_streams[log.no] = [&stream] {
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+    };
+  };
   for (;;) {
     auto ev = co_await ep.next_event(*s, cs);
     if (!ev) {
       // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
       if (!sse) {
-        if (!co_await begin_sse(stream, req)) co_return false;
+        if (!co_await begin_session_sse(stream, req, *s, log)) co_return false;
       }
       co_return co_await end_chunks(stream) && req.keep_alive();
     }
@@ -510,9 +658,14 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
       co_return co_await reply(stream, req, bhttp::status::ok, jsonrpc::serialize(*ev));
     // No co_await inside || or && (GCC 12 miscompiles some of those): plain statements.
     bool written = true;
-    if (!sse) written = co_await begin_sse(stream, req);
+    if (!sse) {
+      written = co_await begin_session_sse(stream, req, *s, log);
+      mark_live();
+    }
     sse = true;
-    if (written) written = co_await write_event(stream, *ev);
+    if (written) written = co_await write_event(stream, *ev, log);
+    std::optional<message> unsent;
+    if (!written) unsent = std::move(*ev);
     if (written && !final && faults.drop_stream_after_events > 0 &&
         ++events >= faults.drop_stream_after_events) {
       spdlog::info("injected fault: cutting a response stream after {} event(s)", events);
@@ -522,8 +675,9 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
     }
     if (!written) {
       // A client that went away is not a cancellation (spec: Streamable HTTP): the call runs on
-      // to its response or deadline, so it neither lingers nor keeps its session busy.
-      if (!final) ep.drain(s, std::move(cs));
+      // to its response or deadline, and what it sends waits for a GET that resumes the stream.
+      live_guard.orphaned = true;
+      orphan_stream(ep, s, std::move(cs), log.no, std::move(unsent), final);
       co_return false;
     }
     if (final) co_return co_await end_chunks(stream) && req.keep_alive();
@@ -606,17 +760,51 @@ awaitable<bool> http_server::impl::handle_get(beast::tcp_stream& stream, request
                                    codes::invalid_request,
                                    "Not Acceptable: Accept must list text/event-stream");
   }
+  // Last-Event-ID (spec 2025-11-25 basic/transports: resumability and redelivery): the stream
+  // it names is resumed; an id the session cannot replay gets a fresh GET stream.
+  std::optional<core::event_log::replay> replay;
+  if (auto last = req.find("Last-Event-ID"); last != req.end())
+    replay = s->sse_log.after(last->value());
+  if (replay && replay->stream != s->get_stream_no)
+    co_return co_await resume_stream(stream, req, s, std::move(*replay));
+  if (replay && s->get_stream_open) {
+    // The GET stream resumed while its old connection looks open (the client left without the
+    // proxy noticing yet): that connection is cut and this one takes over, bounded in time.
+    if (auto live = s->live_streams.find(replay->stream); live != s->live_streams.end())
+      live->second();
+    for (int i = 0; i < 200 && s->get_stream_open; ++i) {
+      asio::steady_timer pause(ex, std::chrono::milliseconds(10));
+      co_await pause.async_wait(tuple_awaitable);
+    }
+  }
   // One GET stream per session, so every message goes on exactly one stream.
   if (s->get_stream_open) {
     co_return co_await reply_error(stream, req, bhttp::status::conflict, codes::invalid_request,
                                    "Conflict: this session already has a GET stream open");
   }
   s->get_stream_open = true;  // before any co_await: a second GET must see it
-  if (!co_await begin_sse(stream, req)) {
+  logged_stream log;
+  bool ok = true;
+  if (replay) {
+    // The GET stream again: what may have been lost with the old connection, then the rest.
+    log = {s.get(), replay->stream};
+    ok = co_await begin_sse(stream, req);
+    if (ok) ok = co_await write_replay(stream, *replay);
+  } else {
+    ok = co_await begin_session_sse(stream, req, *s, log);
+    s->get_stream_no = log.no;
+  }
+  if (!ok) {
     s->get_stream_open = false;
     co_return false;
   }
-  const bool ok = co_await write_queue(stream, s->outbox);
+  s->live_streams[log.no] = [&stream, &outbox = s->outbox] {
+    boost::system::error_code ignored;
+    stream.socket().close(ignored);
+    outbox.interrupt();  // its writer notices now, not at the next keep-alive
+  };
+  ok = co_await write_queue(stream, s->outbox, log);
+  s->live_streams.erase(log.no);
   s->get_stream_open = false;
   if (!ok) co_return false;
   co_return co_await end_chunks(stream) && req.keep_alive();

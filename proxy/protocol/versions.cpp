@@ -43,4 +43,8 @@ bool requires_version_header(std::string_view v) {
   return is_date(v) && v >= std::string_view("2025-06-18");
 }
 
+bool primes_sse_streams(std::string_view v) {
+  return is_date(v) && v >= std::string_view("2025-11-25");
+}
+
 }  // namespace mcp_proxy::protocol

@@ -25,5 +25,9 @@ std::string_view negotiate_version(std::string_view requested);
 // Whether the version carries the MCP-Protocol-Version header rule (2025-06-18 and later); false
 // for a string that is not a date.
 bool requires_version_header(std::string_view v);
+// Whether a Streamable HTTP server primes its SSE streams for this version: an event with an id
+// and empty data first, so the client can resume (2025-11-25 and later; older clients may not
+// expect an event without a message).
+bool primes_sse_streams(std::string_view v);
 
 }  // namespace mcp_proxy::protocol

@@ -11,6 +11,7 @@
 
 #include <deque>
 #include <optional>
+#include <utility>
 
 namespace mcp_proxy::util {
 
@@ -39,6 +40,12 @@ class async_queue {
     closed_ = true;
     signal_.cancel();
   }
+  // Wakes a waiting consumer with nullopt as if its deadline had passed (the queue stays open):
+  // its owner wants it to look at something else (a connection being taken over).
+  void interrupt() {
+    interrupted_ = true;
+    signal_.cancel();
+  }
   bool closed() const { return closed_; }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
@@ -52,6 +59,7 @@ class async_queue {
       signal_.expires_at(deadline);
       // push() and close() wake us by cancelling the timer; a normal expiry is the deadline.
       co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (std::exchange(interrupted_, false) && items_.empty()) co_return std::nullopt;
     }
     if (items_.empty()) co_return std::nullopt;
     T item = std::move(items_.front());
@@ -63,6 +71,7 @@ class async_queue {
   boost::asio::steady_timer signal_;
   std::deque<T> items_;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 }  // namespace mcp_proxy::util
