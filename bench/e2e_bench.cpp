@@ -1,11 +1,12 @@
 // End-to-end latency of an MCP server over Streamable HTTP, as a client sees it: opens a session
-// (initialize, notifications/initialized), then times `--calls` sequential tools/call requests on
-// each of `--concurrency` keep-alive connections (one thread each, one shared session) after
-// `--warmup` untimed ones. Prints one JSON line: the latency median/p90/p99 in microseconds and
-// the calls per second. bench/run_e2e.sh runs it against the mock directly and through the proxy.
+// (initialize, notifications/initialized), then times `--calls` sequential requests (tools/call of
+// `--tool`, or any `--method` without params) on each of `--concurrency` keep-alive connections
+// (one thread each, one shared session) after `--warmup` untimed ones. Prints one JSON line: the
+// latency median/p90/p99 in microseconds and the calls per second. bench/run_e2e.sh runs it
+// against the mock directly and through the proxy; bench/run_fanout.sh times tools/list.
 //
 //   e2e_bench --url http://127.0.0.1:PORT/NAME/mcp [--calls 2000] [--warmup 200]
-//             [--concurrency 1] [--tool echo] [--arguments '{"text":"x"}']
+//             [--concurrency 1] [--method tools/call] [--tool echo] [--arguments '{"text":"x"}']
 
 #include "jsonrpc/message.hpp"
 
@@ -39,6 +40,7 @@ struct options {
   int calls = 2000;
   int warmup = 200;
   int concurrency = 1;
+  std::string method = "tools/call";
   std::string tool = "echo";
   std::string arguments = R"({"text":"benchmark"})";
 };
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
       opt.warmup = std::stoi(v);
     else if (k == "--concurrency")
       opt.concurrency = std::stoi(v);
+    else if (k == "--method")
+      opt.method = v;
     else if (k == "--tool")
       opt.tool = v;
     else if (k == "--arguments")
@@ -135,8 +139,8 @@ int main(int argc, char** argv) {
     }
   }
   if (opt.url.empty() || opt.calls < 1 || opt.concurrency < 1) {
-    std::cerr << "usage: e2e_bench --url URL [--calls N] [--warmup N] [--concurrency N] [--tool "
-                 "NAME] [--arguments JSON]\n";
+    std::cerr << "usage: e2e_bench --url URL [--calls N] [--warmup N] [--concurrency N] "
+                 "[--method METHOD] [--tool NAME] [--arguments JSON]\n";
     return 2;
   }
   try {
@@ -160,11 +164,11 @@ int main(int argc, char** argv) {
         std::vector<std::int64_t> mine;
         mine.reserve(static_cast<std::size_t>(opt.calls));
         for (int i = 0; i < opt.warmup + opt.calls; ++i) {
-          json::object params{{"name", opt.tool}, {"arguments", args}};
-          std::string body = json::serialize(json::object{{"jsonrpc", "2.0"},
-                                                          {"id", index * 1000000 + i},
-                                                          {"method", "tools/call"},
-                                                          {"params", std::move(params)}});
+          json::object request{
+              {"jsonrpc", "2.0"}, {"id", index * 1000000 + i}, {"method", opt.method}};
+          if (opt.method == "tools/call")
+            request["params"] = json::object{{"name", opt.tool}, {"arguments", args}};
+          const std::string body = json::serialize(request);
           const auto start = clock_type::now();
           auto res = c.post(body);
           const auto us =

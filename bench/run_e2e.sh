@@ -13,12 +13,8 @@
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, E2E_BENCH_BIN.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-repo="$PWD"
-preset="${PRESET:-release}"
-proxy_bin="${MCP_PROXY_BIN:-$repo/build/$preset/proxy/mcp-proxy}"
-mock_bin="${MOCK_SERVER_BIN:-$repo/build/$preset/mock-servers/mock-mcp-server}"
-bench_bin="${E2E_BENCH_BIN:-$repo/build/$preset/bench/e2e_bench}"
-doc="$repo/docs/benchmarks.md"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 rounds=5; calls=2000; concurrency=1; write_docs=0; smoke=0
 while [ $# -gt 0 ]; do
@@ -33,10 +29,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-log() { printf 'run_e2e: %s\n' "$*"; }
-for b in "$proxy_bin" "$mock_bin" "$bench_bin"; do
-  [ -x "$b" ] || { log "no executable at $b (build: ci/build.sh $preset)"; exit 1; }
-done
+require_binaries
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-e2e-bench.XXXXXX")"
 # shellcheck source=ci/lib/processes.sh

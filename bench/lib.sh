@@ -1,0 +1,19 @@
+# Shared by bench/run_*.sh (sourced after `cd` to the repository root): the binaries of $PRESET
+# (default release; MCP_PROXY_BIN, MOCK_SERVER_BIN, E2E_BENCH_BIN override them), the results
+# document, a log function named after the script, and a check that the binaries exist.
+# shellcheck shell=bash
+repo="$PWD"
+preset="${PRESET:-release}"
+proxy_bin="${MCP_PROXY_BIN:-$repo/build/$preset/proxy/mcp-proxy}"
+mock_bin="${MOCK_SERVER_BIN:-$repo/build/$preset/mock-servers/mock-mcp-server}"
+bench_bin="${E2E_BENCH_BIN:-$repo/build/$preset/bench/e2e_bench}"
+# shellcheck disable=SC2034  # used by the scripts that source this
+doc="$repo/docs/benchmarks.md"
+bench_name="$(basename "${BASH_SOURCE[1]}" .sh)"
+log() { printf '%s: %s\n' "$bench_name" "$*"; }
+require_binaries() {
+  local b
+  for b in "$proxy_bin" "$mock_bin" "$bench_bin"; do
+    [ -x "$b" ] || { log "no executable at $b (build: ci/build.sh $preset)"; exit 1; }
+  done
+}
