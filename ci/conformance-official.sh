@@ -263,7 +263,8 @@ fi
 
 # --- docs -----------------------------------------------------------------------------------------
 declare -A heading=([direct]="Mock directly" [stdio]="Proxy, stdio backend"
-                    [sse]="Proxy, SSE backend" [streamable-http]="Proxy, Streamable HTTP backend")
+                    [sse]="Proxy, SSE backend" [streamable-http]="Proxy, Streamable HTTP backend"
+                    [merged]="Proxy, merged /mcp (3 backends)")
 if [ "$write_docs" -eq 1 ]; then
   if [ ${#only[@]} -gt 0 ] || [ ${#targets[@]} -ne ${#all_targets[@]} ]; then
     log "--write-docs needs the full run (no --scenario, no --target); docs unchanged"
@@ -275,7 +276,8 @@ if [ "$write_docs" -eq 1 ]; then
       echo "Suite \`@modelcontextprotocol/conformance@$suite_version\` (Node $("$node" --version)), run on $(date -u +%Y-%m-%d)"
       echo "with \`ci/conformance-official.sh --write-docs\` (\`$preset\` build). Targets: the mock server in"
       echo "\`--fixture conformance\` mode over Streamable HTTP on its own, and the proxy serving it from a"
-      echo "backend over stdio, legacy SSE and Streamable HTTP (shared session mode)."
+      echo "backend over stdio, legacy SSE and Streamable HTTP (shared session mode), and its merged"
+      echo "endpoint \`/mcp\` over those three backends (the stdio one with an empty prefix)."
       echo
       echo "| Target | Scenarios | Pass | Fail |"
       echo "|---|---|---|---|"
