@@ -847,6 +847,9 @@ class TestNotifications:
         response, messages = call(merged(proxy, http), "a__log", {"text": "hello log"})
         assert text_of(response) == "logged"
         assert [x["params"]["data"] for x in log_messages(messages)] == ["hello log"], messages
+        # The logger names the server it came from (the mock's own logger after the slash).
+        assert [x["params"]["logger"] for x in log_messages(messages)] == \
+            ["a/mock-mcp-server"], messages
 
     @pytest.mark.parametrize("route", ["mcp", "sse"])
     def test_cancellation_reaches_the_backend_of_the_call(self, launch, fault_servers,

@@ -56,6 +56,18 @@ std::string_view list_method_of_change(backend_event e) {
   }
 }
 
+// On a merged endpoint a log message names the server it came from: its `logger` becomes
+// "{server}/{logger}", or "{server}" when it had none.
+void name_logger(message& m, std::string_view server) {
+  if (!m.is_notification() || m.method() != "notifications/message") return;
+  auto* params = m.params_object();
+  if (!params) return;
+  const auto* logger = params->if_contains("logger");
+  std::string named(server);
+  if (logger && logger->is_string()) named += "/" + std::string(logger->get_string());
+  (*params)["logger"] = named;
+}
+
 }  // namespace
 
 aggregate_endpoint::aggregate_endpoint(asio::any_io_executor ex, std::string name,
@@ -235,6 +247,7 @@ void aggregate_endpoint::on_member_message(std::weak_ptr<client_session> parent,
                                            message m) {
   auto s = parent.lock();
   if (!s || s->ended) return;
+  name_logger(m, members_[i].ep->name());
   if (m.is_notification() && m.method() == "notifications/resources/list_changed") {
     // Templates may have changed too: forget the routes learnt from this member.
     std::erase_if(templates_, [i](const auto& t) { return t.second == i; });
@@ -348,6 +361,7 @@ awaitable<message> aggregate_endpoint::member_request(std::shared_ptr<client_ses
   while (auto ev = co_await m.ep->next_event(*cs.via_session, cs)) {
     if (ev->is_response()) co_return std::move(*ev);
     // Progress or a server request during the proxy's own call: the client may answer it.
+    name_logger(*ev, m.ep->name());
     push_unrelated(*s, std::move(*ev), label_);
   }
   co_return message::error_response(std::move(id), codes::internal_error,
@@ -824,7 +838,9 @@ void aggregate_endpoint::abandon(client_session& s, const backend::pending_call&
 awaitable<std::optional<message>> aggregate_endpoint::next_event(client_session&,
                                                                  const call_started& cs) {
   if (!cs.via) co_return std::nullopt;
-  co_return co_await cs.via->next_event(*cs.via_session, cs);
+  auto ev = co_await cs.via->next_event(*cs.via_session, cs);
+  if (ev) name_logger(*ev, cs.via->name());
+  co_return ev;
 }
 
 void aggregate_endpoint::drain(std::shared_ptr<client_session>, call_started cs) {
