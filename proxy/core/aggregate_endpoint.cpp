@@ -240,8 +240,7 @@ awaitable<void> aggregate_endpoint::end_session(std::shared_ptr<client_session> 
   co_await util::run_all(ex_, std::move(ends), label_ + " end member session");
 }
 
-// --- what members send
-// -----------------------------------------------------------------------------
+// --- what members send ---------------------------------------------------------------------------
 
 void aggregate_endpoint::on_member_message(std::weak_ptr<client_session> parent, std::size_t i,
                                            message m) {
