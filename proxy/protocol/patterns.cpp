@@ -63,9 +63,11 @@ std::optional<std::vector<template_part>> split_template(std::string_view t) {
   return parts;
 }
 
+// `budget` is shared by the whole search (by reference): the steps of all branches together are
+// bounded, so a pathological template cannot make matching exponential.
 bool match_parts(const std::vector<template_part>& parts, std::size_t i, std::string_view uri,
-                 int budget) {
-  if (--budget < 0) return false;  // bounded backtracking on pathological templates
+                 int& budget) {
+  if (--budget < 0) return false;
   if (i == parts.size()) return uri.empty();
   const auto& part = parts[i];
   if (part.literal) {
@@ -103,7 +105,8 @@ bool match_parts(const std::vector<template_part>& parts, std::size_t i, std::st
 bool uri_template_matches(std::string_view uri_template, std::string_view uri) {
   auto parts = split_template(uri_template);
   if (!parts) return false;
-  return match_parts(*parts, 0, uri, 10'000);
+  int budget = 10'000;
+  return match_parts(*parts, 0, uri, budget);
 }
 
 }  // namespace mcp_proxy::protocol
