@@ -390,15 +390,16 @@ awaitable<aggregate_endpoint::page_result> aggregate_endpoint::fetch_page(
   if (const auto* error = answer.error()) {
     co_return "server " + m.ep->name() + " failed " + method + ": " + json::serialize(*error);
   }
-  const auto* result = answer.result();
+  auto* result = answer.object().if_contains("result");
   if (!result || !result->is_object())
     co_return "server " + m.ep->name() + " answered " + method + " without a result object";
+  auto fetched = std::make_shared<const json::object>(std::move(result->get_object()));
   if (cacheable && epoch == m.cache_epoch) {
     auto& list = m.cache[method];
     if (list.size() > 1000) list.clear();  // a member with endless cursors cannot grow it forever
-    list[key] = cached_page{result->get_object(), clock::now()};
+    list[key] = cached_page{fetched, clock::now()};
   }
-  co_return result->get_object();
+  co_return fetched;
 }
 
 std::uint64_t aggregate_endpoint::list_generation(const client_session& s,
@@ -491,7 +492,7 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
       tell_left_out(*s, members_[i].ep->name(), method);
       continue;
     }
-    const auto& result = **page;
+    const auto& result = ***page;
     const auto* items_value = result.if_contains(key);
     static const json::array no_items;
     const auto& items =

@@ -53,8 +53,10 @@ class aggregate_endpoint : public endpoint {
   void drain(std::shared_ptr<client_session> s, call_started cs) override;
 
  private:
+  // A member's list result, shared by the cache and the requests reading it (never copied).
+  using page = std::shared_ptr<const boost::json::object>;
   struct cached_page {
-    boost::json::object result;
+    page result;
     std::chrono::steady_clock::time_point fetched;
   };
   struct member {
@@ -67,7 +69,7 @@ class aggregate_endpoint : public endpoint {
     std::map<std::string, std::map<std::string, cached_page>, std::less<>> cache;
     std::uint64_t cache_epoch = 0;  // bumped at each invalidation: fetches started before drop
   };
-  using page_result = boost::system::result<boost::json::object, std::string>;
+  using page_result = boost::system::result<page, std::string>;
 
   boost::asio::awaitable<bool> join_member(std::shared_ptr<client_session> s, std::size_t i);
   // Sends a request of the proxy's own to a member (through the session's member session) and
