@@ -37,7 +37,12 @@ boost::system::result<std::shared_ptr<backend_session>, std::string> backend_ses
   if (server.transport == config::transport_type::stdio) {
     auto child = transport::stdio_child::spawn(
         ex, {server.name, server.command, server.args, server.env, server.cwd});
-    if (!child) return "backend " + server.name + ": " + child.error().message;
+    if (!child) {
+      // The details name paths on the proxy's machine: the log has them, clients do not (they
+      // get this error as the reason the backend is unavailable).
+      spdlog::error("backend {}: {}", server.name, child.error().message);
+      return "backend " + server.name + ": its command could not be started (see the proxy log)";
+    }
     s->link_ = std::move(*child);
     spdlog::info("backend {}: started {} ({})", server.name, server.command, s->link_->describe());
   } else {
