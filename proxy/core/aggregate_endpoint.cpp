@@ -624,14 +624,8 @@ awaitable<request_outcome> aggregate_endpoint::forward(std::shared_ptr<client_se
   co_return outcome;
 }
 
-awaitable<request_outcome> aggregate_endpoint::route_named(std::shared_ptr<client_session> s,
-                                                           message request, std::string_view kind) {
-  json::value id = *request.id();
-  auto name = string_member(request.params_object(), "name");
-  if (!name)
-    co_return message::error_response(std::move(id), codes::invalid_params,
-                                      "Invalid params: name must be a string");
-  const std::string exposed(*name);
+awaitable<std::optional<aggregate_endpoint::named_target>> aggregate_endpoint::resolve_named(
+    std::shared_ptr<client_session> s, std::string_view kind, std::string exposed) {
   auto& table = kind == "tool" ? tools_ : prompts_;
   const std::string_view list_method = kind == "tool" ? "tools/list" : "prompts/list";
   auto origin = table.resolve(exposed);
@@ -642,9 +636,22 @@ awaitable<request_outcome> aggregate_endpoint::route_named(std::shared_ptr<clien
   auto i = origin ? member_index(origin->server) : std::nullopt;
   json::value probe = json::object{{"name", exposed}};
   if (!i || !active(*s, *i) || !visible_exposed(*s, list_key_of(list_method), probe))
-    co_return unknown_item_error(std::move(id), kind, exposed);
-  request.params_object()->at("name") = origin->name;
-  co_return co_await forward(s, *i, std::move(request));
+    co_return std::nullopt;
+  co_return named_target{*i, std::move(origin->name)};
+}
+
+awaitable<request_outcome> aggregate_endpoint::route_named(std::shared_ptr<client_session> s,
+                                                           message request, std::string_view kind) {
+  json::value id = *request.id();
+  auto name = string_member(request.params_object(), "name");
+  if (!name)
+    co_return message::error_response(std::move(id), codes::invalid_params,
+                                      "Invalid params: name must be a string");
+  std::string exposed(*name);
+  auto target = co_await resolve_named(s, kind, exposed);
+  if (!target) co_return unknown_item_error(std::move(id), kind, exposed);
+  request.params_object()->at("name") = target->name;
+  co_return co_await forward(s, target->member, std::move(request));
 }
 
 std::optional<std::size_t> aggregate_endpoint::owner_of_uri(const client_session& s,
@@ -700,18 +707,11 @@ awaitable<request_outcome> aggregate_endpoint::route_completion(std::shared_ptr<
     if (!name)
       co_return message::error_response(std::move(id), codes::invalid_params,
                                         "Invalid params: ref.name must be a string");
-    const std::string exposed(*name);
-    auto origin = prompts_.resolve(exposed);
-    if (!origin) {
-      co_await learn_all(s, "prompts/list");
-      origin = prompts_.resolve(exposed);
-    }
-    auto i = origin ? member_index(origin->server) : std::nullopt;
-    json::value probe = json::object{{"name", exposed}};
-    if (!i || !active(*s, *i) || !visible_exposed(*s, "prompts", probe))
-      co_return unknown_item_error(std::move(id), "prompt", exposed);
-    ref->at("name") = origin->name;
-    co_return co_await forward(s, *i, std::move(request));
+    std::string exposed(*name);
+    auto target = co_await resolve_named(s, "prompt", exposed);
+    if (!target) co_return unknown_item_error(std::move(id), "prompt", exposed);
+    ref->at("name") = target->name;
+    co_return co_await forward(s, target->member, std::move(request));
   }
   if (type == "ref/resource") {
     auto uri = string_member(ref, "uri");

@@ -91,6 +91,15 @@ class aggregate_endpoint : public endpoint {
   // A request for one member's item, its name or URI already rewritten.
   boost::asio::awaitable<request_outcome> forward(std::shared_ptr<client_session> s, std::size_t i,
                                                   jsonrpc::message request);
+  // The member and the backend's own name behind an exposed tool or prompt name ("tool" or
+  // "prompt") this session may use; nullopt when there is none (unknown, outside the session's
+  // narrowing, or filtered out). An unknown name makes the proxy walk that list once first.
+  struct named_target {
+    std::size_t member;
+    std::string name;
+  };
+  boost::asio::awaitable<std::optional<named_target>> resolve_named(
+      std::shared_ptr<client_session> s, std::string_view kind, std::string exposed);
   boost::asio::awaitable<request_outcome> route_named(std::shared_ptr<client_session> s,
                                                       jsonrpc::message request,
                                                       std::string_view kind);
