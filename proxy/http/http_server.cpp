@@ -155,8 +155,8 @@ struct http_server::impl {
   // is not a cancellation) and its events wait, from `unsent` (the one whose write failed) on,
   // for a GET that resumes the stream with Last-Event-ID.
   void orphan_stream(core::endpoint& ep, std::shared_ptr<core::client_session> s,
-                     core::call_started cs, std::uint64_t stream_no,
-                     std::optional<message> unsent, bool final);
+                     core::call_started cs, std::uint64_t stream_no, std::optional<message> unsent,
+                     bool final);
   // GET with the Last-Event-ID of a POST stream: what the client missed, then the rest of the
   // call if it is still running.
   awaitable<bool> resume_stream(beast::tcp_stream& stream, const request& req,
