@@ -34,6 +34,8 @@ require_binaries
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-e2e-bench.XXXXXX")"
 # shellcheck source=ci/lib/processes.sh
 source "$repo/ci/lib/processes.sh"
+# shellcheck source=ci/lib/docs.sh
+source "$repo/ci/lib/docs.sh"
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   stop_process proxy
@@ -110,11 +112,6 @@ if [ "$write_docs" -eq 1 ] && [ "$smoke" -eq 0 ]; then
     echo
     echo "Proxy resident memory: ${idle_rss} kB idle (three backends configured), ${after_rss} kB after the run."
   } >"$table"
-  awk -v table="$table" '
-    /^<!-- e2e-results:begin -->$/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
-    /^<!-- e2e-results:end -->$/ { skip = 0 }
-    !skip { print }
-  ' "$doc" >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
+  write_marked_section "$doc" e2e-results "$table"
   log "wrote the results table into docs/benchmarks.md"
 fi

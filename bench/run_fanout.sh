@@ -40,6 +40,8 @@ require_binaries
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-fanout-bench.XXXXXX")"
 # shellcheck source=ci/lib/processes.sh
 source "$repo/ci/lib/processes.sh"
+# shellcheck source=ci/lib/docs.sh
+source "$repo/ci/lib/docs.sh"
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   stop_process cached
@@ -160,8 +162,6 @@ while read -r t lmed lp90 lratio cmed cp90 cratio; do
 done <<<"$summary"
 
 if [ "$write_docs" -eq 1 ] && [ "$smoke" -eq 0 ]; then
-  grep -q '^<!-- fanout-results:begin -->$' "$doc" ||
-    { log "no <!-- fanout-results:begin --> marker in docs/benchmarks.md"; exit 1; }
   table="$work/table.md"
   {
     cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
@@ -180,13 +180,6 @@ if [ "$write_docs" -eq 1 ] && [ "$smoke" -eq 0 ]; then
       echo "| \`$t\` | ${label[$t]} | $lmed | $lp90 | $lratio× | $cmed | $cp90 | $cratio× |"
     done <<<"$summary"
   } >"$table"
-  awk -v table="$table" '
-    /^<!-- fanout-results:begin -->$/ {
-      print; while ((getline l < table) > 0) print l; skip = 1; next
-    }
-    /^<!-- fanout-results:end -->$/ { skip = 0 }
-    !skip { print }
-  ' "$doc" >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
+  write_marked_section "$doc" fanout-results "$table"
   log "wrote the results table into docs/benchmarks.md"
 fi

@@ -137,6 +137,8 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-official-conformance.XXXXXX")"
 # shellcheck source=ci/lib/processes.sh
 source "$repo/ci/lib/processes.sh"
+# shellcheck source=ci/lib/docs.sh
+source "$repo/ci/lib/docs.sh"
 cleanup() {
   stop_process proxy
   stop_process mock
@@ -317,12 +319,7 @@ if [ "$write_docs" -eq 1 ]; then
         echo "| \`$s\` | ${spec_of[$s]//,/, } | $cells$notes |"
       done
     } >"$table"
-    awk -v table="$table" '
-      /^<!-- official-results:begin -->$/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
-      /^<!-- official-results:end -->$/ { skip = 0 }
-      !skip { print }
-    ' "$doc" >"$work/doc.md"
-    cp "$work/doc.md" "$doc"
+    write_marked_section "$doc" official-results "$table"
     log "wrote the results table into ${doc#$repo/}"
   fi
 fi

@@ -79,6 +79,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$work/sanitizer/
 
 # shellcheck source=ci/lib/processes.sh
 source "$repo/ci/lib/processes.sh"
+# shellcheck source=ci/lib/docs.sh
+source "$repo/ci/lib/docs.sh"
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   for t in "${all_targets[@]}"; do stop_process "run-$t"; done
@@ -286,12 +288,7 @@ if [ "$write_docs" -eq 1 ]; then
         done
       fi
     } >"$table"
-    awk -v table="$table" '
-      /^<!-- pytest-results:begin -->$/ { print; while ((getline l < table) > 0) print l; skip = 1; next }
-      /^<!-- pytest-results:end -->$/ { skip = 0 }
-      !skip { print }
-    ' "$doc" >"$work/doc.md"
-    cp "$work/doc.md" "$doc"
+    write_marked_section "$doc" pytest-results "$table"
     log "wrote the results table into ${doc#"$repo"/}"
   fi
 fi
