@@ -24,6 +24,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -116,6 +117,15 @@ def mock_server_bin(request) -> Path:
 def process_exists(pid: int) -> bool:
     """True while /proc has the PID, zombies included: a reaped child is gone."""
     return Path(f"/proc/{pid}").exists()
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound to port 0, then closed)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, interval_s: float = 0.02) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -33,8 +32,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import (STARTUP_TIMEOUT_S, McpClient, ProxyProcess, process_exists, text_of,
-                      wait_until)
+from conftest import (STARTUP_TIMEOUT_S, McpClient, ProxyProcess, closed_port, process_exists,
+                      text_of, wait_until)
 from mcp_session import LegacySseSession, StreamableHttpSession, is_notification
 
 INVALID_PARAMS = -32602
@@ -263,15 +262,6 @@ def assert_unknown(response: dict, what: str = "tool") -> None:
 def assert_error_code(response: dict, code: int) -> None:
     assert "error" in response, f"expected error {code}, got {response}"
     assert response["error"]["code"] == code, response
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound to port 0, then closed)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def py_result(response: dict) -> dict:

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import time
 from typing import Any, Callable, Iterator, Optional
 
 import httpx
 import pytest
 
-from conftest import McpClient, ProxyProcess, mock_config, text_of, wait_until
+from conftest import McpClient, ProxyProcess, closed_port, mock_config, text_of, wait_until
 from fault_server import FaultServer
 
 spec = pytest.mark.spec
@@ -124,15 +123,6 @@ def resume_gets(fault: FaultServer) -> list:
 
 def stream_gets(fault: FaultServer) -> list:
     return [r for r in fault.snapshot() if r.method == "GET"]
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound to port 0, then closed)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def initialize_until_it_works(proxy: ProxyProcess, http: httpx.Client,
