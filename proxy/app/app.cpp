@@ -70,11 +70,26 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
 
 using endpoint_map = std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>>;
 
-// The server routes, then the merged endpoint ("" when mcpProxy.aggregate) and the groups over
-// them. Disabled servers are in neither.
-endpoint_map make_endpoints(asio::any_io_executor ex, const config::config& cfg,
-                            std::vector<std::shared_ptr<core::server_endpoint>>& servers) {
+// What the process serves: the server endpoints, the merged ones over them (the one at "" when
+// mcpProxy.aggregate, and the groups), and the routes to all of them. Disabled servers are in
+// none.
+struct endpoints {
+  std::vector<std::shared_ptr<core::server_endpoint>> servers;
+  std::vector<std::shared_ptr<core::aggregate_endpoint>> merged;
   endpoint_map routes;
+  void add_merged(std::string name, std::vector<std::shared_ptr<core::server_endpoint>> members,
+                  config::item_filters filters, asio::any_io_executor ex,
+                  const config::proxy_config& proxy) {
+    auto ep = std::make_shared<core::aggregate_endpoint>(ex, name, std::move(members),
+                                                         std::move(filters), proxy);
+    merged.push_back(ep);
+    routes.emplace(std::move(name), std::move(ep));
+  }
+};
+
+endpoints make_endpoints(asio::any_io_executor ex, const config::config& cfg) {
+  endpoints out;
+  auto& servers = out.servers;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> by_name;
   for (const auto& s : cfg.servers) {
     if (s.disabled) {
@@ -84,11 +99,9 @@ endpoint_map make_endpoints(asio::any_io_executor ex, const config::config& cfg,
     auto ep = std::make_shared<core::server_endpoint>(ex, s, cfg.proxy);
     servers.push_back(ep);
     by_name.emplace(s.name, ep);
-    routes.emplace(s.name, ep);
+    out.routes.emplace(s.name, ep);
   }
-  if (cfg.proxy.aggregate)
-    routes.emplace("", std::make_shared<core::aggregate_endpoint>(
-                           ex, "", servers, config::item_filters{}, cfg.proxy));
+  if (cfg.proxy.aggregate) out.add_merged("", servers, {}, ex, cfg.proxy);
   for (const auto& g : cfg.groups) {
     std::vector<std::shared_ptr<core::server_endpoint>> members;
     if (g.servers.empty()) members = servers;
@@ -98,10 +111,9 @@ endpoint_map make_endpoints(asio::any_io_executor ex, const config::config& cfg,
       else
         spdlog::warn("group {}: server {} is disabled; left out", g.name, name);
     }
-    routes.emplace(g.name, std::make_shared<core::aggregate_endpoint>(
-                               ex, g.name, std::move(members), g.filters, cfg.proxy));
+    out.add_merged(g.name, std::move(members), g.filters, ex, cfg.proxy);
   }
-  return routes;
+  return out;
 }
 
 }  // namespace
@@ -157,8 +169,7 @@ int serve(config::config cfg, const serve_options& opt) {
 
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
-  std::vector<std::shared_ptr<core::server_endpoint>> servers;
-  auto routes = make_endpoints(ex, cfg, servers);
+  auto [servers, merged, routes] = make_endpoints(ex, cfg);
   std::shared_ptr<core::endpoint> stdio_endpoint;
   if (opt.stdio) {
     // One endpoint is served; no listener. Without --server: the only server, else all merged.
@@ -176,9 +187,13 @@ int serve(config::config cfg, const serve_options& opt) {
       return 2;
     }
     stdio_endpoint = it->second;
-    // Only what serves it starts.
-    if (auto one = std::dynamic_pointer_cast<core::server_endpoint>(stdio_endpoint))
+    // Only what serves it starts (a merged endpoint needs all its servers).
+    if (auto one = std::dynamic_pointer_cast<core::server_endpoint>(stdio_endpoint)) {
       servers = {one};
+      merged.clear();
+    } else {
+      std::erase_if(merged, [&](const auto& m) { return m != stdio_endpoint; });
+    }
     routes = {{it->first, stdio_endpoint}};
   }
   http::http_server server(ex, cfg.proxy, routes, opt.faults);
@@ -201,12 +216,11 @@ int serve(config::config cfg, const serve_options& opt) {
     server.stop();
     if (stdin_lines) stdin_lines->close();
     // Merged endpoints first (they end their sessions on the servers), then the servers.
-    std::vector<asio::awaitable<void>> stops;
-    for (auto& [name, ep] : routes)
-      if (!std::dynamic_pointer_cast<core::server_endpoint>(ep)) stops.push_back(ep->stop());
-    co_await util::run_all(ex, std::move(stops), "stop merged endpoint");
-    for (auto& ep : servers) stops.push_back(ep->stop());
-    co_await util::run_all(ex, std::move(stops), "stop backend");
+    std::vector<asio::awaitable<void>> merged_stops, server_stops;
+    for (auto& ep : merged) merged_stops.push_back(ep->stop());
+    co_await util::run_all(ex, std::move(merged_stops), "stop merged endpoint");
+    for (auto& ep : servers) server_stops.push_back(ep->stop());
+    co_await util::run_all(ex, std::move(server_stops), "stop backend");
     boost::system::error_code ignored;
     signals.cancel(ignored);
     spdlog::info("shutdown complete");
@@ -234,8 +248,7 @@ int serve(config::config cfg, const serve_options& opt) {
     std::vector<asio::awaitable<void>> starts;
     for (auto& ep : servers) starts.push_back(ep->start());
     co_await util::run_all(ex, std::move(starts), "start backend");
-    for (auto& [name, ep] : routes)
-      if (!std::dynamic_pointer_cast<core::server_endpoint>(ep)) co_await ep->start();
+    for (auto& ep : merged) co_await ep->start();
   };
   auto serve = [&]() -> asio::awaitable<void> {
     co_await start_all();
