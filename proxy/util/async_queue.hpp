@@ -42,7 +42,9 @@ class async_queue {
   }
   // Wakes a waiting consumer with nullopt as if its deadline had passed (the queue stays open):
   // its owner wants it to look at something else (a connection being taken over).
+  // Without a waiting consumer it does nothing (a later pop is not cut short).
   void interrupt() {
+    if (!waiting_) return;
     interrupted_ = true;
     signal_.cancel();
   }
@@ -58,7 +60,9 @@ class async_queue {
       if (clock::now() >= deadline) co_return std::nullopt;
       signal_.expires_at(deadline);
       // push() and close() wake us by cancelling the timer; a normal expiry is the deadline.
+      waiting_ = true;
       co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      waiting_ = false;
       if (std::exchange(interrupted_, false) && items_.empty()) co_return std::nullopt;
     }
     if (items_.empty()) co_return std::nullopt;
@@ -72,6 +76,7 @@ class async_queue {
   std::deque<T> items_;
   bool closed_ = false;
   bool interrupted_ = false;
+  bool waiting_ = false;  // a consumer is in pop(), waiting for the signal
 };
 
 }  // namespace mcp_proxy::util
