@@ -14,6 +14,15 @@ Standard library only (http.server, socketserver threads). One `FaultServer` lis
 
 What goes wrong is chosen per call by the tool name (`TOOLS`, all deterministic) and per server
 by attributes a test sets (`expire_after_calls`, `init_failures`, `protocol_version`, ...).
+
+Server-to-client traffic (for the relay tests, test_relay.py), all opt-in so that the defaults stay
+a tools-only server without a GET stream: `capabilities` (what initialize declares; with
+`logging`, logging/setLevel is accepted and sets `log_level`; with `resources.subscribe`,
+resources/subscribe and unsubscribe are accepted), `get_stream` (a GET without
+Last-Event-ID opens the session's standalone event stream), `request_client` / `notify_client`
+(send on that stream; the answer the client POSTs back is returned), and the tools `ask_client`
+(a server request on the call's own POST stream) and `log_levels`. Every response the client
+POSTs is kept in `answers` (by JSON id).
 Every HTTP request is recorded (`requests`) before it is answered, and a test waits for what it
 expects with `wait_for` (a condition variable, bounded in time), never by sleeping.
 
@@ -62,7 +71,17 @@ TOOLS = {
                                "response",
     "post_500": "Legacy: the POST carrying the request is answered 500 (HTML); nothing on the "
                 "event stream",
+    "ask_client": "Streamable HTTP: an SSE answer: a request arguments.method (params "
+                  "arguments.params) to the client on this POST's stream, then, once the client "
+                  "has answered it (or after `ask_timeout_s`), the response, whose text is the "
+                  "client's JSON-RPC answer as JSON (or 'no answer')",
+    "log_levels": "Streamable HTTP: an SSE answer: a notifications/message per level of "
+                  "arguments.levels (default all eight, data '<level> message'), those below "
+                  "the level set by logging/setLevel left out, then the response",
 }
+
+# RFC 5424 severities as MCP names them (2025-11-25 server/utilities/logging), least severe first.
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
 STREAM_LIFETIME_S = 60.0  # no event stream outlives this
 SOCKET_TIMEOUT_S = 30.0  # a silent peer frees its handler thread after this
@@ -244,6 +263,10 @@ class FaultServer:
         self.sse_stream_garbage = False  # legacy: GET .../sse answers 200 text/html
         self.init_failures = 0  # this many initialize requests are answered 500
         self.retry_ms = 50  # `retry:` on resumable streams
+        self.capabilities: dict = {"tools": {}}  # declared in the InitializeResult
+        self.get_stream = False  # Streamable HTTP: offer the standalone GET stream (else 405)
+        self.ask_timeout_s = 15.0  # how long ask_client waits for the client's answer
+        self.log_level: Optional[str] = None  # set by logging/setLevel (with `logging` declared)
 
         self.requests: list[Recorded] = []
         self.dropped_at: dict[str, float] = {}  # resumable stream key -> when it was dropped
@@ -254,6 +277,8 @@ class FaultServer:
         self._legacy: dict[str, queue.Queue] = {}
         self._streams: dict[str, list[tuple[int, str]]] = {}  # resumable: key -> [(seq, event)]
         self._cancelled: set = set()
+        self.answers: dict[str, dict] = {}  # json.dumps(id) -> a response the client POSTed
+        self._get_queues: dict[str, queue.Queue] = {}  # session id -> its standalone stream
         self._sockets: set = set()
         self._ids = itertools.count(1)
         self._closed = False
@@ -298,6 +323,48 @@ class FaultServer:
     def cancelled_ids(self) -> set:
         with self._cond:
             return set(self._cancelled)
+
+    def get_streams(self) -> list[str]:
+        """Session ids whose standalone GET stream is open (needs `get_stream`)."""
+        with self._cond:
+            return list(self._get_queues)
+
+    def _stream_queue(self, sid: Optional[str]) -> queue.Queue:
+        with self._cond:
+            if sid is None:
+                if len(self._get_queues) != 1:
+                    raise AssertionError(f"not one open GET stream: {list(self._get_queues)}")
+                sid = next(iter(self._get_queues))
+            if sid not in self._get_queues:
+                raise AssertionError(f"no open GET stream for session {sid!r}")
+            return self._get_queues[sid]
+
+    def notify_client(self, method: str, params: Optional[dict] = None,
+                      sid: Optional[str] = None) -> None:
+        """Sends a notification on a session's standalone GET stream (the only one if sid is
+        None)."""
+        msg: dict = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        self._stream_queue(sid).put(msg)
+
+    def request_client(self, method: str, params: Optional[dict] = None,
+                       sid: Optional[str] = None, timeout_s: float = 10.0) -> Optional[dict]:
+        """Sends a request on a session's standalone GET stream (the only one if sid is None) and
+        returns the JSON-RPC response the client POSTs back, or None after timeout_s."""
+        q = self._stream_queue(sid)
+        rid = f"server-request-{next(self._ids)}"
+        msg: dict = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            msg["params"] = params
+        q.put(msg)
+        return self._await_answer(rid, timeout_s)
+
+    def _await_answer(self, rid: Any, timeout_s: float) -> Optional[dict]:
+        key = json.dumps(rid)
+        self.wait_for(lambda: key in self.answers or self._stopping.is_set(), timeout_s)
+        with self._cond:
+            return self.answers.get(key)
 
     def close(self) -> None:
         if self._closed:
@@ -423,6 +490,10 @@ class FaultServer:
                 with self._cond:
                     self._cancelled.add(json.dumps((msg.get("params") or {}).get("requestId")))
                     self._cond.notify_all()
+            elif method is None and ("result" in msg or "error" in msg):
+                with self._cond:
+                    self.answers[json.dumps(rid)] = msg
+                    self._cond.notify_all()
             _send(h, 202, b"", None)
             return
         if method == "ping":
@@ -436,6 +507,17 @@ class FaultServer:
                 _send_json(h, 404, _error(None, -32600, "Session not found"))
                 return
             self._call_tool(h, session, msg)
+        elif method == "logging/setLevel" and "logging" in self.capabilities:
+            level = (msg.get("params") or {}).get("level")
+            if level not in LOG_LEVELS:
+                _send_json(h, 200, _error(rid, -32602, f"Invalid params: level {level!r}"))
+                return
+            with self._cond:
+                self.log_level = level
+            _send_json(h, 200, _result(rid, {}))
+        elif method in ("resources/subscribe", "resources/unsubscribe") and \
+                (self.capabilities.get("resources") or {}).get("subscribe"):
+            _send_json(h, 200, _result(rid, {}))  # recorded above; updates via notify_client
         else:
             _send_json(h, 200, _error(rid, -32601, f"Method not found: {method}"))
 
@@ -443,7 +525,7 @@ class FaultServer:
         requested = (msg.get("params") or {}).get("protocolVersion")
         return _result(msg.get("id"), {
             "protocolVersion": self.protocol_version or requested,
-            "capabilities": {"tools": {}},
+            "capabilities": self.capabilities,
             "serverInfo": {"name": "fault-server", "version": "1.0.0"},
         })
 
@@ -518,6 +600,29 @@ class FaultServer:
             _chunk(h, _event(json.dumps({"hello": "world"}), "message"))
             _chunk(h, _event(json.dumps(answer), "message"))
             _end_sse(h)
+        elif name == "ask_client":
+            ask: dict = {"jsonrpc": "2.0", "id": f"ask-{next(self._ids)}",
+                         "method": args.get("method", "ping")}
+            if args.get("params") is not None:
+                ask["params"] = args["params"]
+            _begin_sse(h, sid_header)
+            _chunk(h, _event(json.dumps(ask), "message"))
+            got = self._await_answer(ask["id"], self.ask_timeout_s)
+            text = json.dumps(got) if got is not None else "no answer"
+            _chunk(h, _event(json.dumps(_text_result(rid, text)), "message"))
+            _end_sse(h)
+        elif name == "log_levels":
+            with self._cond:
+                floor = LOG_LEVELS.index(self.log_level) if self.log_level in LOG_LEVELS else 0
+            _begin_sse(h, sid_header)
+            for level in args.get("levels") or LOG_LEVELS:
+                if level in LOG_LEVELS and LOG_LEVELS.index(level) >= floor:
+                    note = {"jsonrpc": "2.0", "method": "notifications/message",
+                            "params": {"level": level, "logger": "fault-server",
+                                       "data": f"{level} message"}}
+                    _chunk(h, _event(json.dumps(note), "message"))
+            _chunk(h, _event(json.dumps(_text_result(rid, "logged")), "message"))
+            _end_sse(h)
         else:
             _send_json(h, 200, _error(rid, -32602, f"Unknown tool: {name}"))
 
@@ -527,8 +632,10 @@ class FaultServer:
             return
         last = rec.headers.get("last-event-id")
         if not last:
-            # No standalone stream (the spec allows 405).
-            _send(h, 405, b"", None, {"Allow": "POST, DELETE"})
+            if self.get_stream:
+                self._standalone_stream(h, session)
+            else:  # no standalone stream (the spec allows 405)
+                _send(h, 405, b"", None, {"Allow": "POST, DELETE"})
             return
         key, _, seq = last.rpartition(":")
         with self._cond:
@@ -541,6 +648,36 @@ class FaultServer:
             if n > int(seq):
                 _chunk(h, text)
         _end_sse(h)
+
+    def _standalone_stream(self, h: _Handler, session: _Session) -> None:
+        """The session's GET stream (basic/transports: Listening for Messages from the Server):
+        what request_client / notify_client queue, until the session ends, the server stops or
+        STREAM_LIFETIME_S passes. A newer GET of the session takes its place."""
+        q: queue.Queue = queue.Queue()
+        with self._cond:
+            self._get_queues[session.sid] = q
+            self._cond.notify_all()
+        try:
+            _begin_sse(h, {"Mcp-Session-Id": session.sid} if session.sid else None)
+            deadline = time.monotonic() + STREAM_LIFETIME_S
+            while not self._stopping.is_set() and time.monotonic() < deadline:
+                with self._cond:
+                    current = self._get_queues.get(session.sid) is q
+                    alive = not self.session_ids or session.sid in self._sessions
+                if not current or not alive:
+                    break
+                try:
+                    item = q.get(timeout=QUEUE_POLL_S)
+                except queue.Empty:
+                    continue
+                _chunk(h, _event(json.dumps(item), "message"))
+            _end_sse(h)
+            h.close_connection = True
+        finally:
+            with self._cond:
+                if self._get_queues.get(session.sid) is q:
+                    del self._get_queues[session.sid]
+                self._cond.notify_all()
 
     def _streamable_delete(self, h: _Handler, rec: Recorded) -> None:
         session = self._session_of(h, rec)

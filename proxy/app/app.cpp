@@ -243,11 +243,19 @@ int serve(config::config cfg, const serve_options& opt) {
   signals.async_wait(on_signal);
 
   // Named, so the closures outlive the coroutines that refer to their captures.
-  // Servers start in parallel (each may take its timeout), then the merged endpoints over them.
+  // Servers start in parallel, then the merged endpoints over them. A backend slower than
+  // fanOutTimeout (one that hangs, up to its own timeout) does not hold up the others: serving
+  // starts without it, and it joins the merged endpoints when it comes up.
   auto start_all = [&]() -> asio::awaitable<void> {
     std::vector<asio::awaitable<void>> starts;
     for (auto& ep : servers) starts.push_back(ep->start());
-    co_await util::run_all(ex, std::move(starts), "start backend");
+    co_await util::run_all_until(ex, std::move(starts),
+                                 std::chrono::steady_clock::now() + cfg.proxy.fan_out_timeout,
+                                 "start backend");
+    for (auto& ep : servers)
+      if (!ep->backend_ready())
+        spdlog::warn("backend {}: not up yet; serving without it (it joins when it comes up)",
+                     ep->name());
     for (auto& ep : merged) co_await ep->start();
   };
   auto serve = [&]() -> asio::awaitable<void> {

@@ -174,19 +174,26 @@ awaitable<boost::system::result<json::object, std::string>> backend_session::ini
 }
 
 awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<backend_session> self) {
-  while (auto line = co_await link_->receive()) {
-    auto parsed = jsonrpc::parse(*line);
+  while (auto in = co_await link_->receive()) {
+    auto parsed = jsonrpc::parse(in->text);
     if (!parsed) {
       spdlog::warn("backend {}: ignoring a message that is not JSON-RPC ({}): {}", server_.name,
-                   parsed.error().reason, preview(*line));
+                   parsed.error().reason, preview(in->text));
       continue;
     }
-    dispatch(std::move(*parsed));
+    dispatch(std::move(*parsed), in->in_reply_to);
   }
   fail_all("backend " + server_.name + " " + link_->end_reason());
 }
 
-void backend_session::dispatch(message m) {
+backend_session::related_call backend_session::call_of(const json::value& id) const {
+  if (!id.is_int64()) return nullptr;
+  auto it = calls_.find(id.get_int64());
+  if (it == calls_.end() || it->second->client == proxy_client_key) return nullptr;
+  return it->second;
+}
+
+void backend_session::dispatch(message m, const json::value& in_reply_to) {
   if (m.is_response()) {
     boost::system::error_code ec;
     const auto backend_id = m.id() ? m.id()->to_number<std::int64_t>(ec) : 0;
@@ -221,10 +228,10 @@ void backend_session::dispatch(message m) {
     return;
   }
   if (m.is_notification()) {
-    if (handlers_.on_notification) handlers_.on_notification(std::move(m));
+    if (handlers_.on_notification) handlers_.on_notification(std::move(m), call_of(in_reply_to));
     return;
   }
-  if (handlers_.on_request) handlers_.on_request(std::move(m));
+  if (handlers_.on_request) handlers_.on_request(std::move(m), call_of(in_reply_to));
 }
 
 void backend_session::fail_all(std::string_view why) {

@@ -40,11 +40,14 @@ struct pending_call {
 
 class backend_session : public std::enable_shared_from_this<backend_session> {
  public:
+  // The client call a message from the backend came in reply to, when the transport tells
+  // (Streamable HTTP: the message came on that call's POST stream); else null.
+  using related_call = std::shared_ptr<pending_call>;
   struct handlers {
     // Notifications other than progress for a known call.
-    std::function<void(jsonrpc::message)> on_notification;
+    std::function<void(jsonrpc::message, related_call)> on_notification;
     // Requests from the backend (sampling, elicitation, roots, ping), ids as the backend sent.
-    std::function<void(jsonrpc::message)> on_request;
+    std::function<void(jsonrpc::message, related_call)> on_request;
     // The backend cancelled a request of its own that went to this client (ids already mapped).
     std::function<void(rpc::client_key, jsonrpc::message)> on_cancelled_for;
     // The backend is gone; every call in flight has already been failed.
@@ -86,7 +89,9 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
  private:
   backend_session(boost::asio::any_io_executor ex, config::server_config server, handlers h);
   boost::asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<backend_session> self);
-  void dispatch(jsonrpc::message m);
+  void dispatch(jsonrpc::message m, const boost::json::value& in_reply_to);
+  // The client call (not the proxy's own) the backend's request `id` belongs to, if in flight.
+  related_call call_of(const boost::json::value& id) const;
   void send(const jsonrpc::message& m);
   void fail_all(std::string_view why);
 

@@ -210,6 +210,10 @@ awaitable<bool> aggregate_endpoint::join_member(std::shared_ptr<client_session> 
   while (child->outbox.size() > 0)
     if (auto early = co_await child->outbox.pop()) on_member_message(s, i, std::move(*early));
   s->children[i] = child;
+  // A member joining a session the client already initialized hears of it too (a shared
+  // backend learns that a client with roots came).
+  if (s->initialized)
+    m.ep->on_notification(*child, message::notification("notifications/initialized"));
   if (const auto* result = outcome.reply.result(); result && result->is_object()) {
     if (const auto* caps = object_member(result->get_object(), "capabilities"))
       m.capabilities = *caps;
@@ -814,7 +818,7 @@ std::string aggregate_endpoint::merged_instructions(const client_session& s) con
 // --- the rest of the relay -----------------------------------------------------------------------
 
 void aggregate_endpoint::on_notification(client_session& s, const message& n) {
-  if (n.method() == "notifications/initialized") return;
+  if (n.method() == "notifications/initialized") s.initialized = true;
   // Cancellations name a request id only the member that has it knows; the others ignore it.
   for (std::size_t i = 0; i < s.children.size(); ++i)
     if (s.children[i]) members_[i].ep->on_notification(*s.children[i], n);

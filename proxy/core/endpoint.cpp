@@ -48,17 +48,21 @@ rpc::client_key new_client_key() {
   return next_client_key.fetch_add(1);
 }
 
-bool client_can_answer(const client_session& s, std::string_view method) {
-  std::string_view needed;
-  if (method == "sampling/createMessage")
-    needed = "sampling";
-  else if (method == "elicitation/create")
-    needed = "elicitation";
-  else if (method == "roots/list")
-    needed = "roots";
-  else
-    return true;  // ping and requests of newer versions: let the client decide
-  return s.client_capabilities.contains(needed);
+bool client_can_answer(const client_session& s, const message& request) {
+  const auto method = request.method();
+  if (method == "sampling/createMessage") return s.client_capabilities.contains("sampling");
+  if (method == "roots/list") return s.client_capabilities.contains("roots");
+  if (method != "elicitation/create") return true;  // ping, newer requests: the client decides
+  // Spec 2025-11-25 client/elicitation: an empty `elicitation` object means form mode only;
+  // servers must not send a mode the client did not declare.
+  const auto* declared = s.client_capabilities.if_contains("elicitation");
+  if (!declared || !declared->is_object()) return false;
+  const auto* params = request.params_object();
+  const auto* mode = params ? params->if_contains("mode") : nullptr;
+  const bool url = mode && mode->is_string() && mode->get_string() == "url";
+  const auto& modes = declared->get_object();
+  if (url) return modes.contains("url");
+  return modes.empty() || modes.contains("form");
 }
 
 std::shared_ptr<backend::pending_call> client_session::latest_call() {

@@ -47,6 +47,7 @@ class client_session {
   // endpoint; closed when the session ends.
   util::async_queue<jsonrpc::message> outbox;
   bool get_stream_open = false;
+  bool initialized = false;  // the client sent notifications/initialized
   bool ended = false;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
   // Calls in flight, most recent last; messages related to a call go on that call's stream.
@@ -85,9 +86,9 @@ inline constexpr std::string_view invalid_level_text =
 // A key no other client session has (process-wide).
 rpc::client_key new_client_key();
 
-// Whether a client declared the capability a backend request needs (sampling, elicitation,
-// roots); requests that need none are answerable.
-bool client_can_answer(const client_session& s, std::string_view method);
+// Whether a client declared the capability a backend request needs (sampling, elicitation in
+// the request's mode, roots); requests that need none are answerable.
+bool client_can_answer(const client_session& s, const jsonrpc::message& request);
 
 class endpoint;
 

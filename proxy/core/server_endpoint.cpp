@@ -41,10 +41,14 @@ json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
       {"protocolVersion", protocol::latest_legacy_version},
       // What the proxy can relay to a client that itself declares it (checked per request in
-      // on_backend_request). Not roots, on purpose: roots describe one client's workspace, and a
-      // shared backend would apply one client's roots to every client (per-client mode passes
-      // each client's own capabilities, roots included).
-      {"capabilities", json::object{{"sampling", json::object{}}, {"elicitation", json::object{}}}},
+      // on_backend_request). A request goes to the client whose call it came with, else to the
+      // only client; when that cannot be known the backend gets an error. Roots change whenever
+      // a client comes or goes, hence listChanged (per-client mode passes each client's own
+      // capabilities instead).
+      {"capabilities", json::object{{"sampling", json::object{}},
+                                    {"elicitation", json::object{{"form", json::object{}},
+                                                                 {"url", json::object{}}}},
+                                    {"roots", json::object{{"listChanged", true}}}}},
       {"clientInfo", json::object{{"name", proxy_.name}, {"version", proxy_.version}}},
   };
 }
@@ -121,6 +125,10 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   } else {
     b = *started;
     auto init = co_await b->initialize(proxy_initialize_params(), server_.timeout);
+    if (stopped_) {  // the proxy began to stop meanwhile (stop() did not see this backend)
+      co_await b->stop();
+      co_return nullptr;
+    }
     if (!init) {
       last_start_error_ = init.error();
       co_await b->stop();
@@ -201,8 +209,12 @@ void server_endpoint::on_shared_restart() {
 backend::backend_session::handlers server_endpoint::handlers_for(
     std::weak_ptr<client_session> owner) {
   backend::backend_session::handlers h;
-  h.on_notification = [this, owner](message m) { on_backend_notification(owner, std::move(m)); };
-  h.on_request = [this, owner](message m) { on_backend_request(owner, std::move(m)); };
+  h.on_notification = [this, owner](message m, related_call call) {
+    on_backend_notification(owner, std::move(m), std::move(call));
+  };
+  h.on_request = [this, owner](message m, related_call call) {
+    on_backend_request(owner, std::move(m), std::move(call));
+  };
   h.on_cancelled_for = [this](rpc::client_key client, message m) {
     for (auto& [id, s] : sessions_)
       if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
@@ -232,7 +244,8 @@ std::shared_ptr<backend::backend_session> server_endpoint::backend_of(
   return server_.mode == config::session_mode::per_client ? s.own_backend : shared_;
 }
 
-void server_endpoint::deliver(client_session& s, message m, bool related_to_call) {
+void server_endpoint::deliver(client_session& s, message m, bool related_to_call,
+                              const related_call& call) {
   if (s.log_rank >= 0 && m.is_notification() && m.method() == "notifications/message") {
     // Shared mode: the backend logs at the most verbose level any client asked for; each
     // client gets what its own level admits.
@@ -240,19 +253,43 @@ void server_endpoint::deliver(client_session& s, message m, bool related_to_call
     const int rank = log_rank_of(params ? params->if_contains("level") : nullptr);
     if (rank >= 0 && rank < s.log_rank) return;
   }
+  if (call && !call->events.closed()) {
+    call->events.push(std::move(m));
+    return;
+  }
   if (related_to_call) {
-    if (auto call = s.latest_call()) {
-      call->events.push(std::move(m));
+    if (auto latest = s.latest_call()) {
+      latest->events.push(std::move(m));
       return;
     }
   }
   push_unrelated(s, std::move(m), server_.name);
 }
 
-void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owner, message m) {
+std::shared_ptr<client_session> server_endpoint::shared_target(const related_call& call,
+                                                               bool idle_ok) const {
+  if (call) {
+    for (const auto& [id, s] : sessions_)
+      if (s->key() == call->client) return s;
+    return nullptr;  // that client has gone
+  }
+  std::shared_ptr<client_session> only;
+  int busy = 0;
+  for (const auto& [id, s] : sessions_)
+    if (s->latest_call()) {
+      ++busy;
+      only = s;
+    }
+  if (busy == 1) return only;
+  if (busy == 0 && idle_ok && sessions_.size() == 1) return sessions_.begin()->second;
+  return nullptr;
+}
+
+void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owner, message m,
+                                              related_call call) {
   const bool related = relates_to_current_call(m.method());
   if (server_.mode == config::session_mode::per_client) {
-    if (auto s = owner.lock(); s && !s->ended) deliver(*s, std::move(m), related);
+    if (auto s = owner.lock(); s && !s->ended) deliver(*s, std::move(m), related, call);
     return;
   }
   if (m.method() == "notifications/tools/list_changed")
@@ -272,23 +309,18 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
     return;
   }
   if (related) {
-    // Shared backend: the call's client is known only when exactly one client has calls running.
-    std::shared_ptr<client_session> only;
-    int busy = 0;
-    for (auto& [id, s] : sessions_)
-      if (s->latest_call()) {
-        ++busy;
-        only = s;
-      }
-    if (busy == 1) {
-      deliver(*only, std::move(m), true);
+    // Shared backend: the call's client is known when the message came with the call (a POST
+    // stream), or when exactly one client has calls running; else every client hears it.
+    if (auto target = shared_target(call, false); target && !target->ended) {
+      deliver(*target, std::move(m), true, call);
       return;
     }
   }
   for (auto& [id, s] : sessions_) deliver(*s, m, false);
 }
 
-void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, message m) {
+void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, message m,
+                                         related_call call) {
   std::shared_ptr<client_session> target;
   std::shared_ptr<backend::backend_session> b;
   if (server_.mode == config::session_mode::per_client) {
@@ -296,17 +328,16 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
     if (target) b = target->own_backend;
   } else {
     b = shared_;
-    std::vector<std::shared_ptr<client_session>> busy;
-    for (auto& [id, s] : sessions_)
-      if (s->latest_call()) busy.push_back(s);
-    if (busy.size() == 1)
-      target = busy.front();
-    else if (busy.empty() && sessions_.size() == 1)
-      target = sessions_.begin()->second;
+    target = shared_target(call, true);
   }
   if (!b) return;
   json::value id = m.id() ? *m.id() : json::value();
-  if (target && !target->ended && !client_can_answer(*target, m.method())) {
+  if (!target && !call && sessions_.empty() && m.method() == "roots/list") {
+    // No client, so no roots (clients that come later are announced by roots/list_changed).
+    b->reply(message::response(id, json::object{{"roots", json::array{}}}));
+    return;
+  }
+  if (target && !target->ended && !client_can_answer(*target, m)) {
     spdlog::warn("backend {}: session {} did not declare the capability for {}; answering an error",
                  server_.name, target->id(), m.method());
     b->reply(message::error_response(
@@ -327,7 +358,14 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
     return;
   }
   b->route_request_to(target->key(), m);
-  deliver(*target, std::move(m), true);
+  deliver(*target, std::move(m), true, call);
+}
+
+void server_endpoint::tell_roots_changed(const client_session& s) {
+  if (server_.mode != config::session_mode::shared || !s.client_capabilities.contains("roots"))
+    return;
+  if (shared_ && shared_->alive())
+    shared_->notify(message::notification("notifications/roots/list_changed"));
 }
 
 std::string server_endpoint::unavailable_reason() const {
@@ -402,6 +440,7 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
   if (server_.mode == config::session_mode::shared) {
     drop_subscriptions(*s);
     if (shared_) shared_->drop_client(s->key());
+    if (s->initialized) tell_roots_changed(*s);
     // The most verbose client may have left: the others need no more than they asked for.
     if (const int wanted = wanted_log_rank(); wanted >= 0) send_log_level(wanted);
   } else if (s->own_backend) {
@@ -529,13 +568,26 @@ void server_endpoint::on_notification(client_session& s, const message& n) {
   auto b = backend_of(s);
   if (n.method() == "notifications/initialized") {
     // The proxy sent this to the backend right after its initialize (in both modes), so the
-    // client's copy would be a second one.
+    // client's copy would be a second one. A shared backend learns instead that the roots
+    // behind it changed, now that the client can answer roots/list.
+    if (!s.initialized) {
+      s.initialized = true;
+      tell_roots_changed(s);
+    }
     return;
   }
   if (!b) return;
   if (n.method() == "notifications/cancelled") {
     if (!b->cancel_from_client(s.key(), n))
       spdlog::debug("session {}: cancellation for no request in flight", s.id());
+    return;
+  }
+  if (n.method() == "notifications/roots/list_changed") {
+    // A shared backend asks only clients that declared roots; the others have none to change.
+    if (server_.mode == config::session_mode::shared)
+      tell_roots_changed(s);
+    else
+      b->notify(n);
     return;
   }
   b->notify(n);

@@ -68,10 +68,22 @@ class server_endpoint : public endpoint {
   // the server sends on its own keeps arriving without waiting for a client's next request.
   boost::asio::awaitable<void> reconnect_shared();
   backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
-  void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m);
-  void on_backend_request(std::weak_ptr<client_session> owner, jsonrpc::message m);
+  using related_call = backend::backend_session::related_call;
+  void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m,
+                               related_call call);
+  void on_backend_request(std::weak_ptr<client_session> owner, jsonrpc::message m,
+                          related_call call);
+  // Shared mode: the client session a backend request or notification is for. The call it came
+  // in reply to says so exactly; without one, the only session with calls in flight, or (when
+  // `idle_ok`) the only session. Null when that cannot be known.
+  std::shared_ptr<client_session> shared_target(const related_call& call, bool idle_ok) const;
   std::shared_ptr<backend::backend_session> backend_of(const client_session& s) const;
-  void deliver(client_session& s, jsonrpc::message m, bool related_to_call);
+  // Sends `m` to `s`: on the stream of `call` when it is still open, else (when
+  // `related_to_call`) on the stream of its latest call, else on its own (the GET stream).
+  void deliver(client_session& s, jsonrpc::message m, bool related_to_call,
+               const related_call& call = nullptr);
+  // Shared mode: the set of clients (and so of roots) behind the backend changed.
+  void tell_roots_changed(const client_session& s);
   boost::json::object proxy_initialize_params() const;
   // "backend NAME is unavailable", with the last start error when there is one.
   std::string unavailable_reason() const;

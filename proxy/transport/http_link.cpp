@@ -199,7 +199,7 @@ class http_link_base : public message_link {
   void send(const message& m) override {
     if (!ended_) outgoing_.push(m);
   }
-  awaitable<std::optional<std::string>> receive() override { co_return co_await incoming_.pop(); }
+  awaitable<std::optional<inbound>> receive() override { co_return co_await incoming_.pop(); }
   void kill_now() override { end("stopped"); }
   std::string end_reason() const override { return end_reason_; }
   std::string describe() const override { return url_.shown; }
@@ -230,9 +230,10 @@ class http_link_base : public message_link {
     co_return !ended_;
   }
 
-  void deliver(std::string text) {
+  // `in_reply_to`: the id of the request whose POST stream carried it, else null.
+  void deliver(std::string text, json::value in_reply_to = {}) {
     delivered_any_ = true;
-    incoming_.push(std::move(text));
+    incoming_.push(inbound{std::move(text), std::move(in_reply_to)});
   }
   // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
   // hidden); the log has the details.
@@ -380,11 +381,13 @@ class http_link_base : public message_link {
     co_return whole_body{std::move(body), std::move(err)};
   }
 
-  // Reads an event stream, delivering every `message` event; `on_message` (optional) sees each
-  // one first. Returns "" when the stream ended normally, else why it did not.
+  // Reads an event stream, delivering every `message` event (as a reply to `in_reply_to`, the
+  // request whose POST opened it, or null); `on_event` (optional) sees each one first. Returns ""
+  // when the stream ended normally, else why it did not.
   awaitable<std::string> pump_events(http_conn& c, response_parser& p, sse_decoder& decoder,
                                      clock_type::time_point deadline,
-                                     const std::function<void(const sse_event&)>& on_event) {
+                                     const std::function<void(const sse_event&)>& on_event,
+                                     const json::value& in_reply_to = {}) {
     bool bad_stream = false;
     std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
       auto events = decoder.feed(piece);
@@ -394,7 +397,7 @@ class http_link_base : public message_link {
       }
       for (auto& ev : *events) {
         if (on_event) on_event(ev);
-        if (ev.type == "message" && !ev.data.empty()) deliver(std::move(ev.data));
+        if (ev.type == "message" && !ev.data.empty()) deliver(std::move(ev.data), in_reply_to);
       }
       return !ended_;
     };
@@ -417,7 +420,7 @@ class http_link_base : public message_link {
   http_link_options options_;
   target_url url_;
   ssl::context tls_;
-  util::async_queue<std::string> incoming_;
+  util::async_queue<inbound> incoming_;
   util::async_queue<message> outgoing_;
   std::vector<std::shared_ptr<http_conn>> idle_;
   std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
@@ -561,7 +564,7 @@ class streamable_http_link final : public http_link_base,
       // Anything but this request's response leaves the call unanswered: fail it now rather
       // than at its deadline (what came is still passed on; the owner logs it if it is bad).
       const bool answered = is_request && is_response_to(*body, id);
-      if (!body->empty()) deliver(std::move(*body));
+      if (!body->empty()) deliver(std::move(*body), id);
       if (is_request && !answered) {
         spdlog::warn("backend {}: a JSON answer that is not the response to request {}",
                      options_.name, json::serialize(id));
@@ -581,7 +584,7 @@ class streamable_http_link final : public http_link_base,
     std::function<void(const sse_event&)> watch = [&](const sse_event& ev) {
       if (is_request && !answered && ev.type == "message") answered = is_response_to(ev.data, id);
     };
-    auto err = co_await pump_events(*conn, p, decoder, deadline, watch);
+    auto err = co_await pump_events(*conn, p, decoder, deadline, watch, id);
     if (err.empty())
       release(std::move(conn), p);
     else
@@ -592,7 +595,7 @@ class streamable_http_link final : public http_link_base,
     stream_position pos;
     pos.update(decoder);
     if (!pos.last_id.empty()) {
-      co_await resume(pos, deadline, watch, answered);
+      co_await resume(pos, deadline, watch, answered, id);
       if (answered || ended_) co_return;
     }
     spdlog::warn("backend {}: the stream of a request ended before its response{}", options_.name,
@@ -622,9 +625,10 @@ class streamable_http_link final : public http_link_base,
   }
 
   // GETs with Last-Event-ID until `answered` (set by `watch`), the server refuses, the deadline
-  // passes or the attempts run out.
+  // passes or the attempts run out. What comes is still the stream of request `in_reply_to`.
   awaitable<void> resume(stream_position& pos, clock_type::time_point deadline,
-                         const std::function<void(const sse_event&)>& watch, const bool& answered) {
+                         const std::function<void(const sse_event&)>& watch, const bool& answered,
+                         const json::value& in_reply_to) {
     for (int attempt = 0; attempt < max_resume_attempts && clock_type::now() < deadline;
          ++attempt) {
       if (!co_await pause(pos.retry)) co_return;
@@ -637,7 +641,7 @@ class streamable_http_link final : public http_link_base,
         co_return;
       }
       sse_decoder decoder;
-      co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch);
+      co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch, in_reply_to);
       stream.conn->close();
       pos.update(decoder);
       if (answered) co_return;
@@ -846,7 +850,7 @@ class auto_link final : public message_link {
     if (first_) early_.push_back(m);
     inner_->send(m);
   }
-  awaitable<std::optional<std::string>> receive() override {
+  awaitable<std::optional<inbound>> receive() override {
     for (;;) {
       auto r = co_await inner_->receive();
       if (!first_) co_return r;

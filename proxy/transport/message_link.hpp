@@ -15,6 +15,14 @@
 
 namespace mcp_proxy::transport {
 
+// One message text from the server (one JSON-RPC message or batch, unparsed), and the id of the
+// proxy's request it came in answer to when the transport tells (Streamable HTTP: it came on the
+// event stream of that request's POST); null when it came on its own (stdio, a GET stream).
+struct inbound {
+  std::string text;
+  boost::json::value in_reply_to;
+};
+
 class message_link {
  public:
   virtual ~message_link() = default;
@@ -22,9 +30,9 @@ class message_link {
   // Queues one message for the server; never blocks. Dropped once the link has ended. A request
   // the transport cannot deliver is answered by the link itself with an error response.
   virtual void send(const jsonrpc::message& m) = 0;
-  // The next message text from the server (one JSON-RPC message or batch, unparsed); nullopt
-  // once the link has ended, and end_reason() then says why.
-  virtual boost::asio::awaitable<std::optional<std::string>> receive() = 0;
+  // The next message from the server; nullopt once the link has ended, and end_reason() then
+  // says why.
+  virtual boost::asio::awaitable<std::optional<inbound>> receive() = 0;
   // Ends the link gracefully (a process is stopped and reaped, an HTTP session is deleted).
   // Safe to call more than once.
   virtual boost::asio::awaitable<void> stop() = 0;

@@ -145,8 +145,10 @@ void stdio_child::send_line(std::string line) {
   outgoing_.push(std::move(line));
 }
 
-awaitable<std::optional<std::string>> stdio_child::receive() {
-  co_return co_await incoming_.pop();
+awaitable<std::optional<inbound>> stdio_child::receive() {
+  auto line = co_await incoming_.pop();
+  if (!line) co_return std::nullopt;
+  co_return inbound{std::move(*line), {}};
 }
 
 awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {

@@ -44,7 +44,7 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   void send_line(std::string line);
   void send(const jsonrpc::message& m) override;
   // The next line from the child's stdout; nullopt once stdout has closed (the child is gone).
-  boost::asio::awaitable<std::optional<std::string>> receive() override;
+  boost::asio::awaitable<std::optional<inbound>> receive() override;
 
   // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL.
   // Returns once the child has been reaped. Safe to call more than once.
