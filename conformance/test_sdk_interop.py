@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -243,12 +244,11 @@ KNOWN_PROXY_BUGS: dict[tuple[str, str], str] = {}
 # Running the clients
 
 
-def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict,
-                   transport: str = "http") -> dict:
+def _run_sdk_script(peers: NodePeers, args: list[str]) -> dict:
+    """node sdk_client.mjs ARGS, bounded in time; its JSON line."""
     env = dict(os.environ, MCP_PROXY_NPM_DIR=str(peers.npm_dir))
     try:
-        done = subprocess.run([peers.node, str(SDK_CLIENT), "--transport", transport, url, tool,
-                               json.dumps(arguments)],
+        done = subprocess.run([peers.node, str(SDK_CLIENT), *args],
                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, env=env,
                               cwd=str(peers.npm_dir), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:  # run() has killed the child
@@ -257,6 +257,11 @@ def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict,
     lines = done.stdout.strip().splitlines()
     assert lines, f"sdk_client.mjs printed nothing; stderr:\n{done.stderr}"
     return json.loads(lines[-1])
+
+
+def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict,
+                   transport: str = "http") -> dict:
+    return _run_sdk_script(peers, ["--transport", transport, url, tool, json.dumps(arguments)])
 
 
 def _first_text(content: list) -> str:
@@ -435,3 +440,151 @@ def test_inspector_cli_through_proxy(inspector, start_proxy, mock_server_bin, tm
                            "--tool-arg", "text=hello from the Inspector")
     assert not called.get("isError", False), called
     assert called["content"][0] == {"type": "text", "text": "hello from the Inspector"}, called
+
+
+# --------------------------------------------------------------------------------------------
+# Server-to-client traffic: progress, sampling and elicitation, answered by the SDK client
+
+
+# What sdk_client.mjs --scenario server-requests calls and answers (keep in step with the script).
+LONG_RUNNING_STEPS = 4
+LONG_RUNNING_TEXT = "Long running operation completed. Duration: 2 seconds, Steps: 4."
+SAMPLING_PREFIX = "LLM sampling result: \n"
+ELICITATION_RAW_PREFIX = "\nRaw result: "
+SERVER_REQUEST_TOOLS = ("trigger-long-running-operation", "trigger-sampling-request",
+                        "trigger-elicitation-request")
+
+
+def run_sdk_server_requests(peers: NodePeers, url: str, transport: str, nonce: str,
+                            tool_prefix: str = "") -> dict:
+    return _run_sdk_script(peers, ["--transport", transport, "--scenario", "server-requests",
+                                   "--nonce", nonce, url, tool_prefix])
+
+
+def _texts(result: dict) -> list[str]:
+    assert not result.get("isError", False), result
+    content = result.get("content") or []
+    assert content and all(c.get("type") == "text" for c in content), result
+    return [c["text"] for c in content]
+
+
+def check_server_requests(out: dict, nonce: str, *, transport: str, server_name: str,
+                          tool_prefix: str = "", message_path: str = "") -> None:
+    """server-everything's progress, sampling and elicitation tools, as the SDK client saw them:
+    client/sampling, client/elicitation (form mode) and basic/utilities/progress of 2025-11-25."""
+    assert out["scenario"] == "server-requests" and out["nonce"] == nonce, out
+    assert out["serverName"] == server_name
+    assert out["protocolVersion"] == LATEST_PROTOCOL_VERSION
+    if transport == "http":
+        assert out["sessionId"], "no Mcp-Session-Id"
+    else:
+        assert out["messageEndpoint"].startswith(f"{message_path}/message?sessionId="), out
+    # The conditional tools exist only when the server saw the sampling/elicitation capabilities.
+    missing = {tool_prefix + t for t in SERVER_REQUEST_TOOLS} - set(out["tools"])
+    assert not missing, f"tools missing: {sorted(missing)} of {out['tools']}"
+
+    # Progress: the SDK sent a progressToken (onprogress) and got notifications for it, each
+    # with the tool's total and a progress that increases (spec: progress MUST increase).
+    progress = out["progress"]
+    assert progress["tool"] == tool_prefix + SERVER_REQUEST_TOOLS[0]
+    notes = progress["notifications"]
+    assert notes, "no notifications/progress reached the client"
+    values = [n["progress"] for n in notes]
+    assert all(b > a for a, b in zip(values, values[1:])), f"progress not increasing: {values}"
+    assert all(n["total"] == LONG_RUNNING_STEPS for n in notes), notes
+    assert set(values) <= set(range(1, LONG_RUNNING_STEPS + 1)), values
+    assert _texts(progress["result"]) == [LONG_RUNNING_TEXT], progress["result"]
+
+    # Sampling: one sampling/createMessage reached the client's handler with the tool's prompt,
+    # and the server's tool result is the client's answer, whole.
+    sampling = out["sampling"]
+    answer = f"answer-from-sdk-{nonce}"
+    assert sampling["answer"] == answer
+    assert len(sampling["requests"]) == 1, sampling["requests"]
+    messages = sampling["requests"][0]["messages"]
+    assert messages[0]["role"] == "user", messages
+    assert messages[0]["content"]["text"].endswith(f"context: prompt-{nonce}"), messages
+    texts = _texts(sampling["result"])
+    assert len(texts) == 1 and texts[0].startswith(SAMPLING_PREFIX), texts
+    assert json.loads(texts[0][len(SAMPLING_PREFIX):]) == {
+        "model": f"sdk-model-{nonce}", "stopReason": "endTurn", "role": "assistant",
+        "content": {"type": "text", "text": answer}}, texts
+
+    # Elicitation: one elicitation/create (server-everything's form, "name" required) reached the
+    # client's handler, and the server's tool result shows the accepted content.
+    elicitation = out["elicitation"]
+    assert len(elicitation["requests"]) == 1, elicitation["requests"]
+    schema = elicitation["requests"][0]["requestedSchema"]
+    assert schema["type"] == "object" and schema["required"] == ["name"], schema
+    assert elicitation["requests"][0].get("mode", "form") == "form", elicitation["requests"]
+    texts = _texts(elicitation["result"])
+    assert texts[0].startswith("\u2705 User provided the requested information"), texts
+    assert f"- Name: {answer}" in texts[1].splitlines(), texts
+    assert f"- Email: sdk-{nonce}@example.com" in texts[1].splitlines(), texts
+    raw = next((t for t in texts if t.startswith(ELICITATION_RAW_PREFIX)), None)
+    assert raw is not None, texts
+    assert json.loads(raw[len(ELICITATION_RAW_PREFIX):]) == elicitation["answer"] == {
+        "action": "accept",
+        "content": {"name": answer, "check": True, "email": f"sdk-{nonce}@example.com",
+                    "integer": 7}}, raw
+
+
+def _nonce() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_sdk_server_requests_direct_to_everything(request, peers, transport):
+    """The baseline: the SDK client on server-everything's own Streamable HTTP (/mcp) and legacy
+    SSE (/sse) transports, no proxy. What the proxy tests below assert holds here."""
+    peer = request.getfixturevalue(
+        "everything_streamable_http" if transport == "http" else "everything_sse")
+    nonce = _nonce()
+    out = run_sdk_server_requests(peers, peer.url("/mcp" if transport == "http" else "/sse"),
+                                  transport, nonce)
+    check_server_requests(out, nonce, transport=transport, server_name=EVERYTHING.server_name)
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+@pytest.mark.parametrize("session_mode", ["shared", "per-client"])
+def test_sdk_server_requests_via_server_route(peers, start_proxy, mock_server_bin, session_mode,
+                                              transport):
+    """server-everything (stdio) behind the proxy's /{name}/mcp and /{name}/sse, in both session
+    modes: its progress notifications reach the SDK client, and the client's answers to its
+    sampling/createMessage and elicitation/create requests come back in the tool results. In
+    shared mode the proxy declares sampling and elicitation itself and relays each request to the
+    one client with a call in flight; in per-client mode the client's own capabilities reach the
+    server."""
+    route = "ev"
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {route: {
+        **_everything_stdio(None, peers, mock_server_bin), "timeout": "30s",
+        "sessionMode": session_mode}}})
+    nonce = _nonce()
+    try:
+        out = run_sdk_server_requests(peers, f"{proxy.base_url}/{route}/{FRONTENDS[transport]}",
+                                      transport, nonce)
+        check_server_requests(out, nonce, transport=transport,
+                              server_name=EVERYTHING.server_name, message_path=f"/{route}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-4000:]}") from None
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+@pytest.mark.parametrize("prefix", [None, ""], ids=["prefixed", "unprefixed"])
+def test_sdk_server_requests_via_merged_endpoint(peers, start_proxy, mock_server_bin, prefix,
+                                                 transport):
+    """The same through the merged /mcp and /sse with server-everything as the one backend:
+    tools named ev__* by default (the server's name as prefix), or unchanged with "prefix": ""."""
+    entry = {**_everything_stdio(None, peers, mock_server_bin), "timeout": "30s"}
+    if prefix is not None:
+        entry["prefix"] = prefix
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {"ev": entry}})
+    tool_prefix = "ev__" if prefix is None else prefix
+    nonce = _nonce()
+    try:
+        out = run_sdk_server_requests(peers, f"{proxy.base_url}/{FRONTENDS[transport]}",
+                                      transport, nonce, tool_prefix)
+        check_server_requests(out, nonce, transport=transport, server_name="mcp-proxy",
+                              tool_prefix=tool_prefix)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-4000:]}") from None
