@@ -148,11 +148,12 @@ trap cleanup EXIT
 
 
 # The mock's own HTTP server: the `direct` target, and the HTTP backends of the proxy.
-start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture --http 127.0.0.1:0
+start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture --http 127.0.0.1:0 \
+  --close-stream-after-ms 100
 mock_url="http://127.0.0.1:$port/mock"
 cat >"$work/config.json" <<EOF
 {
-  "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy" },
+  "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy", "closeStreamAfter": "100ms" },
   "mcpServers": {
     "fixture": {
       "command": "$mock_bin",

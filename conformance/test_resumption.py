@@ -156,3 +156,56 @@ def test_an_unknown_last_event_id_gets_a_fresh_get_stream(session, http):
         assert r.status_code == 200
         events = read_events(r, lambda evs: len(evs) >= 1)
     assert events[0].data == "" and events[0].id.endswith("-0")
+
+
+# ---------------------------------------------------------------------------------------------
+# Polling: mcpProxy.closeStreamAfter
+
+
+@pytest.fixture
+def polling(start_proxy, mock_server_bin):
+    """A proxy that ends a call's stream once it has run 300 ms (mcpProxy.closeStreamAfter)."""
+    config = mock_config(mock_server_bin)
+    config["mcpProxy"]["closeStreamAfter"] = "300ms"
+    return start_proxy(config)
+
+
+def sleep_call(rid: int, ms: int) -> dict:
+    return {"jsonrpc": "2.0", "id": rid, "method": "tools/call",
+            "params": {"name": "sleep", "arguments": {"ms": ms}}}
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (polling)")
+def test_a_long_call_has_its_stream_closed_and_resumed_by_get(polling, http):
+    """2025-11-25 basic/transports: the server MAY close the connection after the priming
+    event without terminating the stream, and the client then polls with GET and Last-Event-ID.
+    The call's stream is primed, ended cleanly before the response, the call is not cancelled,
+    and a GET with the last id gets the response (with the client's id)."""
+    c = McpClient(polling.url("mock"), http)
+    c.initialize()
+    with http.stream("POST", c.url, json=sleep_call(41, 1500), headers=c.headers()) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = read_events(r, lambda evs: False)  # to the end of the stream
+    assert len(events) == 1 and events[0].data == "" and events[0].id.endswith("-0"), events
+    assert events[0].retry == 1000, "retry tells the client when to poll"
+    with get_stream(http, c, events[0].id) as r:
+        assert r.status_code == 200
+        rest = read_events(r, has_response)
+    got = messages(rest)
+    assert got[-1]["id"] == 41 and got[-1]["result"]["content"][0]["text"] == "slept 1500 ms", got
+    assert all(e.id.split("-")[0] == events[0].id.split("-")[0] for e in rest if e.data), rest
+
+
+@pytest.mark.spec("2025-11-25 basic/transports#sending-messages-to-the-server (polling)")
+def test_polling_keeps_short_calls_and_older_clients_on_one_answer(polling, http):
+    """A call answered before closeStreamAfter is answered as usual (plain JSON); a client of
+    2025-06-18 gets no priming event, so it could not resume: its stream is never closed early."""
+    c = McpClient(polling.url("mock"), http)
+    c.initialize()
+    quick = c.call_tool("echo", {"text": "quick"})
+    assert quick["result"]["content"][0]["text"] == "quick", quick
+    old = McpClient(polling.url("mock"), http)
+    old.initialize(version="2025-06-18")
+    reply = old.post(sleep_call(5, 800))
+    assert reply.status == 200, reply
+    assert reply.response_to(5)["result"]["content"][0]["text"] == "slept 800 ms", reply.messages

@@ -49,15 +49,18 @@ int serve_over_http(int argc, char** argv) {
         return 2;
       }
       cfg.proxy.addr = argv[++i];
-    } else if (arg == "--drip-ms" || arg == "--drop-after-events") {
+    } else if (arg == "--drip-ms" || arg == "--drop-after-events" ||
+               arg == "--close-stream-after-ms") {
       if (!read_count(i, argc, argv, value)) {
         std::fprintf(stderr, "mock-mcp-server: %s needs a non-negative integer\n", arg.data());
         return 2;
       }
       if (arg == "--drip-ms")
         options.faults.drip_interval = std::chrono::milliseconds(value);
-      else
+      else if (arg == "--drop-after-events")
         options.faults.drop_stream_after_events = static_cast<std::size_t>(value);
+      else  // polling: a long call's stream is ended once primed (mcpProxy.closeStreamAfter)
+        cfg.proxy.close_stream_after = std::chrono::milliseconds(value);
     } else {
       server.args.emplace_back(arg);
     }

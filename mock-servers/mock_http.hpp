@@ -4,6 +4,8 @@
 // HTTP-level faults:
 //   --drip-ms N             event streams are written 8 bytes at a time, one piece every N ms
 //   --drop-after-events K   a POST's event stream is cut after K events, before its response
+//   --close-stream-after-ms N  polling: a call still running N ms after its POST has its
+//                              stream ended once primed; the client resumes with GET
 
 namespace mock {
 

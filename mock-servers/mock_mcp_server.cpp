@@ -17,7 +17,8 @@
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
-// --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms and --drop-after-events:
+// --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events and
+// --close-stream-after-ms:
 // mock_http.hpp), and the synthetic load and
 // fault flags of synthetic.hpp (--tools N, --page-size K, --latency-ms A-B, --crash-after K, ...).
 

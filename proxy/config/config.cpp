@@ -554,6 +554,8 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
       if (!read_duration_or_zero(val, p, out.list_cache_ttl)) return false;
     } else if (key == "fanOutTimeout") {
       if (!read_timeout(val, p, out.fan_out_timeout)) return false;
+    } else if (key == "closeStreamAfter") {
+      if (!read_duration_or_zero(val, p, out.close_stream_after)) return false;
     } else if (key == "groups") {
       if (!read_groups(val, p, groups_)) return false;
     } else if (key == "allowedOrigins") {

@@ -84,6 +84,10 @@ struct proxy_config {
   std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
   // Whether GET opens the server-to-client SSE stream (405 when false).
   bool get_stream = true;
+  // Streamable HTTP polling (spec 2025-11-25, basic/transports: the server may close a stream
+  // it primed): a call still running this long after its POST has its stream ended, and the
+  // client resumes it with GET + Last-Event-ID. 0: streams stay open until the response.
+  std::chrono::milliseconds close_stream_after{0};
   // A client session with no request, no call in flight and no GET stream for this long is
   // ended (its next request gets 404; a per-client backend is stopped).
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};

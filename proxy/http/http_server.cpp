@@ -644,7 +644,29 @@ awaitable<bool> http_server::impl::stream_call(beast::tcp_stream& stream, reques
       stream.socket().close(ignored);
     };
   };
+  // Polling: a call that runs on past closeStreamAfter has its stream ended, cleanly, once
+  // primed, and what it sends later waits for the client's GET with Last-Event-ID.
+  const auto close_at =
+      proxy.close_stream_after.count() > 0 && protocol::primes_sse_streams(s->protocol_version)
+          ? std::chrono::steady_clock::now() + proxy.close_stream_after
+          : std::chrono::steady_clock::time_point::max();
   for (;;) {
+    bool time_to_close = false;
+    if (close_at != std::chrono::steady_clock::time_point::max() && cs.call) {
+      const bool ready = co_await cs.call->events.wait(std::min(close_at, cs.deadline));
+      time_to_close = !ready && std::chrono::steady_clock::now() >= close_at && !stopping;
+    }
+    if (time_to_close) {
+      // No co_await inside || or && (GCC 12 miscompiles some of those): plain statements.
+      bool primed = sse;
+      if (!primed) primed = co_await begin_session_sse(stream, req, *s, log);
+      live_guard.orphaned = true;
+      orphan_stream(ep, s, std::move(cs), log.no, std::nullopt, false);
+      if (!primed) co_return false;
+      spdlog::debug("session {}: closing the stream of a call still running (closeStreamAfter)",
+                    s->id());
+      co_return co_await end_chunks(stream) && req.keep_alive();
+    }
     auto ev = co_await ep.next_event(*s, cs);
     if (!ev) {
       // Cancelled by the client: no response is owed (spec: cancellation). End the stream.

@@ -52,18 +52,30 @@ class async_queue {
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
 
+  // Waits until an item is queued or the queue is closed (true), or until `deadline` passes or
+  // interrupt() is called (false). Takes nothing.
+  boost::asio::awaitable<bool> wait(clock::time_point deadline) {
+    while (items_.empty() && !closed_) {
+      if (clock::now() >= deadline) co_return false;
+      signal_.expires_at(deadline);
+      waiting_ = true;
+      co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      waiting_ = false;
+      if (std::exchange(interrupted_, false) && items_.empty()) co_return false;
+    }
+    co_return true;
+  }
+
   // The next item; nullopt when closed and drained, or when `deadline` passed first (closed()
   // tells which). Closing the queue is how an owner stops a waiting consumer.
   boost::asio::awaitable<std::optional<T>> pop(
       clock::time_point deadline = clock::time_point::max()) {
-    while (items_.empty() && !closed_) {
-      if (clock::now() >= deadline) co_return std::nullopt;
-      signal_.expires_at(deadline);
-      // push() and close() wake us by cancelling the timer; a normal expiry is the deadline.
-      waiting_ = true;
-      co_await signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-      waiting_ = false;
-      if (std::exchange(interrupted_, false) && items_.empty()) co_return std::nullopt;
+    // push() and close() wake wait() by cancelling the timer; a normal expiry is the deadline.
+    // (No co_await in a condition: GCC 12 miscompiles some of those.) An item already queued
+    // costs no wait.
+    if (items_.empty() && !closed_) {
+      const bool ready = co_await wait(deadline);
+      if (!ready) co_return std::nullopt;
     }
     if (items_.empty()) co_return std::nullopt;
     T item = std::move(items_.front());

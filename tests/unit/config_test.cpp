@@ -457,6 +457,18 @@ TEST(config_options, proxy_options_filter_is_the_default_of_servers_without_one)
   EXPECT_FALSE(c.servers[1].filters.tools.allows("ls"));
 }
 
+TEST(config_proxy, close_stream_after_is_off_by_default_and_read_as_a_duration) {
+  EXPECT_EQ(parse_ok(one_server(R"({"command": "c"})")).proxy.close_stream_after, 0ms);
+  auto c = parse_ok(R"({"mcpProxy": {"closeStreamAfter": "250ms"}, "mcpServers": {}})");
+  EXPECT_EQ(c.proxy.close_stream_after, 250ms);
+  EXPECT_EQ(parse_ok(R"({"mcpProxy": {"closeStreamAfter": 0}, "mcpServers": {}})")
+                .proxy.close_stream_after,
+            0ms);
+  EXPECT_NE(parse_error(R"({"mcpProxy": {"closeStreamAfter": "soon"}, "mcpServers": {}})")
+                .find("$.mcpProxy.closeStreamAfter"),
+            std::string::npos);
+}
+
 // --- aggregation ------------------------------------------------------------------------------
 
 TEST(config_aggregation, defaults) {
