@@ -505,6 +505,33 @@ def test_url_mode_elicitation_goes_only_to_a_client_that_declared_url(launch, fa
     assert [r["method"] for r in a.server_requests] == ["elicitation/create"]
 
 
+@spec("2025-11-25 client/elicitation#url-mode (completion notification)")
+def test_elicitation_complete_reaches_only_the_client_the_url_went_to(launch, fault_servers,
+                                                                      relay):
+    """2025-11-25 client/elicitation, URL mode: the server MAY send
+    notifications/elicitation/complete with the elicitationId of a URL-mode request once the
+    interaction ends. On a shared backend the proxy remembers which client got that request:
+    only that client hears the completion; one for an id nobody was sent is dropped."""
+    fault = relay_fault(fault_servers)
+    proxy = launch(config(f=fault_backend(fault)))
+    a, b = relay(proxy.url("f"), "A"), relay(proxy.url("f"), "B")
+    method, params = ASKS["elicitation-url"]
+    response = a.call_tool("ask_client", {"method": method, "params": params}, timeout_s=WAIT_S)
+    assert "result" in asked_answer(response), response
+    assert fault.wait_for(lambda: len(fault.get_streams()) == 1, WAIT_S), "no GET stream"
+    mark_a, mark_b = a.mark(), b.mark()
+    fault.notify_client("notifications/elicitation/complete", {"elicitationId": "nobody's"})
+    fault.notify_client("notifications/elicitation/complete",
+                        {"elicitationId": params["elicitationId"]})
+    fault.notify_client("notifications/tools/list_changed")  # a marker for both
+    for c, mark in ((a, mark_a), (b, mark_b)):
+        assert c.wait_notification("notifications/tools/list_changed", mark), c.label
+    heard = [m["params"]["elicitationId"]
+             for m in a.notifications("notifications/elicitation/complete", mark_a)]
+    assert heard == [params["elicitationId"]], heard
+    assert b.notifications("notifications/elicitation/complete", mark_b) == []
+
+
 @spec("2025-11-25 client/roots#capabilities")
 def test_roots_change_of_a_client_without_roots_is_not_passed_on(launch, fault_servers, relay):
     """2025-11-25 client/roots: only clients that declare roots have roots. A shared backend's

@@ -202,6 +202,7 @@ void backend_session::dispatch(message m, const json::value& in_reply_to) {
       return;
     }
     if (auto it = calls_.find(backend_id); it != calls_.end()) {
+      if (handlers_.on_answer) handlers_.on_answer(*it->second, m);
       it->second->events.push(std::move(m));
       it->second->events.close();
       calls_.erase(it);

@@ -36,6 +36,9 @@ struct pending_call {
   std::int64_t backend_id;
   boost::json::value client_id;
   util::async_queue<jsonrpc::message> events;
+  // A task-augmented request (params.task, spec 2025-11-25 basic/utilities/tasks): its answer
+  // names the task it created.
+  bool creates_task = false;
 };
 
 class backend_session : public std::enable_shared_from_this<backend_session> {
@@ -48,6 +51,8 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
     std::function<void(jsonrpc::message, related_call)> on_notification;
     // Requests from the backend (sampling, elicitation, roots, ping), ids as the backend sent.
     std::function<void(jsonrpc::message, related_call)> on_request;
+    // The response to a call, as it arrives (before the call's reader sees it).
+    std::function<void(const pending_call&, const jsonrpc::message&)> on_answer;
     // The backend cancelled a request of its own that went to this client (ids already mapped).
     std::function<void(rpc::client_key, jsonrpc::message)> on_cancelled_for;
     // The backend is gone; every call in flight has already been failed.

@@ -577,6 +577,10 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
                           quoted(out.allowed_hosts[i]));
     } else if (key == "maxBodyBytes") {
       if (!read_positive_integer(val, p, out.max_body_bytes)) return false;
+    } else if (key == "replayEvents") {
+      if (!read_positive_integer(val, p, out.replay_events)) return false;
+    } else if (key == "replayStreams") {
+      if (!read_positive_integer(val, p, out.replay_streams)) return false;
     } else if (key == "maxSessions") {
       if (!read_positive_integer(val, p, out.max_sessions)) return false;
     } else if (key == "getStream") {

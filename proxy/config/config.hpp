@@ -88,6 +88,10 @@ struct proxy_config {
   // it primed): a call still running this long after its POST has its stream ended, and the
   // client resumes it with GET + Last-Event-ID. 0: streams stay open until the response.
   std::chrono::milliseconds close_stream_after{0};
+  // Resumption (Last-Event-ID) on the Streamable HTTP endpoints: the events kept per stream,
+  // and the streams kept per session (core::event_log).
+  std::uint64_t replay_events = 256;
+  std::uint64_t replay_streams = 16;
   // A client session with no request, no call in flight and no GET stream for this long is
   // ended (its next request gets 404; a per-client backend is stopped).
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};

@@ -34,6 +34,17 @@ std::optional<std::string_view> string_member(const json::object* o, std::string
   return std::string_view(v->get_string());
 }
 
+// Adds what `from` declares to `into`, object members merged recursively (capability unions).
+void merge_declared(json::object& into, const json::object& from) {
+  for (const auto& [key, value] : from) {
+    auto* mine = into.if_contains(key);
+    if (mine && mine->is_object() && value.is_object())
+      merge_declared(mine->get_object(), value.get_object());
+    else if (!mine)
+      into[key] = value;
+  }
+}
+
 std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
@@ -150,6 +161,7 @@ awaitable<initialize_outcome> aggregate_endpoint::initialize(message request,
   } counted{initializing_};
 
   auto session = new_client_session(ex_, sessions_, request);
+  session->sse_log = event_log(proxy_.replay_events, proxy_.replay_streams);
   auto* params = request.params_object();
   const auto* requested = params->if_contains("protocolVersion");
   session->initialize_params = *params;
@@ -348,6 +360,8 @@ awaitable<request_outcome> aggregate_endpoint::on_request(std::shared_ptr<client
     co_return co_await route_by_uri(s, std::move(request));
   if (method == "completion/complete") co_return co_await route_completion(s, std::move(request));
   if (method == "logging/setLevel") co_return co_await set_level(s, std::move(request));
+  if (is_task_request(method)) co_return co_await route_task(s, std::move(request));
+  if (method == "tasks/list") co_return co_await merged_tasks(s, std::move(request));
   co_return message::error_response(std::move(id), codes::method_not_found,
                                     "Method not found: " + method);
 }
@@ -699,6 +713,57 @@ awaitable<request_outcome> aggregate_endpoint::route_by_uri(std::shared_ptr<clie
   co_return co_await forward(s, *i, std::move(request));
 }
 
+awaitable<request_outcome> aggregate_endpoint::route_task(std::shared_ptr<client_session> s,
+                                                          message request) {
+  // Each member session knows the tasks it created (server_endpoint::note_task).
+  const auto* task = task_id_of(request);
+  for (std::size_t i = 0; task && i < s->children.size(); ++i)
+    if (s->children[i] && s->children[i]->tasks.contains(std::string_view(*task)))
+      co_return co_await forward(s, i, std::move(request));
+  co_return message::error_response(*request.id(), codes::invalid_params,
+                                    "Invalid params: unknown taskId");
+}
+
+awaitable<message> aggregate_endpoint::merged_tasks(std::shared_ptr<client_session> s,
+                                                    message request) {
+  json::value id = *request.id();
+  const auto* params = request.params_object();
+  if (params && params->contains("cursor")) {
+    // The merged list is one page: no cursor of ours exists.
+    co_return message::error_response(std::move(id), codes::invalid_params,
+                                      "Invalid params: unknown cursor");
+  }
+  // The session's tasks live on the members it created them on; each lists its own (a shared
+  // member shows a session only its tasks), every page, in config order.
+  const auto deadline = clock::now() + proxy_.fan_out_timeout;
+  json::array tasks;
+  for (std::size_t i = 0; i < s->children.size(); ++i) {
+    if (!s->children[i] || s->children[i]->tasks.empty()) continue;
+    const auto* caps = object_member(members_[i].capabilities, "tasks");
+    if (!caps || !object_member(*caps, "list")) continue;
+    std::optional<std::string> cursor;
+    for (int page = 0; page < max_learning_pages; ++page) {
+      json::object page_params;
+      if (cursor) page_params["cursor"] = *cursor;
+      auto answer = co_await member_request(
+          s, i, message::request(next_internal_id_++, "tasks/list", std::move(page_params)),
+          deadline);
+      const auto* result = answer.result() ? answer.result()->if_object() : nullptr;
+      if (!result) {
+        spdlog::warn("session {} on {}: server {} failed tasks/list: {}", s->id(), label_,
+                     members_[i].ep->name(), jsonrpc::serialize(answer));
+        break;
+      }
+      if (const auto* items = result->if_contains("tasks"); items && items->is_array())
+        for (const auto& t : items->get_array()) tasks.push_back(t);
+      auto next = string_member(result, "nextCursor");
+      if (!next) break;
+      cursor = std::string(*next);
+    }
+  }
+  co_return message::response(std::move(id), json::object{{"tasks", std::move(tasks)}});
+}
+
 awaitable<request_outcome> aggregate_endpoint::route_completion(std::shared_ptr<client_session> s,
                                                                 message request) {
   json::value id = *request.id();
@@ -798,6 +863,12 @@ json::object aggregate_endpoint::merged_capabilities(const client_session& s) co
   }
   if (logging) out["logging"] = json::object{};
   if (completions) out["completions"] = json::object{};
+  // Tasks (2025-11-25): what any member supports; tasks/* are routed by the task's member.
+  json::object tasks;
+  for (std::size_t i = 0; i < members_.size(); ++i)
+    if (const auto* t = object_member(members_[i].capabilities, "tasks"); t && active(s, i))
+      merge_declared(tasks, *t);
+  if (!tasks.empty()) out["tasks"] = std::move(tasks);
   return out;
 }
 

@@ -109,6 +109,12 @@ class aggregate_endpoint : public endpoint {
                                                            jsonrpc::message request);
   boost::asio::awaitable<jsonrpc::message> set_level(std::shared_ptr<client_session> s,
                                                      jsonrpc::message request);
+  // tasks/get, tasks/result, tasks/cancel: to the member whose session created the task.
+  boost::asio::awaitable<request_outcome> route_task(std::shared_ptr<client_session> s,
+                                                     jsonrpc::message request);
+  // tasks/list: the session's tasks on every member, in one page.
+  boost::asio::awaitable<jsonrpc::message> merged_tasks(std::shared_ptr<client_session> s,
+                                                        jsonrpc::message request);
 
   // The member serving `uri`: from list results, then templates; nullopt when none.
   std::optional<std::size_t> owner_of_uri(const client_session& s, std::string_view uri) const;

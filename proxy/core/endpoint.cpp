@@ -48,6 +48,16 @@ rpc::client_key new_client_key() {
   return next_client_key.fetch_add(1);
 }
 
+bool is_task_request(std::string_view method) {
+  return method == "tasks/get" || method == "tasks/result" || method == "tasks/cancel";
+}
+
+const json::string* task_id_of(const message& m) {
+  const auto* params = m.params_object();
+  const auto* id = params ? params->if_contains("taskId") : nullptr;
+  return id && id->is_string() ? &id->get_string() : nullptr;
+}
+
 bool client_can_answer(const client_session& s, const message& request) {
   const auto method = request.method();
   if (method == "sampling/createMessage") return s.client_capabilities.contains("sampling");

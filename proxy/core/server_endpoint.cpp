@@ -215,6 +215,9 @@ backend::backend_session::handlers server_endpoint::handlers_for(
   h.on_request = [this, owner](message m, related_call call) {
     on_backend_request(owner, std::move(m), std::move(call));
   };
+  h.on_answer = [this](const backend::pending_call& call, const message& answer) {
+    if (call.creates_task) note_task(call.client, answer);
+  };
   h.on_cancelled_for = [this](rpc::client_key client, message m) {
     for (auto& [id, s] : sessions_)
       if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
@@ -298,6 +301,37 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
     tell_watchers(backend_event::prompts_changed);
   else if (m.method() == "notifications/resources/list_changed")
     tell_watchers(backend_event::resources_changed);
+  if (m.method() == "notifications/elicitation/complete") {
+    // Only the session the URL-mode elicitation went to.
+    const auto* params = m.params_object();
+    const auto* eid = params ? params->if_contains("elicitationId") : nullptr;
+    auto it = eid && eid->is_string() ? elicitations_.find(std::string_view(eid->get_string()))
+                                      : elicitations_.end();
+    if (it == elicitations_.end()) {
+      spdlog::debug("backend {}: elicitation/complete for no elicitation sent; dropped",
+                    server_.name);
+      return;
+    }
+    for (auto& [id, s] : sessions_)
+      if (s->key() == it->second) deliver(*s, m, false);
+    elicitations_.erase(it);
+    return;
+  }
+  if (m.method() == "notifications/tasks/status") {
+    // Only the session that created the task hears of it.
+    const auto* task = task_id_of(m);
+    if (!task) return;
+    for (auto& [id, s] : sessions_) {
+      if (!s->tasks.contains(std::string_view(*task))) continue;
+      deliver(*s, std::move(m), false);
+      return;
+    }
+    // Sent before the answer that creates the task: kept for its session (note_task).
+    if (unclaimed_status_.size() >= 64) unclaimed_status_.clear();
+    auto& kept = unclaimed_status_[std::string(*task)];
+    if (kept.size() < 16) kept.push_back(std::move(m));
+    return;
+  }
   if (m.method() == "notifications/resources/updated") {
     // Only the sessions subscribed to that URI hear of it.
     auto* uri = m.params_object() ? m.params_object()->if_contains("uri") : nullptr;
@@ -357,6 +391,14 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
         "mcp-proxy: no single client session this request can be routed to"));
     return;
   }
+  if (server_.mode == config::session_mode::shared && m.method() == "elicitation/create") {
+    const auto* params = m.params_object();
+    const auto* eid = params ? params->if_contains("elicitationId") : nullptr;
+    if (eid && eid->is_string()) {
+      if (elicitations_.size() >= 1000) elicitations_.clear();  // never completed: a bound
+      elicitations_[std::string(eid->get_string())] = target->key();
+    }
+  }
   b->route_request_to(target->key(), m);
   deliver(*target, std::move(m), true, call);
 }
@@ -366,6 +408,41 @@ void server_endpoint::tell_roots_changed(const client_session& s) {
     return;
   if (shared_ && shared_->alive())
     shared_->notify(message::notification("notifications/roots/list_changed"));
+}
+
+void server_endpoint::note_task(rpc::client_key client, const message& answer) {
+  // CreateTaskResult: {task: {taskId, status, ...}} (spec 2025-11-25 basic/utilities/tasks).
+  const auto* result = answer.result();
+  const auto* task =
+      result && result->is_object() ? result->get_object().if_contains("task") : nullptr;
+  const auto* task_id =
+      task && task->is_object() ? task->get_object().if_contains("taskId") : nullptr;
+  if (!task_id || !task_id->is_string()) return;
+  const std::string_view tid(task_id->get_string());
+  auto early = unclaimed_status_.find(tid);
+  for (auto& [id, s] : sessions_) {
+    if (s->key() != client) continue;
+    s->tasks.emplace(tid);
+    if (early != unclaimed_status_.end())
+      for (auto& m : early->second) deliver(*s, std::move(m), false);
+  }
+  if (early != unclaimed_status_.end()) unclaimed_status_.erase(early);
+}
+
+void server_endpoint::keep_own_tasks(message& answer, const client_session& s) const {
+  auto* result = answer.object().if_contains("result");
+  auto* tasks = result && result->is_object() ? result->get_object().if_contains("tasks") : nullptr;
+  if (!tasks || !tasks->is_array()) return;
+  auto& list = tasks->get_array();
+  for (auto it = list.begin(); it != list.end();) {
+    const auto* item = it->if_object();
+    const auto* task_id = item ? item->if_contains("taskId") : nullptr;
+    if (task_id && task_id->is_string() &&
+        s.tasks.contains(std::string_view(task_id->get_string())))
+      ++it;
+    else
+      it = list.erase(it);
+  }
 }
 
 std::string server_endpoint::unavailable_reason() const {
@@ -392,6 +469,7 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
     ~count_on_exit() { --n; }
   } counted{initializing_};
   auto session = new_client_session(ex_, sessions_, request);
+  session->sse_log = event_log(proxy_.replay_events, proxy_.replay_streams);
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();
@@ -506,18 +584,33 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
       if (subscribe) subscribing = std::move(key);
     }
   }
+  const bool shared = server_.mode == config::session_mode::shared;
+  if (shared && is_task_request(request.method())) {
+    // One backend's tasks belong to the sessions that created them (spec 2025-11-25 tasks:
+    // tasks are bound to their requestor): another session's task id is unknown here.
+    const auto* task = task_id_of(request);
+    if (!task || !s->tasks.contains(std::string_view(*task))) {
+      // Built apart (GCC 12 and conditional temporaries in coroutines do not mix well).
+      std::string why = "Invalid params: unknown taskId";
+      if (task) why += " \"" + std::string(*task) + "\"";
+      co_return message::error_response(std::move(id), codes::invalid_params, why);
+    }
+  }
   std::string filtered_list;
   if (auto key = list_key_of(request.method());
       !key.empty() && !filter_for(server_.filters, key).empty())
     filtered_list = key;
+  const bool own_tasks_only = shared && request.method() == "tasks/list";
+  const auto* params = request.params_object();
+  const auto* task_meta = params ? params->if_contains("task") : nullptr;
+  const bool creates_task = task_meta && task_meta->is_object();
   auto call = b->call(s->key(), std::move(request));
+  call->creates_task = creates_task;
   s->calls.push_back(call);
-  co_return call_started{call,
-                         std::chrono::steady_clock::now() + server_.timeout,
-                         std::move(subscribing),
-                         std::move(filtered_list),
-                         nullptr,
-                         nullptr};
+  call_started cs{call, std::chrono::steady_clock::now() + server_.timeout, std::move(subscribing),
+                  std::move(filtered_list)};
+  cs.own_tasks_only = own_tasks_only;
+  co_return cs;
 }
 
 std::optional<message> server_endpoint::refused_by_filters(const message& request) const {
@@ -608,6 +701,7 @@ awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
   if (!cs.subscribing_uri.empty() && (!ev || ev->error())) undo_subscription(s, cs.subscribing_uri);
   if (ev && !cs.filtered_list.empty() && ev->is_response())
     filter_list_result(*ev, cs.filtered_list, server_.filters);
+  if (ev && cs.own_tasks_only && ev->is_response()) keep_own_tasks(*ev, s);
   if (ev || cs.call->events.closed()) co_return ev;
   abandon(s, *cs.call, "timed out in mcp-proxy");
   spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,

@@ -97,6 +97,10 @@ class server_endpoint : public endpoint {
   // A forwarded subscribe failed: the session is not a subscriber after all.
   void undo_subscription(const client_session& s, const std::string& uri);
   void tell_watchers(backend_event e);
+  // The answer to a task-augmented request of `client`: the task it created is that session's.
+  void note_task(rpc::client_key client, const jsonrpc::message& answer);
+  // Shared mode: a tasks/list result keeps the tasks of `s` only.
+  void keep_own_tasks(jsonrpc::message& answer, const client_session& s) const;
   // A request for something the server's filters hide: the error to answer, else nullopt.
   std::optional<jsonrpc::message> refused_by_filters(const jsonrpc::message& request) const;
 
@@ -114,6 +118,12 @@ class server_endpoint : public endpoint {
   int backend_log_rank_ = -1;  // shared mode: the level last sent to the backend
   bool stopped_ = false;
   std::size_t initializing_ = 0;
+  // Shared mode: URL-mode elicitation id -> the session it was sent to, for the backend's
+  // notifications/elicitation/complete (spec 2025-11-25 client/elicitation, URL mode).
+  std::map<std::string, rpc::client_key, std::less<>> elicitations_;
+  // Shared mode: status notifications of tasks no session is known to own yet (a server may
+  // announce a task before the answer that creates it): handed over by note_task. Bounded.
+  std::map<std::string, std::vector<jsonrpc::message>, std::less<>> unclaimed_status_;
   // Shared mode: resource URI -> the sessions subscribed to it.
   std::map<std::string, std::set<rpc::client_key>, std::less<>>
       subscriptions_;  // initialize requests in progress (counted against the limit)

@@ -457,6 +457,17 @@ TEST(config_options, proxy_options_filter_is_the_default_of_servers_without_one)
   EXPECT_FALSE(c.servers[1].filters.tools.allows("ls"));
 }
 
+TEST(config_proxy, replay_buffer_sizes_have_defaults_and_must_be_positive) {
+  auto d = parse_ok(one_server(R"({"command": "c"})"));
+  EXPECT_EQ(d.proxy.replay_events, 256u);
+  EXPECT_EQ(d.proxy.replay_streams, 16u);
+  auto c = parse_ok(R"({"mcpProxy": {"replayEvents": 10, "replayStreams": 2}, "mcpServers": {}})");
+  EXPECT_EQ(c.proxy.replay_events, 10u);
+  EXPECT_EQ(c.proxy.replay_streams, 2u);
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"replayEvents": 0}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.replayEvents: expected a positive integer");
+}
+
 TEST(config_proxy, close_stream_after_is_off_by_default_and_read_as_a_duration) {
   EXPECT_EQ(parse_ok(one_server(R"({"command": "c"})")).proxy.close_stream_after, 0ms);
   auto c = parse_ok(R"({"mcpProxy": {"closeStreamAfter": "250ms"}, "mcpServers": {}})");
