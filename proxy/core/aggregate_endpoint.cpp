@@ -360,8 +360,12 @@ awaitable<request_outcome> aggregate_endpoint::on_request(std::shared_ptr<client
     co_return co_await route_by_uri(s, std::move(request));
   if (method == "completion/complete") co_return co_await route_completion(s, std::move(request));
   if (method == "logging/setLevel") co_return co_await set_level(s, std::move(request));
-  if (is_task_request(method)) co_return co_await route_task(s, std::move(request));
-  if (method == "tasks/list") co_return co_await merged_tasks(s, std::move(request));
+  // Tasks exist here only when the session was told so (no member declared them: -32601 below).
+  const bool tasks_declared = object_member(s->declared_capabilities, "tasks") != nullptr;
+  if (tasks_declared && is_task_request(method))
+    co_return co_await route_task(s, std::move(request));
+  if (tasks_declared && method == "tasks/list")
+    co_return co_await merged_tasks(s, std::move(request));
   co_return message::error_response(std::move(id), codes::method_not_found,
                                     "Method not found: " + method);
 }
