@@ -17,3 +17,21 @@ require_binaries() {
     [ -x "$b" ] || { log "no executable at $b (build: ci/build.sh $preset)"; exit 1; }
   done
 }
+# Installs Debian's gnuplot-nox when gnuplot is missing (for the scripts' --plot).
+require_gnuplot() {
+  command -v gnuplot >/dev/null 2>&1 && return 0
+  log "installing gnuplot-nox (for --plot)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends gnuplot-nox
+}
+# A scratch folder in $work (the caller's cleanup removes it), and the helpers every run uses:
+# start_listening/stop_process (ci/lib/processes.sh), write_marked_section (ci/lib/docs.sh).
+bench_workdir() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-$bench_name.XXXXXX")"
+  # shellcheck source=ci/lib/processes.sh
+  source "$repo/ci/lib/processes.sh"
+  # shellcheck source=ci/lib/docs.sh
+  source "$repo/ci/lib/docs.sh"
+}

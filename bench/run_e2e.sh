@@ -31,11 +31,7 @@ while [ $# -gt 0 ]; do
 done
 require_binaries
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-e2e-bench.XXXXXX")"
-# shellcheck source=ci/lib/processes.sh
-source "$repo/ci/lib/processes.sh"
-# shellcheck source=ci/lib/docs.sh
-source "$repo/ci/lib/docs.sh"
+bench_workdir  # $work, and the process and docs helpers
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
   stop_process proxy

@@ -2,7 +2,7 @@
 # The caller defines `work` (a folder for logs) and `log` (prints one line) before calling them.
 # shellcheck shell=bash
 
-declare -A pid_of=()
+declare -gA pid_of=()  # -g: global also when sourced inside a function
 exit_status=""
 
 # Stops a process started by start_listening (SIGTERM, then SIGKILL after 10 s); sets
