@@ -35,3 +35,35 @@ bench_workdir() {
   # shellcheck source=ci/lib/docs.sh
   source "$repo/ci/lib/docs.sh"
 }
+
+# --- what a process costs, from /proc ----------------------------------------------------------
+# Field N of /proc/PID/stat (N >= 3: the ones after the command name, which may hold spaces).
+stat_field() {
+  local stat fields
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  read -r -a fields <<<"${stat##*) }"
+  echo "${fields[$(($2 - 3))]}"
+}
+# status_kb PID FIELD: a /proc/PID/status figure in kB (VmRSS, VmHWM); empty when PID is gone.
+status_kb() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status" 2>/dev/null || true; }
+# CPU time of PID so far: "NS TIDS TICKS", NS the sum of its threads' run times (schedstat), TIDS
+# those threads, TICKS utime+stime of the whole process (exited threads included) in clock ticks.
+cpu_sample() {
+  local pid="$1" f ns sum=0 tids=""
+  for f in /proc/"$pid"/task/*/schedstat; do
+    { read -r ns _ <"$f"; } 2>/dev/null || continue
+    sum=$((sum + ns)); f="${f%/schedstat}"; tids+="${f##*/},"
+  done
+  echo "$sum ${tids:-none} $(($(stat_field "$pid" 14) + $(stat_field "$pid" 15)))"
+}
+# CPU nanoseconds PID spent between two samples: from schedstat when every thread of the first
+# sample is still there, else from the ticks.
+cpu_ns_between() {
+  local pid="$1" ns0 tids0 ticks0 ns1 ticks1 tid
+  read -r ns0 tids0 ticks0 <<<"$2"
+  read -r ns1 _ ticks1 <<<"$3"
+  for tid in ${tids0//,/ }; do
+    [ -d "/proc/$pid/task/$tid" ] || { echo $(((ticks1 - ticks0) * 1000000000 / $(getconf CLK_TCK))); return; }
+  done
+  echo $((ns1 - ns0))
+}

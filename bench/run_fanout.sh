@@ -151,7 +151,7 @@ write_config() {
 
 # Starts a proxy, timing its start-up (it logs "listening" once its backends have started, or
 # after fanOutTimeout, 10 s), and checks that it runs one mock per backend.
-declare -A startup_s=()
+declare -A startup_s=() proxy_pid_of=() target_proxy=()
 start_proxy() {
   local name="$1" n="$2" t0 pid kids
   t0="$(date +%s%N)"
@@ -159,6 +159,7 @@ start_proxy() {
   started+=("$name")
   startup_s[$name]="$(awk -v ns=$(($(date +%s%N) - t0)) 'BEGIN { printf "%.1f", ns / 1e9 }')"
   pid="$(pgrep -P "${pid_of[$name]}" | head -1)"  # start_listening ran it under `timeout`
+  proxy_pid_of[$name]="$pid"
   kids="$(pgrep -P "$pid" -f mock-mcp-server | wc -l)"
   if [ "$kids" -ne "$n" ]; then
     log "$name runs $kids mocks, not $n"
@@ -184,11 +185,15 @@ for n in "${backend_counts[@]}"; do
     write_config "$work/$name.json" "$n" "$ms" ', "listCacheTTL": "0"'
     start_proxy "$name" "$n"
     add_target "$name" merged "$n" "$ms" uncached "$proxy_url/mcp" s01__echo "$methods"
-    [ "$n" -eq "$largest" ] &&
+    target_proxy[$name]="$name"
+    if [ "$n" -eq "$largest" ]; then
       add_target "route-${ms}ms" route "$n" "$ms" - "$proxy_url/s01/mcp" echo tools/list,tools/call
+      target_proxy[route-${ms}ms]="$name"
+    fi
     write_config "$work/$name-cached.json" "$n" "$ms" ''
     start_proxy "$name-cached" "$n"
     add_target "$name-cached" merged "$n" "$ms" cached "$proxy_url/mcp" s01__echo "$methods"
+    target_proxy[$name-cached]="$name-cached"
   done
   line=""
   for ms in "${latencies[@]}"; do
@@ -251,13 +256,18 @@ for r in $(seq 1 "$rounds"); do
   fi
   for entry in "${order[@]}"; do
     IFS=$'\t' read -r name _ _ _ _ url tool methods <<<"$entry"
+    # The proxy's CPU time over each run (warm-up included), per request: $out.cpu_ns.
+    ppid=""
+    [ -z "${target_proxy[$name]:-}" ] || ppid="${proxy_pid_of[${target_proxy[$name]}]}"
     for m in ${methods//,/ }; do
       out="$work/runs/$name.${m//\//-}"
+      [ -z "$ppid" ] || before="$(cpu_sample "$ppid")"
       if ! "$bench_bin" --url "$url" --method "$m" --tool "$tool" --calls "$calls" \
           --warmup "$(((calls + 9) / 10))" >>"$out.jsonl" 2>"$out.err"; then
         log "round $r: $m on $name failed: $(head -c 300 "$out.err")"
         failed=$((failed + 1))
       fi
+      [ -z "$ppid" ] || cpu_ns_between "$ppid" "$before" "$(cpu_sample "$ppid")" >>"$out.cpu_ns"
     done
   done
   log "round $r of $rounds done (load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -268,6 +278,11 @@ if grep -H 'left out of' "$work"/m*.log; then
   log "a backend was left out of a merged list (above): the figures would not be comparable"
   exit 1
 fi
+
+# Each proxy's peak RSS over the whole run.
+for name in "${!target_proxy[@]}"; do
+  status_kb "${proxy_pid_of[${target_proxy[$name]}]}" VmHWM >"$work/runs/$name.hwm_kb"
+done
 
 # Median over rounds of each figure, per target and method; p50 ratio to direct at the same
 # latency. Prints the console table; writes the CSV ($3) and the Markdown tables ($4) if named.
@@ -287,10 +302,20 @@ for name, kind, n, ms, cache, url, tool, methods in targets:
                 return None
             return statistics.median(r[key] for r in runs) / 1000
         errors = sum(r["errors"] for r in runs) if runs and all("errors" in r for r in runs) else None
+        # The proxy's CPU µs per request (median over rounds; warm-up calls count too).
+        cpu_path = f"{work}/runs/{name}.{m.replace('/', '-')}.cpu_ns"
+        cpu = None
+        if os.path.exists(cpu_path):
+            per_run = int(calls) + (int(calls) + 9) // 10
+            cpu = statistics.median(int(l) for l in open(cpu_path) if l.strip()) / per_run / 1000
+        hwm_path = f"{work}/runs/{name}.hwm_kb"
+        hwm = None
+        if os.path.exists(hwm_path) and open(hwm_path).read().strip():
+            hwm = int(open(hwm_path).read()) / 1024
         rows.append(dict(target=name, kind=kind, backends=n, latency_ms=ms, cache=cache, method=m,
                          path=urllib.parse.urlsplit(url).path,
                          rounds=len(runs), calls=calls, p50=med("median_us"), p90=med("p90_us"),
-                         p99=med("p99_us"), max=med("max_us"), errors=errors))
+                         p99=med("p99_us"), max=med("max_us"), errors=errors, cpu=cpu, hwm=hwm))
 direct = {(r["latency_ms"], r["method"]): r["p50"] for r in rows if r["kind"] == "direct"}
 for r in rows:
     d = direct.get((r["latency_ms"], r["method"]))
@@ -307,37 +332,43 @@ rows.sort(key=lambda r: (r["method"], kinds[r["kind"]], int(r["latency_ms"]), r[
 def by_latency(rs):  # for reading: latency, direct first, backends, uncached before cached
     return sorted(rs, key=lambda r: (int(r["latency_ms"]), kinds[r["kind"]] != 0,
                                      int(r["backends"] or 0), r["kind"], r["cache"] != "uncached"))
-show = "{:<22} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7}"
-print(show.format("target", "method", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "ratio"))
+show = "{:<22} {:<10} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7} {:>7} {:>7}"
+print(show.format("target", "method", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "ratio",
+                  "cpu_us", "hwm_mb"))
 for r in by_latency([r for r in rows if r["method"] == "tools/list"]) + \
          by_latency([r for r in rows if r["method"] == "tools/call"]):
     print(show.format(r["target"], r["method"], ms(r["p50"]), ms(r["p90"]), ms(r["p99"]),
-                      ms(r["max"]), num(r["errors"]), num(r["ratio"], "{:.2f}")))
+                      ms(r["max"]), num(r["errors"]), num(r["ratio"], "{:.2f}"),
+                      num(r["cpu"], "{:.0f}"), num(r["hwm"], "{:.1f}")))
 
 if csv_out:
     with open(csv_out, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["target", "kind", "backends", "latency_ms", "cache", "method", "path", "rounds",
-                    "calls", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "p50_vs_direct"])
+                    "calls", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "p50_vs_direct",
+                    "proxy_cpu_us_per_request", "proxy_peak_rss_mb"])
         for r in rows:
             f3 = lambda v: "" if v is None else f"{v:.3f}"
             w.writerow([r["target"], r["kind"], r["backends"], r["latency_ms"], r["cache"],
                         r["method"], r["path"], r["rounds"], r["calls"], f3(r["p50"]),
                         f3(r["p90"]), f3(r["p99"]), f3(r["max"]),
-                        "" if r["errors"] is None else r["errors"], f3(r["ratio"])])
+                        "" if r["errors"] is None else r["errors"], f3(r["ratio"]),
+                        f3(r["cpu"]), f3(r["hwm"])])
 
 if md_out:
     label = {"direct": "mock directly", "route": "proxy `/s01/mcp`"}
     cache = {"uncached": "off (`0`)", "cached": "default (60s)", "-": "—"}
     def table(method, f):
         f.write("| Target | Path | Backends | Latency (ms) | List cache | p50 (ms) | p90 (ms) "
-                "| p99 (ms) | max (ms) | errors | p50 vs direct |\n")
-        f.write("|---|---|---|---|---|---|---|---|---|---|---|\n")
+                "| p99 (ms) | max (ms) | errors | p50 vs direct | proxy CPU/request (µs) "
+                "| proxy peak RSS (MB) |\n")
+        f.write("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
         for r in by_latency([r for r in rows if r["method"] == method]):
             path = label.get(r["kind"], "proxy `/mcp`")
             f.write(f"| `{r['target']}` | {path} | {r['backends'] or '—'} | {r['latency_ms']} "
                     f"| {cache[r['cache']]} | {ms(r['p50'])} | {ms(r['p90'])} | {ms(r['p99'])} "
-                    f"| {ms(r['max'])} | {num(r['errors'])} | {num(r['ratio'], '{:.2f}×')} |\n")
+                    f"| {ms(r['max'])} | {num(r['errors'])} | {num(r['ratio'], '{:.2f}×')} "
+                    f"| {num(r['cpu'], '{:.0f}')} | {num(r['hwm'], '{:.1f}')} |\n")
     with open(md_out, "w") as f:
         f.write("`tools/list`:\n\n")
         table("tools/list", f)

@@ -46,10 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-status_kb() {  # status_kb PID FIELD: a /proc/PID/status figure in kB (0 when gone)
-  sed -n "s/^$2:[[:space:]]*\\([0-9]*\\) kB/\\1/p" "/proc/$1/status" 2>/dev/null || echo 0
-}
-
 # A fresh proxy over one shared stdio mock; sets proxy_url and proxy_pid.
 start_proxy() {
   stop_process proxy

@@ -39,9 +39,6 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh
 
 step "benchmark smoke"
 build/asan/bench/micro_bench --benchmark_min_time=0.01 >/dev/null
-PRESET=asan bench/run_e2e.sh --smoke
-PRESET=asan bench/run_fanout.sh --smoke
-PRESET=asan bench/run_scale.sh --smoke
-PRESET=asan bench/run_overhead.sh --smoke
+PRESET=asan bench/run_all.sh --smoke
 
 step "all tests passed"
