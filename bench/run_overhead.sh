@@ -454,7 +454,7 @@ fi
 if [ "$write_docs" -eq 1 ]; then
   table="$work/section.md"
   commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit+=" (with uncommitted changes)"
+  [ -z "$(git status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null)" ] || commit+=" (with uncommitted changes)"
   peers=""
   for t in mcp-proxy-js supergateway; do
     [ -n "${peer_version[$t]:-}" ] && peers+=", ${peer_package[$t]} ${peer_version[$t]}"
