@@ -581,6 +581,8 @@ bool reader::read_proxy(const json::value& v, std::string_view path, proxy_confi
       if (!read_positive_integer(val, p, out.replay_events)) return false;
     } else if (key == "replayStreams") {
       if (!read_positive_integer(val, p, out.replay_streams)) return false;
+    } else if (key == "replayBytes") {
+      if (!read_positive_integer(val, p, out.replay_bytes)) return false;
     } else if (key == "maxSessions") {
       if (!read_positive_integer(val, p, out.max_sessions)) return false;
     } else if (key == "getStream") {

@@ -92,6 +92,7 @@ struct proxy_config {
   // and the streams kept per session (core::event_log).
   std::uint64_t replay_events = 256;
   std::uint64_t replay_streams = 16;
+  std::uint64_t replay_bytes = 8u << 20;  // event data kept per session, all streams
   // A client session with no request, no call in flight and no GET stream for this long is
   // ended (its next request gets 404; a per-client backend is stopped).
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};

@@ -18,7 +18,10 @@ std::optional<std::uint64_t> number(std::string_view s) {
 std::uint64_t event_log::open_stream() {
   const auto id = next_stream_++;
   streams_.emplace(id, stream_events{});
-  while (streams_.size() > max_streams_) streams_.erase(streams_.begin());
+  while (streams_.size() > max_streams_) {
+    for (const auto& [seq, data] : streams_.begin()->second.kept) bytes_ -= data.size();
+    streams_.erase(streams_.begin());
+  }
   return id;
 }
 
@@ -32,8 +35,20 @@ void event_log::record(std::uint64_t stream, std::string data) {
   auto it = streams_.find(stream);
   if (it == streams_.end()) return;
   auto& s = it->second;
+  bytes_ += data.size();
   s.kept.emplace_back(s.next_seq++, std::move(data));
-  while (s.kept.size() > per_stream_) s.kept.pop_front();
+  if (s.kept.size() > per_stream_) {
+    bytes_ -= s.kept.front().second.size();
+    s.kept.pop_front();
+  }
+  // Over the byte bound: the oldest events of the oldest streams go first (this one last).
+  for (auto& [no, older] : streams_) {
+    while (bytes_ > max_bytes_ && !older.kept.empty()) {
+      bytes_ -= older.kept.front().second.size();
+      older.kept.pop_front();
+    }
+    if (bytes_ <= max_bytes_) break;
+  }
 }
 
 std::optional<event_log::replay> event_log::after(std::string_view last_event_id) const {

@@ -4,7 +4,9 @@
 // what it writes, and asks what to replay for a `Last-Event-ID`.
 // Event ids are "{stream}-{seq}": unique within the session, and they name the stream they
 // belong to, so a resumption replays only that stream's events (seq 0 is the priming event).
-// Bounded: the last `per_stream` events of each stream and the last `max_streams` streams.
+// Bounded: the last `per_stream` events of each stream, the last `max_streams` streams, and at
+// most `max_bytes` of event data in all (the oldest events go first: a large result cannot pin
+// memory for the session's lifetime).
 // Thread-safety: used from the session's executor only.
 
 #include <cstdint>
@@ -19,8 +21,9 @@ namespace mcp_proxy::core {
 
 class event_log {
  public:
-  event_log(std::size_t per_stream = 256, std::size_t max_streams = 16)
-      : per_stream_(per_stream), max_streams_(max_streams) {}
+  event_log(std::size_t per_stream = 256, std::size_t max_streams = 16,
+            std::size_t max_bytes = 8u << 20)
+      : per_stream_(per_stream), max_streams_(max_streams), max_bytes_(max_bytes) {}
 
   // A new stream; the oldest is forgotten beyond max_streams.
   std::uint64_t open_stream();
@@ -37,6 +40,7 @@ class event_log {
   // stream or the events right after it are no longer kept (nothing can be replayed exactly).
   std::optional<replay> after(std::string_view last_event_id) const;
   bool knows(std::uint64_t stream) const { return streams_.contains(stream); }
+  std::size_t kept_bytes() const { return bytes_; }
 
  private:
   struct stream_events {
@@ -45,6 +49,8 @@ class event_log {
   };
   std::size_t per_stream_;
   std::size_t max_streams_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;  // event data kept, all streams
   std::uint64_t next_stream_ = 1;
   std::map<std::uint64_t, stream_events> streams_;
 };

@@ -461,7 +461,11 @@ TEST(config_proxy, replay_buffer_sizes_have_defaults_and_must_be_positive) {
   auto d = parse_ok(one_server(R"({"command": "c"})"));
   EXPECT_EQ(d.proxy.replay_events, 256u);
   EXPECT_EQ(d.proxy.replay_streams, 16u);
-  auto c = parse_ok(R"({"mcpProxy": {"replayEvents": 10, "replayStreams": 2}, "mcpServers": {}})");
+  EXPECT_EQ(d.proxy.replay_bytes, 8u << 20);
+  auto c = parse_ok(
+      R"({"mcpProxy": {"replayEvents": 10, "replayStreams": 2, "replayBytes": 1000},
+          "mcpServers": {}})");
+  EXPECT_EQ(c.proxy.replay_bytes, 1000u);
   EXPECT_EQ(c.proxy.replay_events, 10u);
   EXPECT_EQ(c.proxy.replay_streams, 2u);
   EXPECT_EQ(parse_error(R"({"mcpProxy": {"replayEvents": 0}, "mcpServers": {}})"),

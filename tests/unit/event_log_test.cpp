@@ -57,5 +57,31 @@ TEST(event_log, bounded_per_stream_and_in_streams) {
   EXPECT_FALSE(log.after(std::to_string(a) + "-5"));
 }
 
+TEST(event_log, bounded_in_bytes_oldest_streams_first) {
+  event_log log(256, 16, 10);
+  const auto a = log.open_stream();
+  log.record(a, "aaaa");  // a-1
+  log.record(a, "bbbb");  // a-2
+  const auto b = log.open_stream();
+  log.record(b, "cccc");  // 12 bytes in all: a-1 goes
+  EXPECT_EQ(log.kept_bytes(), 8u);
+  EXPECT_FALSE(log.after(std::to_string(a) + "-0")) << "a-1 is gone: a hole";
+  auto r = log.after(std::to_string(a) + "-1");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->events.size(), 1u);
+  EXPECT_EQ(r->events[0].second, "bbbb");
+  log.record(b, std::string(20, 'x'));  // larger than the bound: everything goes, itself too
+  EXPECT_EQ(log.kept_bytes(), 0u);
+  EXPECT_FALSE(log.after(std::to_string(b) + "-1"));
+  log.record(b, "dd");  // kept again once it fits
+  EXPECT_EQ(log.kept_bytes(), 2u);
+  r = log.after(std::to_string(b) + "-2");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->events.size(), 1u);
+  log.open_stream();  // forgetting streams forgets their bytes
+  for (int i = 0; i < 16; ++i) log.open_stream();
+  EXPECT_EQ(log.kept_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace mcp_proxy::core
