@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/throw_exception.hpp>
 
 #include <cmath>
@@ -180,7 +181,9 @@ boost::system::result<message, parse_failure> parse(std::string_view text) {
   auto v = parse_json(text);
   if (!v) return v.error();
   if (v->is_array()) return invalid("batches are not accepted here; send one message");
-  return message::from_value(std::move(*v));
+  auto m = message::from_value(std::move(*v));
+  if (m) m->set_size_hint(text.size());
+  return m;
 }
 
 boost::system::result<payload, parse_failure> parse_payload(std::string_view text) {
@@ -199,7 +202,20 @@ boost::system::result<payload, parse_failure> parse_payload(std::string_view tex
 }
 
 std::string serialize(const message& m) {
-  return json::serialize(m.object());
+  // Into a buffer of about the size the message had when parsed (ids may have changed length):
+  // json::serialize doubles its buffer, twice the memory of a large result at its peak.
+  constexpr std::size_t slack = 64;
+  if (m.size_hint() < 4096) return json::serialize(m.object());
+  json::serializer sr;
+  sr.reset(&m.object());
+  std::string out(m.size_hint() + slack, '\0');
+  std::size_t len = 0;
+  while (!sr.done()) {
+    if (len == out.size()) out.resize(out.size() + out.size() / 2);
+    len += sr.read(out.data() + len, out.size() - len).size();
+  }
+  out.resize(len);
+  return out;
 }
 
 message to_error_response(const parse_failure& f) {

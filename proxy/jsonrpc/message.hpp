@@ -64,6 +64,11 @@ class message {
   // Mutating the object must keep the message valid for its kind (ids, params, _meta only).
   boost::json::object& object() { return obj_; }
 
+  // The length of the text it was parsed from (0 when built): what serialize() reserves, so a
+  // large message is written into one buffer instead of a doubling one.
+  std::size_t size_hint() const { return size_hint_; }
+  void set_size_hint(std::size_t n) { size_hint_ = n; }
+
   // Validates `v` as one JSON-RPC 2.0 message.
   static boost::system::result<message, parse_failure> from_value(boost::json::value v);
 
@@ -78,6 +83,7 @@ class message {
   message(message_kind k, boost::json::object o) : kind_(k), obj_(std::move(o)) {}
   message_kind kind_;
   boost::json::object obj_;
+  std::size_t size_hint_ = 0;
 };
 
 // One JSON-RPC message from text (a stdio line, an HTTP body, an SSE data field).

@@ -532,5 +532,22 @@ TEST(jsonrpc_message, message_kind_names_are_distinct) {
   EXPECT_EQ(to_string(message_kind::error_response), "error response");
 }
 
+TEST(jsonrpc_message, a_large_parsed_message_serializes_like_boost_json_whatever_its_ids) {
+  // serialize() writes large messages into a buffer sized from the parsed text; an id that grew
+  // after parsing makes it grow the buffer.
+  std::string text(300'000, 'x');
+  for (std::size_t i = 0; i < text.size(); i += 97)
+    text[i] = '\n';  // escaped: longer than the hint
+  auto m = parse(json::serialize(
+      json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"result", json::object{{"text", text}}}}));
+  ASSERT_TRUE(m);
+  EXPECT_GT(m->size_hint(), 300'000u);
+  EXPECT_EQ(serialize(*m), json::serialize(m->object()));
+  m->set_id(json::string(std::string(1000, 'i')));
+  EXPECT_EQ(serialize(*m), json::serialize(m->object()));
+  m->set_size_hint(5000);  // far too small a hint still gives the whole text
+  EXPECT_EQ(serialize(*m), json::serialize(m->object()));
+}
+
 }  // namespace
 }  // namespace mcp_proxy::jsonrpc
