@@ -219,8 +219,7 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     if (call.creates_task) note_task(call.client, answer);
   };
   h.on_cancelled_for = [this](rpc::client_key client, message m) {
-    for (auto& [id, s] : sessions_)
-      if (s->key() == client && !s->ended) deliver(*s, std::move(m), true);
+    if (auto s = session_of(client); s && !s->ended) deliver(*s, std::move(m), true);
   };
   if (server_.mode == config::session_mode::shared) {
     h.on_closed = [this] {
@@ -269,13 +268,15 @@ void server_endpoint::deliver(client_session& s, message m, bool related_to_call
   push_unrelated(s, std::move(m), server_.name);
 }
 
+std::shared_ptr<client_session> server_endpoint::session_of(rpc::client_key key) const {
+  for (const auto& [id, s] : sessions_)
+    if (s->key() == key) return s;
+  return nullptr;
+}
+
 std::shared_ptr<client_session> server_endpoint::shared_target(const related_call& call,
                                                                bool idle_ok) const {
-  if (call) {
-    for (const auto& [id, s] : sessions_)
-      if (s->key() == call->client) return s;
-    return nullptr;  // that client has gone
-  }
+  if (call) return session_of(call->client);  // null: that client has gone
   std::shared_ptr<client_session> only;
   int busy = 0;
   for (const auto& [id, s] : sessions_)
@@ -312,8 +313,7 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
                     server_.name);
       return;
     }
-    for (auto& [id, s] : sessions_)
-      if (s->key() == it->second) deliver(*s, m, false);
+    if (auto s = session_of(it->second)) deliver(*s, std::move(m), false);
     elicitations_.erase(it);
     return;
   }
@@ -420,8 +420,7 @@ void server_endpoint::note_task(rpc::client_key client, const message& answer) {
   if (!task_id || !task_id->is_string()) return;
   const std::string_view tid(task_id->get_string());
   auto early = unclaimed_status_.find(tid);
-  for (auto& [id, s] : sessions_) {
-    if (s->key() != client) continue;
+  if (auto s = session_of(client)) {
     s->tasks.emplace(tid);
     if (early != unclaimed_status_.end())
       for (auto& m : early->second) deliver(*s, std::move(m), false);

@@ -77,6 +77,8 @@ class server_endpoint : public endpoint {
   // in reply to says so exactly; without one, the only session with calls in flight, or (when
   // `idle_ok`) the only session. Null when that cannot be known.
   std::shared_ptr<client_session> shared_target(const related_call& call, bool idle_ok) const;
+  // The open session with this key (the id the backend session knows it by), or null.
+  std::shared_ptr<client_session> session_of(rpc::client_key key) const;
   std::shared_ptr<backend::backend_session> backend_of(const client_session& s) const;
   // Sends `m` to `s`: on the stream of `call` when it is still open, else (when
   // `related_to_call`) on the stream of its latest call, else on its own (the GET stream).
