@@ -67,3 +67,17 @@ cpu_ns_between() {
   done
   echo $((ns1 - ns0))
 }
+
+# --- what a results section names ----------------------------------------------------------------
+# The commit measured, "(with uncommitted changes)" when files outside docs/ differ from it (the
+# sections the scripts write there do not count).
+commit_label() {
+  local c
+  c="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  [ -z "$(git -C "$repo" status --porcelain -- . ':!docs' 2>/dev/null)" ] || c+=" (with uncommitted changes)"
+  echo "$c"
+}
+# "`release` build, 2 cores: CPU model".
+machine_label() {
+  echo "\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+}

@@ -31,7 +31,7 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   exit 1
 fi
 start=$SECONDS
-log "commit $(git rev-parse --short HEAD), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+log "commit $(commit_label), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench/run_e2e.sh --rounds 5 --calls 2000 --write-docs
 bench/run_overhead.sh --rounds 3 --calls 300 --write-docs --plot
 bench/run_fanout.sh --rounds 3 --calls 100 --write-docs --plot

@@ -96,8 +96,8 @@ log "proxy RSS: ${idle_rss} kB idle, ${after_rss} kB after the run"
 if [ "$write_docs" -eq 1 ] && [ "$smoke" -eq 0 ]; then
   table="$work/table.md"
   {
-    echo "Run on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD) with \`bench/run_e2e.sh --rounds $rounds --calls $calls --concurrency $concurrency --write-docs\`"
-    echo "(\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))."
+    echo "Run on $(date -u +%Y-%m-%d) at commit $(commit_label) with \`bench/run_e2e.sh --rounds $rounds --calls $calls --concurrency $concurrency --write-docs\`"
+    echo "($(machine_label))."
     echo "Latency of one \`tools/call\` of the mock's \`echo\`, median of $rounds rounds of $calls calls each."
     echo
     echo "| Path | Median (µs) | p99 (µs) | Calls/s | Median vs direct |"

@@ -410,8 +410,7 @@ fi
 
 if [ "$write_docs" -eq 1 ]; then
   section="$work/section.md"
-  commit="$(git -C "$repo" rev-parse --short HEAD)"
-  [ -z "$(git -C "$repo" status --porcelain -- . ':!docs')" ] || commit+=" plus uncommitted changes"
+  commit="$(commit_label)"
   startups=""
   for ms in "${latencies[@]}"; do
     startups+=" ${startup_s[m$largest-${ms}ms]} s and ${startup_s[m$largest-${ms}ms-cached]} s at ${ms} ms,"
@@ -419,7 +418,7 @@ if [ "$write_docs" -eq 1 ]; then
   {
     echo "Run on $(date -u +%Y-%m-%d) at commit \`$commit\` with"
     echo "\`$command_line\`"
-    echo "(\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);"
+    echo "($(machine_label);"
     echo "load average $(cut -d' ' -f1 /proc/loadavg) at the end, shared with other jobs)."
     echo "Medians over $rounds rounds of each round's p50, p90, p99 and max of $calls sequential"
     echo "requests (errors: summed over rounds; n/a: not reported by this \`e2e_bench\`);"

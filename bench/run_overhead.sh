@@ -453,8 +453,7 @@ fi
 
 if [ "$write_docs" -eq 1 ]; then
   table="$work/section.md"
-  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  [ -z "$(git status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null)" ] || commit+=" (with uncommitted changes)"
+  commit="$(commit_label)"
   peers=""
   for t in mcp-proxy-js supergateway; do
     [ -n "${peer_version[$t]:-}" ] && peers+=", ${peer_package[$t]} ${peer_version[$t]}"
@@ -463,7 +462,7 @@ if [ "$write_docs" -eq 1 ]; then
     args="--rounds $rounds --calls $calls --concurrency \"${levels[*]}\" --write-docs"
     [ "$plot" -eq 1 ] && args+=" --plot"
     echo "Run on $(date -u +%Y-%m-%d) with \`bench/run_overhead.sh $args\` at commit $commit"
-    echo "(\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);"
+    echo "($(machine_label);"
     echo "node $("$node_bin" --version 2>/dev/null || echo n/a)$peers)."
     echo "Medians over $rounds rounds of each run's figure; a run is $calls timed \`tools/call\` of"
     echo "\`echo\` per connection after $warmup untimed ones, all connections in one session. CPU per"

@@ -139,9 +139,9 @@ printf '%s\n' "$summary"
 if [ "$write_docs" -eq 1 ] && [ "$smoke" -eq 0 ]; then
   table="$work/table.md"
   {
-    echo "Run on $(date -u +%Y-%m-%d) at commit $(git rev-parse --short HEAD) with"
+    echo "Run on $(date -u +%Y-%m-%d) at commit $(commit_label) with"
     echo "\`bench/run_scale.sh --sessions \"$session_counts\" --payloads \"$payloads\" --calls $calls --write-docs\`"
-    echo "(\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))."
+    echo "($(machine_label))."
     echo "Sessions: establish time (initialize + initialized) as p50/p99 in µs, and the proxy's RSS"
     echo "before and while they are all held open. Results: latency of one \`tools/call\` of the"
     echo "mock's \`big\`, and the proxy's peak RSS (VmHWM) over its RSS before the calls. CSV: \`$(realpath --relative-to="$repo" "$csv" 2>/dev/null || echo "$csv")\`."
