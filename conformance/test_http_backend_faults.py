@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
 import httpx
@@ -231,28 +233,108 @@ def test_streamable_resume_refused_fails_the_call_promptly(launch, fault_servers
 
 
 @spec("2025-11-25 basic/transports#session-management (404: new session)")
-def test_streamable_session_404_fails_the_call_and_a_new_session_follows(launch, fault_servers,
-                                                                         http):
+def test_streamable_session_404_starts_a_new_session_and_the_call_goes_through(
+        launch, fault_servers, http):
     """2025-11-25 basic/transports#session-management: a server answering 404 to a session id
-    has ended that session, and the client MUST start a new one with an initialize without a
-    session id. The proxy (shared mode) fails the call that hit the 404 at once and
-    re-initializes for the next call, which works."""
+    has ended that session (it did not process the request), and the client MUST start a new
+    one with an initialize without a session id. The proxy (shared mode: it is the backend's
+    client) does that and sends the refused call again on the new session, so an idle backend
+    that dropped its sessions costs the client nothing (issue #15 point 11)."""
     fault = fault_servers()
     fault.expire_after_calls = 1
     proxy = launch(proxy_config(f=streamable(fault.mcp_url)))
     client = open_client(proxy, http)
     assert_echo_works(client, "first")
     response, _, elapsed = call(client, "echo", "second")
-    assert_error(response)
+    assert text_of(response) == "echo: second", response
     assert_prompt(elapsed)
+    fault.expire_after_calls = None
+    assert_echo_works(client, "third")
     assert_healthy(proxy, http)
-    assert_echo_works(client, "third")  # the same client session: the backend one was replaced
     inits = fault.rpc("initialize")
     assert len(inits) == 2, [r.target for r in inits]
     assert all("mcp-session-id" not in r.headers for r in inits)
     calls = fault.rpc("tools/call")
-    assert [c.headers.get("mcp-session-id") for c in calls] == ["fault-1", "fault-1", "fault-2"]
+    assert [c.headers.get("mcp-session-id") for c in calls] == \
+        ["fault-1", "fault-1", "fault-2", "fault-2"]
+    assert [c.tool for c in calls] == ["echo"] * 4
     assert fault.count("notifications/initialized") == 2
+
+
+def test_streamable_session_that_keeps_expiring_fails_the_call_promptly(launch, fault_servers,
+                                                                         http):
+    """A server that ends every new session at once is down, not idle: after a few new sessions
+    in a row the call gets a JSON-RPC error (not a loop until its deadline), and once the
+    server behaves the next call works."""
+    fault = fault_servers()
+    proxy = launch(proxy_config(f=streamable(fault.mcp_url)))
+    client = open_client(proxy, http)
+    assert_echo_works(client, "first")
+    fault.expire_after_calls = 0
+    response, _, elapsed = call(client, "echo", "refused")
+    assert_error(response)
+    assert_prompt(elapsed)
+    assert 2 <= fault.count("initialize") <= 5, fault.count("initialize")
+    fault.expire_after_calls = None
+    assert_echo_works(client, "after")
+    assert_healthy(proxy, http)
+
+
+def test_a_restarted_http_backend_serves_the_next_call(launch, start_mock_http, http,
+                                                       mock_server_bin):
+    """An HTTP backend that restarted (and so forgot every session) while the proxy held a
+    session with it: the next call gets 404 from it, and the proxy starts a new session and
+    sends the call again; the client sees only its answer."""
+    port = closed_port()
+    mock = start_mock_http("--http", f"127.0.0.1:{port}")
+    proxy = launch(proxy_config(f=streamable(mock.url("mcp"))))
+    client = open_client(proxy, http)
+    assert text_of(client.call_tool("echo", {"text": "before"})) == "before"
+    mock.stop()
+    start_mock_http("--http", f"127.0.0.1:{port}")
+    assert text_of(client.call_tool("echo", {"text": "after the restart"})) == "after the restart"
+    assert "starting a new one" in proxy.output(), proxy.output()[-3000:]
+    assert_healthy(proxy, http)
+
+
+def children_of(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (from /proc)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def sockets_held_by(pid: int) -> list[str]:
+    held = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:"):
+            held.append(f"fd {fd.name}: {target}")
+    return held
+
+
+def test_backend_processes_hold_none_of_the_servers_sockets(start_mock_http, http):
+    """A stdio backend started by the proxy (here: the mock's HTTP side, the proxy library with
+    one stdio child per session) inherits none of its sockets. A child holding a copy of a
+    keep-alive connection kept it open after the server closed it: no FIN reached the client,
+    whose next request on it waited for its deadline (issue #15 point 11)."""
+    mock = start_mock_http()
+    client = McpClient(mock.url("mcp"), http).open_session()
+    assert text_of(client.call_tool("echo", {"text": "one child"})) == "one child"
+    McpClient(mock.url("mcp"), http).open_session()  # a second child, with more sockets open
+    kids = children_of(mock.proc.pid)
+    assert len(kids) == 2, kids
+    for kid in kids:
+        assert sockets_held_by(kid) == [], f"child {kid} of the mock holds sockets"
 
 
 @spec("2025-11-25 basic/transports#session-management (per-client: backend 404 ends the session)")

@@ -52,7 +52,8 @@ boost::system::result<std::shared_ptr<backend_session>, std::string> backend_ses
                                          server.timeout,
                                          server.tls_ca_file,
                                          server.tls_insecure_skip_verify,
-                                         server.detect_transport};
+                                         server.detect_transport,
+                                         server.mode == config::session_mode::shared};
     auto link = server.transport == config::transport_type::sse
                     ? transport::make_sse_link(ex, std::move(options))
                     : transport::make_streamable_http_link(ex, std::move(options));
@@ -175,6 +176,11 @@ awaitable<boost::system::result<json::object, std::string>> backend_session::ini
 
 awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<backend_session> self) {
   while (auto in = co_await link_->receive()) {
+    if (in->session_renewed) {
+      spdlog::info("backend {}: new session", server_.name);
+      if (handlers_.on_renewed) handlers_.on_renewed();
+      continue;
+    }
     auto parsed = jsonrpc::parse(in->text);
     if (!parsed) {
       spdlog::warn("backend {}: ignoring a message that is not JSON-RPC ({}): {}", server_.name,

@@ -57,6 +57,9 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
     std::function<void(rpc::client_key, jsonrpc::message)> on_cancelled_for;
     // The backend is gone; every call in flight has already been failed.
     std::function<void()> on_closed;
+    // The transport replaced an expired server session with a new one (shared Streamable HTTP
+    // backends): calls go on, but what the old session held must be set up again.
+    std::function<void()> on_renewed;
   };
 
   // Starts the transport; the error names the backend and the cause.

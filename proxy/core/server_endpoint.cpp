@@ -176,7 +176,7 @@ int server_endpoint::wanted_log_rank() const {
 }
 
 void server_endpoint::send_log_level(int rank) {
-  if (rank == backend_log_rank_ || !shared_ || !shared_->alive()) return;
+  if (rank == backend_log_rank_ || stopped_ || !shared_ || !shared_->alive()) return;
   backend_log_rank_ = rank;
   shared_->call(backend::proxy_client_key,
                 message::request(0, "logging/setLevel", {{"level", log_level_name(rank)}}));
@@ -222,6 +222,11 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     if (auto s = session_of(client); s && !s->ended) deliver(*s, std::move(m), true);
   };
   if (server_.mode == config::session_mode::shared) {
+    h.on_renewed = [this] {
+      // Like a restart: subscriptions and the log level again, and lists may have changed.
+      on_shared_restart();
+      tell_watchers(backend_event::up);
+    };
     h.on_closed = [this] {
       if (stopped_) return;
       tell_watchers(backend_event::down);

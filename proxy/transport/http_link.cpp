@@ -20,6 +20,8 @@
 #include <sys/socket.h>
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <deque>
 #include <functional>
 #include <set>
 #include <variant>
@@ -44,6 +46,13 @@ constexpr auto connect_timeout = std::chrono::seconds(15);
 // Answers that come at once: 202 to a notification, the headers of a stream, DELETE.
 constexpr auto control_timeout = std::chrono::seconds(15);
 constexpr std::size_t max_idle_connections = 8;
+// A kept connection idle longer than this is not reused: servers close idle connections (Node
+// after 5 s by default), and a request written as the server closes is lost. A server's
+// `Keep-Alive: timeout=N` shortens it to N - 1 s.
+constexpr auto max_idle_reuse = std::chrono::seconds(4);
+// Renewals of an expired session in a row with no request answered in between; then the link
+// ends (a server that refuses every new session is down, not idle).
+constexpr int max_renewals_in_a_row = 3;
 constexpr std::size_t max_json_body = 256u << 20;
 constexpr std::size_t max_error_body = 64 * 1024;
 constexpr int max_resume_attempts = 5;
@@ -110,6 +119,7 @@ struct http_conn {
   std::variant<plain_stream, tls_stream> stream;
   beast::flat_buffer buffer;
   bool reused = false;  // served a request before: the server may have closed it meanwhile
+  clock_type::time_point idle_since;
 
   beast::tcp_stream& lowest() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
@@ -119,11 +129,12 @@ struct http_conn {
     boost::system::error_code ignored;
     lowest().socket().close(ignored);
   }
-  // An idle keep-alive connection is reusable while the server has sent nothing on it: no FIN,
-  // no stray bytes. (A close racing with the next request remains possible, and then that
-  // request fails: it is not sent twice.)
-  bool still_usable() {
-    if (buffer.size() != 0) return false;
+  // An idle keep-alive connection is reusable while the server has sent nothing on it (no FIN,
+  // no stray bytes) and it has not been idle so long that the server may be closing it. (A
+  // close racing with the next request remains possible, and then that request fails: it is
+  // not sent twice.)
+  bool still_usable(clock_type::duration max_idle) {
+    if (buffer.size() != 0 || clock_type::now() - idle_since > max_idle) return false;
     char byte;
     const auto n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -154,6 +165,25 @@ bool content_type_is(const response_parser& p, std::string_view type) {
 
 std::string status_text(const response_parser& p) {
   return "HTTP " + std::to_string(p.get().result_int()) + " " + std::string(p.get().reason());
+}
+
+// The `timeout=N` (seconds) of a Keep-Alive header (RFC 9112 appendix C.2.2 names the header;
+// its parameters are those of the historic draft): how long the server keeps an idle
+// connection.
+std::optional<std::chrono::seconds> keep_alive_timeout(std::string_view header) {
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    std::string_view part = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() <= 8 || !beast::iequals(part.substr(0, 8), "timeout=")) continue;
+    part.remove_prefix(8);
+    unsigned seconds = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), seconds);
+    if (ec == std::errc() && (end == part.data() + part.size() || *end == ' '))
+      return std::chrono::seconds(std::min(seconds, 3600u));
+  }
+  return std::nullopt;
 }
 
 // Where an event stream stopped, to resume it: the last event id and the server's retry delay.
@@ -303,7 +333,7 @@ class http_link_base : public message_link {
       while (!fresh && !conn && !idle_.empty()) {
         conn = std::move(idle_.back());
         idle_.pop_back();
-        if (!conn->still_usable()) {
+        if (!conn->still_usable(idle_reuse_)) {
           conn->close();
           conn.reset();
         }
@@ -412,7 +442,10 @@ class http_link_base : public message_link {
       c->close();
       return;
     }
+    if (auto hint = keep_alive_timeout(p.get()[bhttp::field::keep_alive]))
+      idle_reuse_ = std::min<clock_type::duration>(max_idle_reuse, *hint - std::chrono::seconds(1));
     c->reused = true;
+    c->idle_since = clock_type::now();
     idle_.push_back(std::move(c));
   }
 
@@ -423,6 +456,7 @@ class http_link_base : public message_link {
   util::async_queue<inbound> incoming_;
   util::async_queue<message> outgoing_;
   std::vector<std::shared_ptr<http_conn>> idle_;
+  clock_type::duration idle_reuse_ = max_idle_reuse;
   std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
   std::set<asio::steady_timer*> timers_;               // pauses, cut short by end()
   bool ended_ = false;
@@ -451,6 +485,7 @@ class streamable_http_link final : public http_link_base,
 
   awaitable<void> stop() override {
     if (ended_) co_return;
+    stopping_ = true;  // a 404 from now on is the DELETE's doing: no new session
     if (!session_id_.empty()) {
       // Ends the session at the server (spec: Session Management); 405 is a fine answer too.
       request req =
@@ -473,34 +508,168 @@ class streamable_http_link final : public http_link_base,
     return req;
   }
 
+  // One message to POST: its text (kept while a request is in flight only when an expired
+  // session is renewed, to send it again), and its id when it is a request (else null).
+  struct outgoing_post {
+    std::string body;
+    json::value id;
+  };
+
   // One writer keeps messages in order: a request is written and its answer read in the
   // background; a notification or response waits for its 202, so the server has seen it before
-  // whatever follows (notifications/initialized before the first request).
-  awaitable<void> sender([[maybe_unused]] std::shared_ptr<streamable_http_link> self) {
-    while (auto m = co_await outgoing_.pop()) {
-      json::value id;
-      if (m->is_request() && m->id()) id = *m->id();
-      const bool is_request = m->is_request();
-      request req = session_request(bhttp::verb::post, jsonrpc::serialize(*m),
-                                    "application/json, text/event-stream");
-      auto conn = co_await write_request(url_, req);
-      if (!conn) {
-        spdlog::warn("backend {}: {}", options_.name, conn.error());
-        if (is_request) fail_request(id, "unreachable");
+  // whatever follows (notifications/initialized before the first request). Requests the server
+  // refused for an expired session go first once a new session is started.
+  awaitable<void> sender(std::shared_ptr<streamable_http_link> self) {
+    for (;;) {
+      if (renew_due_) {
+        co_await renew_session(self);
+        if (ended_) co_return;
         continue;
       }
-      if (is_request)
-        util::spawn_logged(ex_, answer(self, std::move(*conn), std::move(id)),
-                           options_.name + " answer");
-      else
-        co_await answer(self, std::move(*conn), std::move(id));
+      outgoing_post post;
+      if (!refused_posts_.empty()) {
+        post = std::move(refused_posts_.front());
+        refused_posts_.pop_front();
+      } else {
+        auto m = co_await outgoing_.pop();
+        if (!m) {
+          if (outgoing_.closed()) co_return;
+          continue;  // interrupted: a renewal is due
+        }
+        if (m->is_request() && m->id()) post.id = *m->id();
+        post.body = jsonrpc::serialize(*m);
+        if (options_.renew_expired_session && !initialize_ && m->method() == "initialize")
+          initialize_ = post;
+      }
+      co_await post_one(self, std::move(post));
     }
   }
 
-  // Reads the answer to one POST. `id` is the request's id, or null for a notification or a
-  // response (then nothing is owed to anyone).
+  awaitable<void> post_one(std::shared_ptr<streamable_http_link> self, outgoing_post post) {
+    const bool is_request = !post.id.is_null();
+    std::string sid = session_id_;  // the session this POST belongs to
+    request req = session_request(bhttp::verb::post, std::move(post.body),
+                                  "application/json, text/event-stream");
+    auto conn = co_await write_request(url_, req);
+    if (options_.renew_expired_session && is_request) post.body = std::move(req.body());
+    if (!conn) {
+      spdlog::warn("backend {}: {}", options_.name, conn.error());
+      if (is_request) fail_request(post.id, "unreachable");
+      co_return;
+    }
+    if (is_request)
+      util::spawn_logged(ex_, answer(self, std::move(*conn), std::move(post), std::move(sid)),
+                         options_.name + " answer");
+    else
+      co_await answer(self, std::move(*conn), std::move(post), std::move(sid));
+  }
+
+  // The server ended session `sid` (HTTP 404, spec: Session Management). Without renewal the
+  // link ends, so the owner starts over. With it, a new session is started once (`post`, a
+  // request the server refused and so never processed, goes again on the new one).
+  void session_refused(const std::string& sid, std::optional<outgoing_post> post) {
+    if (stopping_) return;
+    if (!options_.renew_expired_session || !initialize_) {
+      spdlog::warn("backend {}: session expired (HTTP 404)", options_.name);
+      end("ended the session (HTTP 404)");
+      return;
+    }
+    if (post) refused_posts_.push_back(std::move(*post));
+    if (sid == session_id_ && !renew_due_) {
+      renew_due_ = true;
+      outgoing_.interrupt();  // the sender may be waiting for a message
+    }
+  }
+
+  // Starts a new session with the first one's initialize, then notifications/initialized; the
+  // owner is told (inbound::session_renewed) so it can restore what the old session held.
+  awaitable<void> renew_session(std::shared_ptr<streamable_http_link> self) {
+    renew_due_ = false;
+    if (++renewals_in_a_row_ > max_renewals_in_a_row) {
+      end("ended the session (HTTP 404) again after " + std::to_string(max_renewals_in_a_row) +
+          " new ones");
+      co_return;
+    }
+    spdlog::warn("backend {}: the server ended the session (HTTP 404); starting a new one",
+                 options_.name);
+    renewing_ = true;
+    session_id_.clear();
+    const std::string version = std::exchange(protocol_version_, {});
+    auto problem = co_await initialize_again(version);
+    renewing_ = false;
+    protocol_version_ = version;
+    if (!problem.empty()) {
+      spdlog::warn("backend {}: a new session failed: {}", options_.name, problem);
+      end("ended the session (HTTP 404); a new one failed");
+      co_return;
+    }
+    outgoing_post initialized{
+        jsonrpc::serialize(message::notification("notifications/initialized")), {}};
+    co_await post_one(self, std::move(initialized));
+    spdlog::info("backend {}: new session started; {} refused request(s) sent again", options_.name,
+                 refused_posts_.size());
+    incoming_.push(inbound{{}, {}, true});
+    if (!get_started_ && !ended_) {
+      get_started_ = true;
+      util::spawn_logged(ex_, get_stream(self), options_.name + " GET stream");
+    }
+  }
+
+  // POSTs the kept initialize without a session; "" once the answer (JSON or an event stream)
+  // has given a session id and the same protocol version, else what went wrong.
+  awaitable<std::string> initialize_again(const std::string& version) {
+    request req = session_request(bhttp::verb::post, initialize_->body,
+                                  "application/json, text/event-stream");
+    auto conn = co_await write_request(url_, req);
+    if (!conn) co_return conn.error();
+    const auto deadline = clock_type::now() + options_.timeout;
+    auto header = co_await read_header(**conn, deadline);
+    if (!header) co_return header.error();
+    response_parser& p = **header;
+    if (p.get().result_int() / 100 != 2) co_return "initialize answered " + status_text(p);
+    std::string answer;
+    std::string err;
+    if (content_type_is(p, "text/event-stream")) {
+      sse_decoder decoder;
+      std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+        auto events = decoder.feed(piece);
+        if (!events) return false;
+        for (auto& ev : *events)
+          if (ev.type == "message" && is_response_to(ev.data, initialize_->id))
+            answer = std::move(ev.data);
+        return answer.empty();
+      };
+      err = co_await read_body(**conn, p, sink, deadline);
+    } else {
+      auto body = co_await read_whole_body(**conn, p, max_json_body, deadline);
+      err = body.error();
+      if (body && is_response_to(*body, initialize_->id)) answer = std::move(*body);
+      if (body) release(std::move(*conn), p);
+    }
+    if (answer.empty()) {
+      // Built apart (GCC 12 and conditional temporaries in coroutines do not mix well).
+      std::string why = "no answer to initialize";
+      if (!err.empty()) why += ": " + err;
+      co_return why;
+    }
+    boost::system::error_code ec;
+    auto v = json::parse(answer, ec);
+    const auto* result = ec ? nullptr : v.as_object().if_contains("result");
+    const auto* got = result && result->is_object()
+                          ? result->get_object().if_contains("protocolVersion")
+                          : nullptr;
+    if (!got || !got->is_string()) co_return "initialize failed: " + answer.substr(0, 200);
+    if (got->get_string() != version)
+      co_return "the new session has protocol version " + std::string(got->get_string());
+    if (auto sid = p.get().find(session_header); sid != p.get().end()) session_id_ = sid->value();
+    co_return "";
+  }
+
+  // Reads the answer to one POST of session `sid`. `post.id` is the request's id, or null for a
+  // notification or a response (then nothing is owed to anyone).
   awaitable<void> answer([[maybe_unused]] std::shared_ptr<streamable_http_link> self,
-                         std::shared_ptr<http_conn> conn, json::value id) {
+                         std::shared_ptr<http_conn> conn, outgoing_post post, std::string sid) {
+    const json::value& id = post.id;
     const bool is_request = !id.is_null();
     const auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
     auto header_deadline = clock_type::now() + control_timeout;
@@ -514,12 +683,15 @@ class streamable_http_link final : public http_link_base,
     }
     response_parser& p = **header;
     const int status = p.get().result_int();
-    if (status == 404 && !session_id_.empty()) {
-      // The server ended the session (spec: Session Management): the owner starts a new one.
-      spdlog::warn("backend {}: session expired (HTTP 404)", options_.name);
-      end("ended the session (HTTP 404)");
+    if (status == 404 && !sid.empty()) {
+      // The server ended the session (spec: Session Management): it did not process this one.
+      // Only requests are sent again: a notification or response concerned the old session.
+      std::optional<outgoing_post> again;
+      if (is_request) again = std::move(post);
+      session_refused(sid, std::move(again));
       co_return;
     }
+    if (is_request && status / 100 == 2) renewals_in_a_row_ = 0;
     if (options_.detect_transport && is_request && session_id_.empty() && !delivered_any_ &&
         status / 100 == 4 && status != 401 && status != 403) {
       // No Streamable HTTP here: the owner (auto_link) tries legacy SSE.
@@ -654,11 +826,21 @@ class streamable_http_link final : public http_link_base,
     stream_position pos;
     clock_type::duration backoff = default_retry;
     while (!ended_) {
+      if (renewing_ || renew_due_) {
+        get_started_ = false;  // the new session starts its own
+        co_return;
+      }
+      const std::string sid = session_id_;
       auto stream = co_await open_event_stream(pos.last_id);
       if (stream.parser) {
         const int status = stream.parser->get().result_int();
-        if (status == 404 && !session_id_.empty()) {
-          end("ended the session (HTTP 404)");
+        if (status == 404 && !sid.empty()) {
+          if (sid != session_id_ && !session_id_.empty()) {
+            pos = {};  // a new session meanwhile: its stream, from its start
+            continue;
+          }
+          get_started_ = false;
+          session_refused(sid, std::nullopt);
           co_return;
         }
         if (!stream.accepted()) {
@@ -691,6 +873,13 @@ class streamable_http_link final : public http_link_base,
   std::string session_id_;
   std::string protocol_version_;
   bool get_started_ = false;
+  // Renewal of an expired session (options_.renew_expired_session).
+  std::optional<outgoing_post> initialize_;  // the first initialize, sent again
+  std::deque<outgoing_post> refused_posts_;  // requests the old session refused: sent again
+  bool renew_due_ = false;
+  bool renewing_ = false;
+  bool stopping_ = false;
+  int renewals_in_a_row_ = 0;
 
  public:
   bool refused_ = false;  // with detect_transport: the server does not speak Streamable HTTP

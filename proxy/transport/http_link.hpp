@@ -40,6 +40,10 @@ struct http_link_options {
   // other than 401/403, fall back to legacy SSE at the same URL (spec 2025-11-25
   // basic/transports, backwards compatibility).
   bool detect_transport = false;
+  // make_streamable_http_link: when the server ends the session (HTTP 404), start a new one with
+  // the first initialize and send the requests it refused again, instead of ending the link
+  // (shared backends: the proxy is the client, and the 404'd requests were never processed).
+  bool renew_expired_session = false;
 };
 
 // The error says why the URL or the TLS options cannot be used. No I/O happens before the first

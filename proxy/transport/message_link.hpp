@@ -21,6 +21,10 @@ namespace mcp_proxy::transport {
 struct inbound {
   std::string text;
   boost::json::value in_reply_to;
+  // No message: the transport replaced an expired server session with a new one (Streamable
+  // HTTP with renew_expired_session); what the old session held (subscriptions, the log level)
+  // is gone.
+  bool session_renewed = false;
 };
 
 class message_link {

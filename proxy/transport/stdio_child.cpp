@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -15,9 +16,11 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 namespace mcp_proxy::transport {
@@ -37,12 +40,40 @@ struct stdio_child::impl {
 
 namespace {
 
-// In the child, before exec: die with the proxy (no orphans even if the proxy is SIGKILLed).
-struct die_with_parent {
+// Closes every descriptor from 3 up but those in `keep`, without allocating (we are between
+// fork and exec). Boost.Process 1.81 means to do this but skips every gap below its last kept
+// descriptor, so children inherited the proxy's sockets: a keep-alive connection the proxy
+// closed stayed open in the child, sent no FIN, and the next request written on it at the peer
+// waited for its deadline.
+void close_inherited_fds(const std::vector<int>& keep) {
+  auto close_from_to = [](unsigned lo, unsigned hi) {
+    if (lo > hi) return;
+    if (::syscall(SYS_close_range, lo, hi, 0) == 0) return;
+    const long max_fd = ::sysconf(_SC_OPEN_MAX);
+    const unsigned last = max_fd > 0 ? std::min<unsigned long>(hi, max_fd - 1) : 65535;
+    for (unsigned fd = lo; fd <= last; ++fd) ::close(static_cast<int>(fd));
+  };
+  unsigned lo = 3;
+  for (;;) {
+    // The smallest kept descriptor at or above `lo` (the list is short and unsorted).
+    int next = -1;
+    for (int fd : keep)
+      if (fd >= static_cast<int>(lo) && (next < 0 || fd < next)) next = fd;
+    if (next < 0) break;
+    close_from_to(lo, static_cast<unsigned>(next) - 1);
+    lo = static_cast<unsigned>(next) + 1;
+  }
+  close_from_to(lo, ~0u);
+}
+
+// In the child, before exec (after its stdio is in place): die with the proxy (no orphans even
+// if the proxy is SIGKILLed), and hold none of the proxy's descriptors.
+struct child_setup {
   template <typename Launcher>
-  boost::system::error_code on_exec_setup(Launcher&, const std::filesystem::path&,
+  boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path&,
                                           const char* const*&) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    close_inherited_fds(launcher.fd_whitelist);
     return {};
   }
 };
@@ -118,16 +149,24 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   std::filesystem::path dir =
       options.cwd ? std::filesystem::path(*options.cwd) : std::filesystem::current_path(fs_ec);
   if (fs_ec) return spawn_error{"no working directory: " + fs_ec.message()};
+  // The launcher tells the io_context it runs on about the fork (notify_fork), and Asio's
+  // resolver then stops its thread: a name lookup queued at that moment was never answered (an
+  // HTTP backend connecting while a stdio one started waited for its whole timeout). The child
+  // execs at once and needs none of that, so the launch runs on a context of its own and the
+  // process is then attached to `ex`.
+  asio::io_context launch_context;
   bp::default_process_launcher launcher;
-  auto proc = launcher(ex, ec, exe, options.args, bp::process_stdio{io.in, io.out, io.err},
-                       bp::process_environment(env), bp::process_start_dir(dir), die_with_parent{});
+  auto launched = launcher(launch_context.get_executor(), ec, exe, options.args,
+                           bp::process_stdio{io.in, io.out, io.err}, bp::process_environment(env),
+                           bp::process_start_dir(dir), child_setup{});
   if (ec) {
     // When exec fails after fork, the launcher reports it without reaping the forked child.
     if (launcher.pid > 0) ::waitpid(launcher.pid, nullptr, 0);
     return spawn_error{"cannot start " + exe.string() + ": " + ec.message()};
   }
-  child->pid_ = proc.id();
-  io.proc.emplace(std::move(proc));
+  child->pid_ = launched.id();
+  launched.detach();
+  io.proc.emplace(ex, child->pid_);
 
   util::spawn_logged(ex, child->write_loop(child), options.name + " stdin");
   util::spawn_logged(ex, child->read_loop(child), options.name + " stdout");
