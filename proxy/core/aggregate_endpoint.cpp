@@ -362,7 +362,7 @@ awaitable<request_outcome> aggregate_endpoint::on_request(std::shared_ptr<client
   if (method == "logging/setLevel") co_return co_await set_level(s, std::move(request));
   // Tasks exist here only when the session was told so (no member declared them: -32601 below).
   const bool tasks_declared = object_member(s->declared_capabilities, "tasks") != nullptr;
-  if (tasks_declared && is_task_request(method))
+  if (tasks_declared && protocol::is_task_request(method))
     co_return co_await route_task(s, std::move(request));
   if (tasks_declared && method == "tasks/list")
     co_return co_await merged_tasks(s, std::move(request));
@@ -719,10 +719,10 @@ awaitable<request_outcome> aggregate_endpoint::route_by_uri(std::shared_ptr<clie
 
 awaitable<request_outcome> aggregate_endpoint::route_task(std::shared_ptr<client_session> s,
                                                           message request) {
-  // Each member session knows the tasks it created (server_endpoint::note_task).
-  const auto* task = task_id_of(request);
+  // Each member knows the tasks its session created (its task registry).
+  const auto* task = protocol::task_id_of(request);
   for (std::size_t i = 0; task && i < s->children.size(); ++i)
-    if (s->children[i] && s->children[i]->tasks.contains(std::string_view(*task)))
+    if (s->children[i] && members_[i].ep->owns_task(*s->children[i], std::string_view(*task)))
       co_return co_await forward(s, i, std::move(request));
   co_return message::error_response(*request.id(), codes::invalid_params,
                                     "Invalid params: unknown taskId");
@@ -742,7 +742,7 @@ awaitable<message> aggregate_endpoint::merged_tasks(std::shared_ptr<client_sessi
   const auto deadline = clock::now() + proxy_.fan_out_timeout;
   json::array tasks;
   for (std::size_t i = 0; i < s->children.size(); ++i) {
-    if (!s->children[i] || s->children[i]->tasks.empty()) continue;
+    if (!s->children[i] || !members_[i].ep->has_tasks(*s->children[i])) continue;
     const auto* caps = object_member(members_[i].capabilities, "tasks");
     if (!caps || !object_member(*caps, "list")) continue;
     std::optional<std::string> cursor;

@@ -48,33 +48,6 @@ rpc::client_key new_client_key() {
   return next_client_key.fetch_add(1);
 }
 
-bool is_task_request(std::string_view method) {
-  return method == "tasks/get" || method == "tasks/result" || method == "tasks/cancel";
-}
-
-const json::string* task_id_of(const message& m) {
-  const auto* params = m.params_object();
-  const auto* id = params ? params->if_contains("taskId") : nullptr;
-  return id && id->is_string() ? &id->get_string() : nullptr;
-}
-
-bool client_can_answer(const client_session& s, const message& request) {
-  const auto method = request.method();
-  if (method == "sampling/createMessage") return s.client_capabilities.contains("sampling");
-  if (method == "roots/list") return s.client_capabilities.contains("roots");
-  if (method != "elicitation/create") return true;  // ping, newer requests: the client decides
-  // Spec 2025-11-25 client/elicitation: an empty `elicitation` object means form mode only;
-  // servers must not send a mode the client did not declare.
-  const auto* declared = s.client_capabilities.if_contains("elicitation");
-  if (!declared || !declared->is_object()) return false;
-  const auto* params = request.params_object();
-  const auto* mode = params ? params->if_contains("mode") : nullptr;
-  const bool url = mode && mode->is_string() && mode->get_string() == "url";
-  const auto& modes = declared->get_object();
-  if (url) return modes.contains("url");
-  return modes.empty() || modes.contains("form");
-}
-
 std::shared_ptr<backend::pending_call> client_session::latest_call() {
   while (!calls.empty()) {
     if (auto c = calls.back().lock(); c && !c->events.closed()) return c;

@@ -51,9 +51,6 @@ class client_session {
   bool initialized = false;  // the client sent notifications/initialized
   bool ended = false;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
-  // The tasks this session's task-augmented requests created (spec 2025-11-25 tasks): in shared
-  // mode only these are visible to it; merged endpoints route tasks/* by them.
-  std::set<std::string, std::less<>> tasks;
   // Calls in flight, most recent last; messages related to a call go on that call's stream.
   std::vector<std::weak_ptr<backend::pending_call>> calls;
   std::shared_ptr<backend::pending_call> latest_call();
@@ -89,15 +86,6 @@ inline constexpr std::string_view invalid_level_text =
 
 // A key no other client session has (process-wide).
 rpc::client_key new_client_key();
-
-// tasks/get, tasks/result and tasks/cancel: requests about one task, named by params.taskId.
-bool is_task_request(std::string_view method);
-// The taskId of a tasks/* request's params, or of a notifications/tasks/status; nullptr if none.
-const boost::json::string* task_id_of(const jsonrpc::message& m);
-
-// Whether a client declared the capability a backend request needs (sampling, elicitation in
-// the request's mode, roots); requests that need none are answerable.
-bool client_can_answer(const client_session& s, const jsonrpc::message& request);
 
 class endpoint;
 

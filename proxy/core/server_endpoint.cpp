@@ -167,29 +167,24 @@ awaitable<void> server_endpoint::reconnect_shared() {
   }
 }
 
-int server_endpoint::wanted_log_rank() const {
-  int wanted = -1;
-  for (const auto& [id, session] : sessions_)
-    if (session->log_rank >= 0 && (wanted < 0 || session->log_rank < wanted))
-      wanted = session->log_rank;
-  return wanted;
-}
-
-void server_endpoint::send_log_level(int rank) {
-  if (rank == backend_log_rank_ || stopped_ || !shared_ || !shared_->alive()) return;
-  backend_log_rank_ = rank;
-  shared_->call(backend::proxy_client_key,
-                message::request(0, "logging/setLevel", {{"level", log_level_name(rank)}}));
+void server_endpoint::send_to_shared(std::optional<int> log_rank,
+                                     const std::vector<std::string>& unsubscribe) {
+  // The proxy's own requests: their answers are not awaited.
+  if (stopped_ || !shared_ || !shared_->alive()) return;
+  if (log_rank)
+    shared_->call(backend::proxy_client_key,
+                  message::request(0, "logging/setLevel", {{"level", log_level_name(*log_rank)}}));
+  for (const auto& uri : unsubscribe)
+    shared_->call(backend::proxy_client_key,
+                  message::request(0, "resources/unsubscribe", {{"uri", uri}}));
 }
 
 void server_endpoint::on_shared_restart() {
   // The new backend session starts at its default level.
-  const int level = backend_log_rank_;
-  backend_log_rank_ = -1;
-  if (level >= 0) send_log_level(level);
+  send_to_shared(log_levels_.backend_restarted(), {});
   // The new backend session knows nothing of the old one's subscriptions: subscribe again (the
   // answers are not awaited; a refusal is logged by nobody, as the URI may be gone).
-  for (const auto& [uri, subscribers] : subscriptions_)
+  for (const auto& uri : subscriptions_.uris())
     shared_->call(backend::proxy_client_key,
                   message::request(0, "resources/subscribe", {{"uri", uri}}));
   // Lists may differ after a restart (a new process, a new remote session): clients that cached
@@ -216,7 +211,11 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     on_backend_request(owner, std::move(m), std::move(call));
   };
   h.on_answer = [this](const backend::pending_call& call, const message& answer) {
-    if (call.creates_task) note_task(call.client, answer);
+    if (!call.creates_task) return;
+    // The task is that client's; status notifications that came before it are delivered now.
+    auto early = tasks_.on_answer(call.client, answer);
+    if (auto s = session_of(call.client))
+      for (auto& m : early) deliver(*s, std::move(m), false);
   };
   h.on_cancelled_for = [this](rpc::client_key client, message m) {
     if (auto s = session_of(client); s && !s->ended) deliver(*s, std::move(m), true);
@@ -253,12 +252,12 @@ std::shared_ptr<backend::backend_session> server_endpoint::backend_of(
 
 void server_endpoint::deliver(client_session& s, message m, bool related_to_call,
                               const related_call& call) {
-  if (s.log_rank >= 0 && m.is_notification() && m.method() == "notifications/message") {
+  if (m.is_notification() && m.method() == "notifications/message") {
     // Shared mode: the backend logs at the most verbose level any client asked for; each
     // client gets what its own level admits.
     const auto* params = m.params_object();
-    const int rank = log_rank_of(params ? params->if_contains("level") : nullptr);
-    if (rank >= 0 && rank < s.log_rank) return;
+    if (!log_levels_.admits(s.key(), log_rank_of(params ? params->if_contains("level") : nullptr)))
+      return;
   }
   if (call && !call->events.closed()) {
     call->events.push(std::move(m));
@@ -281,17 +280,14 @@ std::shared_ptr<client_session> server_endpoint::session_of(rpc::client_key key)
 
 std::shared_ptr<client_session> server_endpoint::shared_target(const related_call& call,
                                                                bool idle_ok) const {
-  if (call) return session_of(call->client);  // null: that client has gone
-  std::shared_ptr<client_session> only;
-  int busy = 0;
-  for (const auto& [id, s] : sessions_)
-    if (s->latest_call()) {
-      ++busy;
-      only = s;
-    }
-  if (busy == 1) return only;
-  if (busy == 0 && idle_ok && sessions_.size() == 1) return sessions_.begin()->second;
-  return nullptr;
+  std::optional<rpc::client_key> related;
+  if (call) related = call->client;
+  std::vector<protocol::client_view> clients;
+  clients.reserve(sessions_.size());
+  for (const auto& [id, s] : sessions_) clients.push_back({s->key(), s->latest_call() != nullptr});
+  auto key = protocol::route_target(related, clients, idle_ok);
+  auto target = key ? session_of(*key) : nullptr;  // null: that client has gone
+  return target && !target->ended ? target : nullptr;
 }
 
 void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owner, message m,
@@ -309,48 +305,33 @@ void server_endpoint::on_backend_notification(std::weak_ptr<client_session> owne
     tell_watchers(backend_event::resources_changed);
   if (m.method() == "notifications/elicitation/complete") {
     // Only the session the URL-mode elicitation went to.
-    const auto* params = m.params_object();
-    const auto* eid = params ? params->if_contains("elicitationId") : nullptr;
-    auto it = eid && eid->is_string() ? elicitations_.find(std::string_view(eid->get_string()))
-                                      : elicitations_.end();
-    if (it == elicitations_.end()) {
+    auto client = requests_.elicitation_complete(m);
+    if (!client) {
       spdlog::debug("backend {}: elicitation/complete for no elicitation sent; dropped",
                     server_.name);
       return;
     }
-    if (auto s = session_of(it->second)) deliver(*s, std::move(m), false);
-    elicitations_.erase(it);
+    if (auto s = session_of(*client)) deliver(*s, std::move(m), false);
     return;
   }
   if (m.method() == "notifications/tasks/status") {
-    // Only the session that created the task hears of it.
-    const auto* task = task_id_of(m);
-    if (!task) return;
-    for (auto& [id, s] : sessions_) {
-      if (!s->tasks.contains(std::string_view(*task))) continue;
-      deliver(*s, std::move(m), false);
-      return;
-    }
-    // Sent before the answer that creates the task: kept for its session (note_task).
-    if (unclaimed_status_.size() >= 64) unclaimed_status_.clear();
-    auto& kept = unclaimed_status_[std::string(*task)];
-    if (kept.size() < 16) kept.push_back(std::move(m));
+    // Only the session that created the task hears of it (kept until its owner is known).
+    if (auto client = tasks_.on_status(m))
+      if (auto s = session_of(*client)) deliver(*s, std::move(m), false);
     return;
   }
   if (m.method() == "notifications/resources/updated") {
     // Only the sessions subscribed to that URI hear of it.
     auto* uri = m.params_object() ? m.params_object()->if_contains("uri") : nullptr;
-    auto it = uri && uri->is_string() ? subscriptions_.find(std::string(uri->get_string()))
-                                      : subscriptions_.end();
-    if (it == subscriptions_.end()) return;
+    if (!uri || !uri->is_string()) return;
     for (auto& [id, s] : sessions_)
-      if (it->second.contains(s->key())) deliver(*s, m, false);
+      if (subscriptions_.subscribed(s->key(), uri->get_string())) deliver(*s, m, false);
     return;
   }
   if (related) {
     // Shared backend: the call's client is known when the message came with the call (a POST
     // stream), or when exactly one client has calls running; else every client hears it.
-    if (auto target = shared_target(call, false); target && !target->ended) {
+    if (auto target = shared_target(call, false)) {
       deliver(*target, std::move(m), true, call);
       return;
     }
@@ -370,40 +351,22 @@ void server_endpoint::on_backend_request(std::weak_ptr<client_session> owner, me
     target = shared_target(call, true);
   }
   if (!b) return;
+  if (target && target->ended) target = nullptr;
   json::value id = m.id() ? *m.id() : json::value();
-  if (!target && !call && sessions_.empty() && m.method() == "roots/list") {
-    // No client, so no roots (clients that come later are announced by roots/list_changed).
-    b->reply(message::response(id, json::object{{"roots", json::array{}}}));
+  const auto decision = requests_.decide(m, target ? &target->client_capabilities : nullptr,
+                                         !call && sessions_.empty());
+  using kind = protocol::request_decision::kind;
+  if (decision.what == kind::answer) {
+    b->reply(message::response(id, decision.result));
     return;
   }
-  if (target && !target->ended && !client_can_answer(*target, m)) {
-    spdlog::warn("backend {}: session {} did not declare the capability for {}; answering an error",
-                 server_.name, target->id(), m.method());
-    b->reply(message::error_response(
-        id, codes::method_not_found,
-        "mcp-proxy: the client did not declare the capability for " + std::string(m.method())));
+  if (decision.what == kind::refuse) {
+    spdlog::warn("backend {}: {} request not routed ({}); answering an error", server_.name,
+                 m.method(), decision.text);
+    b->reply(message::error_response(id, decision.code, decision.text));
     return;
   }
-  if (!target || target->ended) {
-    if (m.method() == "ping") {
-      b->reply(message::response(id, json::object{}));
-      return;
-    }
-    spdlog::warn("backend {}: cannot tell which client its {} request is for; answering an error",
-                 server_.name, m.method());
-    b->reply(message::error_response(
-        id, codes::internal_error,
-        "mcp-proxy: no single client session this request can be routed to"));
-    return;
-  }
-  if (server_.mode == config::session_mode::shared && m.method() == "elicitation/create") {
-    const auto* params = m.params_object();
-    const auto* eid = params ? params->if_contains("elicitationId") : nullptr;
-    if (eid && eid->is_string()) {
-      if (elicitations_.size() >= 1000) elicitations_.clear();  // never completed: a bound
-      elicitations_[std::string(eid->get_string())] = target->key();
-    }
-  }
+  if (server_.mode == config::session_mode::shared) requests_.elicitation_sent(m, target->key());
   b->route_request_to(target->key(), m);
   deliver(*target, std::move(m), true, call);
 }
@@ -413,40 +376,6 @@ void server_endpoint::tell_roots_changed(const client_session& s) {
     return;
   if (shared_ && shared_->alive())
     shared_->notify(message::notification("notifications/roots/list_changed"));
-}
-
-void server_endpoint::note_task(rpc::client_key client, const message& answer) {
-  // CreateTaskResult: {task: {taskId, status, ...}} (spec 2025-11-25 basic/utilities/tasks).
-  const auto* result = answer.result();
-  const auto* task =
-      result && result->is_object() ? result->get_object().if_contains("task") : nullptr;
-  const auto* task_id =
-      task && task->is_object() ? task->get_object().if_contains("taskId") : nullptr;
-  if (!task_id || !task_id->is_string()) return;
-  const std::string_view tid(task_id->get_string());
-  auto early = unclaimed_status_.find(tid);
-  if (auto s = session_of(client)) {
-    s->tasks.emplace(tid);
-    if (early != unclaimed_status_.end())
-      for (auto& m : early->second) deliver(*s, std::move(m), false);
-  }
-  if (early != unclaimed_status_.end()) unclaimed_status_.erase(early);
-}
-
-void server_endpoint::keep_own_tasks(message& answer, const client_session& s) const {
-  auto* result = answer.object().if_contains("result");
-  auto* tasks = result && result->is_object() ? result->get_object().if_contains("tasks") : nullptr;
-  if (!tasks || !tasks->is_array()) return;
-  auto& list = tasks->get_array();
-  for (auto it = list.begin(); it != list.end();) {
-    const auto* item = it->if_object();
-    const auto* task_id = item ? item->if_contains("taskId") : nullptr;
-    if (task_id && task_id->is_string() &&
-        s.tasks.contains(std::string_view(task_id->get_string())))
-      ++it;
-    else
-      it = list.erase(it);
-  }
 }
 
 std::string server_endpoint::unavailable_reason() const {
@@ -519,12 +448,15 @@ std::shared_ptr<client_session> server_endpoint::find_session(std::string_view i
 
 awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) {
   close_session(sessions_, *s, server_.name, "ended");
+  tasks_.drop_client(s->key());
+  requests_.drop_client(s->key());
   if (server_.mode == config::session_mode::shared) {
-    drop_subscriptions(*s);
+    // The last subscriber of a URI unsubscribes; the most verbose client may have left, and the
+    // others need no more than they asked for.
+    auto last = subscriptions_.drop_client(s->key());
+    send_to_shared(log_levels_.drop_client(s->key()), last);
     if (shared_) shared_->drop_client(s->key());
     if (s->initialized) tell_roots_changed(*s);
-    // The most verbose client may have left: the others need no more than they asked for.
-    if (const int wanted = wanted_log_rank(); wanted >= 0) send_log_level(wanted);
   } else if (s->own_backend) {
     auto b = std::move(s->own_backend);
     co_await b->stop();
@@ -557,11 +489,9 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
     if (rank < 0) {
       co_return message::error_response(std::move(id), codes::invalid_params, invalid_level_text);
     }
-    s->log_rank = rank;
-    const int wanted = wanted_log_rank();
-    if (wanted == backend_log_rank_) co_return message::response(std::move(id), json::object{});
-    backend_log_rank_ = wanted;
-    request.params_object()->at("level") = log_level_name(wanted);
+    auto send = log_levels_.set(s->key(), rank);
+    if (!send) co_return message::response(std::move(id), json::object{});
+    request.params_object()->at("level") = log_level_name(*send);
   }
   std::string subscribing;
   if (server_.mode == config::session_mode::shared) {
@@ -574,26 +504,19 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
         co_return message::error_response(std::move(id), codes::invalid_params,
                                           "Invalid params: uri must be a string");
       }
-      std::string key(uri->get_string());
-      auto& subscribers = subscriptions_[key];
-      const bool backend_subscribed = !subscribers.empty();
-      if (subscribe)
-        subscribers.insert(s->key());
-      else
-        subscribers.erase(s->key());
-      const bool forward =
-          subscribe ? !backend_subscribed : (backend_subscribed && subscribers.empty());
-      if (subscribers.empty()) subscriptions_.erase(key);
-      if (!forward) co_return message::response(std::move(id), json::object{});
-      if (subscribe) subscribing = std::move(key);
+      const auto forward = subscribe ? subscriptions_.subscribe(s->key(), uri->get_string())
+                                     : subscriptions_.unsubscribe(s->key(), uri->get_string());
+      if (forward == protocol::subscription_table::forward::none)
+        co_return message::response(std::move(id), json::object{});
+      if (subscribe) subscribing = std::string(uri->get_string());
     }
   }
   const bool shared = server_.mode == config::session_mode::shared;
-  if (shared && is_task_request(request.method())) {
+  if (shared && protocol::is_task_request(request.method())) {
     // One backend's tasks belong to the sessions that created them (spec 2025-11-25 tasks:
     // tasks are bound to their requestor): another session's task id is unknown here.
-    const auto* task = task_id_of(request);
-    if (!task || !s->tasks.contains(std::string_view(*task))) {
+    const auto* task = protocol::task_id_of(request);
+    if (!task || !tasks_.owns(s->key(), std::string_view(*task))) {
       // Built apart (GCC 12 and conditional temporaries in coroutines do not mix well).
       std::string why = "Invalid params: unknown taskId";
       if (task) why += " \"" + std::string(*task) + "\"";
@@ -640,27 +563,6 @@ std::optional<message> server_endpoint::refused_by_filters(const message& reques
   return std::nullopt;
 }
 
-void server_endpoint::drop_subscriptions(const client_session& s) {
-  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-    if (!it->second.erase(s.key()) || !it->second.empty()) {
-      ++it;
-      continue;
-    }
-    // The last subscriber left: unsubscribe at the backend (its answer is not awaited).
-    if (shared_ && shared_->alive())
-      shared_->call(backend::proxy_client_key,
-                    message::request(0, "resources/unsubscribe", {{"uri", it->first}}));
-    it = subscriptions_.erase(it);
-  }
-}
-
-void server_endpoint::undo_subscription(const client_session& s, const std::string& uri) {
-  auto it = subscriptions_.find(uri);
-  if (it == subscriptions_.end()) return;
-  it->second.erase(s.key());
-  if (it->second.empty()) subscriptions_.erase(it);
-}
-
 void server_endpoint::on_notification(client_session& s, const message& n) {
   auto b = backend_of(s);
   if (n.method() == "notifications/initialized") {
@@ -702,10 +604,11 @@ bool server_endpoint::on_response(client_session& s, message response) {
 awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
                                                               const call_started& cs) {
   auto ev = co_await cs.call->events.pop(cs.deadline);
-  if (!cs.subscribing_uri.empty() && (!ev || ev->error())) undo_subscription(s, cs.subscribing_uri);
+  if (!cs.subscribing_uri.empty() && (!ev || ev->error()))
+    subscriptions_.undo_subscribe(s.key(), cs.subscribing_uri);
   if (ev && !cs.filtered_list.empty() && ev->is_response())
     filter_list_result(*ev, cs.filtered_list, server_.filters);
-  if (ev && cs.own_tasks_only && ev->is_response()) keep_own_tasks(*ev, s);
+  if (ev && cs.own_tasks_only && ev->is_response()) tasks_.keep_own(s.key(), *ev);
   if (ev || cs.call->events.closed()) co_return ev;
   abandon(s, *cs.call, "timed out in mcp-proxy");
   spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,

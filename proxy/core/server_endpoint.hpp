@@ -4,6 +4,10 @@
 
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
+#include "protocol/log_level_mux.hpp"
+#include "protocol/server_request_router.hpp"
+#include "protocol/subscription_table.hpp"
+#include "protocol/task_registry.hpp"
 
 #include <functional>
 #include <map>
@@ -57,6 +61,11 @@ class server_endpoint : public endpoint {
   void watch(std::function<void(backend_event)> watcher) {
     watchers_.push_back(std::move(watcher));
   }
+  // Whether session `s` created task `task_id` (merged endpoints route tasks/* by it).
+  bool owns_task(const client_session& s, std::string_view task_id) const {
+    return tasks_.owns(s.key(), task_id);
+  }
+  bool has_tasks(const client_session& s) const { return tasks_.has_tasks(s.key()); }
 
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
@@ -89,20 +98,10 @@ class server_endpoint : public endpoint {
   boost::json::object proxy_initialize_params() const;
   // "backend NAME is unavailable", with the last start error when there is one.
   std::string unavailable_reason() const;
-  // Shared mode: forgets a session's subscriptions, unsubscribing at the backend where it was
-  // the last subscriber.
-  void drop_subscriptions(const client_session& s);
-  // Shared mode: the most verbose level any session asked for (-1: none asked).
-  int wanted_log_rank() const;
-  // Shared mode: tells the backend `rank` when it is not what the backend has (no answer awaited).
-  void send_log_level(int rank);
-  // A forwarded subscribe failed: the session is not a subscriber after all.
-  void undo_subscription(const client_session& s, const std::string& uri);
+  // Shared mode: sends the backend, without awaiting the answers, a logging level and
+  // unsubscribes (what the tables decided).
+  void send_to_shared(std::optional<int> log_rank, const std::vector<std::string>& unsubscribe);
   void tell_watchers(backend_event e);
-  // The answer to a task-augmented request of `client`: the task it created is that session's.
-  void note_task(rpc::client_key client, const jsonrpc::message& answer);
-  // Shared mode: a tasks/list result keeps the tasks of `s` only.
-  void keep_own_tasks(jsonrpc::message& answer, const client_session& s) const;
   // A request for something the server's filters hide: the error to answer, else nullopt.
   std::optional<jsonrpc::message> refused_by_filters(const jsonrpc::message& request) const;
 
@@ -117,18 +116,13 @@ class server_endpoint : public endpoint {
   std::string last_start_error_;
   bool starting_ = false;
   bool shared_started_before_ = false;
-  int backend_log_rank_ = -1;  // shared mode: the level last sent to the backend
   bool stopped_ = false;
   std::size_t initializing_ = 0;
-  // Shared mode: URL-mode elicitation id -> the session it was sent to, for the backend's
-  // notifications/elicitation/complete (spec 2025-11-25 client/elicitation, URL mode).
-  std::map<std::string, rpc::client_key, std::less<>> elicitations_;
-  // Shared mode: status notifications of tasks no session is known to own yet (a server may
-  // announce a task before the answer that creates it): handed over by note_task. Bounded.
-  std::map<std::string, std::vector<jsonrpc::message>, std::less<>> unclaimed_status_;
-  // Shared mode: resource URI -> the sessions subscribed to it.
-  std::map<std::string, std::set<rpc::client_key>, std::less<>>
-      subscriptions_;  // initialize requests in progress (counted against the limit)
+  // Shared mode: the decisions about what the backend is sent and whom its messages reach.
+  protocol::subscription_table subscriptions_;
+  protocol::log_level_mux log_levels_;
+  protocol::server_request_router requests_;  // and URL-mode elicitations
+  protocol::task_registry tasks_;             // both modes (merged endpoints route by it)
   util::async_queue<bool> stop_signal_;       // wakes the idle reaper at stop()
   util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
   bool reconnecting_ = false;
