@@ -79,6 +79,18 @@ void name_logger(message& m, std::string_view server) {
   (*params)["logger"] = named;
 }
 
+std::vector<protocol::catalog_member> catalog_members(
+    const std::vector<std::shared_ptr<server_endpoint>>& members) {
+  std::vector<protocol::catalog_member> out;
+  for (const auto& ep : members) {
+    // The server name, with what a tool name cannot hold made '_' ("my.srv" -> "my_srv").
+    std::string prefix = ep->server().prefix.value_or(ep->server().name);
+    if (!ep->server().prefix) std::replace(prefix.begin(), prefix.end(), '.', '_');
+    out.push_back({ep->server().name, std::move(prefix)});
+  }
+  return out;
+}
+
 }  // namespace
 
 aggregate_endpoint::aggregate_endpoint(asio::any_io_executor ex, std::string name,
@@ -90,12 +102,10 @@ aggregate_endpoint::aggregate_endpoint(asio::any_io_executor ex, std::string nam
       label_(name_.empty() ? "merged endpoint" : "group " + name_),
       filters_(std::move(filters)),
       proxy_(proxy),
+      catalog_(catalog_members(members), proxy.tool_name_separator),
       stop_signal_(ex) {
   for (auto& ep : members) {
     member m;
-    // The server name, with what a tool name cannot hold made '_' ("my.srv" -> "my_srv").
-    m.prefix = ep->server().prefix.value_or(ep->server().name);
-    if (!ep->server().prefix) std::replace(m.prefix.begin(), m.prefix.end(), '.', '_');
     m.ep = std::move(ep);
     members_.push_back(std::move(m));
   }
@@ -134,9 +144,7 @@ bool aggregate_endpoint::active(const client_session& s, std::size_t i) const {
 }
 
 std::optional<std::size_t> aggregate_endpoint::member_index(std::string_view server) const {
-  for (std::size_t i = 0; i < members_.size(); ++i)
-    if (members_[i].ep->name() == server) return i;
-  return std::nullopt;
+  return catalog_.member_index(server);
 }
 
 // --- sessions ------------------------------------------------------------------------------------
@@ -265,7 +273,7 @@ void aggregate_endpoint::on_member_message(std::weak_ptr<client_session> parent,
   name_logger(m, members_[i].ep->name());
   if (m.is_notification() && m.method() == "notifications/resources/list_changed") {
     // Templates may have changed too: forget the routes learnt from this member.
-    std::erase_if(templates_, [i](const auto& t) { return t.second == i; });
+    catalog_.forget_templates(i);
   }
   push_unrelated(*s, std::move(m), label_);
 }
@@ -439,7 +447,15 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   const std::string method(request.method());
   const std::string_view key = list_key_of(method);
   const auto generation = list_generation(*s, method);
-  protocol::composite_cursor walk{generation, {}};
+  // The members this session walks, in config order.
+  std::vector<std::size_t> index_of;  // walk position -> member index
+  std::vector<std::string> servers;
+  for (std::size_t i = 0; i < members_.size(); ++i)
+    if (active(*s, i)) {
+      index_of.push_back(i);
+      servers.push_back(members_[i].ep->name());
+    }
+  protocol::composite_cursor walk;
   const auto* cursor =
       request.params_object() ? request.params_object()->if_contains("cursor") : nullptr;
   if (cursor && !cursor->is_null()) {
@@ -447,19 +463,7 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
                        ? cursors_.decode(cursor->get_string(), generation)
                        : boost::system::result<protocol::composite_cursor, std::string>(
                              std::string("not a string"));
-    bool fits = decoded.has_value();
-    if (fits) {
-      // The same members, in the same order, as this session walks.
-      std::size_t n = 0;
-      for (std::size_t i = 0; i < members_.size() && fits; ++i) {
-        if (!active(*s, i)) continue;
-        fits =
-            n < decoded->backends.size() && decoded->backends[n].server == members_[i].ep->name();
-        ++n;
-      }
-      fits = fits && n == decoded->backends.size();
-    }
-    if (!fits) {
+    if (!decoded || !protocol::walk_fits(*decoded, servers)) {
       spdlog::info("session {} on {}: {} with an invalid cursor: {}", s->id(), label_, method,
                    decoded ? std::string("servers differ") : decoded.error());
       co_return message::error_response(std::move(id), codes::invalid_params,
@@ -469,18 +473,15 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   } else {
     // A member that declared no such list is not asked for it (known capabilities only).
     const std::string_view capability = key == "resourceTemplates" ? "resources" : key;
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-      if (!active(*s, i)) continue;
+    std::vector<bool> lacks;
+    for (std::size_t i : index_of) {
       const auto& caps = members_[i].capabilities;
-      const bool lacks = !caps.empty() && !object_member(caps, capability);
-      walk.backends.push_back({members_[i].ep->name(), std::nullopt, lacks, 0});
+      lacks.push_back(!caps.empty() && !object_member(caps, capability));
     }
+    walk = protocol::first_walk(generation, servers, lacks);
   }
 
   // Every member still walking gives its current page, in parallel.
-  std::vector<std::size_t> index_of;  // walk position -> member index
-  for (std::size_t i = 0; i < members_.size(); ++i)
-    if (active(*s, i)) index_of.push_back(i);
   auto pages = std::make_shared<std::vector<std::optional<page_result>>>(walk.backends.size());
   std::vector<awaitable<void>> legs;
   const auto deadline = clock::now() + proxy_.fan_out_timeout;
@@ -498,48 +499,22 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   co_await util::run_all_until(ex_, std::move(legs), deadline + std::chrono::milliseconds(100),
                                label_ + " " + method);
 
-  const std::uint64_t limit = proxy_.page_size;
-  json::array out;
-  for (std::size_t n = 0; n < walk.backends.size(); ++n) {
-    auto& pos = walk.backends[n];
-    if (pos.done) continue;
-    if (limit && out.size() >= limit) break;
-    const std::size_t i = index_of[n];
+  std::vector<const json::object*> results(walk.backends.size(), nullptr);
+  for (std::size_t n = 0; n < results.size(); ++n)
+    if (const auto& page = (*pages)[n]; page && *page) results[n] = (*page)->get();
+  auto merged = protocol::assemble_page(walk, results, key, proxy_.page_size,
+                                        [&](std::size_t n, const json::value& item) {
+                                          return expose_item(*s, index_of[n], key, item);
+                                        });
+  for (std::size_t n : merged.left_out) {
     const auto& page = (*pages)[n];
-    if (!page || !*page) {
-      spdlog::warn("session {} on {}: server {} left out of {}: {}", s->id(), label_,
-                   members_[i].ep->name(), method,
-                   page ? page->error() : std::string("no answer within the fan-out deadline"));
-      pos.done = true;
-      tell_left_out(*s, members_[i].ep->name(), method);
-      continue;
-    }
-    const auto& result = ***page;
-    const auto* items_value = result.if_contains(key);
-    static const json::array no_items;
-    const auto& items =
-        items_value && items_value->is_array() ? items_value->get_array() : no_items;
-    std::size_t k = std::min<std::size_t>(pos.skip, items.size());
-    for (; k < items.size(); ++k) {
-      if (limit && out.size() >= limit) break;
-      if (auto item = expose_item(*s, i, key, items[k])) out.push_back(std::move(*item));
-    }
-    if (k < items.size()) {
-      pos.skip = k;  // the merged page ends inside this member's page
-      break;
-    }
-    const auto next = string_member(&result, "nextCursor");
-    pos.skip = 0;
-    if (next && !next->empty()) {
-      pos.cursor = std::string(*next);
-    } else {
-      pos.done = true;
-    }
+    const auto& server = members_[index_of[n]].ep->name();
+    spdlog::warn("session {} on {}: server {} left out of {}: {}", s->id(), label_, server, method,
+                 page ? page->error() : std::string("no answer within the fan-out deadline"));
+    tell_left_out(*s, server, method);
   }
-  json::object result{{std::string(key), std::move(out)}};
-  const bool more = std::any_of(walk.backends.begin(), walk.backends.end(),
-                                [](const auto& p) { return !p.done; });
-  if (more) result["nextCursor"] = cursors_.encode(walk);
+  json::object result{{std::string(key), std::move(merged.items)}};
+  if (merged.more) result["nextCursor"] = cursors_.encode(walk);
   co_return message::response(std::move(id), std::move(result));
 }
 
@@ -554,65 +529,19 @@ bool aggregate_endpoint::visible_exposed(const client_session& s, std::string_vi
 std::optional<json::value> aggregate_endpoint::expose_item(const client_session& s, std::size_t i,
                                                            std::string_view list_key,
                                                            const json::value& item) {
-  const auto* o = item.if_object();
-  if (!o) return std::nullopt;
-  const auto& server = members_[i].ep->name();
-  if (list_key == "tools" || list_key == "prompts") {
-    auto name = string_member(o, "name");
-    if (!name) return std::nullopt;
-    auto& table = list_key == "tools" ? tools_ : prompts_;
-    auto added = table.add(server, members_[i].prefix, proxy_.tool_name_separator, *name, i);
-    if (added.collided_with) {
-      const auto& other = *added.collided_with;
-      const std::string_view what = list_key == "tools" ? "tool" : "prompt";
-      if (added.renamed_other) {
-        spdlog::warn(
-            "{}: {} \"{}\" of server {} and \"{}\" of server {} have the same exposed "
-            "name; {} (configured first) keeps \"{}\", the other is now \"{}\"",
-            label_, what, *name, server, other.name, other.server, server, added.exposed,
-            *added.renamed_other);
-        // Clients may hold the old name: they are told the list changed.
-        const std::string changed = "notifications/" + std::string(list_key) + "/list_changed";
-        for (auto& [id, session] : sessions_)
-          if (object_member(session->declared_capabilities, list_key))
-            push_unrelated(*session, message::notification(changed), label_);
-      } else {
-        spdlog::warn(
-            "{}: {} \"{}\" of server {} and \"{}\" of server {} have the same exposed "
-            "name; the second is exposed as \"{}\"",
-            label_, what, other.name, other.server, *name, server, added.exposed);
-      }
-    }
-    json::value exposed = item;
-    exposed.get_object()["name"] = added.exposed;
-    if (!visible_exposed(s, list_key, exposed)) return std::nullopt;
-    return exposed;
+  std::vector<protocol::catalog_note> notes;
+  auto exposed = catalog_.expose(i, list_key, item, notes);
+  for (const auto& note : notes) {
+    spdlog::warn("{}: {}", label_, note.text);
+    if (note.changed_list.empty()) continue;
+    // Clients may hold the old name: they are told the list changed.
+    const std::string changed = "notifications/" + note.changed_list + "/list_changed";
+    for (auto& [id, session] : sessions_)
+      if (object_member(session->declared_capabilities, note.changed_list))
+        push_unrelated(*session, message::notification(changed), label_);
   }
-  if (list_key == "resources") {
-    auto uri = string_member(o, "uri");
-    if (!uri) return std::nullopt;
-    auto [it, fresh] = resource_owner_.try_emplace(std::string(*uri), i);
-    if (!fresh && it->second != i) {
-      const auto first = std::min(it->second, i);  // the member configured first wins
-      if (duplicate_uris_logged_.insert(std::string(*uri)).second) {
-        spdlog::warn("{}: resource {} is offered by servers {} and {}; {} serves it", label_, *uri,
-                     members_[it->second].ep->name(), server, members_[first].ep->name());
-      }
-      it->second = first;
-      if (first != i) return std::nullopt;
-    }
-  } else if (list_key == "resourceTemplates") {
-    auto tmpl = string_member(o, "uriTemplate");
-    if (!tmpl) return std::nullopt;
-    std::pair<std::string, std::size_t> entry{std::string(*tmpl), i};
-    if (std::find(templates_.begin(), templates_.end(), entry) == templates_.end()) {
-      templates_.push_back(std::move(entry));
-      std::stable_sort(templates_.begin(), templates_.end(),
-                       [](const auto& a, const auto& b) { return a.second < b.second; });
-    }
-  }
-  if (!visible_exposed(s, list_key, item)) return std::nullopt;
-  return item;
+  if (!exposed || !visible_exposed(s, list_key, *exposed)) return std::nullopt;
+  return exposed;
 }
 
 awaitable<void> aggregate_endpoint::learn_all(std::shared_ptr<client_session> s,
@@ -648,18 +577,17 @@ awaitable<request_outcome> aggregate_endpoint::forward(std::shared_ptr<client_se
 
 awaitable<std::optional<aggregate_endpoint::named_target>> aggregate_endpoint::resolve_named(
     std::shared_ptr<client_session> s, std::string_view kind, std::string exposed) {
-  auto& table = kind == "tool" ? tools_ : prompts_;
   const std::string_view list_method = kind == "tool" ? "tools/list" : "prompts/list";
-  auto origin = table.resolve(exposed);
+  auto origin = catalog_.resolve(kind, exposed);
   if (!origin) {
     co_await learn_all(s, list_method);  // a name from an earlier listing, or a guess
-    origin = table.resolve(exposed);
+    origin = catalog_.resolve(kind, exposed);
   }
-  auto i = origin ? member_index(origin->server) : std::nullopt;
   json::value probe = json::object{{"name", exposed}};
-  if (!i || !active(*s, *i) || !visible_exposed(*s, list_key_of(list_method), probe))
+  if (!origin || !active(*s, origin->member) ||
+      !visible_exposed(*s, list_key_of(list_method), probe))
     co_return std::nullopt;
-  co_return named_target{*i, std::move(origin->name)};
+  co_return named_target{origin->member, std::move(origin->name)};
 }
 
 awaitable<request_outcome> aggregate_endpoint::route_named(std::shared_ptr<client_session> s,
@@ -678,11 +606,7 @@ awaitable<request_outcome> aggregate_endpoint::route_named(std::shared_ptr<clien
 
 std::optional<std::size_t> aggregate_endpoint::owner_of_uri(const client_session& s,
                                                             std::string_view uri) const {
-  if (auto it = resource_owner_.find(uri); it != resource_owner_.end() && active(s, it->second))
-    return it->second;
-  for (const auto& [tmpl, i] : templates_)
-    if (active(s, i) && protocol::uri_template_matches(tmpl, uri)) return i;
-  return std::nullopt;
+  return catalog_.owner_of_uri(uri, [&](std::size_t i) { return active(s, i); });
 }
 
 awaitable<request_outcome> aggregate_endpoint::route_by_uri(std::shared_ptr<client_session> s,
@@ -792,10 +716,8 @@ awaitable<request_outcome> aggregate_endpoint::route_completion(std::shared_ptr<
       co_return message::error_response(std::move(id), codes::invalid_params,
                                         "Invalid params: ref.uri must be a string");
     const std::string target(*uri);
-    auto find_template = [&]() -> std::optional<std::size_t> {
-      for (const auto& [tmpl, i] : templates_)
-        if (tmpl == target && active(*s, i)) return i;
-      return owner_of_uri(*s, target);
+    auto find_template = [&]() {
+      return catalog_.owner_of_template(target, [&](std::size_t i) { return active(*s, i); });
     };
     auto i = find_template();
     if (!i) {
@@ -881,11 +803,11 @@ std::string aggregate_endpoint::merged_instructions(const client_session& s) con
   for (std::size_t i = 0; i < members_.size(); ++i) {
     if (!active(s, i) || members_[i].instructions.empty()) continue;
     if (!text.empty()) text += "\n\n";
-    const auto& m = members_[i];
-    text += "## " + m.ep->name();
-    if (!m.prefix.empty())
-      text += " (tools and prompts named " + m.prefix + proxy_.tool_name_separator + "*)";
-    text += "\n" + m.instructions;
+    const auto& prefix = catalog_.member(i).prefix;
+    text += "## " + members_[i].ep->name();
+    if (!prefix.empty())
+      text += " (tools and prompts named " + prefix + proxy_.tool_name_separator + "*)";
+    text += "\n" + members_[i].instructions;
   }
   return text;
 }

@@ -17,7 +17,8 @@
 #include "core/endpoint.hpp"
 #include "core/server_endpoint.hpp"
 #include "protocol/composite_cursor.hpp"
-#include "protocol/naming.hpp"
+#include "protocol/merged_catalog.hpp"
+#include "protocol/merged_page.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -61,7 +62,6 @@ class aggregate_endpoint : public endpoint {
   };
   struct member {
     std::shared_ptr<server_endpoint> ep;
-    std::string prefix;
     bool ready = false;                // the backend was up when last heard of
     boost::json::object capabilities;  // from its last initialize seen here
     std::string instructions;
@@ -144,12 +144,7 @@ class aggregate_endpoint : public endpoint {
   config::item_filters filters_;
   config::proxy_config proxy_;
   protocol::cursor_codec cursors_;
-  protocol::name_table tools_, prompts_;
-  // Resource URI -> the member offering it (the first configured wins).
-  std::map<std::string, std::size_t, std::less<>> resource_owner_;
-  std::set<std::string, std::less<>> duplicate_uris_logged_;
-  // Resource templates seen in members' lists, in member order.
-  std::vector<std::pair<std::string, std::size_t>> templates_;
+  protocol::merged_catalog catalog_;  // exposed names, resource owners, templates
   session_map sessions_;
   std::size_t initializing_ = 0;
   bool stopped_ = false;

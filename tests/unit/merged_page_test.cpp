@@ -1,0 +1,99 @@
+#include "protocol/merged_page.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+namespace mcp_proxy::protocol {
+namespace {
+
+namespace json = boost::json;
+
+json::object page(std::vector<std::string> names, std::optional<std::string> next = {}) {
+  json::array items;
+  for (auto& n : names) items.push_back(json::object{{"name", n}});
+  json::object o{{"tools", std::move(items)}};
+  if (next) o["nextCursor"] = *next;
+  return o;
+}
+// Every item as it is, tagged with its walk position.
+std::optional<json::value> keep(std::size_t n, const json::value& item) {
+  json::value v = item;
+  v.get_object()["from"] = n;
+  return v;
+}
+std::vector<std::string> names(const merged_page& p) {
+  std::vector<std::string> out;
+  for (const auto& v : p.items) out.emplace_back(v.at("name").as_string());
+  return out;
+}
+
+TEST(merged_page, a_first_walk_skips_members_that_lack_the_list) {
+  auto walk = first_walk(7, {"a", "b", "c"}, {false, true, false});
+  ASSERT_EQ(walk.backends.size(), 3u);
+  EXPECT_EQ(walk.generation, 7u);
+  EXPECT_FALSE(walk.backends[0].done);
+  EXPECT_TRUE(walk.backends[1].done);
+  EXPECT_TRUE(walk_fits(walk, {"a", "b", "c"}));
+  EXPECT_FALSE(walk_fits(walk, {"a", "c", "b"}));
+  EXPECT_FALSE(walk_fits(walk, {"a", "b"}));
+}
+
+TEST(merged_page, one_page_of_each_member_then_their_cursors) {
+  auto walk = first_walk(1, {"a", "b"}, {false, false});
+  auto pa = page({"a1", "a2"}, "a-next");
+  auto pb = page({"b1"});
+  auto p = assemble_page(walk, {&pa, &pb}, "tools", 0, keep);
+  EXPECT_EQ(names(p), (std::vector<std::string>{"a1", "a2", "b1"}));
+  EXPECT_TRUE(p.more);
+  EXPECT_EQ(walk.backends[0].cursor, "a-next");
+  EXPECT_FALSE(walk.backends[0].done);
+  EXPECT_TRUE(walk.backends[1].done);
+  auto pa2 = page({"a3"});
+  p = assemble_page(walk, {&pa2, nullptr}, "tools", 0, keep);  // b is done: not looked at
+  EXPECT_EQ(names(p), (std::vector<std::string>{"a3"}));
+  EXPECT_FALSE(p.more);
+  EXPECT_TRUE(p.left_out.empty());
+}
+
+TEST(merged_page, a_limit_ends_the_page_inside_a_member_page_and_the_next_resumes_there) {
+  auto walk = first_walk(1, {"a", "b"}, {false, false});
+  auto pa = page({"a1", "a2", "a3"});
+  auto pb = page({"b1"});
+  auto p = assemble_page(walk, {&pa, &pb}, "tools", 2, keep);
+  EXPECT_EQ(names(p), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_TRUE(p.more);
+  EXPECT_EQ(walk.backends[0].skip, 2u);
+  EXPECT_EQ(walk.backends[0].cursor, std::nullopt);  // the same member page again
+  p = assemble_page(walk, {&pa, &pb}, "tools", 2, keep);
+  EXPECT_EQ(names(p), (std::vector<std::string>{"a3", "b1"}));
+  EXPECT_FALSE(p.more);
+}
+
+TEST(merged_page, a_member_without_a_page_is_left_out_and_done) {
+  auto walk = first_walk(1, {"a", "b"}, {false, false});
+  auto pb = page({"b1"});
+  auto p = assemble_page(walk, {nullptr, &pb}, "tools", 0, keep);
+  EXPECT_EQ(names(p), (std::vector<std::string>{"b1"}));
+  EXPECT_EQ(p.left_out, (std::vector<std::size_t>{0}));
+  EXPECT_TRUE(walk.backends[0].done);
+  EXPECT_FALSE(p.more);
+  EXPECT_EQ(p.items[0].at("from"), 1);
+}
+
+TEST(merged_page, hidden_items_and_odd_pages_do_not_stop_the_walk) {
+  auto walk = first_walk(1, {"a"}, {false});
+  auto pa = page({"keep", "hide", "keep2"}, "");  // an empty nextCursor ends the list
+  auto p = assemble_page(walk, {&pa}, "tools", 0, [](std::size_t n, const json::value& item) {
+    return item.at("name") == "hide" ? std::nullopt : keep(n, item);
+  });
+  EXPECT_EQ(names(p), (std::vector<std::string>{"keep", "keep2"}));
+  EXPECT_FALSE(p.more);
+  auto odd_walk = first_walk(1, {"a"}, {false});
+  json::object no_array{{"tools", "not an array"}};
+  p = assemble_page(odd_walk, {&no_array}, "tools", 0, keep);
+  EXPECT_TRUE(p.items.empty());
+  EXPECT_FALSE(p.more);
+}
+
+}  // namespace
+}  // namespace mcp_proxy::protocol
