@@ -4,8 +4,8 @@
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
-#include "http/request_rules.hpp"
-#include "transport/stdio_server.hpp"
+#include "frontend/http_rules.hpp"
+#include "frontend/stdio_frontend.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -54,7 +54,7 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
   std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
   if (host == "0.0.0.0") host = "127.0.0.1";
   std::string base =
-      "http://" + host + ":" + std::to_string(port) + http::route_prefix(cfg.proxy.base_url);
+      "http://" + host + ":" + std::to_string(port) + frontend::route_prefix(cfg.proxy.base_url);
   spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
   for (const auto& s : cfg.servers)
     if (!s.disabled)
@@ -268,14 +268,14 @@ int serve(config::config cfg, const serve_options& opt) {
     spdlog::info("mcp-proxy {} serving {} on stdio", MCP_PROXY_VERSION,
                  stdio_endpoint->name().empty() ? std::string("every server merged")
                                                 : "server " + stdio_endpoint->name());
-    co_await transport::serve_stdio(ex, stdio_endpoint, stdin_lines);
+    co_await frontend::serve_stdio(ex, stdio_endpoint, stdin_lines);
     if (!signals_seen) {
       ++signals_seen;  // a signal from now on means "exit now"
       co_await shutdown();
     }
   };
   if (opt.stdio) {
-    stdin_lines = transport::read_stdin_lines(ex);
+    stdin_lines = frontend::read_stdin_lines(ex);
     util::spawn_logged(ex, serve_stdio(), "stdio server");
   } else {
     util::spawn_logged(ex, serve(), "http server");

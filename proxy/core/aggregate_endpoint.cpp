@@ -169,7 +169,6 @@ awaitable<initialize_outcome> aggregate_endpoint::initialize(message request,
   } counted{initializing_};
 
   auto session = new_client_session(ex_, sessions_, request);
-  session->sse_log = event_log(proxy_.replay_events, proxy_.replay_streams, proxy_.replay_bytes);
   auto* params = request.params_object();
   const auto* requested = params->if_contains("protocolVersion");
   session->initialize_params = *params;

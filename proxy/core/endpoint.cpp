@@ -121,7 +121,7 @@ boost::asio::awaitable<void> reap_idle_sessions(
     auto now = std::chrono::steady_clock::now();
     std::vector<std::shared_ptr<client_session>> expired;
     for (auto& [id, s] : sessions)
-      if (!s->forward_to_parent && !s->get_stream_open && !s->latest_call() &&
+      if (!s->forward_to_parent && !s->listening && !s->latest_call() &&
           now - s->last_activity >= idle)
         expired.push_back(s);
     for (auto& s : expired) {

@@ -7,7 +7,6 @@
 
 #include "backend/backend_session.hpp"
 #include "config/config.hpp"
-#include "core/event_log.hpp"
 #include "core/session_narrowing.hpp"
 #include "jsonrpc/message.hpp"
 #include "util/async_queue.hpp"
@@ -47,7 +46,9 @@ class client_session {
   // Messages for the client not tied to one of its requests (the GET stream). Bounded by the
   // endpoint; closed when the session ends.
   util::async_queue<jsonrpc::message> outbox;
-  bool get_stream_open = false;
+  // The client has a stream open for messages not tied to its requests (a Streamable HTTP GET
+  // stream, the legacy event stream): the session is not idle.
+  bool listening = false;
   bool initialized = false;  // the client sent notifications/initialized
   bool ended = false;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
@@ -61,16 +62,6 @@ class client_session {
   session_narrowing narrowing;
   boost::json::object initialize_params;      // as the client sent them (members' sessions too)
   boost::json::object declared_capabilities;  // what the merged initialize declared
-  // Streamable HTTP: the SSE events this session was sent, for Last-Event-ID; the stream number
-  // of its current GET stream (0: none yet); and the events of POST streams whose client went
-  // away before the response, waiting for a GET that resumes them (closed at the call's end).
-  event_log sse_log;
-  std::uint64_t get_stream_no = 0;
-  std::map<std::uint64_t, std::shared_ptr<util::async_queue<jsonrpc::message>>> orphaned_streams;
-  // POST streams still being written, and how to cut each one's connection (a GET that resumes
-  // one takes it over: the old connection is abandoned).
-  std::map<std::uint64_t, std::function<void()>> live_streams;
-
   // A member's session held by a merged session: what would go to its outbox goes here (to the
   // merged session) instead. Such sessions end with their parent, never for being idle.
   std::function<void(jsonrpc::message)> forward_to_parent;

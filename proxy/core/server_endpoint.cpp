@@ -402,7 +402,6 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
     ~count_on_exit() { --n; }
   } counted{initializing_};
   auto session = new_client_session(ex_, sessions_, request);
-  session->sse_log = event_log(proxy_.replay_events, proxy_.replay_streams, proxy_.replay_bytes);
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();

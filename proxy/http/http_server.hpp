@@ -1,17 +1,17 @@
 #pragma once
-// The client-facing HTTP listener: Streamable HTTP (spec 2025-11-25) at `/{name}/mcp` for each
-// configured backend, and `/health`. Beast and Asio stay inside http_server.cpp.
+// The client-facing HTTP listener: every route (`/{name}/mcp`, `/{name}/sse`,
+// `/{name}/message`, the merged `/mcp`, `/sse`, `/message` and the groups) checked by one
+// function (frontend::check_request) and handed to its frontend (Streamable HTTP or legacy
+// HTTP+SSE), and `/health`. Beast and Asio stay inside the .cpp files.
 // Thread-safety: runs on the executor given at construction (one I/O thread).
 
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
+#include "frontend/injected_faults.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
-
-#include <chrono>
-#include <cstddef>
 
 #include <map>
 #include <memory>
@@ -19,16 +19,7 @@
 
 namespace mcp_proxy::http {
 
-// Misbehaviour on purpose, for the mock servers' fault modes (never set by the proxy): the
-// streams of answers are written slowly, or cut.
-struct injected_faults {
-  // Each event-stream write is sent in pieces of `drip_bytes`, one piece per `drip_interval`.
-  std::chrono::milliseconds drip_interval{0};
-  std::size_t drip_bytes = 8;
-  // A POST's event stream is cut (the connection closed) after this many events, before the
-  // response; 0 = never.
-  std::size_t drop_stream_after_events = 0;
-};
+using injected_faults = frontend::injected_faults;
 
 class http_server {
  public:

@@ -1,4 +1,4 @@
-#include "http/request_rules.hpp"
+#include "frontend/http_rules.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::http {
+namespace mcp_proxy::frontend {
 namespace {
 
 using namespace std::string_view_literals;
@@ -240,9 +240,9 @@ TEST(valid_session_id, non_ascii_is_invalid) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::http
+}  // namespace mcp_proxy::frontend
 
-namespace mcp_proxy::http {
+namespace mcp_proxy::frontend {
 
 TEST(routes, the_path_of_base_url_prefixes_every_route) {
   EXPECT_EQ(route_prefix(""), "");
@@ -300,9 +300,9 @@ TEST(narrowing, query_parameters_and_headers_list_servers_and_tools) {
   EXPECT_TRUE(narrowing_of("not a target", "", "").empty());
 }
 
-}  // namespace mcp_proxy::http
+}  // namespace mcp_proxy::frontend
 
-namespace mcp_proxy::http {
+namespace mcp_proxy::frontend {
 
 TEST(host_allowed, a_loopback_listener_accepts_only_loopback_names_and_listed_hosts) {
   const std::vector<std::string> none;
@@ -325,4 +325,98 @@ TEST(host_allowed, elsewhere_only_a_list_restricts) {
   EXPECT_FALSE(host_allowed("evil.example.com", false, {"proxy.example.com"}));
 }
 
-}  // namespace mcp_proxy::http
+}  // namespace mcp_proxy::frontend
+
+namespace mcp_proxy::frontend {
+namespace {
+
+// A POST to /{name}/mcp as the SDK sends it.
+request_facts sdk_post() {
+  request_facts r;
+  r.method = "POST";
+  r.kind = "mcp";
+  r.host = "127.0.0.1:9090";
+  r.content_type = "application/json";
+  r.accept = "application/json, text/event-stream";
+  return r;
+}
+const std::vector<std::string> none;
+
+TEST(check_request, a_well_formed_post_passes) {
+  EXPECT_EQ(check_request(sdk_post()), std::nullopt);
+}
+
+TEST(check_request, dns_rebinding_rules_come_first_with_403) {
+  auto r = sdk_post();
+  r.allowed_hosts = &none;
+  r.host = "evil.example:9090";
+  r.content_type = std::nullopt;  // would be 415: the host is judged first
+  EXPECT_EQ(check_request(r)->status, 403);
+  r = sdk_post();
+  r.allowed_origins = &none;
+  r.origin = "https://evil.example";
+  EXPECT_EQ(check_request(r), (rejection{403, "Forbidden: origin not allowed", {}}));
+  r.origin = "http://localhost:5173";
+  EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+TEST(check_request, each_route_kind_serves_its_methods_with_allow) {
+  auto r = sdk_post();
+  r.method = "PUT";
+  EXPECT_EQ(check_request(r), (rejection{405, "Method not allowed", "GET, POST, DELETE"}));
+  r.kind = "sse";
+  EXPECT_EQ(check_request(r)->allow, "GET");
+  r.kind = "message";
+  EXPECT_EQ(check_request(r)->allow, "POST");
+  r = sdk_post();
+  r.method = "GET";
+  r.accept = "text/event-stream";
+  r.get_stream_offered = false;
+  EXPECT_EQ(check_request(r)->allow, "POST, DELETE");
+}
+
+TEST(check_request, an_unsupported_version_header_gets_400) {
+  auto r = sdk_post();
+  r.protocol_version = "1999-01-01";
+  auto refused = check_request(r);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->text.find("1999-01-01"), std::string::npos);
+  r.protocol_version = "2025-06-18";
+  EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+TEST(check_request, media_types_give_415_and_406) {
+  auto r = sdk_post();
+  r.content_type = "text/plain";
+  EXPECT_EQ(check_request(r)->status, 415);
+  r = sdk_post();
+  r.accept = "application/json";  // both forms are required
+  EXPECT_EQ(check_request(r)->status, 406);
+  r.method = "GET";
+  r.accept = "application/json";
+  EXPECT_EQ(check_request(r)->status, 406);
+  r.accept = "text/event-stream";
+  EXPECT_EQ(check_request(r), std::nullopt);
+  r.method = "DELETE";
+  r.accept = std::nullopt;
+  EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+TEST(check_request, legacy_routes_check_accept_only_when_sent_and_json_posts) {
+  request_facts r;
+  r.method = "GET";
+  r.kind = "sse";
+  EXPECT_EQ(check_request(r), std::nullopt);  // no Accept at all is fine here
+  r.accept = "application/json";
+  EXPECT_EQ(check_request(r)->status, 406);
+  r = {};
+  r.method = "POST";
+  r.kind = "message";
+  EXPECT_EQ(check_request(r)->status, 415);
+  r.content_type = "application/json; charset=utf-8";
+  EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+}  // namespace
+}  // namespace mcp_proxy::frontend

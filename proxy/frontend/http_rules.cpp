@@ -1,11 +1,13 @@
-#include "http/request_rules.hpp"
+#include "frontend/http_rules.hpp"
+
+#include "protocol/versions.hpp"
 
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cctype>
 
-namespace mcp_proxy::http {
+namespace mcp_proxy::frontend {
 
 namespace {
 
@@ -171,4 +173,47 @@ core::session_narrowing narrowing_of(std::string_view target, std::string_view s
   return n;
 }
 
-}  // namespace mcp_proxy::http
+std::optional<rejection> check_request(const request_facts& r) {
+  if (r.allowed_hosts && !host_allowed(r.host, r.loopback_listener, *r.allowed_hosts))
+    return rejection{403, "Forbidden: host not allowed", {}};
+  if (r.origin && r.allowed_origins && !origin_allowed(*r.origin, *r.allowed_origins))
+    return rejection{403, "Forbidden: origin not allowed", {}};
+  const bool get = r.method == "GET", post = r.method == "POST";
+  if (r.kind == "sse") {
+    if (!get) return rejection{405, "Method not allowed", "GET"};
+    if (r.accept && !accepts(*r.accept, "text/event-stream"))
+      return rejection{406, "Not Acceptable: Accept must list text/event-stream", {}};
+    return std::nullopt;
+  }
+  if (r.kind == "message") {
+    if (!post) return rejection{405, "Method not allowed", "POST"};
+    if (!r.content_type || !content_type_is(*r.content_type, "application/json"))
+      return rejection{415, "Unsupported Media Type: Content-Type must be application/json", {}};
+    return std::nullopt;
+  }
+  // Streamable HTTP (`mcp`).
+  if (r.protocol_version && !protocol::is_supported_version(*r.protocol_version))
+    return rejection{
+        400,
+        "Bad Request: unsupported MCP-Protocol-Version " + std::string(*r.protocol_version),
+        {}};
+  if (post) {
+    if (!r.content_type || !content_type_is(*r.content_type, "application/json"))
+      return rejection{415, "Unsupported Media Type: Content-Type must be application/json", {}};
+    // The client MUST accept both answer forms (spec: Streamable HTTP, sending messages).
+    if (!r.accept || !accepts(*r.accept, "application/json") ||
+        !accepts(*r.accept, "text/event-stream"))
+      return rejection{
+          406, "Not Acceptable: Accept must list application/json and text/event-stream", {}};
+    return std::nullopt;
+  }
+  if (!get && r.method != "DELETE")
+    return rejection{405, "Method not allowed", "GET, POST, DELETE"};
+  if (get && !r.get_stream_offered)
+    return rejection{405, "this server offers no GET stream", "POST, DELETE"};
+  if (get && (!r.accept || !accepts(*r.accept, "text/event-stream")))
+    return rejection{406, "Not Acceptable: Accept must list text/event-stream", {}};
+  return std::nullopt;
+}
+
+}  // namespace mcp_proxy::frontend

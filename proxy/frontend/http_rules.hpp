@@ -1,5 +1,6 @@
 #pragma once
 // HTTP request rules of the client-facing transports that need no socket (sans-io).
+// Thread-safety: plain functions.
 
 #include "core/session_narrowing.hpp"
 
@@ -8,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::http {
+namespace mcp_proxy::frontend {
 
 // Spec 2025-11-25, Streamable HTTP, security: servers MUST validate Origin. Localhost origins
 // (any scheme and port) are allowed; `allowed` adds exact origins ("https://app.example:8443"),
@@ -52,4 +53,27 @@ std::optional<route> parse_route(std::string_view path, std::string_view prefix)
 core::session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
                                      std::string_view tools_header);
 
-}  // namespace mcp_proxy::http
+// What the frontends check of an HTTP request before it reaches a session (spec 2025-11-25
+// basic/transports), one function for every route, in this order: the DNS-rebinding rules (a
+// Host not allowed, an Origin not allowed: 403), the method the route serves (405 with Allow),
+// an unsupported MCP-Protocol-Version header (400), the media types (Content-Type 415, Accept
+// 406). Sessions are looked up after (400 without one, 404 for an unknown one).
+struct request_facts {
+  std::string_view method;  // "GET", "POST", ... as sent
+  std::string_view kind;    // the route's kind: "mcp", "sse" or "message" (parse_route)
+  std::string_view host;
+  std::optional<std::string_view> origin, content_type, accept, protocol_version;
+  bool loopback_listener = true;
+  const std::vector<std::string>* allowed_hosts = nullptr;
+  const std::vector<std::string>* allowed_origins = nullptr;
+  bool get_stream_offered = true;  // mcpProxy.getStream
+};
+struct rejection {
+  int status = 400;
+  std::string text;        // the JSON-RPC error's message (code -32600)
+  std::string_view allow;  // 405: the Allow header
+  bool operator==(const rejection&) const = default;
+};
+std::optional<rejection> check_request(const request_facts& r);
+
+}  // namespace mcp_proxy::frontend

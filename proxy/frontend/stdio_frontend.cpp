@@ -1,5 +1,6 @@
-#include "transport/stdio_server.hpp"
+#include "frontend/stdio_frontend.hpp"
 
+#include "frontend/session_dispatch.hpp"
 #include "util/async_queue.hpp"
 #include "util/spawn.hpp"
 
@@ -10,7 +11,7 @@
 #include <iostream>
 #include <thread>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::frontend {
 
 namespace asio = boost::asio;
 using asio::awaitable;
@@ -45,38 +46,45 @@ awaitable<void> relay_outbox(std::shared_ptr<core::client_session> s) {
   while (auto m = co_await s->outbox.pop()) write_message(*m);
 }
 
-awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_state> st,
-                            std::string line) {
-  auto parsed = jsonrpc::parse(line);
-  if (!parsed) {
-    write_message(jsonrpc::to_error_response(parsed.error()));
-    co_return;
-  }
-  message msg = std::move(*parsed);
+awaitable<void> handle_message(asio::any_io_executor ex, std::shared_ptr<stdio_state> st,
+                               message msg) {
   if (!st->session || st->session->ended) {
-    if (msg.is_request() && msg.method() == "initialize") {
-      auto outcome = co_await st->ep->initialize(std::move(msg), {});
-      write_message(outcome.reply);
-      if (outcome.session) {
-        st->session = outcome.session;
-        util::spawn_logged(ex, relay_outbox(st->session), "stdio outbox");
-      }
-    } else if (msg.is_request()) {
-      write_message(message::error_response(*msg.id(), codes::invalid_request,
-                                            "the session is not initialized: send initialize"));
+    core::session_narrowing everything;  // stdio serves what it was started for
+    auto o = co_await open_session(*st->ep, std::move(msg), std::move(everything));
+    if (o.error) write_message(*o.error);
+    if (!o.opened) co_return;
+    write_message(o.opened->reply);
+    if (o.opened->session) {
+      st->session = o.opened->session;
+      st->session->listening = true;  // stdout is always there
+      util::spawn_logged(ex, relay_outbox(st->session), "stdio outbox");
     }
     co_return;
   }
-  if (msg.is_notification()) {
-    st->ep->on_notification(*st->session, msg);
-  } else if (msg.is_response()) {
-    st->ep->on_response(*st->session, std::move(msg));
-  } else {
-    auto outcome = co_await st->ep->on_request(st->session, std::move(msg));
-    if (auto* now = std::get_if<message>(&outcome))
-      write_message(*now);
+  auto d = co_await dispatch(*st->ep, st->session, std::move(msg));
+  if (d.answer) write_message(*d.answer);
+  if (d.call) util::spawn_logged(ex, relay_call(st, std::move(*d.call)), "stdio call");
+}
+
+// One line: a message, or a batch (2025-03-26 and older), answered in the order given.
+awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_state> st,
+                            std::string line) {
+  auto payload = jsonrpc::parse_payload(line);
+  if (!payload) {
+    write_message(jsonrpc::to_error_response(payload.error()));
+    co_return;
+  }
+  if (payload->is_batch && st->session && !st->session->ended) {
+    if (auto why = batch_refusal(*payload, st->session->protocol_version)) {
+      write_message(message::error_response(nullptr, codes::invalid_request, *why));
+      co_return;
+    }
+  }
+  for (auto& item : payload->items) {
+    if (!item)
+      write_message(jsonrpc::to_error_response(item.error()));
     else
-      util::spawn_logged(ex, relay_call(st, std::get<core::call_started>(outcome)), "stdio call");
+      co_await handle_message(ex, st, std::move(*item));
   }
 }
 
@@ -107,4 +115,4 @@ awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::endp
   if (st->session) co_await ep->end_session(st->session);
 }
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::frontend

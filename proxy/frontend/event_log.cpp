@@ -1,8 +1,8 @@
-#include "core/event_log.hpp"
+#include "frontend/event_log.hpp"
 
 #include <charconv>
 
-namespace mcp_proxy::core {
+namespace mcp_proxy::frontend {
 
 namespace {
 
@@ -69,4 +69,4 @@ std::optional<event_log::replay> event_log::after(std::string_view last_event_id
   return r;
 }
 
-}  // namespace mcp_proxy::core
+}  // namespace mcp_proxy::frontend

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::frontend {
 
 // Lines of this process's stdin, read by a helper thread; the queue closes at end of input, or
 // when its owner closes it (shutdown).
@@ -25,4 +25,4 @@ boost::asio::awaitable<void> serve_stdio(boost::asio::any_io_executor ex,
                                          std::shared_ptr<core::endpoint> ep,
                                          std::shared_ptr<util::async_queue<std::string>> lines);
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::frontend

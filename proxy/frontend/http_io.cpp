@@ -1,0 +1,115 @@
+#include "frontend/http_io.hpp"
+
+#include "transport/sse.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+
+namespace mcp_proxy::frontend {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using asio::awaitable;
+
+namespace {
+constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// A client that stops reading (zero window) must not pin a handler, a session or a backend.
+constexpr auto write_timeout = std::chrono::seconds(30);
+}  // namespace
+
+std::string error_body(std::int64_t code, std::string_view text) {
+  return jsonrpc::serialize(jsonrpc::message::error_response(nullptr, code, text));
+}
+
+awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
+                      std::string body, std::string_view content_type, std::string_view session_id,
+                      std::string_view allow) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
+  res.set(bhttp::field::server, "mcp-proxy");
+  if (!body.empty()) res.set(bhttp::field::content_type, content_type);
+  if (!session_id.empty()) res.set(session_header, session_id);
+  if (!allow.empty()) res.set(bhttp::field::allow, allow);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
+  if (req.method() == bhttp::verb::head) res.body().clear();
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
+  stream.expires_never();
+  co_return !ec && res.keep_alive();
+}
+
+awaitable<bool> reply_error(tcp_stream& stream, const http_request& req, unsigned status,
+                            std::int64_t code, std::string_view text) {
+  co_return co_await reply(stream, req, status, error_body(code, text));
+}
+
+awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req) {
+  bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
+  res.set(bhttp::field::server, "mcp-proxy");
+  res.set(bhttp::field::content_type, "text/event-stream");
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.keep_alive(req.keep_alive());
+  res.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  stream.expires_never();
+  co_return !ec;
+}
+
+awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string data) {
+  const auto& faults = ctx.faults;
+  if (faults.drip_interval.count() > 0 && data.size() > faults.drip_bytes) {
+    // One chunk per piece, each after a pause: a slow-drip stream.
+    for (std::size_t at = 0; at < data.size(); at += faults.drip_bytes) {
+      asio::steady_timer pause(ctx.ex, faults.drip_interval);
+      co_await pause.async_wait(tuple_awaitable);
+      stream.expires_after(write_timeout);
+      auto [ec, n] = co_await asio::async_write(
+          stream, bhttp::make_chunk(asio::buffer(data.substr(at, faults.drip_bytes))),
+          tuple_awaitable);
+      stream.expires_never();
+      if (ec) co_return false;
+    }
+    co_return true;
+  }
+  stream.expires_after(write_timeout);
+  auto [ec, n] =
+      co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), tuple_awaitable);
+  stream.expires_never();
+  co_return !ec;
+}
+
+awaitable<bool> end_chunks(tcp_stream& stream) {
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream, bhttp::make_chunk_last(), tuple_awaitable);
+  stream.expires_never();
+  co_return !ec;
+}
+
+awaitable<bool> write_queue(
+    http_context& ctx, tcp_stream& stream, util::async_queue<jsonrpc::message>& queue,
+    const std::function<awaitable<bool>(const jsonrpc::message&)>& write_one) {
+  while (!ctx.stopping) {
+    auto ev =
+        co_await queue.pop(util::async_queue<jsonrpc::message>::clock::now() + keepalive_interval);
+    if (!ev) {
+      if (queue.closed()) co_return true;
+      if (!co_await write_chunk(ctx, stream, transport::encode_sse_comment("keep-alive")))
+        co_return false;
+      continue;
+    }
+    if (!co_await write_one(*ev)) {
+      queue.push_front(std::move(*ev));
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+}  // namespace mcp_proxy::frontend

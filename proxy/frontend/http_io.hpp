@@ -1,0 +1,64 @@
+#pragma once
+// What the HTTP frontends (Streamable HTTP, legacy HTTP+SSE) share below the session dispatch:
+// the request type, whole responses, chunked event streams, and the faults the mock servers
+// inject. Internal to the frontends and the listener (it names Beast types).
+// Thread-safety: every function runs on the connection's executor; a stream has one writer.
+
+#include "config/config.hpp"
+#include "frontend/injected_faults.hpp"
+#include "jsonrpc/message.hpp"
+#include "util/async_queue.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace mcp_proxy::frontend {
+
+using tcp_stream = boost::beast::tcp_stream;
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+
+// What every HTTP frontend of one listener shares.
+struct http_context {
+  boost::asio::any_io_executor ex;
+  config::proxy_config proxy;
+  injected_faults faults;
+  bool stopping = false;  // the listener is shutting down: long streams end
+};
+
+inline constexpr std::string_view session_header = "Mcp-Session-Id";
+inline constexpr std::string_view version_header = "MCP-Protocol-Version";
+// A stream with nothing to say gets a comment this often, so intermediaries keep it open.
+inline constexpr auto keepalive_interval = std::chrono::seconds(15);
+
+// A JSON-RPC error body with a null id (for answers given before any message was read).
+std::string error_body(std::int64_t code, std::string_view text);
+
+// Writes a whole response; true when the connection stays usable (keep-alive and no error).
+boost::asio::awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
+                                   std::string body,
+                                   std::string_view content_type = "application/json",
+                                   std::string_view session_id = {}, std::string_view allow = {});
+boost::asio::awaitable<bool> reply_error(tcp_stream& stream, const http_request& req,
+                                         unsigned status, std::int64_t code, std::string_view text);
+// Starts a text/event-stream response (chunked); false if the client is gone.
+boost::asio::awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req);
+boost::asio::awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string data);
+boost::asio::awaitable<bool> end_chunks(tcp_stream& stream);
+// Writes the queue's messages with `write_one` until the queue is closed (true) or a write
+// fails (false), with a keep-alive comment when it is idle, so intermediaries keep the stream.
+// A message whose write failed goes back to the head of the queue: a client that vanished
+// mid-write may not have it, and the session's next stream sends it again (at least once).
+boost::asio::awaitable<bool> write_queue(
+    http_context& ctx, tcp_stream& stream, util::async_queue<jsonrpc::message>& queue,
+    const std::function<boost::asio::awaitable<bool>(const jsonrpc::message&)>& write_one);
+
+}  // namespace mcp_proxy::frontend

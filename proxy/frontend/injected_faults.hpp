@@ -1,0 +1,19 @@
+#pragma once
+// Misbehaviour on purpose, for the mock servers' fault modes (never set by the proxy): the
+// streams of answers are written slowly, or cut.
+
+#include <chrono>
+#include <cstddef>
+
+namespace mcp_proxy::frontend {
+
+struct injected_faults {
+  // Each event-stream write is sent in pieces of `drip_bytes`, one piece per `drip_interval`.
+  std::chrono::milliseconds drip_interval{0};
+  std::size_t drip_bytes = 8;
+  // A POST's event stream is cut (the connection closed) after this many events, before the
+  // response; 0 = never.
+  std::size_t drop_stream_after_events = 0;
+};
+
+}  // namespace mcp_proxy::frontend
