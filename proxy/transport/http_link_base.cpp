@@ -1,0 +1,255 @@
+#include "transport/http_link_base.hpp"
+
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/url/parse.hpp>
+
+#include <array>
+
+namespace mcp_proxy::transport::detail {
+
+using asio::ip::tcp;
+
+namespace {
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u) {
+  const auto scheme = u.scheme_id();
+  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https)
+    return std::string("the URL scheme must be http or https");
+  if (!u.has_authority() || u.encoded_host().empty()) return std::string("the URL has no host");
+  target_url t;
+  t.tls = scheme == boost::urls::scheme::https;
+  t.host = u.host_address();
+  t.port = u.has_port() ? std::string(u.port()) : (t.tls ? "443" : "80");
+  t.host_header = u.encoded_host_and_port();
+  t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+  if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
+  t.origin = std::string(u.scheme()) + "://" + std::string(u.encoded_host()) + ":" + t.port;
+  t.shown = t.origin + std::string(u.encoded_path());
+  if (u.has_userinfo()) t.basic_auth = "Basic " + base64(u.user() + ":" + u.password());
+  return t;
+}
+
+boost::system::result<target_url, std::string> parse_target(std::string_view text) {
+  auto u = boost::urls::parse_uri(text);
+  if (!u) return std::string("not an absolute URL");
+  return parse_target(*u);
+}
+
+bool content_type_is(const response_parser& p, std::string_view type) {
+  return protocol::media_type_is(p.get()[bhttp::field::content_type], type);
+}
+
+std::string status_text(const response_parser& p) {
+  return "HTTP " + std::to_string(p.get().result_int()) + " " + std::string(p.get().reason());
+}
+
+std::string http_link_base::load_tls_settings() {
+  if (options_.tls_insecure_skip_verify && url_.tls)
+    spdlog::warn("backend {}: tlsInsecureSkipVerify: the server's certificate is not checked",
+                 options_.name);
+  if (!options_.tls_ca_file) return {};
+  boost::system::error_code ec;
+  tls_.load_verify_file(*options_.tls_ca_file, ec);
+  if (ec) return "tlsCaFile " + *options_.tls_ca_file + ": " + ec.message();
+  return {};
+}
+
+void http_link_base::end(std::string why) {
+  if (ended_) return;
+  ended_ = true;
+  end_reason_ = std::move(why);
+  incoming_.close();
+  outgoing_.close();
+  idle_.clear();
+  for (auto& weak : connections_)
+    if (auto c = weak.lock()) c->close();
+  connections_.clear();
+  for (auto* t : timers_) t->cancel();
+  on_end();
+}
+
+awaitable<bool> http_link_base::pause(clock_type::duration d) {
+  asio::steady_timer timer(ex_, d);
+  timers_.insert(&timer);
+  co_await timer.async_wait(tuple_awaitable);
+  timers_.erase(&timer);
+  co_return !ended_;
+}
+
+void http_link_base::fail_request(const json::value& id, std::string_view why) {
+  deliver(jsonrpc::serialize(
+      message::error_response(id, jsonrpc::error_codes::backend_unavailable,
+                              "backend " + options_.name + ": " + std::string(why))));
+}
+
+request http_link_base::make_request(bhttp::verb verb, const target_url& t, std::string body,
+                                     std::string_view accept) const {
+  request req{verb, t.target, 11};
+  req.set(bhttp::field::host, t.host_header);
+  req.set(bhttp::field::user_agent, "mcp-proxy/" MCP_PROXY_VERSION);
+  req.set(bhttp::field::accept, accept);
+  // Bodies are read as they come (event streams): no compression.
+  req.set(bhttp::field::accept_encoding, "identity");
+  if (!t.basic_auth.empty()) req.set(bhttp::field::authorization, t.basic_auth);
+  for (const auto& [k, v] : options_.headers) req.set(k, v);
+  if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+  req.body() = std::move(body);
+  req.keep_alive(true);
+  req.prepare_payload();
+  return req;
+}
+
+awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_link_base::connect(
+    const target_url& t, clock_type::duration limit) {
+  tcp::resolver resolver(ex_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
+  if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
+  std::shared_ptr<http_conn> c;
+  if (t.tls)
+    c = std::make_shared<http_conn>(ex_, tls_);
+  else
+    c = std::make_shared<http_conn>(ex_);
+  c->lowest().expires_after(limit);
+  auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);
+  if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
+  boost::system::error_code ignored;
+  c->lowest().socket().set_option(tcp::no_delay(true), ignored);
+  if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
+    // SNI, and the certificate must name the host.
+    SSL_set_tlsext_host_name(tls->native_handle(), t.host.c_str());
+    if (!options_.tls_insecure_skip_verify)
+      tls->set_verify_callback(ssl::host_name_verification(t.host));
+    auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
+    if (hec) co_return "TLS handshake with " + t.origin + " failed: " + hec.message();
+  }
+  c->lowest().expires_never();
+  if (ended_) co_return std::string("the link has ended");
+  if (connections_.size() > 64)
+    std::erase_if(connections_, [](const auto& w) { return w.expired(); });
+  connections_.push_back(c);
+  co_return c;
+}
+
+awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>>
+http_link_base::write_request(const target_url& t, request& req, bool fresh,
+                              clock_type::duration connect_limit) {
+  for (;;) {
+    std::shared_ptr<http_conn> conn;
+    while (!fresh && !conn && !idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+      if (!conn->still_usable(idle_reuse_)) {
+        conn->close();
+        conn.reset();
+      }
+    }
+    if (!conn) {
+      auto made = co_await connect(t, connect_limit);
+      if (!made) co_return made.error();
+      conn = std::move(*made);
+    }
+    conn->lowest().expires_after(control_timeout);
+    auto [ec, n] = co_await conn->on_stream(
+        [&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
+    conn->lowest().expires_never();
+    if (!ec) co_return conn;
+    if (!conn->reused || ended_) co_return "sending to " + t.shown + " failed: " + ec.message();
+    fresh = true;
+  }
+}
+
+awaitable<boost::system::result<std::unique_ptr<response_parser>, std::string>>
+http_link_base::read_header(http_conn& c, clock_type::time_point deadline) {
+  auto p = std::make_unique<response_parser>();
+  p->body_limit(boost::none);  // bounded by the readers below
+  c.lowest().expires_at(deadline);
+  auto [ec, n] = co_await c.on_stream(
+      [&](auto& s) { return bhttp::async_read_header(s, c.buffer, *p, tuple_awaitable); });
+  c.lowest().expires_never();
+  if (ec) co_return "no answer: " + ec.message();
+  co_return p;
+}
+
+awaitable<std::string> http_link_base::read_body(http_conn& c, response_parser& p,
+                                                 const std::function<bool(std::string_view)>& sink,
+                                                 clock_type::time_point deadline) {
+  std::array<char, 16 * 1024> buf;
+  while (!p.is_done()) {
+    p.get().body().data = buf.data();
+    p.get().body().size = buf.size();
+    c.lowest().expires_at(deadline);
+    auto [ec, n] = co_await c.on_stream(
+        [&](auto& s) { return bhttp::async_read_some(s, c.buffer, p, tuple_awaitable); });
+    c.lowest().expires_never();
+    if (ec == bhttp::error::need_buffer) ec = {};
+    const std::size_t got = buf.size() - p.get().body().size;
+    if (got && !sink(std::string_view(buf.data(), got))) co_return "stopped reading";
+    if (ec) co_return ec.message();
+  }
+  co_return "";
+}
+
+awaitable<http_link_base::whole_body> http_link_base::read_whole_body(
+    http_conn& c, response_parser& p, std::size_t limit, clock_type::time_point deadline) {
+  std::string body;
+  bool too_big = false;
+  std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+    if (body.size() + piece.size() > limit) {
+      too_big = true;
+      return false;
+    }
+    body.append(piece);
+    return true;
+  };
+  auto err = co_await read_body(c, p, sink, deadline);
+  if (too_big) err = "the answer exceeds " + std::to_string(limit) + " bytes";
+  co_return whole_body{std::move(body), std::move(err)};
+}
+
+awaitable<std::string> http_link_base::pump_events(
+    http_conn& c, response_parser& p, sse_decoder& decoder, clock_type::time_point deadline,
+    const std::function<void(const sse_event&)>& on_event, const json::value& in_reply_to) {
+  bool bad_stream = false;
+  std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+    auto events = decoder.feed(piece);
+    if (!events) {
+      bad_stream = true;
+      return false;
+    }
+    for (auto& ev : *events) {
+      if (on_event) on_event(ev);
+      if (ev.type == "message" && !ev.data.empty()) deliver(std::move(ev.data), in_reply_to);
+    }
+    return !ended_;
+  };
+  auto err = co_await read_body(c, p, sink, deadline);
+  if (bad_stream) co_return "an event stream line exceeds the size limit";
+  co_return err;
+}
+
+void http_link_base::release(std::shared_ptr<http_conn> c, const response_parser& p) {
+  if (ended_ || !p.is_done() || !p.keep_alive() || idle_.size() >= max_idle_connections) {
+    c->close();
+    return;
+  }
+  if (auto hint = protocol::keep_alive_timeout(p.get()[bhttp::field::keep_alive]))
+    idle_reuse_ = std::min<clock_type::duration>(max_idle_reuse, *hint - std::chrono::seconds(1));
+  c->reused = true;
+  c->idle_since = clock_type::now();
+  idle_.push_back(std::move(c));
+}
+
+}  // namespace mcp_proxy::transport::detail

@@ -1,0 +1,219 @@
+#pragma once
+// Internal to the HTTP links (http_link_base.cpp, streamable_http_link.cpp, sse_link.cpp): the
+// connection, URL and request plumbing both HTTP transports share. The rules they follow without
+// I/O (what an answer is, how a stream is resumed) are in protocol/streamable_client.hpp.
+// Thread-safety and lifetime: see message_link.
+
+#include "protocol/streamable_client.hpp"
+#include "transport/http_link.hpp"
+#include "transport/sse.hpp"
+#include "util/async_queue.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/url_view.hpp>
+
+#include <functional>
+#include <set>
+#include <variant>
+#include <vector>
+
+namespace mcp_proxy::transport::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+namespace ssl = boost::asio::ssl;
+using asio::awaitable;
+using jsonrpc::message;
+using clock_type = std::chrono::steady_clock;
+
+inline constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+inline constexpr auto connect_timeout = std::chrono::seconds(15);
+// Answers that come at once: 202 to a notification, the headers of a stream, DELETE.
+inline constexpr auto control_timeout = std::chrono::seconds(15);
+inline constexpr std::size_t max_idle_connections = 8;
+// A kept connection idle longer than this is not reused: servers close idle connections (Node
+// after 5 s by default), and a request written as the server closes is lost. A server's
+// `Keep-Alive: timeout=N` shortens it to N - 1 s.
+inline constexpr auto max_idle_reuse = std::chrono::seconds(4);
+// Renewals of an expired session in a row with no request answered in between; then the link
+// ends (a server that refuses every new session is down, not idle).
+inline constexpr int max_renewals_in_a_row = 3;
+inline constexpr std::size_t max_json_body = 256u << 20;
+inline constexpr std::size_t max_error_body = 64 * 1024;
+inline constexpr std::string_view session_header = "Mcp-Session-Id";
+inline constexpr std::string_view version_header = "MCP-Protocol-Version";
+inline constexpr std::string_view last_event_id_header = "Last-Event-ID";
+
+struct target_url {
+  bool tls = false;
+  std::string host;  // for DNS and SNI (an IPv6 address without brackets)
+  std::string port;
+  std::string host_header;  // host[:port] as written in the URL
+  std::string target;       // path and query
+  std::string origin;       // scheme://host:port, to compare with an endpoint event's URL
+  std::string shown;        // scheme://host:port/path: no userinfo, no query (keys live there)
+  std::string basic_auth;   // "Basic ..." from the URL's userinfo, or empty
+};
+
+boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u);
+boost::system::result<target_url, std::string> parse_target(std::string_view text);
+
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using response_parser = bhttp::response_parser<bhttp::buffer_body>;
+using request = bhttp::request<bhttp::string_body>;
+
+struct http_conn {
+  explicit http_conn(asio::any_io_executor ex) : stream(std::in_place_type<plain_stream>, ex) {}
+  http_conn(asio::any_io_executor ex, ssl::context& ctx)
+      : stream(std::in_place_type<tls_stream>, ex, ctx) {}
+
+  std::variant<plain_stream, tls_stream> stream;
+  beast::flat_buffer buffer;
+  bool reused = false;  // served a request before: the server may have closed it meanwhile
+  clock_type::time_point idle_since;
+
+  beast::tcp_stream& lowest() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+  void close() {
+    boost::system::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+  // An idle keep-alive connection is reusable while the server has sent nothing on it (no FIN,
+  // no stray bytes) and it has not been idle so long that the server may be closing it. (A
+  // close racing with the next request remains possible, and then that request fails: it is
+  // not sent twice.)
+  bool still_usable(clock_type::duration max_idle) {
+    if (buffer.size() != 0 || clock_type::now() - idle_since > max_idle) return false;
+    char byte;
+    const auto n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+  // Runs an operation on whichever stream this is; `op` returns the same awaitable for both.
+  template <typename Op>
+  auto on_stream(Op&& op) {
+    return std::visit(std::forward<Op>(op), stream);
+  }
+};
+
+bool content_type_is(const response_parser& p, std::string_view type);
+std::string status_text(const response_parser& p);
+
+class http_link_base : public message_link {
+ public:
+  http_link_base(asio::any_io_executor ex, http_link_options options, target_url url)
+      : ex_(ex),
+        options_(std::move(options)),
+        url_(std::move(url)),
+        tls_(ssl::context::tls_client),
+        incoming_(ex),
+        outgoing_(ex) {
+    boost::system::error_code ignored;
+    // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+    tls_.set_default_verify_paths(ignored);
+    tls_.set_verify_mode(options_.tls_insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
+  }
+
+  // Loads the configured CA file; the error names the problem (not the URL).
+  std::string load_tls_settings();
+
+  void send(const message& m) override {
+    if (!ended_) outgoing_.push(m);
+  }
+  awaitable<std::optional<inbound>> receive() override { co_return co_await incoming_.pop(); }
+  void kill_now() override { end("stopped"); }
+  std::string end_reason() const override { return end_reason_; }
+  std::string describe() const override { return url_.shown; }
+
+ protected:
+  void end(std::string why);
+  // For what a transport waits on besides the shared queues.
+  virtual void on_end() {}
+
+  // Waits, unless the link ends first; false when it has ended.
+  awaitable<bool> pause(clock_type::duration d);
+
+  // `in_reply_to`: the id of the request whose POST stream carried it, else null.
+  void deliver(std::string text, json::value in_reply_to = {}) {
+    delivered_any_ = true;
+    incoming_.push(inbound{std::move(text), std::move(in_reply_to)});
+  }
+  // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
+  // hidden); the log has the details.
+  void fail_request(const json::value& id, std::string_view why);
+
+  request make_request(bhttp::verb verb, const target_url& t, std::string body,
+                       std::string_view accept) const;
+
+  // `limit` bounds the TCP connect and the TLS handshake.
+  awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> connect(
+      const target_url& t, clock_type::duration limit);
+
+  // Writes `req` on an idle connection to `t` or a new one; a reused connection that fails is
+  // replaced once by a new one (the server may close idle connections at any time). Once a
+  // request is written it is never sent again: the server may have acted on it.
+  awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> write_request(
+      const target_url& t, request& req, bool fresh = false,
+      clock_type::duration connect_limit = connect_timeout);
+
+  awaitable<boost::system::result<std::unique_ptr<response_parser>, std::string>> read_header(
+      http_conn& c, clock_type::time_point deadline);
+
+  // Reads the body as it arrives, handing each piece to `sink` (false from it stops reading).
+  // Returns "" when the body ended normally, else why it did not.
+  awaitable<std::string> read_body(http_conn& c, response_parser& p,
+                                   const std::function<bool(std::string_view)>& sink,
+                                   clock_type::time_point deadline);
+
+  // The whole body, up to `limit` bytes.
+  struct whole_body {
+    std::string text, problem;  // problem: why the body could not be read, or empty
+    explicit operator bool() const { return problem.empty(); }
+    std::string& operator*() { return text; }
+    std::string* operator->() { return &text; }
+    const std::string& error() const { return problem; }
+  };
+  awaitable<whole_body> read_whole_body(http_conn& c, response_parser& p, std::size_t limit,
+                                        clock_type::time_point deadline);
+
+  // Reads an event stream, delivering every `message` event (as a reply to `in_reply_to`, the
+  // request whose POST opened it, or null); `on_event` (optional) sees each one first. Returns ""
+  // when the stream ended normally, else why it did not.
+  awaitable<std::string> pump_events(http_conn& c, response_parser& p, sse_decoder& decoder,
+                                     clock_type::time_point deadline,
+                                     const std::function<void(const sse_event&)>& on_event,
+                                     const json::value& in_reply_to = {});
+
+  // Keeps a connection whose answer was read completely for the next request.
+  void release(std::shared_ptr<http_conn> c, const response_parser& p);
+
+  asio::any_io_executor ex_;
+  http_link_options options_;
+  target_url url_;
+  ssl::context tls_;
+  util::async_queue<inbound> incoming_;
+  util::async_queue<message> outgoing_;
+  std::vector<std::shared_ptr<http_conn>> idle_;
+  clock_type::duration idle_reuse_ = max_idle_reuse;
+  std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
+  std::set<asio::steady_timer*> timers_;               // pauses, cut short by end()
+  bool ended_ = false;
+  bool delivered_any_ = false;
+  std::string end_reason_;
+};
+
+// The legacy HTTP+SSE link to `url`, started (what auto_link falls back to).
+std::shared_ptr<message_link> start_sse_link(asio::any_io_executor ex, http_link_options options,
+                                             target_url url);
+
+}  // namespace mcp_proxy::transport::detail

@@ -1,0 +1,181 @@
+#include "transport/http_link_base.hpp"
+
+#include "util/spawn.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+namespace mcp_proxy::transport {
+
+using namespace detail;
+
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// Legacy HTTP+SSE (spec 2024-11-05 basic/transports)
+
+class sse_link final : public http_link_base, public std::enable_shared_from_this<sse_link> {
+ public:
+  sse_link(asio::any_io_executor ex, http_link_options options, target_url url)
+      : http_link_base(ex, std::move(options), std::move(url)), endpoint_ready_(ex) {}
+
+  void start() {
+    util::spawn_logged(ex_, event_stream(shared_from_this()), options_.name + " event stream");
+    util::spawn_logged(ex_, sender(shared_from_this()), options_.name + " sender");
+  }
+
+  awaitable<void> stop() override {
+    // Closing the event stream ends a legacy session.
+    end("stopped");
+    co_return;
+  }
+
+ protected:
+  void on_end() override { endpoint_ready_.close(); }
+
+ private:
+  awaitable<void> event_stream([[maybe_unused]] std::shared_ptr<sse_link> self) {
+    request req = make_request(bhttp::verb::get, url_, "", "text/event-stream");
+    // End reasons reach clients (in the errors of calls in flight): no URL in them, the log has
+    // the details.
+    auto conn = co_await write_request(url_, req);
+    if (!conn) {
+      spdlog::warn("backend {}: {}", options_.name, conn.error());
+      end("is unreachable");
+      co_return;
+    }
+    auto header = co_await read_header(**conn, clock_type::now() + connect_timeout);
+    if (!header) {
+      spdlog::warn("backend {}: GET {}: {}", options_.name, url_.shown, header.error());
+      end("did not answer the event stream request");
+      co_return;
+    }
+    response_parser& p = **header;
+    if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
+      spdlog::warn("backend {}: GET {} answered {} ({}), not an event stream", options_.name,
+                   url_.shown, status_text(p), std::string(p.get()[bhttp::field::content_type]));
+      end("answered " + status_text(p) + " instead of an event stream");
+      co_return;
+    }
+    sse_decoder decoder;
+    std::function<void(const sse_event&)> on_event = [&](const sse_event& ev) {
+      if (ev.type == "endpoint") take_endpoint(ev.data);
+    };
+    auto err = co_await pump_events(**conn, p, decoder, clock_type::time_point::max(), on_event);
+    (*conn)->close();
+    end(err.empty() ? "closed its event stream" : "event stream failed: " + err);
+  }
+
+  void take_endpoint(std::string_view ref) {
+    auto parsed_ref = boost::urls::parse_uri_reference(ref);
+    boost::urls::url resolved;
+    auto base = boost::urls::parse_uri(options_.url);
+    if (!parsed_ref || !base || !boost::urls::resolve(*base, *parsed_ref, resolved)) {
+      end("sent an endpoint event that is not a URL");
+      return;
+    }
+    auto t = parse_target(resolved);
+    // The proxy sends its configured headers (credentials) to this URL: same origin only.
+    if (!t || t->origin != url_.origin) {
+      end("sent an endpoint on another origin; refused");
+      return;
+    }
+    post_url_ = std::move(*t);
+    post_url_.basic_auth = url_.basic_auth;
+    if (!have_endpoint_) {
+      have_endpoint_ = true;
+      endpoint_ready_.push(true);
+    }
+  }
+
+  awaitable<void> sender([[maybe_unused]] std::shared_ptr<sse_link> self) {
+    auto ready = co_await endpoint_ready_.pop(clock_type::now() + options_.timeout);
+    if (!ready) {
+      if (!ended_)
+        end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
+      co_return;
+    }
+    // Written in order by this one sender; a request's acknowledgement is read in the
+    // background (its answer comes on the event stream anyway), a notification's or response's
+    // before the next message, as for Streamable HTTP.
+    while (auto m = co_await outgoing_.pop()) {
+      json::value id;
+      if (m->is_request() && m->id()) id = *m->id();
+      const bool is_request = m->is_request();
+      request req = make_request(bhttp::verb::post, post_url_, jsonrpc::serialize(*m),
+                                 "application/json, text/event-stream");
+      auto conn = co_await write_request(post_url_, req);
+      if (!conn) {
+        if (ended_) co_return;
+        spdlog::warn("backend {}: {}", options_.name, conn.error());
+        if (is_request) fail_request(id, "could not deliver the request");
+        continue;
+      }
+      if (is_request)
+        util::spawn_logged(ex_, acknowledgement(self, std::move(*conn), std::move(id)),
+                           options_.name + " POST");
+      else
+        co_await acknowledgement(self, std::move(*conn), std::move(id));
+    }
+  }
+
+  // Reads a POST's answer: 2xx is all there is to it; otherwise the request (when `id` is not
+  // null) fails, and 404 means the session is gone.
+  awaitable<void> acknowledgement([[maybe_unused]] std::shared_ptr<sse_link> self,
+                                  std::shared_ptr<http_conn> conn, json::value id) {
+    auto header = co_await read_header(*conn, clock_type::now() + options_.timeout);
+    if (!header) {
+      if (ended_) co_return;
+      spdlog::warn("backend {}: {}", options_.name, header.error());
+      if (!id.is_null()) fail_request(id, "could not deliver the request");
+      co_return;
+    }
+    response_parser& p = **header;
+    auto body =
+        co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
+    if (body) release(std::move(conn), p);
+    const int status = p.get().result_int();
+    if (status / 100 == 2 || ended_) co_return;  // the answer comes on the event stream
+    if (status == 404) {
+      end("ended the session (HTTP 404)");
+      co_return;
+    }
+    spdlog::warn("backend {}: POST answered {}", options_.name, status_text(p));
+    if (id.is_null()) co_return;
+    if (body && protocol::is_response_to(*body, id))
+      deliver(std::move(*body));
+    else
+      fail_request(id, "could not deliver the request");
+  }
+
+  target_url post_url_;
+  bool have_endpoint_ = false;
+  util::async_queue<bool> endpoint_ready_;
+};
+
+}  // namespace
+
+namespace detail {
+
+std::shared_ptr<message_link> start_sse_link(asio::any_io_executor ex, http_link_options options,
+                                             target_url url) {
+  auto sse = std::make_shared<sse_link>(ex, std::move(options), std::move(url));
+  sse->load_tls_settings();  // checked when the first link was made
+  sse->start();
+  return sse;
+}
+
+}  // namespace detail
+
+boost::system::result<std::shared_ptr<message_link>, std::string> make_sse_link(
+    asio::any_io_executor ex, http_link_options options) {
+  auto url = parse_target(options.url);
+  if (!url) return url.error();
+  auto link = std::make_shared<sse_link>(ex, std::move(options), std::move(*url));
+  if (auto problem = link->load_tls_settings(); !problem.empty()) return problem;
+  link->start();
+  return link;
+}
+
+}  // namespace mcp_proxy::transport
