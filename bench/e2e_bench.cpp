@@ -31,7 +31,7 @@
 //             [--arguments '{"text":"x"}'] [--timeout-s 60]
 //   e2e_bench --url URL --sessions N [--hold-ms M] [--timeout-s 60]
 
-#include "transport/sse.hpp"
+#include "protocol/sse.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -198,7 +198,7 @@ std::string check_answer(const answer& a, std::int64_t id) {
   if (a.status != 200) return "HTTP " + std::to_string(a.status) + ": " + excerpt(a.body);
   std::vector<std::string> messages;
   if (a.content_type.starts_with("text/event-stream")) {
-    mcp_proxy::transport::sse_decoder decoder;
+    mcp_proxy::protocol::sse_decoder decoder;
     auto events = decoder.feed(a.body);
     if (auto tail = decoder.feed("\n\n"); events && tail)  // an unterminated last event
       events->insert(events->end(), tail->begin(), tail->end());

@@ -5,8 +5,8 @@
 #include "protocol/composite_cursor.hpp"
 #include "protocol/naming.hpp"
 #include "protocol/patterns.hpp"
+#include "protocol/sse.hpp"
 #include "rpc/id_router.hpp"
-#include "transport/sse.hpp"
 
 #include <benchmark/benchmark.h>
 #include <boost/json.hpp>
@@ -262,7 +262,7 @@ std::string one_kb_message() {
 void sse_encode_1kb(benchmark::State& state) {
   const std::string data = one_kb_message();
   for (auto _ : state) {
-    auto event = transport::encode_sse_event(data, "message", "17-42");
+    auto event = protocol::encode_sse_event(data, "message", "17-42");
     benchmark::DoNotOptimize(event);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
@@ -276,13 +276,13 @@ void sse_decode_64kb(benchmark::State& state) {
   std::string stream;
   int events = 0;
   for (;; ++events) {
-    auto e = transport::encode_sse_event(data, "message", std::to_string(events));
+    auto e = protocol::encode_sse_event(data, "message", std::to_string(events));
     if (stream.size() + e.size() > 64 * 1024) break;
     stream += e;
   }
   const auto chunk = static_cast<std::size_t>(state.range(0));
   for (auto _ : state) {
-    transport::sse_decoder decoder;
+    protocol::sse_decoder decoder;
     std::size_t got = 0;
     for (std::size_t at = 0; at < stream.size(); at += chunk) {
       auto out = decoder.feed(std::string_view(stream).substr(at, chunk));

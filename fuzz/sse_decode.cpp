@@ -3,7 +3,7 @@
 // equal those decoded from the same bytes fed in pieces (a network read may split anywhere), and
 // a stream that fails does so either way.
 
-#include "transport/sse.hpp"
+#include "protocol/sse.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-using mcp_proxy::transport::sse_decoder;
-using mcp_proxy::transport::sse_event;
+using mcp_proxy::protocol::sse_decoder;
+using mcp_proxy::protocol::sse_event;
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
-#include "frontend/http_rules.hpp"
+#include "protocol/http_rules.hpp"
 #include "frontend/stdio_frontend.hpp"
 #include "util/spawn.hpp"
 
@@ -54,7 +54,7 @@ void print_ready(std::uint16_t port, const config::listen_address& la, const con
   std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
   if (host == "0.0.0.0") host = "127.0.0.1";
   std::string base =
-      "http://" + host + ":" + std::to_string(port) + frontend::route_prefix(cfg.proxy.base_url);
+      "http://" + host + ":" + std::to_string(port) + protocol::route_prefix(cfg.proxy.base_url);
   spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
   for (const auto& s : cfg.servers)
     if (!s.disabled)

@@ -89,7 +89,7 @@ struct proxy_config {
   // client resumes it with GET + Last-Event-ID. 0: streams stay open until the response.
   std::chrono::milliseconds close_stream_after{0};
   // Resumption (Last-Event-ID) on the Streamable HTTP endpoints: the events kept per stream,
-  // and the streams kept per session (frontend::event_log).
+  // and the streams kept per session (protocol::event_log).
   std::uint64_t replay_events = 256;
   std::uint64_t replay_streams = 16;
   std::uint64_t replay_bytes = 8u << 20;  // event data kept per session, all streams

@@ -1,6 +1,6 @@
 #include "frontend/http_io.hpp"
 
-#include "transport/sse.hpp"
+#include "protocol/sse.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -100,7 +100,7 @@ awaitable<bool> write_queue(
         co_await queue.pop(util::async_queue<jsonrpc::message>::clock::now() + keepalive_interval);
     if (!ev) {
       if (queue.closed()) co_return true;
-      if (!co_await write_chunk(ctx, stream, transport::encode_sse_comment("keep-alive")))
+      if (!co_await write_chunk(ctx, stream, protocol::encode_sse_comment("keep-alive")))
         co_return false;
       continue;
     }

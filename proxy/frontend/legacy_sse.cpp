@@ -1,8 +1,8 @@
 #include "frontend/legacy_sse.hpp"
 
-#include "frontend/http_rules.hpp"
 #include "frontend/session_dispatch.hpp"
-#include "transport/sse.hpp"
+#include "protocol/http_rules.hpp"
+#include "protocol/sse.hpp"
 #include "util/async_queue.hpp"
 #include "util/random_id.hpp"
 #include "util/spawn.hpp"
@@ -14,6 +14,7 @@ namespace mcp_proxy::frontend {
 using boost::asio::awaitable;
 using jsonrpc::message;
 namespace codes = jsonrpc::error_codes;
+using protocol::narrowing_of;
 
 // A legacy session: its event stream, and the core session once the client has initialized.
 struct legacy_sse::session {
@@ -73,14 +74,14 @@ awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
   ls->narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
   sessions_.emplace(ls->id, ls);
   // The first event names where to POST (spec 2024-11-05: the endpoint event).
-  std::string endpoint = transport::encode_sse_event(post_url(ep->name(), ls->id), "endpoint");
+  std::string endpoint = protocol::encode_sse_event(post_url(ep->name(), ls->id), "endpoint");
   bool ok = co_await begin_sse(stream, req);
   if (ok) ok = co_await write_chunk(ctx_, stream, std::move(endpoint));
   // A local, not a temporary inside co_await (GCC 12 and coroutine temporaries).
   // Explicit captures: GCC 12 mishandles `[&]` (this, parameters) in a lambda made in a coroutine.
   const std::function<awaitable<bool>(const message&)> write_one = [ctx = &ctx_, out = &stream](
                                                                        const message& m) {
-    return write_chunk(*ctx, *out, transport::encode_sse_event(jsonrpc::serialize(m), "message"));
+    return write_chunk(*ctx, *out, protocol::encode_sse_event(jsonrpc::serialize(m), "message"));
   };
   if (ok) ok = co_await write_queue(ctx_, stream, ls->events, write_one);
   // The stream is the session: when it ends, so does the session.

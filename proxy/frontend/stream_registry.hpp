@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
-#include "frontend/event_log.hpp"
+#include "protocol/event_log.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -20,6 +20,8 @@
 #include <string>
 
 namespace mcp_proxy::frontend {
+
+using protocol::event_log;
 
 struct session_streams {
   explicit session_streams(event_log l) : log(std::move(l)) {}

@@ -1,10 +1,10 @@
 #include "frontend/streamable_http.hpp"
 
-#include "frontend/call_answer.hpp"
-#include "frontend/http_rules.hpp"
 #include "frontend/session_dispatch.hpp"
+#include "protocol/call_answer.hpp"
+#include "protocol/http_rules.hpp"
+#include "protocol/sse.hpp"
 #include "protocol/versions.hpp"
-#include "transport/sse.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
@@ -21,6 +21,8 @@ namespace bhttp = boost::beast::http;
 using asio::awaitable;
 using jsonrpc::message;
 namespace codes = jsonrpc::error_codes;
+using protocol::call_answer;
+using protocol::narrowing_of;
 using clock = std::chrono::steady_clock;
 
 // An event stream of a session: its number in the session's event log, so each event written
@@ -129,7 +131,7 @@ awaitable<bool> streamable_http::write_event(tcp_stream& stream, const message& 
   std::string data = jsonrpc::serialize(m);
   std::string id;
   if (log.st) id = log.st->log.next_id(log.no);
-  std::string event = transport::encode_sse_event(data, "message", id);
+  std::string event = protocol::encode_sse_event(data, "message", id);
   const bool ok = co_await write_chunk(ctx_, stream, std::move(event));
   // Recorded once written: one that failed goes back to its queue instead (never twice).
   if (ok && log.st) log.st->log.record(log.no, std::move(data));
@@ -144,13 +146,13 @@ awaitable<bool> streamable_http::begin_session_sse(tcp_stream& stream, const htt
   if (!protocol::primes_sse_streams(s.protocol_version)) co_return true;
   // With `retry`: how long a client that lost the stream waits before it reconnects.
   std::string priming =
-      "retry: 1000\n" + transport::encode_sse_event("", {}, std::to_string(log.no) + "-0");
+      "retry: 1000\n" + protocol::encode_sse_event("", {}, std::to_string(log.no) + "-0");
   co_return co_await write_chunk(ctx_, stream, std::move(priming));
 }
 
 awaitable<bool> streamable_http::write_replay(tcp_stream& stream, const event_log::replay& replay) {
   for (const auto& [id, data] : replay.events) {
-    std::string event = transport::encode_sse_event(data, "message", id);
+    std::string event = protocol::encode_sse_event(data, "message", id);
     if (!co_await write_chunk(ctx_, stream, std::move(event))) co_return false;
   }
   co_return true;

@@ -1,7 +1,7 @@
 #include "http/http_server.hpp"
 
 #include "frontend/http_io.hpp"
-#include "frontend/http_rules.hpp"
+#include "protocol/http_rules.hpp"
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
 #include "util/scope_exit.hpp"
@@ -55,7 +55,7 @@ struct http_server::impl {
         acceptor(ex),
         routes(std::move(r)),
         allowed_hosts(ctx.proxy.allowed_hosts),
-        path_prefix(frontend::route_prefix(ctx.proxy.base_url)),
+        path_prefix(protocol::route_prefix(ctx.proxy.base_url)),
         streamable(ctx),
         legacy(ctx) {
     // The public name in baseURL is how clients behind a reverse proxy reach us.
@@ -169,13 +169,13 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
       (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head))
     co_return co_await frontend::reply(stream, req, 200, R"({"status":"ok"})");
 
-  auto r = frontend::parse_route(path, path_prefix);
+  auto r = protocol::parse_route(path, path_prefix);
   auto it = r ? routes.find(r->name) : routes.end();
   if (it == routes.end()) {
     co_return co_await frontend::reply_error(stream, req, 404, codes::invalid_request,
                                              "no MCP endpoint at " + std::string(path));
   }
-  frontend::request_facts facts;
+  protocol::request_facts facts;
   facts.method = req.method_string();
   facts.kind = r->kind;
   facts.host = req[bhttp::field::host];
@@ -187,7 +187,7 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
   facts.allowed_hosts = &allowed_hosts;
   facts.allowed_origins = &ctx.proxy.allowed_origins;
   facts.get_stream_offered = ctx.proxy.get_stream;
-  if (auto refused = frontend::check_request(facts)) {
+  if (auto refused = protocol::check_request(facts)) {
     // DNS-rebinding protection (spec 2025-11-25, Streamable HTTP, security warning; the same
     // risk applies to the legacy transport) is logged: someone may be probing.
     if (refused->status == 403)

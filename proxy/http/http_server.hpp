@@ -1,7 +1,7 @@
 #pragma once
 // The client-facing HTTP listener: every route (`/{name}/mcp`, `/{name}/sse`,
 // `/{name}/message`, the merged `/mcp`, `/sse`, `/message` and the groups) checked by one
-// function (frontend::check_request) and handed to its frontend (Streamable HTTP or legacy
+// function (protocol::check_request) and handed to its frontend (Streamable HTTP or legacy
 // HTTP+SSE), and `/health`. Beast and Asio stay inside the .cpp files.
 // Thread-safety: runs on the executor given at construction (one I/O thread).
 

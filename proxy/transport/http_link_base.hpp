@@ -4,9 +4,9 @@
 // I/O (what an answer is, how a stream is resumed) are in protocol/streamable_client.hpp.
 // Thread-safety and lifetime: see message_link.
 
+#include "protocol/sse.hpp"
 #include "protocol/streamable_client.hpp"
 #include "transport/http_link.hpp"
-#include "transport/sse.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -33,6 +33,8 @@ namespace ssl = boost::asio::ssl;
 using asio::awaitable;
 using jsonrpc::message;
 using clock_type = std::chrono::steady_clock;
+using protocol::sse_decoder;
+using protocol::sse_event;
 
 inline constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 inline constexpr auto connect_timeout = std::chrono::seconds(15);

@@ -1,6 +1,6 @@
 #include "transport/stdio_child.hpp"
 
-#include "transport/line_splitter.hpp"
+#include "protocol/line_splitter.hpp"
 #include "util/process_v2.hpp"
 #include "util/spawn.hpp"
 
@@ -204,7 +204,7 @@ awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_c
 }
 
 awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
-  line_splitter lines;
+  protocol::line_splitter lines;
   std::array<char, 64 * 1024> buf;
   for (;;) {
     auto [ec, n] =
@@ -222,7 +222,7 @@ awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_ch
 }
 
 awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
-  line_splitter lines;
+  protocol::line_splitter lines;
   std::array<char, 16 * 1024> buf;
   constexpr std::size_t max_logged = 4096;    // a log record, not the data
   constexpr std::size_t max_pending = 65536;  // stderr is for people: bound an endless line

@@ -1,8 +1,8 @@
-#include "frontend/call_answer.hpp"
+#include "protocol/call_answer.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 namespace {
 
 using step = call_answer::step;
@@ -44,4 +44,4 @@ TEST(call_answer, at_the_close_time_a_running_call_gets_a_primed_stream_that_end
 }
 
 }  // namespace
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

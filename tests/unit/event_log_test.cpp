@@ -1,11 +1,11 @@
-#include "frontend/event_log.hpp"
+#include "protocol/event_log.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 namespace {
 
 TEST(event_log, ids_name_the_stream_and_replay_only_its_events) {
@@ -84,4 +84,4 @@ TEST(event_log, bounded_in_bytes_oldest_streams_first) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -1,4 +1,4 @@
-#include "frontend/http_rules.hpp"
+#include "protocol/http_rules.hpp"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 namespace {
 
 using namespace std::string_view_literals;
@@ -240,9 +240,9 @@ TEST(valid_session_id, non_ascii_is_invalid) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 TEST(routes, the_path_of_base_url_prefixes_every_route) {
   EXPECT_EQ(route_prefix(""), "");
@@ -300,9 +300,9 @@ TEST(narrowing, query_parameters_and_headers_list_servers_and_tools) {
   EXPECT_TRUE(narrowing_of("not a target", "", "").empty());
 }
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 TEST(host_allowed, a_loopback_listener_accepts_only_loopback_names_and_listed_hosts) {
   const std::vector<std::string> none;
@@ -325,9 +325,9 @@ TEST(host_allowed, elsewhere_only_a_list_restricts) {
   EXPECT_FALSE(host_allowed("evil.example.com", false, {"proxy.example.com"}));
 }
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 namespace {
 
 // A POST to /{name}/mcp as the SDK sends it.
@@ -419,4 +419,4 @@ TEST(check_request, legacy_routes_check_accept_only_when_sent_and_json_posts) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

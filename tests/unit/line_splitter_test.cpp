@@ -1,4 +1,4 @@
-#include "transport/line_splitter.hpp"
+#include "protocol/line_splitter.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 namespace {
 
 // Every complete line available now.
@@ -217,4 +217,4 @@ TEST(line_splitter, keeps_splitting_correctly_across_compactions) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol

@@ -1,4 +1,4 @@
-#include "transport/sse.hpp"
+#include "protocol/sse.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 namespace {
 
 struct parsed_event {
@@ -216,9 +216,9 @@ TEST(sse_round_trip, comment_dispatches_no_event) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 TEST(sse_encode, line_breaks_in_event_id_or_comment_cannot_start_another_field) {
   auto e = encode_sse_event("x", "a\nb", "1\n\ndata: evil");
@@ -226,9 +226,9 @@ TEST(sse_encode, line_breaks_in_event_id_or_comment_cannot_start_another_field) 
   EXPECT_EQ(encode_sse_comment("k\r\ndata: y"), ": kdata: y\n\n");
 }
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 namespace {
 
 std::vector<sse_event> decode_all(std::string_view stream) {
@@ -318,4 +318,4 @@ TEST(sse_decoder, an_endless_line_fails_the_stream) {
 }
 
 }  // namespace
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol

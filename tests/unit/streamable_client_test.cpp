@@ -1,7 +1,7 @@
 #include "protocol/streamable_client.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace mcp_proxy::protocol {
 namespace {
@@ -69,7 +69,8 @@ TEST(resume_policy, waits_the_servers_retry_capped_and_gives_up_after_five_tries
   EXPECT_EQ(p.last_event_id(), "s1-4");
   EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(250ms));
   p.saw("s1-9", 10'000'000);
-  EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(resume_policy::max_retry));
+  EXPECT_EQ(p.next_attempt(now, now + 60s),
+            resume_policy::clock::duration(resume_policy::max_retry));
   EXPECT_TRUE(p.next_attempt(now, now + 60s));
   EXPECT_TRUE(p.next_attempt(now, now + 60s));
   EXPECT_EQ(p.next_attempt(now, now + 60s), std::nullopt);  // five used

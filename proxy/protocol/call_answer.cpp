@@ -1,6 +1,6 @@
-#include "frontend/call_answer.hpp"
+#include "protocol/call_answer.hpp"
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 call_answer::step call_answer::on_event(bool final) {
   if (!streaming_) {
@@ -21,4 +21,4 @@ call_answer::step call_answer::on_close_time() {
   return on_cancelled();  // the same stream shape: what follows goes to the resuming GET
 }
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 class event_log {
  public:
@@ -55,4 +55,4 @@ class event_log {
   std::map<std::uint64_t, stream_events> streams_;
 };
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -1,4 +1,4 @@
-#include "frontend/http_rules.hpp"
+#include "protocol/http_rules.hpp"
 
 #include "protocol/versions.hpp"
 
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 namespace {
 
@@ -216,4 +216,4 @@ std::optional<rejection> check_request(const request_facts& r) {
   return std::nullopt;
 }
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 class line_splitter {
  public:
@@ -25,4 +25,4 @@ class line_splitter {
   std::size_t scanned_ = 0;   // bytes of buffer_ known to hold no newline
 };
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol

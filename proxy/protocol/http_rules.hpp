@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 // Spec 2025-11-25, Streamable HTTP, security: servers MUST validate Origin. Localhost origins
 // (any scheme and port) are allowed; `allowed` adds exact origins ("https://app.example:8443"),
@@ -76,4 +76,4 @@ struct rejection {
 };
 std::optional<rejection> check_request(const request_facts& r);
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -1,8 +1,8 @@
-#include "frontend/event_log.hpp"
+#include "protocol/event_log.hpp"
 
 #include <charconv>
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 namespace {
 
@@ -69,4 +69,4 @@ std::optional<event_log::replay> event_log::after(std::string_view last_event_id
   return r;
 }
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -1,6 +1,6 @@
-#include "transport/line_splitter.hpp"
+#include "protocol/line_splitter.hpp"
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 std::optional<std::string> line_splitter::next_line() {
   for (;;) {
@@ -32,4 +32,4 @@ std::string line_splitter::take_pending() {
   return rest;
 }
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 // One event: optional `event:` and `id:` fields, the data split into `data:` lines, a blank line.
 std::string encode_sse_event(std::string_view data, std::string_view event = {},
@@ -51,4 +51,4 @@ class sse_decoder {
   std::optional<long long> retry_ms_;
 };
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol

@@ -9,7 +9,7 @@
 // The caller waits for events (with the deadline and close time) and carries out each step.
 // Thread-safety: none (one call, one coroutine).
 
-namespace mcp_proxy::frontend {
+namespace mcp_proxy::protocol {
 
 class call_answer {
  public:
@@ -42,4 +42,4 @@ class call_answer {
   bool done_ = false;
 };
 
-}  // namespace mcp_proxy::frontend
+}  // namespace mcp_proxy::protocol

@@ -1,8 +1,8 @@
-#include "transport/sse.hpp"
+#include "protocol/sse.hpp"
 
 #include <algorithm>
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 namespace {
 // A field value ends at a line break; dropping CR and LF keeps a field from starting another.
@@ -43,9 +43,9 @@ std::string encode_sse_comment(std::string_view text) {
   return out;
 }
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol
 
-namespace mcp_proxy::transport {
+namespace mcp_proxy::protocol {
 
 std::optional<std::vector<sse_event>> sse_decoder::feed(std::string_view bytes) {
   if (failed_) return std::nullopt;
@@ -132,4 +132,4 @@ void sse_decoder::line(std::string_view l, std::vector<sse_event>& out) {
   }
 }
 
-}  // namespace mcp_proxy::transport
+}  // namespace mcp_proxy::protocol
