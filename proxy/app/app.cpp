@@ -3,9 +3,9 @@
 #include "config/config.hpp"
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
+#include "frontend/stdio_frontend.hpp"
 #include "http/http_server.hpp"
 #include "protocol/http_rules.hpp"
-#include "frontend/stdio_frontend.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -19,6 +19,7 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #ifndef MCP_PROXY_VERSION
 #define MCP_PROXY_VERSION "0.0.0"
@@ -148,7 +149,10 @@ int run_proxy(int argc, char** argv) {
 
   auto loaded = config::load_config_file(opt.config_path);
   if (!loaded) {
-    spdlog::error("{}", loaded.error().message);
+    for (const auto& w : loaded.error().warnings) spdlog::warn("{}", w);
+    // The message holds every problem of the file, one a line: one log line each.
+    std::istringstream lines(loaded.error().message);
+    for (std::string line; std::getline(lines, line);) spdlog::error("{}", line);
     return 2;
   }
   config::config cfg = std::move(*loaded);

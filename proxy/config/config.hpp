@@ -118,15 +118,31 @@ struct config {
   std::vector<std::string> warnings;   // unknown keys and the like, each naming file and path
 };
 
-// A config error always names the file, the JSON path and what is wrong, e.g.
+// One problem of a config file.
+struct config_problem {
+  // The JSON path of the offending value, "$.mcpServers.fs.args[2]"; for invalid JSON its
+  // position, "line 3, column 17 (byte 52)"; empty when the file cannot be read.
+  std::string path;
+  std::string message;  // what is wrong: "expected a string, got a number"
+};
+
+// Every problem of a file, so that one run shows all there is to fix. Each names the file, the
+// JSON path and what is wrong, e.g.
 // "proxy.json: $.mcpServers.fs.args[2]: expected a string, got a number".
 struct config_error {
+  // Every problem, one a line, in the order of `errors` (and a last line counting those left out
+  // past the first 100); the first line has the form a config_error had when it held only one.
   std::string message;
+  // In file order, then the checks across objects (groups against servers). At most 100.
+  std::vector<config_problem> errors;
+  // What config::warnings would have held: an unknown key ("did you mean ...?") often explains
+  // an error ("needs \"command\"").
+  std::vector<std::string> warnings;
 };
 
 // Parses a config document; `origin` (a file name) prefixes every message. `${VAR}` in string
-// values is replaced from the environment. Never throws on bad input: the first problem comes
-// back as a config_error, lesser ones as config::warnings.
+// values is replaced from the environment. Never throws on bad input: the problems come back as
+// a config_error, lesser ones (unknown keys and the like) as config::warnings.
 boost::system::result<config, config_error> parse_config(std::string_view text,
                                                          std::string_view origin);
 // Reads and parses a file. `${VAR}` in string values is replaced from the environment; an unset

@@ -54,6 +54,10 @@ bool has_warning(const config& c, std::string_view text) {
                      [&](const std::string& w) { return w.find(text) != std::string::npos; });
 }
 
+bool has_warning_line(const config& c, std::string_view line) {
+  return std::find(c.warnings.begin(), c.warnings.end(), line) != c.warnings.end();
+}
+
 std::string all_warnings(const config& c) {
   std::string out;
   for (const auto& w : c.warnings) out += w + "\n";
@@ -270,6 +274,67 @@ TEST(config_parse, unknown_keys_are_warnings_naming_their_path) {
       << all_warnings(c);
 }
 
+TEST(config_parse, a_misspelled_key_suggests_the_known_one) {
+  auto c = parse_ok(R"({"mcpProxy": {"adr": ":1", "options": {"toolfilter": {}}},
+    "mcpServers": {"fs": {"comand": "typo", "command": "c", "tiemout": 5,
+                          "options": {"disable": true}}}})");
+  for (std::string_view w : {
+           R"(cfg.json: $.mcpProxy.adr: unknown key, ignored; did you mean "addr"?)",
+           R"(cfg.json: $.mcpProxy.options.toolfilter: unknown key, ignored; did you mean )"
+           R"("toolFilter"?)",
+           R"(cfg.json: $.mcpServers.fs.comand: unknown key, ignored; did you mean "command"?)",
+           R"(cfg.json: $.mcpServers.fs.tiemout: unknown key, ignored; did you mean "timeout"?)",
+           R"(cfg.json: $.mcpServers.fs.options.disable: unknown key, ignored; did you mean )"
+           R"("disabled"?)",
+       }) {
+    EXPECT_TRUE(has_warning_line(c, w)) << w << "\n" << all_warnings(c);
+  }
+  // The misspelt keys are still ignored.
+  EXPECT_EQ(c.proxy.addr, "127.0.0.1:9090");
+  ASSERT_EQ(c.servers.size(), 1u);
+  EXPECT_FALSE(c.servers[0].disabled);
+  EXPECT_EQ(c.servers[0].timeout, 60s);
+}
+
+TEST(config_parse, a_refused_config_keeps_its_warnings) {
+  // The suggestion explains the error: the warnings come with it.
+  auto e = parse_config(R"({"mcpServers": {"fs": {"comand": "npx"}}})", origin);
+  ASSERT_TRUE(e.has_error());
+  EXPECT_EQ(e.error().message,
+            "cfg.json: $.mcpServers.fs: needs \"command\" (a stdio server) or \"url\" (an HTTP "
+            "server)");
+  EXPECT_EQ(
+      e.error().warnings,
+      std::vector<std::string>{
+          R"(cfg.json: $.mcpServers.fs.comand: unknown key, ignored; did you mean "command"?)"});
+}
+
+TEST(config_parse, a_key_differing_only_in_case_suggests_the_known_one) {
+  auto c = parse_ok(R"({"mcpProxy": {"baseUrl": "https://h"},
+                        "mcpServers": {"s": {"url": "https://h/mcp", "URL": "x"}}})");
+  EXPECT_TRUE(has_warning_line(
+      c, R"(cfg.json: $.mcpProxy.baseUrl: unknown key, ignored; did you mean "baseURL"?)"))
+      << all_warnings(c);
+  EXPECT_TRUE(has_warning_line(
+      c, R"(cfg.json: $.mcpServers.s.URL: unknown key, ignored; did you mean "url"?)"))
+      << all_warnings(c);
+  EXPECT_EQ(c.proxy.base_url, "");
+}
+
+TEST(config_parse, suggestions_come_only_from_close_keys_of_that_object) {
+  // "disabled" is a key of a server's options, not of mcpProxy.options; "id" is two edits from
+  // "cwd" but keeps nothing of it.
+  auto c = parse_ok(R"({"mcpProxy": {"options": {"disabled": true}},
+                        "mcpServers": {"s": {"command": "c", "id": 1, "extra": 2}}})");
+  EXPECT_TRUE(has_warning_line(c, "cfg.json: $.mcpProxy.options.disabled: unknown key, ignored"))
+      << all_warnings(c);
+  EXPECT_TRUE(has_warning_line(c, "cfg.json: $.mcpServers.s.id: unknown key, ignored"))
+      << all_warnings(c);
+  EXPECT_TRUE(has_warning_line(c, "cfg.json: $.mcpServers.s.extra: unknown key, ignored"))
+      << all_warnings(c);
+  EXPECT_FALSE(has_warning(c, "did you mean")) << all_warnings(c);
+}
+
 TEST(config_parse, control_characters_in_keys_are_escaped_in_messages) {
   auto c = parse_ok(R"({"mcpServers": {}, "a\nb": 1})");
   EXPECT_TRUE(has_warning(c, R"($["a\nb"]: unknown key)")) << all_warnings(c);
@@ -284,6 +349,102 @@ TEST(config_parse, failed_result_throws_runtime_error_with_the_message) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "cfg.json: $: expected an object, got an array");
   }
+}
+
+// --- several errors at once -------------------------------------------------------------------
+
+// Parses `text`, expects a failure, and returns its error.
+config_error parse_errors(std::string_view text) {
+  auto r = parse_config(text, origin);
+  EXPECT_TRUE(r.has_error()) << text << "\n-> parsed";
+  if (!r.has_error()) return {};
+  return r.error();
+}
+
+TEST(config_errors, every_error_of_a_file_is_reported_in_file_order) {
+  auto e = parse_errors(R"({"mcpProxy": {"addr": "9090"},
+      "mcpServers": {"a": {"command": 1}, "ok": {"command": "c"},
+                     "b": {"command": "c", "timeout": "soon"}}})");
+  EXPECT_EQ(e.message,
+            "cfg.json: $.mcpProxy.addr: expected \"host:port\", \":port\" or \"[ipv6]:port\" with "
+            "a port from 0 to 65535, got \"9090\"\n"
+            "cfg.json: $.mcpServers.a.command: expected a string, got a number\n"
+            "cfg.json: $.mcpServers.b.timeout: expected a duration such as \"30s\", \"1500ms\", "
+            "\"2m\" or \"1m30s\", got \"soon\"");
+  ASSERT_EQ(e.errors.size(), 3u);
+  EXPECT_EQ(e.errors[0].path, "$.mcpProxy.addr");
+  EXPECT_EQ(e.errors[1].path, "$.mcpServers.a.command");
+  EXPECT_EQ(e.errors[1].message, "expected a string, got a number");
+  EXPECT_EQ(e.errors[2].path, "$.mcpServers.b.timeout");
+}
+
+TEST(config_errors, every_bad_value_of_one_server_is_reported) {
+  auto e = parse_errors(one_server(R"({"command": "c", "args": [1, "ok", true],
+      "env": {"A=B": "x", "K": "v"}, "sessionMode": "x",
+      "options": {"toolFilter": {"mode": 1}}})"));
+  std::vector<std::string> paths;
+  for (const auto& p : e.errors) paths.push_back(p.path);
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"$.mcpServers.s.args[0]", "$.mcpServers.s.args[2]",
+                                      R"($.mcpServers.s.env["A=B"])", "$.mcpServers.s.sessionMode",
+                                      "$.mcpServers.s.options.toolFilter.mode"}))
+      << e.message;
+}
+
+TEST(config_errors, a_bad_value_causes_no_follow_up_errors) {
+  // The command is there, only wrong: not also "needs command or url".
+  EXPECT_EQ(parse_errors(one_server(R"({"command": 1})")).message,
+            "cfg.json: $.mcpServers.s.command: expected a string, got a number");
+  // A bad mode is not also a missing one.
+  EXPECT_EQ(parse_errors(one_server(R"({"command": "c", "options": {"toolFilter": {"mode": "x",
+                                                                            "list": ["t"]}}})"))
+                .message,
+            "cfg.json: $.mcpServers.s.options.toolFilter.mode: expected \"allow\" or \"block\", "
+            "got \"x\"");
+  // A group naming a server with an error does not also say the server is missing, and groups
+  // are not checked against an mcpServers that is no object.
+  EXPECT_EQ(parse_errors(R"({"mcpProxy": {"groups": {"g": {"servers": ["a"]}}},
+                             "mcpServers": {"a": {"command": 1}}})")
+                .message,
+            "cfg.json: $.mcpServers.a.command: expected a string, got a number");
+  EXPECT_EQ(parse_errors(R"({"mcpProxy": {"groups": {"g": {"servers": ["a"]}}},
+                             "mcpServers": []})")
+                .message,
+            "cfg.json: $.mcpServers: expected an object, got an array");
+}
+
+TEST(config_errors, a_bad_server_name_does_not_hide_the_errors_of_its_keys) {
+  auto e = parse_errors(R"({"mcpServers": {"a b": {"command": "c", "timeout": "soon"}}})");
+  ASSERT_EQ(e.errors.size(), 2u) << e.message;
+  EXPECT_TRUE(e.errors[0].message.starts_with("invalid server name \"a b\"")) << e.message;
+  EXPECT_EQ(e.errors[1].path, R"($.mcpServers["a b"].timeout)");
+}
+
+TEST(config_errors, checks_across_objects_come_after_the_values) {
+  auto e = parse_errors(R"({"mcpProxy": {"groups": {"a": {}, "g": {"servers": ["zz", "a"]}}},
+                            "mcpServers": {"a": {"command": "c", "cwd": ""}}})");
+  EXPECT_EQ(e.message,
+            "cfg.json: $.mcpServers.a.cwd: must not be empty\n"
+            "cfg.json: $.mcpProxy.groups.a: group \"a\" has the name of a server: both would be "
+            "served at /a/mcp\n"
+            "cfg.json: $.mcpProxy.groups.g.servers[0]: no server named \"zz\" in mcpServers");
+}
+
+TEST(config_errors, errors_past_the_hundredth_are_counted_not_listed) {
+  std::string args;
+  for (int i = 0; i < 150; ++i) args += i ? ", 1" : "1";
+  auto e = parse_errors(one_server(R"({"command": "c", "args": [)" + args + "]}"));
+  ASSERT_EQ(e.errors.size(), 100u);
+  EXPECT_EQ(e.errors[99].path, "$.mcpServers.s.args[99]");
+  EXPECT_EQ(std::count(e.message.begin(), e.message.end(), '\n'), 100) << e.message;
+  EXPECT_TRUE(e.message.ends_with("\ncfg.json: 50 more errors not shown")) << e.message;
+}
+
+TEST(config_errors, a_document_that_is_not_json_is_one_error_at_its_position) {
+  auto e = parse_errors("{\n  \"mcpServers\": x\n}");
+  ASSERT_EQ(e.errors.size(), 1u);
+  EXPECT_EQ(e.errors[0].path, "line 2, column 17 (byte 18)");
+  EXPECT_EQ(e.errors[0].message, "invalid JSON: syntax error");
 }
 
 // --- mcpProxy ----------------------------------------------------------------------------------
@@ -980,6 +1141,9 @@ TEST(config_file, missing_file_cannot_be_read) {
   ASSERT_TRUE(r.has_error());
   EXPECT_EQ(r.error().message,
             "/nonexistent/mcp-proxy/config.json: cannot read: No such file or directory");
+  ASSERT_EQ(r.error().errors.size(), 1u);
+  EXPECT_EQ(r.error().errors[0].path, "");
+  EXPECT_EQ(r.error().errors[0].message, "cannot read: No such file or directory");
 }
 
 TEST(config_file, directory_cannot_be_read) {

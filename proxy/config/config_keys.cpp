@@ -1,0 +1,282 @@
+// The key tables of the root, mcpProxy, options and groups, and the readers they name. A server
+// entry's table is in config_server.cpp.
+
+#include "config/config_reader.hpp"
+
+#include <utility>
+
+namespace mcp_proxy::config::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+// Reads one proxy_config field with one of the reader's value readers.
+template <auto read_value, auto field>
+void proxy_field(reader& r, const json::value& v, std::string_view path, config& c) {
+  (r.*read_value)(v, path, c.proxy.*field);
+}
+
+// --- options: mcpProxy.options and a server's options --------------------------------------------
+
+struct options_state {
+  item_filters& filters;
+  bool disabled = false;  // a server's options.disabled
+};
+
+void check_bool(reader& r, const json::value& v, std::string_view path, options_state&) {
+  bool unused = false;
+  r.read_bool(v, path, unused);
+}
+
+void read_auth_tokens(reader& r, const json::value& v, std::string_view path, options_state&) {
+  std::vector<std::string> tokens;
+  auto non_empty = [](const std::string& t) -> std::optional<std::string> {
+    if (t.empty()) return "must not be empty";
+    return std::nullopt;
+  };
+  if (r.read_string_array(v, path, tokens, non_empty) && !tokens.empty())
+    r.warn(path, "authTokens are not enforced yet: requests are NOT authenticated");
+}
+
+template <name_filter item_filters::*which>
+void options_filter(reader& r, const json::value& v, std::string_view path, options_state& o) {
+  r.read_filter(v, path, o.filters.*which);
+}
+
+void read_options_disabled(reader& r, const json::value& v, std::string_view path,
+                           options_state& o) {
+  r.read_bool(v, path, o.disabled);
+}
+
+constexpr auto proxy_option_keys = std::to_array<key_rule<options_state>>({
+    {"panicIfInvalid", check_bool, key_use::no_effect},
+    {"logEnabled", check_bool, key_use::no_effect},
+    {"authTokens", read_auth_tokens, key_use::no_effect},
+    {"toolFilter", options_filter<&item_filters::tools>},
+    {"promptFilter", options_filter<&item_filters::prompts>},
+    {"resourceFilter", options_filter<&item_filters::resources>},
+});
+
+constexpr auto server_option_keys =
+    joined(proxy_option_keys, std::to_array<key_rule<options_state>>({
+                                  {"disabled", read_options_disabled},
+                              }));
+
+// --- a group -------------------------------------------------------------------------------------
+
+void read_group_servers(reader& r, const json::value& v, std::string_view path, group_config& g) {
+  // With an element left out the indices shift: check_groups would name the wrong ones.
+  if (!r.read_string_array(v, path, g.servers)) g.servers.clear();
+}
+
+template <name_filter item_filters::*which>
+void group_filter(reader& r, const json::value& v, std::string_view path, group_config& g) {
+  r.read_filter(v, path, g.filters.*which);
+}
+
+constexpr auto group_keys = std::to_array<key_rule<group_config>>({
+    {"servers", read_group_servers},
+    {"toolFilter", group_filter<&item_filters::tools>},
+    {"promptFilter", group_filter<&item_filters::prompts>},
+    {"resourceFilter", group_filter<&item_filters::resources>},
+});
+
+// --- mcpProxy ------------------------------------------------------------------------------------
+
+void read_addr(reader& r, const json::value& v, std::string_view path, config& c) {
+  if (r.read_string(v, path, c.proxy.addr) && !parse_listen_address(c.proxy.addr))
+    r.fail(path,
+           "expected \"host:port\", \":port\" or \"[ipv6]:port\" with a port from 0 to 65535, "
+           "got " +
+               quoted(c.proxy.addr));
+}
+
+void read_base_url(reader& r, const json::value& v, std::string_view path, config& c) {
+  auto& url = c.proxy.base_url;
+  if (!r.read_string(v, path, url) || url.empty()) return;
+  auto normalized = normalize_http_url(url);
+  if (!normalized) {
+    r.fail(path, "expected an absolute http or https URL");
+    return;
+  }
+  url = std::move(*normalized);
+}
+
+void read_client_transport(reader& r, const json::value& v, std::string_view path, config&) {
+  std::string type;
+  if (r.read_string(v, path, type) && type != "sse" && type != "streamable-http")
+    r.fail(path, "expected \"sse\" or \"streamable-http\", got " + quoted(type));
+}
+
+void read_proxy_options(reader& r, const json::value& v, std::string_view path, config& c) {
+  options_state o{c.proxy.default_filters};
+  r.read_object<options_state>(v, path, proxy_option_keys, o);
+}
+
+void read_tool_name_separator(reader& r, const json::value& v, std::string_view path, config& c) {
+  auto& separator = c.proxy.tool_name_separator;
+  if (r.read_non_empty_string(v, path, separator) && !protocol_name_chars(separator))
+    r.fail(path, "expected characters of A-Z a-z 0-9 _ - (tool names allow no others), got " +
+                     quoted(separator));
+}
+
+void read_page_size(reader& r, const json::value& v, std::string_view path, config& c) {
+  if (v.is_number() && v.to_number<double>() == 0)
+    c.proxy.page_size = 0;
+  else
+    r.read_positive_integer(v, path, c.proxy.page_size);
+}
+
+void read_groups(reader& r, const json::value& v, std::string_view path, config& c) {
+  const auto* o = v.if_object();
+  if (!o) {
+    r.type_error(path, "an object of groups", v);
+    return;
+  }
+  c.groups.clear();
+  for (const auto& kv : *o) {
+    std::string_view name(kv.key().data(), kv.key().size());
+    auto p = child_path(path, name);
+    bool valid_name = is_valid_server_name(name);
+    if (!valid_name)
+      r.fail(p, "invalid group name " + quoted(name) +
+                    ": use 1 to 64 of A-Z a-z 0-9 _ . - (names become URL path segments)");
+    group_config group;
+    group.name = std::string(name);
+    // The members of a group with a bad name are still read, for their own errors.
+    if (r.read_object<group_config>(kv.value(), p, group_keys, group) && valid_name)
+      c.groups.push_back(std::move(group));
+  }
+}
+
+void read_allowed_origins(reader& r, const json::value& v, std::string_view path, config& c) {
+  r.read_string_array(v, path, c.proxy.allowed_origins,
+                      [](const std::string& origin) -> std::optional<std::string> {
+                        if (is_origin(origin)) return std::nullopt;
+                        return "expected an origin such as \"https://app.example.com\" (scheme, "
+                               "host, optional port, no path) or \"*\", got " +
+                               quoted(origin);
+                      });
+}
+
+void read_allowed_hosts(reader& r, const json::value& v, std::string_view path, config& c) {
+  r.read_string_array(v, path, c.proxy.allowed_hosts,
+                      [](const std::string& host) -> std::optional<std::string> {
+                        if (!host.empty() && host.find_first_of(" /\t\r\n") == std::string::npos)
+                          return std::nullopt;
+                        return "expected a host such as \"proxy.example.com\" or "
+                               "\"proxy.example.com:8443\", or \"*\", got " +
+                               quoted(host);
+                      });
+}
+
+constexpr auto proxy_keys = std::to_array<key_rule<config>>({
+    {"addr", read_addr},
+    {"baseURL", read_base_url},
+    {"name", proxy_field<&reader::read_string, &proxy_config::name>},
+    {"version", proxy_field<&reader::read_string, &proxy_config::version>},
+    // Both client transports are always served (/{name}/mcp and /{name}/sse); the key stays
+    // valid for TBXark configs.
+    {"type", read_client_transport, key_use::no_effect},
+    {"options", read_proxy_options},
+    {"aggregate", proxy_field<&reader::read_bool, &proxy_config::aggregate>},
+    {"toolNameSeparator", read_tool_name_separator},
+    {"pageSize", read_page_size},
+    {"listCacheTTL", proxy_field<&reader::read_duration_or_zero, &proxy_config::list_cache_ttl>},
+    {"fanOutTimeout", proxy_field<&reader::read_timeout, &proxy_config::fan_out_timeout>},
+    {"closeStreamAfter",
+     proxy_field<&reader::read_duration_or_zero, &proxy_config::close_stream_after>},
+    {"groups", read_groups},
+    {"allowedOrigins", read_allowed_origins},
+    {"allowedHosts", read_allowed_hosts},
+    {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
+    {"replayEvents", proxy_field<&reader::read_positive_integer, &proxy_config::replay_events>},
+    {"replayStreams", proxy_field<&reader::read_positive_integer, &proxy_config::replay_streams>},
+    {"replayBytes", proxy_field<&reader::read_positive_integer, &proxy_config::replay_bytes>},
+    {"maxSessions", proxy_field<&reader::read_positive_integer, &proxy_config::max_sessions>},
+    {"getStream", proxy_field<&reader::read_bool, &proxy_config::get_stream>},
+    {"sessionIdleTimeout", proxy_field<&reader::read_timeout, &proxy_config::session_idle_timeout>},
+});
+
+// --- the root ------------------------------------------------------------------------------------
+
+struct root_state {
+  config& out;
+  bool has_servers = false;   // "mcpServers" is there
+  bool servers_read = false;  // and is an object: groups can be checked against it
+};
+
+void read_mcp_proxy(reader& r, const json::value& v, std::string_view path, root_state& root) {
+  r.read_object<config>(v, path, proxy_keys, root.out);
+}
+
+void read_mcp_servers(reader& r, const json::value& v, std::string_view path, root_state& root) {
+  root.has_servers = true;
+  const auto* o = v.if_object();
+  if (!o) {
+    r.type_error(path, "an object", v);
+    return;
+  }
+  root.servers_read = true;
+  auto& servers = root.out.servers;
+  servers.clear();
+  servers.reserve(o->size());
+  for (const auto& kv : *o) {
+    std::string_view name(kv.key().data(), kv.key().size());
+    read_server(r, name, kv.value(), child_path(path, name), servers.emplace_back());
+  }
+  if (servers.empty()) {
+    r.warn(path, "no servers configured");
+  } else if (std::none_of(servers.begin(), servers.end(),
+                          [](const server_config& s) { return !s.disabled; })) {
+    r.warn(path, "every server is disabled");
+  }
+}
+
+constexpr auto root_keys = std::to_array<key_rule<root_state>>({
+    {"mcpProxy", read_mcp_proxy},
+    {"mcpServers", read_mcp_servers},
+});
+
+// Groups name configured servers and never share a route with one.
+void check_groups(reader& r, const config& cfg) {
+  for (const auto& g : cfg.groups) {
+    const auto path = child_path("$.mcpProxy.groups", g.name);
+    auto is_server = [&](std::string_view name) {
+      return std::any_of(cfg.servers.begin(), cfg.servers.end(),
+                         [&](const server_config& s) { return s.name == name; });
+    };
+    if (is_server(g.name))
+      r.fail(path, "group " + quoted(g.name) +
+                       " has the name of a server: both would be served at /" + g.name + "/mcp");
+    for (std::size_t j = 0; j < g.servers.size(); ++j)
+      if (!is_server(g.servers[j]))
+        r.fail(index_path(child_path(path, "servers"), j),
+               "no server named " + quoted(g.servers[j]) + " in mcpServers");
+  }
+}
+
+}  // namespace
+
+void read_server_options(reader& r, const json::value& v, std::string_view path,
+                         item_filters& filters, bool& disabled) {
+  options_state o{filters};
+  r.read_object<options_state>(v, path, server_option_keys, o);
+  disabled = o.disabled;
+}
+
+void read_root(reader& r, const json::value& root, config& out) {
+  root_state state{out};
+  if (!r.read_object<root_state>(root, "$", root_keys, state)) return;
+  if (!state.has_servers) r.fail("$", "missing required key \"mcpServers\"");
+  if (state.servers_read) check_groups(r, out);
+  // mcpProxy.options filters are the default of servers without their own (as in TBXark).
+  for (auto& s : out.servers) {
+    if (s.filters.tools.empty()) s.filters.tools = out.proxy.default_filters.tools;
+    if (s.filters.prompts.empty()) s.filters.prompts = out.proxy.default_filters.prompts;
+    if (s.filters.resources.empty()) s.filters.resources = out.proxy.default_filters.resources;
+  }
+}
+
+}  // namespace mcp_proxy::config::detail

@@ -1,0 +1,223 @@
+// An entry of mcpServers: its key table, and the transport it ends up with.
+
+#include "config/config_reader.hpp"
+
+#include <utility>
+
+namespace mcp_proxy::config::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+// A server as it is read. The transport needs every key first: "url" may come after "type".
+struct server_state {
+  server_config& out;
+  std::optional<std::string> command = {}, url = {};  // when read without error
+  bool has_command = false, has_url = false;          // the keys are there, good or bad
+  // The explicit transport and the key that gave it, for messages.
+  std::optional<transport_type> explicit_transport = {};
+  std::string explicit_path = {};
+  bool options_disabled = false;
+};
+
+std::optional<std::string> nul_check(const std::string& value) {
+  if (contains_nul(value)) return "must not contain a NUL character";
+  return std::nullopt;
+}
+
+// A process string: non-empty, and no NUL (execve would cut it there).
+bool read_process_string(reader& r, const json::value& v, std::string_view path, std::string& out) {
+  if (!r.read_non_empty_string(v, path, out)) return false;
+  if (auto problem = nul_check(out)) return r.fail(path, *problem);
+  return true;
+}
+
+void read_command(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  s.has_command = true;
+  std::string command;
+  if (read_process_string(r, v, path, command)) s.command = std::move(command);
+}
+
+void read_args(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  r.read_string_array(v, path, s.out.args, nul_check);
+}
+
+void read_env(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  r.read_string_map(v, path, s.out.env, [](const std::string& name, const std::string& value) {
+    if (name.empty() || name.find('=') != std::string::npos || contains_nul(name))
+      return std::optional<std::string>("invalid environment variable name (empty, or has '=')");
+    return nul_check(value);
+  });
+}
+
+void read_cwd(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string cwd;
+  if (read_process_string(r, v, path, cwd)) s.out.cwd = std::move(cwd);
+}
+
+void read_url(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  s.has_url = true;
+  std::string url;
+  if (r.read_non_empty_string(v, path, url)) s.url = std::move(url);
+}
+
+void read_headers(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  r.read_string_map(v, path, s.out.headers, [](const std::string& name, const std::string& value) {
+    std::optional<std::string> problem;
+    if (!is_header_token(name))
+      problem = "invalid HTTP header name";
+    else if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      problem = "header value must not contain CR, LF or NUL";
+    return problem;
+  });
+}
+
+void read_server_timeout(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  r.read_timeout(v, path, s.out.timeout);
+}
+
+void read_tls_ca_file(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string file;
+  if (read_process_string(r, v, path, file)) s.out.tls_ca_file = std::move(file);
+}
+
+void read_tls_insecure_skip_verify(reader& r, const json::value& v, std::string_view path,
+                                   server_state& s) {
+  r.read_bool(v, path, s.out.tls_insecure_skip_verify);
+}
+
+// "transportType" is TBXark's key; "type" is Claude's (which also says "http").
+template <bool claude_type_key>
+void read_transport(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string name;
+  if (!r.read_string(v, path, name)) return;
+  auto t = transport_from_name(name, claude_type_key);
+  if (!t) {
+    r.fail(path, std::string("expected \"stdio\", \"sse\"") +
+                     (claude_type_key ? ", \"http\"" : "") + " or \"streamable-http\", got " +
+                     quoted(name));
+    return;
+  }
+  if (s.explicit_transport && *s.explicit_transport != *t) {
+    r.fail(path, "conflicts with " + s.explicit_path + " (" +
+                     std::string(transport_name(*s.explicit_transport)) + ")");
+    return;
+  }
+  s.explicit_transport = t;
+  s.explicit_path = std::string(path);
+}
+
+void read_session_mode(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string mode;
+  if (!r.read_string(v, path, mode)) return;
+  if (mode == "shared")
+    s.out.mode = session_mode::shared;
+  else if (mode == "per-client")
+    s.out.mode = session_mode::per_client;
+  else
+    r.fail(path, "expected \"shared\" or \"per-client\", got " + quoted(mode));
+}
+
+void read_disabled(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  r.read_bool(v, path, s.out.disabled);
+}
+
+void read_options(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  read_server_options(r, v, path, s.out.filters, s.options_disabled);
+}
+
+void read_prefix(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string prefix;
+  if (!r.read_string(v, path, prefix)) return;
+  if (!protocol_name_chars(prefix)) {
+    r.fail(path, "expected characters of A-Z a-z 0-9 _ - (tool names allow no others), got " +
+                     quoted(prefix));
+    return;
+  }
+  s.out.prefix = std::move(prefix);
+}
+
+constexpr auto server_keys = std::to_array<key_rule<server_state>>({
+    {"command", read_command},
+    {"args", read_args, key_use::stdio_only},
+    {"env", read_env, key_use::stdio_only},
+    {"cwd", read_cwd, key_use::stdio_only},
+    {"url", read_url},
+    {"headers", read_headers, key_use::http_only},
+    {"timeout", read_server_timeout},
+    {"tlsCaFile", read_tls_ca_file, key_use::http_only},
+    {"tlsInsecureSkipVerify", read_tls_insecure_skip_verify, key_use::http_only},
+    {"transportType", read_transport<false>},
+    {"type", read_transport<true>},
+    {"sessionMode", read_session_mode},
+    {"disabled", read_disabled},
+    {"options", read_options},
+    {"prefix", read_prefix},
+});
+
+// Warns about each key of `server` that the server's transport ignores.
+void warn_ignored_keys(reader& r, const json::object& server, std::string_view path,
+                       key_use ignored, std::string_view why) {
+  for (const auto& kv : server) {
+    std::string_view key(kv.key().data(), kv.key().size());
+    const auto* rule = find_rule<server_state>(server_keys, key);
+    if (rule && rule->use == ignored) r.warn(child_path(path, key), why);
+  }
+}
+
+void resolve_stdio(reader& r, const json::object& server, std::string_view path, server_state& s) {
+  if (s.explicit_transport && *s.explicit_transport != transport_type::stdio)
+    r.fail(s.explicit_path, std::string(transport_name(*s.explicit_transport)) +
+                                " needs a \"url\", but the server has a \"command\"");
+  if (!s.command) return;  // its error is recorded
+  s.out.transport = transport_type::stdio;
+  s.out.command = std::move(*s.command);
+  warn_ignored_keys(r, server, path, key_use::http_only, "ignored for a stdio server");
+}
+
+void resolve_http(reader& r, const json::object& server, std::string_view path, server_state& s) {
+  if (!s.url) return;  // its error is recorded
+  auto normalized = normalize_http_url(*s.url);
+  // The url may carry a key (as in ?key=...), so it is not echoed.
+  if (!normalized) r.fail(child_path(path, "url"), "expected an absolute http or https URL");
+  if (s.explicit_transport == transport_type::stdio)
+    r.fail(s.explicit_path, "stdio needs a \"command\", but the server has a \"url\"");
+  if (!normalized || s.explicit_transport == transport_type::stdio) return;
+  if (s.explicit_transport) {
+    s.out.transport = *s.explicit_transport;
+  } else {
+    bool sse_path = url_path_ends_in_sse(*normalized);
+    s.out.transport = sse_path ? transport_type::sse : transport_type::streamable_http;
+    // Not said: Streamable HTTP first, legacy SSE if the server refuses it (spec 2025-11-25
+    // basic/transports, backwards compatibility).
+    s.out.detect_transport = !sse_path;
+  }
+  s.out.url = std::move(*normalized);
+  warn_ignored_keys(r, server, path, key_use::stdio_only, "ignored for a server with a url");
+}
+
+}  // namespace
+
+void read_server(reader& r, std::string_view name, const json::value& v, std::string_view path,
+                 server_config& out) {
+  out.name = std::string(name);
+  if (!is_valid_server_name(name))
+    r.fail(path, "invalid server name " + quoted(name) +
+                     ": use 1 to 64 of A-Z a-z 0-9 _ . - (names become URL path segments)");
+  server_state s{out};
+  if (!r.read_object<server_state>(v, path, server_keys, s)) return;
+  out.disabled = out.disabled || s.options_disabled;
+
+  const auto& server = v.get_object();
+  if (s.has_command && s.has_url)
+    r.fail(path, "has both \"command\" and \"url\": a server is either a command (stdio) or a url");
+  else if (!s.has_command && !s.has_url)
+    r.fail(path, "needs \"command\" (a stdio server) or \"url\" (an HTTP server)");
+  else if (s.has_command)
+    resolve_stdio(r, server, path, s);
+  else
+    resolve_http(r, server, path, s);
+}
+
+}  // namespace mcp_proxy::config::detail
