@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds one ASan+UBSan tree, runs GoogleTest (ctest),
-# the official conformance suite (the mock directly and through the proxy over each backend
-# transport, against its checked-in expected failures), the pytest suite (protocol rules, HTTP
-# backend faults, TLS, the SDK and Inspector interop matrix), a fuzz smoke and a benchmark smoke.
+# Runs every test: installs what is missing, checks the layers of proxy/, builds one ASan+UBSan
+# tree, runs GoogleTest (ctest), the official conformance suite (the mock directly and through
+# the proxy over each backend transport, against its checked-in expected failures), the pytest
+# suite (protocol rules, HTTP backend faults, TLS, the SDK and Inspector interop matrix), a fuzz
+# smoke and a benchmark smoke.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 start=$(date +%s)
@@ -10,6 +11,10 @@ step() { printf '\n=== %s (%ss)\n' "$1" "$(( $(date +%s) - start ))"; }
 
 step "dependencies"
 ci/install-deps.sh
+
+step "layers (ci/check-layers.sh: no upward include, no I/O in the sans-io core)"
+ci/check-layers.sh
+ci/check-layers.sh --self-test
 
 step "build (asan preset)"
 ci/build.sh asan

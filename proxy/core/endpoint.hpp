@@ -7,8 +7,8 @@
 
 #include "backend/backend_session.hpp"
 #include "config/config.hpp"
-#include "core/session_narrowing.hpp"
 #include "jsonrpc/message.hpp"
+#include "protocol/session_narrowing.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,6 +25,8 @@
 #include <vector>
 
 namespace mcp_proxy::core {
+
+using protocol::session_narrowing;
 
 class client_session {
   std::string id_;

@@ -158,9 +158,9 @@ void append_list(std::string_view text, std::vector<std::string>& out) {
 
 }  // namespace
 
-core::session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
-                                     std::string_view tools_header) {
-  core::session_narrowing n;
+session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
+                               std::string_view tools_header) {
+  session_narrowing n;
   if (auto url = boost::urls::parse_origin_form(target)) {
     for (auto param : url->params()) {
       if (!param.has_value) continue;

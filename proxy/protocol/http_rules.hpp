@@ -2,7 +2,7 @@
 // HTTP request rules of the client-facing transports that need no socket (sans-io).
 // Thread-safety: plain functions.
 
-#include "core/session_narrowing.hpp"
+#include "protocol/session_narrowing.hpp"
 
 #include <optional>
 #include <string>
@@ -50,8 +50,8 @@ std::optional<route> parse_route(std::string_view path, std::string_view prefix)
 // What a client narrows a merged session to: the `servers` and `tools` query parameters of the
 // request target, and the Mcp-Proxy-Servers and Mcp-Proxy-Tools headers; each a comma-separated
 // list (parameters may repeat). Empty entries are dropped.
-core::session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
-                                     std::string_view tools_header);
+session_narrowing narrowing_of(std::string_view target, std::string_view servers_header,
+                               std::string_view tools_header);
 
 // What the frontends check of an HTTP request before it reaches a session (spec 2025-11-25
 // basic/transports), one function for every route, in this order: the DNS-rebinding rules (a

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace mcp_proxy::core {
+namespace mcp_proxy::protocol {
 
 struct session_narrowing {
   std::vector<std::string> servers;
@@ -15,4 +15,4 @@ struct session_narrowing {
   bool empty() const { return servers.empty() && tools.empty(); }
 };
 
-}  // namespace mcp_proxy::core
+}  // namespace mcp_proxy::protocol
