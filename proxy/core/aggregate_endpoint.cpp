@@ -4,6 +4,7 @@
 
 #include "protocol/patterns.hpp"
 #include "protocol/versions.hpp"
+#include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -146,10 +147,7 @@ awaitable<initialize_outcome> aggregate_endpoint::initialize(message request,
       co_return refuse(codes::invalid_params,
                        "servers: no server named \"" + wanted + "\" on this endpoint");
   ++initializing_;
-  struct count_on_exit {
-    std::size_t& n;
-    ~count_on_exit() { --n; }
-  } counted{initializing_};
+  util::scope_exit counted([this] { --initializing_; });
 
   auto session = new_client_session(ex_, sessions_, request);
   auto* params = request.params_object();

@@ -1,6 +1,7 @@
 #include "core/server_endpoint.hpp"
 
 #include "protocol/versions.hpp"
+#include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -30,7 +31,12 @@ constexpr std::chrono::seconds restart_backoff{1};
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
                                  const config::proxy_config& proxy)
-    : ex_(ex), server_(std::move(server)), proxy_(proxy), stop_signal_(ex), reconnect_signal_(ex) {}
+    : ex_(ex),
+      server_(std::move(server)),
+      proxy_(proxy),
+      start_done_(ex),
+      stop_signal_(ex),
+      reconnect_signal_(ex) {}
 
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
@@ -97,11 +103,9 @@ awaitable<void> server_endpoint::stop() {
 
 awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_backend() {
   if (shared_ && shared_->alive()) co_return shared_;
-  // One start at a time; concurrent callers wait for it.
-  while (starting_) {
-    asio::steady_timer t(ex_, std::chrono::milliseconds(10));
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  // One start at a time; concurrent callers wait for it (it is bounded by the backend's
+  // timeout, and its end wakes them).
+  while (starting_) co_await start_done_.wait(std::chrono::steady_clock::time_point::max());
   if (shared_ && shared_->alive()) co_return shared_;
   auto now = std::chrono::steady_clock::now();
   if (now - last_start_attempt_ < restart_backoff && !last_start_error_.empty()) co_return nullptr;
@@ -109,10 +113,10 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   last_start_attempt_ = now;
   starting_ = true;
   // However this start ends (an exception included), waiting callers are released.
-  struct release_on_exit {
-    bool& flag;
-    ~release_on_exit() { flag = false; }
-  } release{starting_};
+  util::scope_exit release([this] {
+    starting_ = false;
+    start_done_.notify_all();
+  });
   auto started = backend::backend_session::start(ex_, server_, handlers_for({}));
   std::shared_ptr<backend::backend_session> b;
   if (!started) {
@@ -146,10 +150,7 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
 }
 
 awaitable<void> server_endpoint::reconnect_shared() {
-  struct done_on_exit {
-    bool& flag;
-    ~done_on_exit() { flag = false; }
-  } done{reconnecting_};
+  util::scope_exit done([this] { reconnecting_ = false; });
   auto delay = std::chrono::milliseconds(1000);
   for (int attempt = 0; attempt < 1000 && !stopped_; ++attempt) {
     // Closed at stop(): the wait ends at once.
@@ -215,10 +216,7 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
   auto* params = request.params_object();
   auto* requested = params->if_contains("protocolVersion");
   ++initializing_;
-  struct count_on_exit {
-    std::size_t& n;
-    ~count_on_exit() { --n; }
-  } counted{initializing_};
+  util::scope_exit counted([this] { --initializing_; });
   auto session = new_client_session(ex_, sessions_, request);
   json::object result;
   if (server_.mode == config::session_mode::shared) {

@@ -8,6 +8,7 @@
 #include "protocol/server_request_router.hpp"
 #include "protocol/subscription_table.hpp"
 #include "protocol/task_registry.hpp"
+#include "util/async_event.hpp"
 
 #include <functional>
 #include <map>
@@ -115,6 +116,7 @@ class server_endpoint : public endpoint {
   std::chrono::steady_clock::time_point last_start_attempt_{};
   std::string last_start_error_;
   bool starting_ = false;
+  util::async_event start_done_;  // a start ended: callers waiting for it look again
   bool shared_started_before_ = false;
   bool stopped_ = false;
   std::size_t initializing_ = 0;

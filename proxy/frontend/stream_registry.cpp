@@ -18,7 +18,7 @@ std::shared_ptr<session_streams> stream_registry::of(
     prune_at_ = 2 * entries_.size() + 16;
   }
   auto streams = std::make_shared<session_streams>(
-      event_log(proxy_.replay_events, proxy_.replay_streams, proxy_.replay_bytes));
+      ex_, event_log(proxy_.replay_events, proxy_.replay_streams, proxy_.replay_bytes));
   entries_.emplace(s->id(), entry{s, streams});
   return streams;
 }

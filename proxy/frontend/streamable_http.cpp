@@ -350,9 +350,11 @@ awaitable<bool> streamable_http::handle_get(tcp_stream& stream, http_request& re
     // The GET stream resumed while its old connection looks open (the client left without the
     // proxy noticing yet): that connection is cut and this one takes over, bounded in time.
     if (auto live = st->live.find(replay->stream); live != st->live.end()) live->second();
-    for (int i = 0; i < 200 && st->get_stream_open; ++i) {
-      asio::steady_timer pause(ctx_.ex, std::chrono::milliseconds(10));
-      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+    const auto give_up = clock::now() + std::chrono::seconds(2);
+    // No co_await inside && (GCC 12 miscompiles some of those): plain statements.
+    while (st->get_stream_open) {
+      const bool ended = co_await st->get_stream_ended.wait(give_up);
+      if (!ended) break;
     }
   }
   // One GET stream per session, so every message goes on exactly one stream.
@@ -368,6 +370,7 @@ awaitable<bool> streamable_http::handle_get(tcp_stream& stream, http_request& re
     st->live.erase(log.no);
     st->get_stream_open = false;
     s->listening = false;
+    st->get_stream_ended.notify_all();
   });
   bool ok = true;
   if (replay) {

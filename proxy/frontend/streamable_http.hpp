@@ -19,7 +19,7 @@ namespace mcp_proxy::frontend {
 
 class streamable_http {
  public:
-  explicit streamable_http(http_context& ctx) : ctx_(ctx), streams_(ctx.proxy) {}
+  explicit streamable_http(http_context& ctx) : ctx_(ctx), streams_(ctx.ex, ctx.proxy) {}
   // Answers one request on `ep`'s route; true when the connection stays usable.
   boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep);
 

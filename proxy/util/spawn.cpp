@@ -1,6 +1,7 @@
 #include "util/spawn.hpp"
 
 #include "util/async_queue.hpp"
+#include "util/scope_exit.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
@@ -35,10 +36,7 @@ std::shared_ptr<async_queue<int>> spawn_counted(boost::asio::any_io_executor ex,
     auto signal_when_done =
         [](boost::asio::awaitable<void> task,
            std::shared_ptr<async_queue<int>> done) -> boost::asio::awaitable<void> {
-      struct notify {
-        async_queue<int>& q;
-        ~notify() { q.push(0); }  // also when the task throws
-      } n{*done};
+      scope_exit notify([&q = *done] { q.push(0); });  // also when the task throws
       co_await std::move(task);
     };
     spawn_logged(ex, signal_when_done(std::move(t), done), what);
