@@ -316,3 +316,20 @@ def test_each_client_of_a_shared_backend_gets_its_own_log_level(start_proxy, moc
     assert b.delete().status_code == 200
     assert logs_of(a) == []
     assert logs_of(c) == [], "after B left, the backend was set to A's level"
+
+
+@pytest.mark.parametrize("mode", ["per-client", "shared"])
+def test_a_backend_that_never_answers_initialize_gets_the_timeout_code(start_proxy,
+                                                                      mock_server_bin, http,
+                                                                      mode):
+    """A backend that never answers initialize: the client's initialize gets -32001, the code the
+    README gives timeouts (not -32000, the code for a backend that is down), with a message that
+    says so (issue #15 point 9; the cause is carried as transport::link_error::timed_out)."""
+    proxy = start_proxy(mock_config(mock_server_bin,
+                                    b={"args": ["--mute"], "sessionMode": mode,
+                                       "timeout": "1s"}))
+    reply = McpClient(proxy.url("b"), http).initialize()
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    error = reply.json().get("error")
+    assert error and error["code"] == REQUEST_TIMEOUT, reply.json()
+    assert "no answer to initialize within 1000 ms" in error["message"], error

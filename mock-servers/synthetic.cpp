@@ -74,6 +74,10 @@ bool parse_flag(int& i, int argc, char** argv, std::string& error) {
   if (flag == "--page-size") return value(page_size);
   if (flag == "--crash-after") return value(crash_after);
   if (flag == "--hang-after") return value(hang_after);
+  if (flag == "--mute") {
+    hung = true;  // not even initialize is answered
+    return true;
+  }
   if (flag == "--garbage-every") return value(garbage_every);
   if (flag == "--garbage-bytes") return value(garbage_bytes);
   if (flag == "--list-latency-ms") return value(list_latency);

@@ -12,6 +12,7 @@
 //   --list-latency-ms N                     every tools/list is answered after N ms
 //   --crash-after K                         answers K tool calls, then exits (code 3) on the next
 //   --hang-after K                          answers K tool calls, then answers nothing at all
+//   --mute                                  answers nothing at all, not even initialize
 //   --garbage-every K [--garbage-bytes N]   writes a line that is not JSON before every K-th
 //                                           message (N bytes long, default 32: large N makes
 //                                           oversized lines)

@@ -31,7 +31,16 @@ backend_session::~backend_session() {
   if (link_) link_->kill_now();
 }
 
-boost::system::result<std::shared_ptr<backend_session>, std::string> backend_session::start(
+void throw_exception_from_error(const backend_failure& e, const boost::source_location&) {
+  throw std::runtime_error(e.text);
+}
+
+std::int64_t backend_failure::rpc_code() const {
+  return cause == transport::link_error::timed_out ? jsonrpc::error_codes::request_timeout
+                                                   : jsonrpc::error_codes::backend_unavailable;
+}
+
+boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend_session::start(
     asio::any_io_executor ex, const config::server_config& server, handlers h) {
   std::shared_ptr<backend_session> s(new backend_session(ex, server, std::move(h)));
   if (server.transport == config::transport_type::stdio) {
@@ -41,7 +50,9 @@ boost::system::result<std::shared_ptr<backend_session>, std::string> backend_ses
       // The details name paths on the proxy's machine: the log has them, clients do not (they
       // get this error as the reason the backend is unavailable).
       spdlog::error("backend {}: {}", server.name, child.error().message);
-      return "backend " + server.name + ": its command could not be started (see the proxy log)";
+      return backend_failure{
+          transport::link_error::start_failed,
+          "backend " + server.name + ": its command could not be started (see the proxy log)"};
     }
     s->link_ = std::move(*child);
     spdlog::info("backend {}: started {} ({})", server.name, server.command, s->link_->describe());
@@ -57,7 +68,9 @@ boost::system::result<std::shared_ptr<backend_session>, std::string> backend_ses
     auto link = server.transport == config::transport_type::sse
                     ? transport::make_sse_link(ex, std::move(options))
                     : transport::make_streamable_http_link(ex, std::move(options));
-    if (!link) return "backend " + server.name + ": " + link.error();
+    if (!link)
+      return backend_failure{transport::link_error::unreachable,
+                             "backend " + server.name + ": " + link.error()};
     s->link_ = std::move(*link);
     spdlog::info("backend {}: connecting to {}", server.name, s->link_->describe());
   }
@@ -147,8 +160,10 @@ void backend_session::reply(message response) {
   send(response);
 }
 
-awaitable<boost::system::result<json::object, std::string>> backend_session::initialize(
+awaitable<boost::system::result<json::object, backend_failure>> backend_session::initialize(
     json::object params, std::chrono::milliseconds timeout) {
+  using transport::link_error;
+  const std::string who = "backend " + server_.name;
   auto pc = call(proxy_client_key, message::request(0, "initialize", std::move(params)));
   initialize_id_ = pc->backend_id;
   auto deadline = util::async_queue<message>::clock::now() + timeout;
@@ -156,18 +171,24 @@ awaitable<boost::system::result<json::object, std::string>> backend_session::ini
     auto ev = co_await pc->events.pop(deadline);
     if (!ev) {
       abandon(*pc, "initialize timed out");
-      co_return "backend " + server_.name + ": no answer to initialize within " +
-          std::to_string(timeout.count()) + " ms";
+      co_return backend_failure{link_error::timed_out, who + ": no answer to initialize within " +
+                                                           std::to_string(timeout.count()) + " ms"};
     }
     if (!ev->is_response()) continue;
     if (auto* err = ev->error()) {
-      co_return "backend " + server_.name + ": initialize failed: " + json::serialize(*err);
+      // The link ended (its cause says why), or the server answered with an error.
+      boost::system::error_code cause = link_error::refused;
+      if (!alive_) cause = link_->end_cause();
+      co_return backend_failure{cause, who + ": initialize failed: " + json::serialize(*err)};
     }
     auto* result = ev->result()->if_object();
-    if (!result) co_return "backend " + server_.name + ": initialize result is not an object";
+    if (!result)
+      co_return backend_failure{link_error::bad_answer,
+                                who + ": initialize result is not an object"};
     auto* version = result->if_contains("protocolVersion");
     if (!version || !version->is_string())
-      co_return "backend " + server_.name + ": initialize result has no protocolVersion";
+      co_return backend_failure{link_error::bad_answer,
+                                who + ": initialize result has no protocolVersion"};
     link_->set_protocol_version(version->as_string());
     send(message::notification("notifications/initialized"));
     co_return *result;

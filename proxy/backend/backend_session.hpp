@@ -41,6 +41,21 @@ struct pending_call {
   bool creates_task = false;
 };
 
+// Why a backend could not be used: the cause to branch on (transport::link_error) and the text
+// for logs and clients (it names the backend, never a path or URL).
+struct backend_failure {
+  boost::system::error_code cause;
+  std::string text;
+  // The JSON-RPC error a client gets for it: -32001 when the backend did not answer in time,
+  // -32000 otherwise.
+  std::int64_t rpc_code() const;
+};
+
+// result<T, backend_failure>::value() throws std::runtime_error(text) (found by argument-dependent
+// lookup); callers test the result instead.
+[[noreturn]] void throw_exception_from_error(const backend_failure& e,
+                                             const boost::source_location& loc);
+
 class backend_session : public std::enable_shared_from_this<backend_session> {
  public:
   // The client call a message from the backend came in reply to, when the transport tells
@@ -63,7 +78,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   };
 
   // Starts the transport; the error names the backend and the cause.
-  static boost::system::result<std::shared_ptr<backend_session>, std::string> start(
+  static boost::system::result<std::shared_ptr<backend_session>, backend_failure> start(
       boost::asio::any_io_executor ex, const config::server_config& server, handlers h);
   ~backend_session();
 
@@ -85,8 +100,8 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   void reply(jsonrpc::message response);
 
   // The initialize handshake: sends `initialize` with `params`, waits for the answer, then sends
-  // notifications/initialized. Returns the InitializeResult or a readable error.
-  boost::asio::awaitable<boost::system::result<boost::json::object, std::string>> initialize(
+  // notifications/initialized. Returns the InitializeResult or why not.
+  boost::asio::awaitable<boost::system::result<boost::json::object, backend_failure>> initialize(
       boost::json::object params, std::chrono::milliseconds timeout);
 
   boost::asio::awaitable<void> stop();

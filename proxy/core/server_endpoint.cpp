@@ -108,7 +108,8 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   while (starting_) co_await start_done_.wait(std::chrono::steady_clock::time_point::max());
   if (shared_ && shared_->alive()) co_return shared_;
   auto now = std::chrono::steady_clock::now();
-  if (now - last_start_attempt_ < restart_backoff && !last_start_error_.empty()) co_return nullptr;
+  if (now - last_start_attempt_ < restart_backoff && !last_start_error_.text.empty())
+    co_return nullptr;
   if (stopped_) co_return nullptr;
   last_start_attempt_ = now;
   starting_ = true;
@@ -134,12 +135,12 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
       b.reset();
     } else {
       shared_init_result_ = std::move(*init);
-      last_start_error_.clear();
+      last_start_error_ = {};
       spdlog::info("backend {}: initialized, protocol {}", server_.name,
                    json::value_to<std::string>(shared_init_result_.at("protocolVersion")));
     }
   }
-  if (!b) spdlog::error("{}", last_start_error_);
+  if (!b) spdlog::error("{}", last_start_error_.text);
   shared_ = b;
   if (b) {
     if (shared_started_before_) on_shared_restart();
@@ -199,7 +200,7 @@ void server_endpoint::on_shared_restart() {
 
 std::string server_endpoint::unavailable_reason() const {
   std::string why = "backend " + server_.name + " is unavailable";
-  if (!last_start_error_.empty()) why += ": " + last_start_error_;
+  if (!last_start_error_.text.empty()) why += ": " + last_start_error_.text;
   return why;
 }
 
@@ -221,22 +222,27 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();
-    if (!b) co_return refuse(codes::backend_unavailable, unavailable_reason());
+    if (!b) {
+      // -32001 when the backend did not answer initialize in time.
+      const auto code = last_start_error_.text.empty() ? codes::backend_unavailable
+                                                       : last_start_error_.rpc_code();
+      co_return refuse(code, unavailable_reason());
+    }
     result = shared_init_result_;
     session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
     session->protocol_version = protocol::negotiate_version(requested->get_string());
   } else {
     auto started = backend::backend_session::start(ex_, server_, handlers_for(session));
     if (!started) {
-      spdlog::error("{}", started.error());
-      co_return refuse(codes::backend_unavailable, started.error());
+      spdlog::error("{}", started.error().text);
+      co_return refuse(started.error().rpc_code(), started.error().text);
     }
     auto b = *started;
     auto init = co_await b->initialize(*params, server_.timeout);
     if (!init) {
-      spdlog::error("{}", init.error());
+      spdlog::error("{}", init.error().text);
       co_await b->stop();
-      co_return refuse(codes::backend_unavailable, init.error());
+      co_return refuse(init.error().rpc_code(), init.error().text);
     }
     result = std::move(*init);
     session->own_backend = b;

@@ -114,7 +114,7 @@ class server_endpoint : public endpoint {
   std::shared_ptr<backend::backend_session> shared_;
   boost::json::object shared_init_result_;
   std::chrono::steady_clock::time_point last_start_attempt_{};
-  std::string last_start_error_;
+  backend::backend_failure last_start_error_;  // empty text: the last start worked
   bool starting_ = false;
   util::async_event start_done_;  // a start ended: callers waiting for it look again
   bool shared_started_before_ = false;

@@ -67,9 +67,10 @@ std::string http_link_base::load_tls_settings() {
   return {};
 }
 
-void http_link_base::end(std::string why) {
+void http_link_base::end(link_error cause, std::string why) {
   if (ended_) return;
   ended_ = true;
+  end_cause_ = cause;
   end_reason_ = std::move(why);
   incoming_.close();
   outgoing_.close();

@@ -133,12 +133,13 @@ class http_link_base : public message_link {
     if (!ended_) outgoing_.push(m);
   }
   awaitable<std::optional<inbound>> receive() override { co_return co_await incoming_.pop(); }
-  void kill_now() override { end("stopped"); }
+  void kill_now() override { end(link_error::stopped, "stopped"); }
   std::string end_reason() const override { return end_reason_; }
+  boost::system::error_code end_cause() const override { return end_cause_; }
   std::string describe() const override { return url_.shown; }
 
  protected:
-  void end(std::string why);
+  void end(link_error cause, std::string why);
   // For what a transport waits on besides the shared queues.
   virtual void on_end() {}
 
@@ -212,6 +213,7 @@ class http_link_base : public message_link {
   bool ended_ = false;
   bool delivered_any_ = false;
   std::string end_reason_;
+  boost::system::error_code end_cause_;
 };
 
 // The legacy HTTP+SSE link to `url`, started (what auto_link falls back to).

@@ -6,6 +6,7 @@
 // I/O tasks hold a reference until they end.
 
 #include "jsonrpc/message.hpp"
+#include "transport/link_error.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -45,6 +46,8 @@ class message_link {
 
   // Why receive() ended, for logs and errors: "exited with code 3", "session expired (HTTP 404)".
   virtual std::string end_reason() const = 0;
+  // The same as a code to branch on (link_error); empty while the link lives.
+  virtual boost::system::error_code end_cause() const = 0;
   // What the link talks to, for logs: "pid 1234", "http://host:port/path".
   virtual std::string describe() const = 0;
   // The protocol version negotiated by initialize (HTTP sends it in MCP-Protocol-Version).

@@ -27,7 +27,7 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
 
   awaitable<void> stop() override {
     // Closing the event stream ends a legacy session.
-    end("stopped");
+    end(link_error::stopped, "stopped");
     co_return;
   }
 
@@ -42,20 +42,20 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     auto conn = co_await write_request(url_, req);
     if (!conn) {
       spdlog::warn("backend {}: {}", options_.name, conn.error());
-      end("is unreachable");
+      end(link_error::unreachable, "is unreachable");
       co_return;
     }
     auto header = co_await read_header(**conn, clock_type::now() + connect_timeout);
     if (!header) {
       spdlog::warn("backend {}: GET {}: {}", options_.name, url_.shown, header.error());
-      end("did not answer the event stream request");
+      end(link_error::unreachable, "did not answer the event stream request");
       co_return;
     }
     response_parser& p = **header;
     if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
       spdlog::warn("backend {}: GET {} answered {} ({}), not an event stream", options_.name,
                    url_.shown, status_text(p), std::string(p.get()[bhttp::field::content_type]));
-      end("answered " + status_text(p) + " instead of an event stream");
+      end(link_error::bad_answer, "answered " + status_text(p) + " instead of an event stream");
       co_return;
     }
     sse_decoder decoder;
@@ -64,7 +64,8 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     };
     auto err = co_await pump_events(**conn, p, decoder, clock_type::time_point::max(), on_event);
     (*conn)->close();
-    end(err.empty() ? "closed its event stream" : "event stream failed: " + err);
+    end(link_error::stream_closed,
+        err.empty() ? "closed its event stream" : "event stream failed: " + err);
   }
 
   void take_endpoint(std::string_view ref) {
@@ -72,13 +73,13 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     boost::urls::url resolved;
     auto base = boost::urls::parse_uri(options_.url);
     if (!parsed_ref || !base || !boost::urls::resolve(*base, *parsed_ref, resolved)) {
-      end("sent an endpoint event that is not a URL");
+      end(link_error::bad_answer, "sent an endpoint event that is not a URL");
       return;
     }
     auto t = parse_target(resolved);
     // The proxy sends its configured headers (credentials) to this URL: same origin only.
     if (!t || t->origin != url_.origin) {
-      end("sent an endpoint on another origin; refused");
+      end(link_error::bad_answer, "sent an endpoint on another origin; refused");
       return;
     }
     post_url_ = std::move(*t);
@@ -93,7 +94,8 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     auto ready = co_await endpoint_ready_.pop(clock_type::now() + options_.timeout);
     if (!ready) {
       if (!ended_)
-        end("sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
+        end(link_error::timed_out,
+            "sent no endpoint event within " + std::to_string(options_.timeout.count()) + " ms");
       co_return;
     }
     // Written in order by this one sender; a request's acknowledgement is read in the
@@ -138,7 +140,7 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     const int status = p.get().result_int();
     if (status / 100 == 2 || ended_) co_return;  // the answer comes on the event stream
     if (status == 404) {
-      end("ended the session (HTTP 404)");
+      end(link_error::session_expired, "ended the session (HTTP 404)");
       co_return;
     }
     spdlog::warn("backend {}: POST answered {}", options_.name, status_text(p));

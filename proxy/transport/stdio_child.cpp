@@ -262,6 +262,7 @@ void stdio_child::close_stdin() {
 }
 
 awaitable<void> stdio_child::stop(std::chrono::milliseconds grace) {
+  stopped_ = true;
   auto self = shared_from_this();
   outgoing_.close();  // the writer drains what is queued, then closes stdin
   if (outgoing_.empty()) close_stdin();
@@ -280,6 +281,7 @@ awaitable<void> stdio_child::stop(std::chrono::milliseconds grace) {
 }
 
 void stdio_child::kill_now() {
+  stopped_ = true;
   if (exited_ || pid_ <= 0 || !impl_->proc) return;
   boost::system::error_code ignored;
   if (impl_->proc->running(ignored)) {

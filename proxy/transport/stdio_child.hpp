@@ -53,6 +53,9 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   // Best-effort synchronous kill and reap (destructors, fatal paths).
   void kill_now() override;
   std::string end_reason() const override;
+  boost::system::error_code end_cause() const override {
+    return stopped_ ? link_error::stopped : link_error::exited;
+  }
   std::string describe() const override { return "pid " + std::to_string(pid_); }
 
   int pid() const { return pid_; }
@@ -76,6 +79,7 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   util::async_queue<int> exit_signal_;  // one item when the child has been reaped
   int pid_ = -1;
   bool exited_ = false;
+  bool stopped_ = false;  // stop() or kill_now() ended it, not the child itself
   std::optional<int> exit_code_;
 };
 

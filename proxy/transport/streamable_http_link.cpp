@@ -45,7 +45,7 @@ class streamable_http_link final : public http_link_base,
         if (p) spdlog::debug("backend {}: DELETE answered {}", options_.name, status_text(**p));
       }
     }
-    end("stopped");
+    end(link_error::stopped, "stopped");
   }
 
  private:
@@ -119,7 +119,7 @@ class streamable_http_link final : public http_link_base,
     if (stopping_) return;
     if (!options_.renew_expired_session || !initialize_) {
       spdlog::warn("backend {}: session expired (HTTP 404)", options_.name);
-      end("ended the session (HTTP 404)");
+      end(link_error::session_expired, "ended the session (HTTP 404)");
       return;
     }
     if (post) refused_posts_.push_back(std::move(*post));
@@ -134,8 +134,8 @@ class streamable_http_link final : public http_link_base,
   awaitable<void> renew_session(std::shared_ptr<streamable_http_link> self) {
     renew_due_ = false;
     if (++renewals_in_a_row_ > max_renewals_in_a_row) {
-      end("ended the session (HTTP 404) again after " + std::to_string(max_renewals_in_a_row) +
-          " new ones");
+      end(link_error::session_expired, "ended the session (HTTP 404) again after " +
+                                           std::to_string(max_renewals_in_a_row) + " new ones");
       co_return;
     }
     spdlog::warn("backend {}: the server ended the session (HTTP 404); starting a new one",
@@ -148,7 +148,7 @@ class streamable_http_link final : public http_link_base,
     protocol_version_ = version;
     if (!problem.empty()) {
       spdlog::warn("backend {}: a new session failed: {}", options_.name, problem);
-      end("ended the session (HTTP 404); a new one failed");
+      end(link_error::session_expired, "ended the session (HTTP 404); a new one failed");
       co_return;
     }
     outgoing_post initialized{
@@ -249,8 +249,7 @@ class streamable_http_link final : public http_link_base,
       spdlog::info("backend {}: POST answered {}; trying the legacy SSE transport", options_.name,
                    status_text(p));
       conn->close();
-      refused_ = true;
-      end("refused Streamable HTTP (" + status_text(p) + ")");
+      end(link_error::refused_transport, "refused Streamable HTTP (" + status_text(p) + ")");
       co_return;
     }
     if (auto sid = p.get().find(session_header); sid != p.get().end() && session_id_.empty())
@@ -430,9 +429,6 @@ class streamable_http_link final : public http_link_base,
   bool renewing_ = false;
   bool stopping_ = false;
   int renewals_in_a_row_ = 0;
-
- public:
-  bool refused_ = false;  // with detect_transport: the server does not speak Streamable HTTP
 };
 
 // Streamable HTTP first; legacy SSE when the server refuses it. Messages sent before the
@@ -451,7 +447,7 @@ class auto_link final : public message_link {
     for (;;) {
       auto r = co_await inner_->receive();
       if (!first_) co_return r;
-      if (r || !first_->refused_) {
+      if (r || first_->end_cause() != link_error::refused_transport) {
         early_.clear();
         first_.reset();  // decided
         co_return r;
@@ -468,6 +464,7 @@ class auto_link final : public message_link {
   awaitable<void> stop() override { co_await inner_->stop(); }
   void kill_now() override { inner_->kill_now(); }
   std::string end_reason() const override { return inner_->end_reason(); }
+  boost::system::error_code end_cause() const override { return inner_->end_cause(); }
   std::string describe() const override { return inner_->describe(); }
   void set_protocol_version(std::string_view v) override { inner_->set_protocol_version(v); }
 
