@@ -225,6 +225,7 @@ int serve(config::config cfg, const serve_options& opt) {
     co_await util::run_all(ex, std::move(merged_stops), "stop merged endpoint");
     for (auto& ep : servers) server_stops.push_back(ep->stop());
     co_await util::run_all(ex, std::move(server_stops), "stop backend");
+    co_await server.drain(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     boost::system::error_code ignored;
     signals.cancel(ignored);
     spdlog::info("shutdown complete");

@@ -87,7 +87,8 @@ aggregate_endpoint::aggregate_endpoint(asio::any_io_executor ex, std::string nam
       filters_(std::move(filters)),
       proxy_(proxy),
       catalog_(catalog_members(members), proxy.tool_name_separator),
-      stop_signal_(ex) {
+      stop_signal_(ex),
+      background_(ex) {
   for (auto& ep : members) {
     member m;
     m.ep = std::move(ep);
@@ -106,10 +107,9 @@ awaitable<void> aggregate_endpoint::start() {
     m.ep->watch([this, i](backend_event e) { on_member_event(i, e); });
   }
   auto end = [this](std::shared_ptr<client_session> s) { return end_session(std::move(s)); };
-  util::spawn_logged(ex_,
-                     reap_idle_sessions(sessions_, stop_signal_, stopped_,
-                                        proxy_.session_idle_timeout, end, label_),
-                     label_ + " idle session reaper");
+  background_.spawn(reap_idle_sessions(sessions_, stop_signal_, stopped_,
+                                       proxy_.session_idle_timeout, end, label_),
+                    label_ + " idle session reaper");
   co_return;
 }
 
@@ -119,6 +119,12 @@ awaitable<void> aggregate_endpoint::stop() {
   std::vector<awaitable<void>> ends;
   for (auto& [id, s] : sessions_) ends.push_back(end_session(s));
   co_await util::run_all(ex_, std::move(ends), label_ + " end session");
+  // What still runs in the background refers to this endpoint: it ends before the endpoint.
+  background_.cancel();
+  const auto deadline = clock::now() + std::chrono::seconds(5);
+  const bool ended = co_await background_.wait(deadline);  // a local: see server_endpoint::start
+  if (!ended)
+    spdlog::warn("{}: {} task(s) still running 5 s after stop", label_, background_.size());
 }
 
 bool aggregate_endpoint::active(const client_session& s, std::size_t i) const {
@@ -318,7 +324,7 @@ void aggregate_endpoint::on_member_event(std::size_t i, backend_event e) {
         co_await self.join_member(s, i);
         if (!s->ended) self.tell_lists_changed(*s);
       };
-      util::spawn_logged(ex_, join_then_tell(*this, s, i), label_ + " join");
+      background_.spawn(join_then_tell(*this, s, i), label_ + " join");
     }
     return;
   }

@@ -19,6 +19,7 @@
 #include "protocol/composite_cursor.hpp"
 #include "protocol/merged_catalog.hpp"
 #include "protocol/merged_page.hpp"
+#include "util/task_group.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -150,6 +151,7 @@ class aggregate_endpoint : public endpoint {
   bool stopped_ = false;
   util::async_queue<bool> stop_signal_;
   std::int64_t next_internal_id_ = 1;
+  util::task_group background_;  // the reaper and members joining sessions: ended by stop()
 };
 
 }  // namespace mcp_proxy::core

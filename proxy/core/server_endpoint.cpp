@@ -36,7 +36,8 @@ server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config
       proxy_(proxy),
       start_done_(ex),
       stop_signal_(ex),
-      reconnect_signal_(ex) {}
+      reconnect_signal_(ex),
+      background_(ex) {}
 
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
@@ -56,17 +57,16 @@ json::object server_endpoint::proxy_initialize_params() const {
 
 awaitable<void> server_endpoint::start() {
   auto end = [this](std::shared_ptr<client_session> s) { return end_session(std::move(s)); };
-  util::spawn_logged(ex_,
-                     reap_idle_sessions(sessions_, stop_signal_, stopped_,
-                                        proxy_.session_idle_timeout, end, server_.name),
-                     server_.name + " idle session reaper");
+  background_.spawn(reap_idle_sessions(sessions_, stop_signal_, stopped_,
+                                       proxy_.session_idle_timeout, end, server_.name),
+                    server_.name + " idle session reaper");
   if (server_.mode != config::session_mode::shared) co_return;
   // A local, not co_await inside a condition (GCC 12 miscompiles some of those).
   auto started = co_await shared_backend();
   if (started || stopped_ || reconnecting_) co_return;
   // Down at start: it joins when it comes up, without waiting for a client's request.
   reconnecting_ = true;
-  util::spawn_logged(ex_, reconnect_shared(), server_.name + " reconnect");
+  background_.spawn(reconnect_shared(), server_.name + " reconnect");
 }
 
 bool server_endpoint::backend_ready() const {
@@ -99,6 +99,12 @@ awaitable<void> server_endpoint::stop() {
     auto b = std::move(shared_);
     co_await b->stop();
   }
+  // What still runs in the background refers to this endpoint: it ends before the endpoint.
+  background_.cancel();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const bool ended = co_await background_.wait(deadline);  // a local: see start()
+  if (!ended)
+    spdlog::warn("{}: {} task(s) still running 5 s after stop", server_.name, background_.size());
 }
 
 awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_backend() {
@@ -445,7 +451,7 @@ void server_endpoint::drain(std::shared_ptr<client_session> s, call_started cs) 
     while (auto ev = co_await ep.next_event(*s, cs))
       if (ev->is_response()) break;
   };
-  util::spawn_logged(ex_, follow(*this, std::move(s), std::move(cs)), "drain abandoned call");
+  background_.spawn(follow(*this, std::move(s), std::move(cs)), "drain abandoned call");
 }
 
 void server_endpoint::abandon(client_session& s, const backend::pending_call& call,

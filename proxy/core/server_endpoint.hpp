@@ -9,6 +9,7 @@
 #include "protocol/subscription_table.hpp"
 #include "protocol/task_registry.hpp"
 #include "util/async_event.hpp"
+#include "util/task_group.hpp"
 
 #include <functional>
 #include <map>
@@ -129,6 +130,7 @@ class server_endpoint : public endpoint {
   util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
   bool reconnecting_ = false;
   std::vector<std::function<void(backend_event)>> watchers_;
+  util::task_group background_;  // the reaper, reconnects, drained calls: ended by stop()
 };
 
 }  // namespace mcp_proxy::core

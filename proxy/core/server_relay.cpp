@@ -3,7 +3,6 @@
 #include "core/server_endpoint.hpp"
 
 #include "protocol/versions.hpp"
-#include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -62,7 +61,7 @@ backend::backend_session::handlers server_endpoint::handlers_for(
       tell_watchers(backend_event::down);
       if (reconnecting_) return;
       reconnecting_ = true;
-      util::spawn_logged(ex_, reconnect_shared(), server_.name + " reconnect");
+      background_.spawn(reconnect_shared(), server_.name + " reconnect");
     };
   }
   if (server_.mode == config::session_mode::per_client) {

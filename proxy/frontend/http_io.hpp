@@ -8,6 +8,7 @@
 #include "frontend/injected_faults.hpp"
 #include "jsonrpc/message.hpp"
 #include "util/async_queue.hpp"
+#include "util/task_group.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -28,10 +29,15 @@ using http_request = boost::beast::http::request<boost::beast::http::string_body
 
 // What every HTTP frontend of one listener shares.
 struct http_context {
+  http_context(boost::asio::any_io_executor e, config::proxy_config p, injected_faults f)
+      : ex(e), proxy(std::move(p)), faults(f), tasks(e) {}
   boost::asio::any_io_executor ex;
   config::proxy_config proxy;
   injected_faults faults;
   bool stopping = false;  // the listener is shutting down: long streams end
+  // Connections and what they leave running (calls whose client went away): cancelled and
+  // awaited at shutdown, after the endpoints they refer to have stopped.
+  util::task_group tasks;
 };
 
 inline constexpr std::string_view session_header = "Mcp-Session-Id";

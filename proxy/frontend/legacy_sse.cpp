@@ -5,7 +5,6 @@
 #include "protocol/sse.hpp"
 #include "util/async_queue.hpp"
 #include "util/random_id.hpp"
-#include "util/spawn.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -138,14 +137,13 @@ awaitable<void> legacy_sse::on_message(std::shared_ptr<session> ls,
     }
     ls->core = std::move(o.opened->session);
     ls->core->listening = true;  // the event stream is open: not an idle session
-    util::spawn_logged(ctx_.ex, forward_outbox(ls), ep->name() + " legacy outbox");
+    ctx_.tasks.spawn(forward_outbox(ls), ep->name() + " legacy outbox");
     co_return;
   }
   auto d = co_await dispatch(*ep, ls->core, std::move(msg));
   if (d.answer) ls->events.push(std::move(*d.answer));
   if (d.call)
-    util::spawn_logged(ctx_.ex, follow_call(ls, ep, std::move(*d.call)),
-                       ep->name() + " legacy call");
+    ctx_.tasks.spawn(follow_call(ls, ep, std::move(*d.call)), ep->name() + " legacy call");
 }
 
 }  // namespace mcp_proxy::frontend

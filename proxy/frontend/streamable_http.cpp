@@ -6,7 +6,6 @@
 #include "protocol/sse.hpp"
 #include "protocol/versions.hpp"
 #include "util/scope_exit.hpp"
-#include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -173,8 +172,8 @@ void streamable_http::orphan_stream(core::endpoint& ep, std::shared_ptr<core::cl
     pending->close();
     return;
   }
-  util::spawn_logged(ctx_.ex, follow_orphaned_call(ep, std::move(s), std::move(cs), pending),
-                     "follow a call whose client went away");
+  ctx_.tasks.spawn(follow_orphaned_call(ep, std::move(s), std::move(cs), pending),
+                   "follow a call whose client went away");
 }
 
 awaitable<bool> streamable_http::resume_stream(tcp_stream& stream, const http_request& req,

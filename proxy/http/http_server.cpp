@@ -1,11 +1,10 @@
 #include "http/http_server.hpp"
 
 #include "frontend/http_io.hpp"
-#include "protocol/http_rules.hpp"
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
+#include "protocol/http_rules.hpp"
 #include "util/scope_exit.hpp"
-#include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -51,7 +50,7 @@ std::optional<std::string_view> header(const http_request& req, std::string_view
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
        std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, injected_faults f)
-      : ctx{ex, std::move(p), f},
+      : ctx(ex, std::move(p), f),
         acceptor(ex),
         routes(std::move(r)),
         allowed_hosts(ctx.proxy.allowed_hosts),
@@ -120,8 +119,15 @@ awaitable<void> http_server::run() {
     sock.set_option(tcp::no_delay(true), ec);
     auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
     impl_->connections.insert(stream);
-    util::spawn_logged(impl_->ctx.ex, impl_->connection(stream), "http connection");
+    impl_->ctx.tasks.spawn(impl_->connection(stream), "http connection");
   }
+}
+
+awaitable<void> http_server::drain(std::chrono::steady_clock::time_point deadline) {
+  impl_->ctx.tasks.cancel();
+  const bool ended = co_await impl_->ctx.tasks.wait(deadline);
+  if (!ended)
+    spdlog::warn("{} connection task(s) still running at shutdown", impl_->ctx.tasks.size());
 }
 
 void http_server::stop() {

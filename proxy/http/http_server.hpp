@@ -13,6 +13,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ class http_server {
   boost::asio::awaitable<void> run();
   // Stops accepting and closes idle connections; streams end when their sessions end.
   void stop();
+  // After stop() and the endpoints' own stop: cancels what connections still run and waits for
+  // it (until `deadline`), so nothing refers to an endpoint that is gone.
+  boost::asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
 
   struct impl;
 
