@@ -7,6 +7,9 @@
 #   proxy-http    mcp-proxy (ours) with the direct mock behind it over Streamable HTTP
 #   mcp-proxy-js  punkpeye's mcp-proxy (npm `mcp-proxy`), the mock as its stdio child, /mcp
 #   supergateway  supergateway --stateful (one stdio child per session), /mcp
+#   base-stdio, base-http  with BASELINE_PROXY_BIN set: proxy-stdio and proxy-http run by that
+#                 binary (mcp-proxy built from another commit), for a regression check side by
+#                 side; the summary gives CPU per call against it
 # at each concurrency. Rounds alternate between the targets (the machine is noisy; the order of
 # the targets rotates from round to round); each figure is the median over rounds of that
 # round's figure. Per target x concurrency: p50/p90/p99/max latency (µs), calls/s, errors, and
@@ -15,7 +18,7 @@
 # went away) and the peak RSS during the run (VmHWM, reset before each run via clear_refs).
 #
 # Usage: bench/run_overhead.sh [--rounds N] [--calls N] [--concurrency "1 16 64"] [--csv FILE]
-#                              [--write-docs] [--plot] [--smoke]
+#                              [--write-docs] [--plot] [--smoke] [--no-peers]
 #   --rounds N      rounds over all targets and concurrencies (default 3)
 #   --calls N       timed calls per connection and run (default 500), after N/10 untimed ones
 #   --csv FILE      the medians per target x concurrency (default build/bench-results/overhead.csv;
@@ -23,19 +26,20 @@
 #   --write-docs    rewrite the overhead results in docs/benchmarks.md
 #   --plot          p50 and p99 latency vs concurrency per target into docs/img/overhead.png
 #                   (gnuplot, bench/overhead.gp; installs gnuplot-nox with apt-get when missing)
+#   --no-peers      leaves the npm peers out (a regression check against BASELINE_PROXY_BIN)
 #   --smoke         one round of a few calls at concurrency 1 and 4, the npm peers only when
 #                   installed, nothing written (CI: the benchmark must run, its figures gate nothing)
 # The npm peers come from ci/npm/package.json, installed by ci/install-deps.sh into
 # MCP_PROXY_NPM_DIR (default ~/.cache/mcp-proxy/npm); they run on the `node` on PATH (NODE
 # overrides it), each in its own process group, stopped as a group.
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, E2E_BENCH_BIN, NODE,
-# MCP_PROXY_NPM_DIR.
+# MCP_PROXY_NPM_DIR, BASELINE_PROXY_BIN.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-rounds=3; calls=500; concurrency="1 16 64"; write_docs=0; smoke=0; plot=0
+rounds=3; calls=500; concurrency="1 16 64"; write_docs=0; smoke=0; plot=0; peers=1
 csv_file="$repo/build/bench-results/overhead.csv"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,11 +50,15 @@ while [ $# -gt 0 ]; do
     --write-docs) write_docs=1 ;;
     --plot) plot=1 ;;
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-peers) peers=0 ;;
+    -h|--help) sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_overhead: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$peers" -eq 0 ] && [ "$write_docs" -eq 1 ]; then
+  log "--write-docs publishes the comparison with the npm peers: not with --no-peers"; exit 2
+fi
 if [ "$smoke" -eq 1 ]; then
   rounds=1; calls=20; concurrency="1 4"; write_docs=0; plot=0
 fi
@@ -70,7 +78,14 @@ declare -A peer_package=([mcp-proxy-js]=mcp-proxy [supergateway]=supergateway)
 declare -A peer_version=()
 package_version() { sed -n 's/^  "version": "\(.*\)",*$/\1/p' "$1" | head -1; }
 targets=(direct proxy-stdio proxy-http)
+baseline_bin="${BASELINE_PROXY_BIN:-}"
+if [ -n "$baseline_bin" ]; then
+  [ -x "$baseline_bin" ] || { log "BASELINE_PROXY_BIN: no executable at $baseline_bin"; exit 1; }
+  [ "$write_docs" -eq 0 ] || { log "--write-docs publishes the peers' comparison: not with BASELINE_PROXY_BIN"; exit 2; }
+  targets+=(base-stdio base-http)
+fi
 for p in mcp-proxy-js supergateway; do
+  [ "$peers" -eq 1 ] || break
   pkg="$npm_dir/node_modules/${peer_package[$p]}/package.json"
   if [ -f "${peer_js[$p]}" ] && [ -f "$pkg" ] && command -v "$node_bin" >/dev/null 2>&1; then
     peer_version[$p]="$(package_version "$pkg")"
@@ -115,6 +130,8 @@ cleanup() {
   for p in mcp-proxy-js supergateway; do stop_group "$p"; done
   stop_process proxy-http
   stop_process proxy-stdio
+  stop_process base-http
+  stop_process base-stdio
   stop_process mock
   rm -rf "$work"
 }
@@ -190,8 +207,10 @@ cat >"$work/proxy-http.json" <<EOF
 { "mcpProxy": { "addr": "127.0.0.1:0" },
   "mcpServers": { "mock": { "url": "$mock_url/mcp", "transportType": "streamable-http" } } }
 EOF
-for t in proxy-stdio proxy-http; do
-  start_listening "$t" "$proxy_bin" --config "$work/$t.json"
+for t in proxy-stdio proxy-http ${baseline_bin:+base-stdio base-http}; do
+  bin="$proxy_bin"
+  [[ "$t" != base-* ]] || bin="$baseline_bin"
+  start_listening "$t" "$bin" --config "$work/proxy-${t#*-}.json"
   url_of[$t]="http://127.0.0.1:$port/mock/mcp"
   pid_for[$t]="$(descendant_named "${pid_of[$t]}" mcp-proxy)"
 done
@@ -365,6 +384,8 @@ with open(f"{work}/table.txt", "w") as f:
 
 labels = {"direct": "mock directly (Streamable HTTP)", "proxy-stdio": "our proxy, stdio backend",
           "proxy-http": "our proxy, Streamable HTTP backend",
+          "base-stdio": "BASELINE_PROXY_BIN, stdio backend",
+          "base-http": "BASELINE_PROXY_BIN, Streamable HTTP backend",
           "mcp-proxy-js": "npm mcp-proxy (stdio child)", "supergateway": "supergateway --stateful (stdio child)"}
 with open(f"{work}/table.md", "w") as f:
     f.write("| Target | c | p50 (µs) | p90 (µs) | p99 (µs) | max (µs) | calls/s | errors "
@@ -402,6 +423,15 @@ cpu = [f"`{t}` {rows[(t, c)]['cpu_us_per_call']:.1f}" for t in ("proxy-stdio", "
        for c in [top] if rows.get((t, c)) and rows[(t, c)]["cpu_us_per_call"] is not None]
 if cpu:
     lines.append(f"CPU per call at concurrency {top} (µs): " + ", ".join(cpu) + ".")
+against_base = []
+for ours in ("proxy-stdio", "proxy-http"):
+    base = "base-" + ours.split("-")[1]
+    for c in levels:
+        mine, theirs = rows.get((ours, c)), rows.get((base, c))
+        if mine and theirs and mine["cpu_us_per_call"] and theirs["cpu_us_per_call"]:
+            against_base.append(f"`{ours}` {mine['cpu_us_per_call'] / theirs['cpu_us_per_call']:.3f}× at c={c}")
+if against_base:
+    lines.append("CPU per call against BASELINE_PROXY_BIN: " + ", ".join(against_base) + ".")
 # Issue #7's targets, met or not.
 goals = []
 def verdict(ok):
