@@ -2,13 +2,15 @@
 // The Streamable HTTP frontend (spec 2025-11-25 basic/transports) of one route `/{name}/mcp`:
 // POST (one message, or a batch in 2025-03-26) answered in JSON or as an event stream, GET for
 // the session's own stream (and resumption with Last-Event-ID), DELETE to end the session.
-// Checks of the request as such (Host, Origin, method, media types, version header) are done
-// before (check_request); messages go through the session dispatch.
+// Checks of the request as such (Host, Origin, method, media types, a GET's version header) are
+// done before (check_request); messages go through the session dispatch. A 2026-07-28 request
+// (its era is in its _meta) is checked and served statelessly instead (modern_dispatch).
 // Thread-safety: the listener's executor. Cancellation: a stream ends when its client goes
 // away (a disconnect is not a cancellation: the call runs on and can be resumed).
 
 #include "core/endpoint.hpp"
 #include "frontend/http_io.hpp"
+#include "frontend/modern_dispatch.hpp"
 #include "frontend/stream_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -30,6 +32,12 @@ class streamable_http {
                                            core::endpoint& ep);
   boost::asio::awaitable<bool> handle_get(tcp_stream& stream, http_request& req,
                                           std::shared_ptr<core::client_session> s);
+  // A 2026-07-28 request (protocol::is_modern): its checks, then modern_dispatch.
+  boost::asio::awaitable<bool> handle_modern(tcp_stream& stream, http_request& req,
+                                             core::endpoint& ep, jsonrpc::message msg);
+  // The events of a modern request's call, without event ids; a closed stream cancels it.
+  boost::asio::awaitable<bool> stream_modern_call(tcp_stream& stream, http_request& req,
+                                                  core::endpoint& ep, modern_dispatched& d);
   boost::asio::awaitable<bool> handle_batch(tcp_stream& stream, http_request& req,
                                             core::endpoint& ep, jsonrpc::payload batch);
   // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or

@@ -1,5 +1,7 @@
 #include "protocol/composite_cursor.hpp"
 
+#include "util/base64.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -15,45 +17,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t mac_bytes = 16;  // HMAC-SHA256 cut to 128 bits: plenty against forgery
-
-constexpr char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(b64url[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(b64url[(acc << (6 - bits)) & 63]);
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view in) {
-  // Only what base64url_encode writes: no lone trailing character, no stray low bits.
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = std::char_traits<char>::find(b64url, 64, c);
-    if (!p) return std::nullopt;
-    acc = (acc << 6) | static_cast<std::uint32_t>(p - b64url);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 }  // namespace
 
@@ -81,12 +44,12 @@ std::string cursor_codec::encode(const composite_cursor& c) const {
   }
   std::string payload =
       json::serialize(json::object{{"g", c.generation}, {"b", std::move(backends)}});
-  return base64url_encode(mac(payload) + payload);
+  return util::base64url_encode(mac(payload) + payload);
 }
 
 boost::system::result<composite_cursor, std::string> cursor_codec::decode(
     std::string_view text, std::uint64_t expected_generation) const {
-  auto raw = base64url_decode(text);
+  auto raw = util::base64url_decode(text);
   if (!raw || raw->size() <= mac_bytes) return std::string("not a cursor of this proxy");
   std::string_view payload = std::string_view(*raw).substr(mac_bytes);
   const std::string expected = mac(payload);

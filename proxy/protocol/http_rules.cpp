@@ -191,12 +191,21 @@ std::optional<rejection> check_request(const request_facts& r) {
       return rejection{415, "Unsupported Media Type: Content-Type must be application/json", {}};
     return std::nullopt;
   }
-  // Streamable HTTP (`mcp`).
-  if (r.protocol_version && !protocol::is_supported_version(*r.protocol_version))
-    return rejection{
-        400,
-        "Bad Request: unsupported MCP-Protocol-Version " + std::string(*r.protocol_version),
-        {}};
+  // Streamable HTTP (`mcp`). A POST's version header is checked with its body (the era of a
+  // request is in its _meta: protocol::is_modern). A GET or DELETE of a 2026-07-28 client has
+  // no session or stream to act on (2026-07-28 streamable-http, earlier revisions: 405).
+  if (r.protocol_version && !post) {
+    if (protocol::era_of(*r.protocol_version) == protocol::era::modern)
+      return rejection{405,
+                       "Method not allowed: protocol version " + std::string(*r.protocol_version) +
+                           " has no GET stream and no session",
+                       "POST"};
+    if (!protocol::is_supported_version(*r.protocol_version))
+      return rejection{
+          400,
+          "Bad Request: unsupported MCP-Protocol-Version " + std::string(*r.protocol_version),
+          {}};
+  }
   if (post) {
     if (!r.content_type || !content_type_is(*r.content_type, "application/json"))
       return rejection{415, "Unsupported Media Type: Content-Type must be application/json", {}};

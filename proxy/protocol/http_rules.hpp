@@ -56,7 +56,8 @@ session_narrowing narrowing_of(std::string_view target, std::string_view servers
 // What the frontends check of an HTTP request before it reaches a session (spec 2025-11-25
 // basic/transports), one function for every route, in this order: the DNS-rebinding rules (a
 // Host not allowed, an Origin not allowed: 403), the method the route serves (405 with Allow),
-// an unsupported MCP-Protocol-Version header (400), the media types (Content-Type 415, Accept
+// on GET and DELETE the MCP-Protocol-Version header (405 for 2026-07-28, 400 for a version not
+// supported; a POST's is checked with its body), the media types (Content-Type 415, Accept
 // 406). Sessions are looked up after (400 without one, 404 for an unknown one).
 struct request_facts {
   std::string_view method;  // "GET", "POST", ... as sent

@@ -1,6 +1,7 @@
 #include "transport/http_link_base.hpp"
 
-#include <openssl/evp.h>
+#include "util/base64.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/url/parse.hpp>
@@ -10,19 +11,6 @@
 namespace mcp_proxy::transport::detail {
 
 using asio::ip::tcp;
-
-namespace {
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-}  // namespace
 
 boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u) {
   const auto scheme = u.scheme_id();
@@ -38,7 +26,8 @@ boost::system::result<target_url, std::string> parse_target(boost::urls::url_vie
   if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
   t.origin = std::string(u.scheme()) + "://" + std::string(u.encoded_host()) + ":" + t.port;
   t.shown = t.origin + std::string(u.encoded_path());
-  if (u.has_userinfo()) t.basic_auth = "Basic " + base64(u.user() + ":" + u.password());
+  if (u.has_userinfo())
+    t.basic_auth = "Basic " + util::base64_encode(u.user() + ":" + u.password());
   return t;
 }
 

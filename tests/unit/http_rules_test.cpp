@@ -375,8 +375,10 @@ TEST(check_request, each_route_kind_serves_its_methods_with_allow) {
   EXPECT_EQ(check_request(r)->allow, "POST, DELETE");
 }
 
-TEST(check_request, an_unsupported_version_header_gets_400) {
+TEST(check_request, an_unsupported_version_header_on_a_get_gets_400) {
   auto r = sdk_post();
+  r.method = "GET";
+  r.accept = "text/event-stream";
   r.protocol_version = "1999-01-01";
   auto refused = check_request(r);
   ASSERT_TRUE(refused);
@@ -384,6 +386,27 @@ TEST(check_request, an_unsupported_version_header_gets_400) {
   EXPECT_NE(refused->text.find("1999-01-01"), std::string::npos);
   r.protocol_version = "2025-06-18";
   EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+TEST(check_request, a_post_version_header_is_left_to_the_body) {
+  // Its era is in the body's _meta (2026-07-28 basic/versioning): -32022 or -32020 need the id.
+  auto r = sdk_post();
+  r.protocol_version = "v999.0.0";
+  EXPECT_EQ(check_request(r), std::nullopt);
+}
+
+TEST(check_request, get_and_delete_of_a_modern_client_get_405) {
+  // 2026-07-28 basic/transports/streamable-http, earlier revisions: SHOULD answer 405.
+  for (const char* method : {"GET", "DELETE"}) {
+    auto r = sdk_post();
+    r.method = method;
+    r.accept = "text/event-stream";
+    r.protocol_version = "2026-07-28";
+    auto refused = check_request(r);
+    ASSERT_TRUE(refused) << method;
+    EXPECT_EQ(refused->status, 405) << method;
+    EXPECT_EQ(refused->allow, "POST") << method;
+  }
 }
 
 TEST(check_request, media_types_give_415_and_406) {

@@ -1,0 +1,273 @@
+"""Clients of protocol version 2026-07-28 ("modern": no initialize, no session, the version and
+capabilities in every request's _meta) through the proxy to a 2025-11-25 backend (the mock).
+Every check cites the section of docs/specification/2026-07-28 it comes from.
+
+The proxy serves each modern request in a 2025-11-25 session of its own, opened for it and ended
+with it (frontend/modern_dispatch); legacy clients keep everything on the same routes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Optional
+
+import httpx
+import pytest
+
+from conftest import SseParser, mock_config
+
+MODERN = "2026-07-28"
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CAPS = "io.modelcontextprotocol/clientCapabilities"
+META_INFO = "io.modelcontextprotocol/clientInfo"
+META_LOG = "io.modelcontextprotocol/logLevel"
+META_SERVER = "io.modelcontextprotocol/serverInfo"
+
+
+def modern_meta(version: str = MODERN, **extra: Any) -> dict:
+    meta = {META_VERSION: version, META_CAPS: {}, META_INFO: {"name": "modern-test", "version": "1"}}
+    meta.update(extra)
+    return meta
+
+
+def modern_headers(method: str, version: Optional[str] = MODERN, name: Optional[str] = None) -> dict:
+    h = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+         "Mcp-Method": method}
+    if version is not None:
+        h["MCP-Protocol-Version"] = version
+    if name is not None:
+        h["Mcp-Name"] = name
+    return h
+
+
+class Answer:
+    def __init__(self, status: int, headers: httpx.Headers, messages: list):
+        self.status, self.headers, self.messages = status, headers, messages
+
+    def final(self) -> dict:
+        finals = [m for m in self.messages if "result" in m or "error" in m]
+        assert len(finals) == 1, self.messages
+        return finals[0]
+
+
+def post(http: httpx.Client, url: str, body: dict, headers: dict) -> Answer:
+    with http.stream("POST", url, content=json.dumps(body).encode(), headers=headers) as r:
+        if r.headers.get("content-type", "").startswith("text/event-stream"):
+            parser, messages = SseParser(), []
+            for text in r.iter_text():
+                for ev in parser.feed(text):
+                    if ev.data:
+                        messages.append(json.loads(ev.data))
+            return Answer(r.status_code, r.headers, messages)
+        raw = r.read()
+        return Answer(r.status_code, r.headers, [json.loads(raw)] if raw else [])
+
+
+def modern_call(http, url, method: str, params: Optional[dict] = None, *, rid: Any = 1,
+                meta: Optional[dict] = None, name: Optional[str] = None,
+                headers: Optional[dict] = None) -> Answer:
+    p = dict(params or {})
+    p["_meta"] = meta if meta is not None else modern_meta()
+    h = headers if headers is not None else modern_headers(method, name=name)
+    return post(http, url, {"jsonrpc": "2.0", "id": rid, "method": method, "params": p}, h)
+
+
+@pytest.fixture(params=["shared", "per-client"])
+def modern_proxy(request, start_proxy, mock_server_bin):
+    return start_proxy(mock_config(mock_server_bin, mock={"sessionMode": request.param}))
+
+
+@pytest.fixture(params=["/mock/mcp", "/mcp"])
+def url(request, modern_proxy) -> str:
+    return modern_proxy.base_url + request.param
+
+
+@pytest.mark.spec("2026-07-28 server/discover")
+def test_discover_answers_versions_capabilities_and_server_info(http, url):
+    """server/discover: servers MUST implement it; supportedVersions, capabilities, ttlMs and
+    cacheScope are required, serverInfo goes in result _meta. basic/index (statelessness): no
+    session is minted."""
+    a = modern_call(http, url, "server/discover", rid="discover-1")
+    assert a.status == 200
+    assert "mcp-session-id" not in a.headers
+    r = a.final()
+    assert r["id"] == "discover-1"
+    res = r["result"]
+    assert res["resultType"] == "complete"
+    assert res["supportedVersions"] == [MODERN]
+    assert "tools" in res["capabilities"]
+    assert isinstance(res["ttlMs"], int) and res["ttlMs"] >= 0
+    assert res["cacheScope"] in ("public", "private")
+    assert res["_meta"][META_SERVER]["name"]
+
+
+@pytest.mark.spec("2026-07-28 basic/index#result-responses")
+def test_list_and_call_results_carry_result_type_and_cache_fields(http, url):
+    """basic/index: every result MUST include resultType; serverInfo SHOULD be in result _meta.
+    server/utilities/caching: list results carry ttlMs and cacheScope."""
+    listed = modern_call(http, url, "tools/list")
+    assert listed.status == 200
+    res = listed.final()["result"]
+    assert res["resultType"] == "complete"
+    assert res["cacheScope"] in ("public", "private") and res["ttlMs"] >= 0
+    assert META_SERVER in res["_meta"]
+    names = [t["name"] for t in res["tools"]]
+    echo = next(n for n in names if n.endswith("echo"))
+    called = modern_call(http, url, "tools/call", {"name": echo, "arguments": {"text": "modern"}},
+                         rid=2, name=echo)
+    assert called.status == 200
+    res = called.final()["result"]
+    assert res["resultType"] == "complete"
+    assert res["content"][0]["text"] == "modern"
+    assert "mcp-session-id" not in called.headers
+
+
+@pytest.mark.spec("2026-07-28 basic/index#per-request-protocol-fields")
+@pytest.mark.parametrize("missing", [META_VERSION, META_CAPS])
+def test_missing_meta_fields_get_32602_and_400_with_the_id(http, url, missing):
+    """basic/index: a request missing a required _meta field MUST be rejected with -32602 and
+    HTTP 400; error responses carry the request id."""
+    meta = modern_meta()
+    del meta[missing]
+    a = modern_call(http, url, "server/discover", rid=104, meta=meta)
+    assert a.status == 400
+    assert a.final()["id"] == 104
+    assert a.final()["error"]["code"] == -32602
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#protocol-version-header")
+def test_header_and_body_versions_that_differ_get_32020(http, url):
+    """streamable-http: MCP-Protocol-Version different from the body's version MUST be rejected
+    (400, HeaderMismatch -32020), before the version itself is judged."""
+    a = modern_call(http, url, "tools/list", rid=302, meta=modern_meta("v999.0.0"))
+    assert a.status == 400
+    assert a.final()["id"] == 302
+    assert a.final()["error"]["code"] == -32020
+
+
+@pytest.mark.spec("2026-07-28 basic/versioning#protocol-version-negotiation")
+def test_an_unsupported_version_gets_32022_listing_the_supported_ones(http, url):
+    """basic/versioning: an unsupported version MUST get UnsupportedProtocolVersionError with the
+    supported versions (data.supported, data.requested); streamable-http: HTTP 400."""
+    a = modern_call(http, url, "tools/list", rid=301, meta=modern_meta("v999.0.0"),
+                    headers=modern_headers("tools/list", version="v999.0.0"))
+    assert a.status == 400
+    err = a.final()["error"]
+    assert a.final()["id"] == 301
+    assert err["code"] == -32022
+    assert err["data"]["requested"] == "v999.0.0"
+    discover = modern_call(http, url, "server/discover").final()["result"]
+    assert set(err["data"]["supported"]) <= set(discover["supportedVersions"])
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#server-validation")
+def test_mcp_method_and_mcp_name_are_required_and_must_match(http, url):
+    """streamable-http, server validation: a missing or mismatched standard header MUST be
+    rejected with 400 (-32020); names are case-insensitive, values case-sensitive; a Base64
+    sentinel is decoded before comparing."""
+    tools = modern_call(http, url, "tools/list").final()["result"]["tools"]
+    echo = next(t["name"] for t in tools if t["name"].endswith("echo"))
+    body_params = {"name": echo, "arguments": {"text": "x"}}
+    h = modern_headers("tools/call")  # no Mcp-Name
+    a = modern_call(http, url, "tools/call", body_params, headers=h)
+    assert a.status == 400 and a.final()["error"]["code"] == -32020
+    h = modern_headers("tools/call", name="other")
+    a = modern_call(http, url, "tools/call", body_params, headers=h)
+    assert a.status == 400 and a.final()["error"]["code"] == -32020
+    h = modern_headers("TOOLS/LIST")
+    assert modern_call(http, url, "tools/list", headers=h).status == 400
+    h = modern_headers("tools/list")
+    h["mcp-method"] = h.pop("Mcp-Method")
+    assert modern_call(http, url, "tools/list", headers=h).status == 200
+    encoded = "=?base64?" + base64.b64encode(echo.encode()).decode() + "?="
+    a = modern_call(http, url, "tools/call", body_params,
+                    headers=modern_headers("tools/call", name=encoded))
+    assert a.status == 200 and a.final()["result"]["resultType"] == "complete"
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#protocol-version-header")
+@pytest.mark.parametrize("method", ["initialize", "ping", "logging/setLevel",
+                                    "resources/subscribe", "resources/unsubscribe"])
+def test_methods_the_era_removed_get_404_and_32601(http, url, method):
+    """changelog: these methods are gone in 2026-07-28; streamable-http: a method the server does
+    not implement MUST get 404 with -32601."""
+    a = modern_call(http, url, method, {"level": "info"} if method == "logging/setLevel" else {},
+                    rid=601)
+    assert a.status == 404
+    assert a.final()["id"] == 601
+    assert a.final()["error"]["code"] == -32601
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#earlier-streamable-http-revisions")
+@pytest.mark.parametrize("verb", ["GET", "DELETE"])
+def test_get_and_delete_of_a_modern_client_get_405(http, url, verb):
+    """streamable-http, earlier revisions: GET and DELETE SHOULD get 405 from a server of this
+    revision (there is no stream and no session)."""
+    r = http.request(verb, url, headers={"Accept": "text/event-stream",
+                                         "MCP-Protocol-Version": MODERN})
+    assert r.status_code == 405
+    assert "POST" in r.headers.get("allow", "")
+
+
+@pytest.mark.spec("2026-07-28 server/utilities/logging")
+def test_log_messages_only_with_the_per_request_level(http, modern_proxy):
+    """server/utilities/logging: without io.modelcontextprotocol/logLevel the server MUST NOT send
+    notifications/message for the request; with it, messages at or above it arrive."""
+    url = modern_proxy.url("mock")
+    quiet = modern_call(http, url, "tools/call", {"name": "log", "arguments": {"text": "hi"}},
+                        name="log")
+    assert quiet.status == 200
+    assert not [m for m in quiet.messages if m.get("method") == "notifications/message"]
+    loud = modern_call(http, url, "tools/call", {"name": "log", "arguments": {"text": "hi"}},
+                       meta=modern_meta(**{META_LOG: "debug"}), name="log", rid=2)
+    assert loud.status == 200
+    logs = [m for m in loud.messages if m.get("method") == "notifications/message"]
+    assert logs, loud.messages
+    assert loud.final()["result"]["resultType"] == "complete"
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/progress")
+def test_progress_reaches_the_request_that_asked_for_it(http, modern_proxy):
+    """basic/patterns/progress: a progressToken in _meta opts the request into
+    notifications/progress, sent on that request's stream with the client's token."""
+    url = modern_proxy.url("mock")
+    a = modern_call(http, url, "tools/call",
+                    {"name": "progress", "arguments": {"steps": 3, "interval_ms": 10}},
+                    meta=modern_meta(progressToken="tok-1"), name="progress")
+    assert a.status == 200
+    progress = [m for m in a.messages if m.get("method") == "notifications/progress"]
+    assert len(progress) == 3
+    assert all(m["params"]["progressToken"] == "tok-1" for m in progress)
+    assert a.final()["result"]["resultType"] == "complete"
+
+
+@pytest.mark.spec("2026-07-28 server/resources#error-handling")
+@pytest.mark.parametrize("route", ["/fixture/mcp", "/mcp"])
+def test_an_unknown_resource_is_32602(http, start_proxy, mock_server_bin, route):
+    """server/resources, error handling: resource not found MUST be -32602 (2026-07-28 servers
+    MUST NOT emit -32002, which the 2025-11-25 backend answers)."""
+    proxy = start_proxy(mock_config(mock_server_bin,
+                                    fixture={"args": ["--fixture", "conformance"]}))
+    uri = "test://no-such-resource"
+    a = modern_call(http, proxy.base_url + route, "resources/read", {"uri": uri}, name=uri)
+    assert a.final()["error"]["code"] == -32602
+    known = modern_call(http, proxy.base_url + route, "resources/read",
+                        {"uri": "test://static-text"}, name="test://static-text", rid=2)
+    res = known.final()["result"]
+    assert res["resultType"] == "complete" and res["cacheScope"] in ("public", "private")
+
+
+@pytest.mark.spec("2025-11-25 basic/lifecycle")
+def test_a_legacy_client_on_the_same_route_keeps_its_session(http, modern_proxy):
+    """basic/versioning, backward compatibility: a dual-era server serves both eras; a
+    2025-11-25 client still initializes and gets a session beside modern requests."""
+    url = modern_proxy.url("mock")
+    init = post(http, url, {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                            "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                                       "clientInfo": {"name": "legacy", "version": "1"}}},
+                {"Accept": "application/json, text/event-stream",
+                 "Content-Type": "application/json"})
+    assert init.status == 200
+    assert init.headers.get("mcp-session-id")
+    assert init.final()["result"]["protocolVersion"] == "2025-11-25"
+    assert modern_call(http, url, "tools/list").status == 200
