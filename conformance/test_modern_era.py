@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import time
+import urllib.parse
 from typing import Any, Optional
 
 import httpx
 import pytest
 
-from conftest import SseParser, mock_config
+from conftest import SseParser, mock_config, wait_until
 
 MODERN = "2026-07-28"
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
@@ -271,3 +274,301 @@ def test_a_legacy_client_on_the_same_route_keeps_its_session(http, modern_proxy)
     assert init.headers.get("mcp-session-id")
     assert init.final()["result"]["protocolVersion"] == "2025-11-25"
     assert modern_call(http, url, "tools/list").status == 200
+
+
+class ListenStream:
+    """A subscriptions/listen request over a raw socket: its SSE stream is read (chunked
+    transfer coding undone) as next() asks, with a deadline; close() shuts the socket, which is
+    how a client ends a listen (basic/patterns/subscriptions: closing the stream)."""
+
+    def __init__(self, url: str, rid: Any, notifications: dict):
+        u = urllib.parse.urlsplit(url)
+        body = json.dumps({"jsonrpc": "2.0", "id": rid, "method": "subscriptions/listen",
+                           "params": {"notifications": notifications,
+                                      "_meta": modern_meta()}}).encode()
+        head = [f"POST {u.path} HTTP/1.1", f"Host: {u.netloc}",
+                f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in modern_headers("subscriptions/listen").items()]
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        self.raw = b""
+        self.status: Optional[int] = None
+        self.parser = SseParser()
+        self.pending: list = []
+
+    def _fill(self, deadline: float) -> bool:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        if not data:
+            return False
+        self.raw += data
+        return True
+
+    def _take_chunks(self) -> None:
+        if self.status is None:
+            end = self.raw.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self.status = int(self.raw.split(b" ", 2)[1])
+            self.raw = self.raw[end + 4:]
+        while True:
+            line_end = self.raw.find(b"\r\n")
+            if line_end < 0:
+                return
+            size = int(self.raw[:line_end].split(b";")[0], 16)
+            if len(self.raw) < line_end + 2 + size + 2:
+                return
+            chunk = self.raw[line_end + 2:line_end + 2 + size]
+            self.raw = self.raw[line_end + 2 + size + 2:]
+            for ev in self.parser.feed(chunk.decode()):
+                if ev.data:
+                    self.pending.append(json.loads(ev.data))
+
+    def next(self, timeout: float = 10.0) -> Optional[dict]:
+        deadline = time.monotonic() + timeout
+        while True:
+            self._take_chunks()
+            if self.pending:
+                return self.pending.pop(0)
+            if not self._fill(deadline):
+                return None
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+@pytest.fixture
+def fixture_proxy(start_proxy, mock_server_bin):
+    return start_proxy(mock_config(mock_server_bin, fixture={"args": ["--fixture", "conformance"]}))
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/subscriptions")
+@pytest.mark.parametrize("route", ["/fixture/mcp", "/mcp"])
+def test_listen_acknowledges_then_sends_only_what_was_asked_tagged(http, fixture_proxy, route):
+    """basic/patterns/subscriptions: the acknowledgment MUST come first with the honored filter;
+    only the requested notification types follow (MUST NOT send others); each carries
+    _meta.subscriptionId, the listen request's id."""
+    url = fixture_proxy.base_url + route
+    listen = ListenStream(url, 77, {"toolsListChanged": True})
+    try:
+        ack = listen.next()
+        assert listen.status == 200
+        assert ack is not None and ack["method"] == "notifications/subscriptions/acknowledged"
+        assert ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 77
+        assert ack["params"]["notifications"] == {"toolsListChanged": True}
+        tools = modern_call(http, url, "tools/list").final()["result"]["tools"]
+        trigger = "test_trigger_prompt_change"
+        prefix = next(t["name"] for t in tools if t["name"].endswith("test_simple_text"))[
+            :-len("test_simple_text")]
+        a = modern_call(http, url, "tools/call", {"name": prefix + trigger, "arguments": {}},
+                        name=prefix + trigger, rid=2)
+        assert a.final()["result"]["resultType"] == "complete"
+        trigger = "test_trigger_tool_change"
+        a = modern_call(http, url, "tools/call", {"name": prefix + trigger, "arguments": {}},
+                        name=prefix + trigger, rid=3)
+        assert a.final()["result"]["resultType"] == "complete"
+        got = listen.next()
+        assert got is not None, "no notifications/tools/list_changed on the listen stream"
+        assert got["method"] == "notifications/tools/list_changed"  # not the prompts one first
+        assert got["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 77
+    finally:
+        listen.close()
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/subscriptions")
+def test_listen_resource_subscriptions_map_to_resources_subscribe(http, fixture_proxy):
+    """basic/patterns/subscriptions: resourceSubscriptions replace resources/subscribe; a
+    resources/updated for a subscribed URI arrives tagged; closing the stream ends the
+    subscription (the backend is unsubscribed: a later change notifies nobody)."""
+    url = fixture_proxy.url("fixture")
+    listen = ListenStream(url, "sub-1", {"resourceSubscriptions": ["test://watched-resource"]})
+    try:
+        ack = listen.next()
+        assert ack["params"]["notifications"] == {
+            "resourceSubscriptions": ["test://watched-resource"]}
+        a = modern_call(http, url, "tools/call", {"name": "touch_resource", "arguments": {}},
+                        name="touch_resource")
+        assert "subscribers notified" in a.final()["result"]["content"][0]["text"]
+        got = listen.next()
+        assert got["method"] == "notifications/resources/updated"
+        assert got["params"]["uri"] == "test://watched-resource"
+        assert got["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "sub-1"
+    finally:
+        listen.close()
+    deadline = time.monotonic() + 10
+    text = ""
+    while time.monotonic() < deadline:
+        a = modern_call(http, url, "tools/call", {"name": "touch_resource", "arguments": {}},
+                        name="touch_resource", rid=9)
+        text = a.final()["result"]["content"][0]["text"]
+        if "no subscriber" in text:
+            break
+        time.sleep(0.1)
+    assert "no subscriber" in text
+
+
+@pytest.mark.spec("2026-07-28 server/utilities/logging")
+def test_the_fixture_logging_tool_logs_only_with_a_level(http, fixture_proxy):
+    """server/utilities/logging: no notifications/message for a request without logLevel (the
+    2026-07-28 suite's test_logging_tool probe)."""
+    url = fixture_proxy.url("fixture")
+    a = modern_call(http, url, "tools/call", {"name": "test_logging_tool", "arguments": {}},
+                    name="test_logging_tool")
+    assert a.status == 200
+    assert not [m for m in a.messages if m.get("method") == "notifications/message"]
+    assert a.final()["result"]["resultType"] == "complete"
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#protocol-version-header")
+def test_a_method_nobody_implements_gets_404(http, fixture_proxy):
+    """streamable-http: a request for a method the server does not implement MUST get 404 with
+    -32601 (the backend's own -32601 included: the proxy serves nothing more)."""
+    a = modern_call(http, fixture_proxy.url("fixture"), "unknown/method", rid=600)
+    assert a.status == 404
+    assert a.final()["error"]["code"] == -32601 and a.final()["id"] == 600
+
+
+# --- multi round-trip requests (basic/patterns/mrtr) -------------------------------------------
+
+def caps_meta(caps: dict) -> dict:
+    return modern_meta(**{META_CAPS: caps})
+
+
+def only_input_request(result: dict) -> tuple:
+    assert result["resultType"] == "input_required", result
+    requests = result["inputRequests"]
+    assert len(requests) == 1, requests
+    (key, value), = requests.items()
+    return key, value
+
+
+ELICIT = {"name": "test_elicitation", "arguments": {"message": "Name?"}}
+ELICIT_META = caps_meta({"elicitation": {}})
+
+
+def start_elicitation(http, url) -> tuple:
+    """Calls the fixture's test_elicitation as a client that can elicit: (the
+    input_required result, its only key)."""
+    result = modern_call(http, url, "tools/call", ELICIT, name="test_elicitation",
+                         meta=ELICIT_META).final()["result"]
+    key, _ = only_input_request(result)
+    return result, key
+
+
+def retry_elicitation(http, url, responses: dict, state: str, rid: int) -> dict:
+    return modern_call(http, url, "tools/call",
+                       {**ELICIT, "inputResponses": responses, "requestState": state},
+                       rid=rid, name="test_elicitation", meta=ELICIT_META).final()
+
+
+@pytest.fixture(params=["shared", "per-client"])
+def mrtr_proxy(request, start_proxy, mock_server_bin):
+    return start_proxy(mock_config(mock_server_bin, fixture={
+        "args": ["--fixture", "conformance"], "prefix": "", "sessionMode": request.param,
+        "timeout": "4s"}))
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr")
+@pytest.mark.parametrize("route", ["/fixture/mcp", "/mcp"])
+def test_a_backend_elicitation_becomes_input_required_and_the_retry_completes(http, mrtr_proxy,
+                                                                              route):
+    """mrtr: a server that needs input answers InputRequiredResult (resultType input_required,
+    inputRequests keyed by the server, requestState); the client retries the same request with
+    a new id, inputResponses and the requestState, and gets the complete result. The 2025-11-25
+    backend asked with elicitation/create; the proxy bridged it."""
+    url = mrtr_proxy.base_url + route
+    params = {"name": "test_elicitation", "arguments": {"message": "Who are you?"}}
+    first = modern_call(http, url, "tools/call", params, rid=1, name="test_elicitation",
+                        meta=caps_meta({"elicitation": {}}))
+    assert first.status == 200
+    result = first.final()["result"]
+    key, ask = only_input_request(result)
+    assert ask["method"] == "elicitation/create"
+    assert ask["params"]["message"] == "Who are you?"
+    assert "ttlMs" not in result and isinstance(result["requestState"], str)
+    answer = {"action": "accept", "content": {"username": "alice", "email": "a@example.com"}}
+    second = modern_call(http, url, "tools/call",
+                         {**params, "inputResponses": {key: answer},
+                          "requestState": result["requestState"]},
+                         rid=2, name="test_elicitation", meta=caps_meta({"elicitation": {}}))
+    final = second.final()
+    assert final["id"] == 2
+    assert final["result"]["resultType"] == "complete"
+    assert "action=accept" in final["result"]["content"][0]["text"]
+    assert "alice" in final["result"]["content"][0]["text"]
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr")
+def test_a_backend_sampling_request_is_bridged(http, mrtr_proxy):
+    """mrtr: sampling/createMessage is one of the input requests; the client's
+    CreateMessageResult is the backend request's result."""
+    url = mrtr_proxy.url("fixture")
+    params = {"name": "test_sampling", "arguments": {"prompt": "2+2?"}}
+    meta = caps_meta({"sampling": {}})
+    first = modern_call(http, url, "tools/call", params, name="test_sampling", meta=meta)
+    result = first.final()["result"]
+    key, ask = only_input_request(result)
+    assert ask["method"] == "sampling/createMessage"
+    reply = {"role": "assistant", "content": {"type": "text", "text": "four"},
+             "model": "test-model", "stopReason": "endTurn"}
+    second = modern_call(http, url, "tools/call",
+                         {**params, "inputResponses": {key: reply},
+                          "requestState": result["requestState"]},
+                         rid=2, name="test_sampling", meta=meta)
+    assert second.final()["result"]["content"][0]["text"] == "LLM response: four"
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr#server-requirements")
+def test_a_tampered_or_foreign_state_is_an_error_and_the_call_still_waits(http, mrtr_proxy):
+    """mrtr, server requirements 4 and 5: requestState is attacker-controlled and bound to its
+    request; a state that fails is rejected with an error (not a result); missing input is asked
+    for again under a new state (error handling)."""
+    url = mrtr_proxy.url("fixture")
+    result, key = start_elicitation(http, url)
+    state = result["requestState"]
+    decline = {key: {"action": "decline"}}
+    assert retry_elicitation(http, url, decline, state + "-TAMPERED", 2)["error"]["code"] == -32602
+    again = retry_elicitation(http, url, {"wrong_key": {"action": "accept"}}, state, 3)["result"]
+    key2, _ = only_input_request(again)
+    assert again["requestState"] != state
+    assert retry_elicitation(http, url, decline, state, 4)["error"]["code"] == -32602  # used
+    done = retry_elicitation(http, url, {key2: {"action": "decline"}}, again["requestState"], 5)
+    assert done["result"]["resultType"] == "complete"
+    assert "action=decline" in done["result"]["content"][0]["text"]
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr#server-requirements")
+def test_a_call_nobody_retries_ends_at_its_deadline(http, mrtr_proxy):
+    """mrtr, server requirements 8: servers MUST NOT assume clients retry. The backend request
+    fails at the call's deadline (the server's timeout, 4 s here) and the state is gone."""
+    url = mrtr_proxy.url("fixture")
+    result, key = start_elicitation(http, url)
+    # The proxy logs the end of a call nobody retried; wait for it (bounded), then the state is
+    # gone.
+    assert wait_until(lambda: "did not retry a suspended tools/call" in mrtr_proxy.output(),
+                      timeout_s=30), mrtr_proxy.output()[-3000:]
+    late = retry_elicitation(http, url, {key: {"action": "cancel"}}, result["requestState"], 10)
+    assert late["error"]["code"] == -32602
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr#server-requirements")
+def test_no_input_request_the_client_did_not_declare(http, mrtr_proxy):
+    """mrtr, server requirements 7: no inputRequests the client has no capability for; the
+    backend learns the client cannot elicit, and the call completes without asking."""
+    url = mrtr_proxy.url("fixture")
+    a = modern_call(http, url, "tools/call",
+                    {"name": "test_elicitation", "arguments": {"message": "Name?"}},
+                    name="test_elicitation", meta=caps_meta({"sampling": {}}))
+    result = a.final()["result"]
+    assert result["resultType"] == "complete"
+    assert "inputRequests" not in result

@@ -76,10 +76,33 @@ constexpr std::string_view tools_json = R"json([
    "inputSchema": {
      "$schema": "https://json-schema.org/draft/2020-12/schema",
      "type": "object",
-     "$defs": {"address": {"type": "object",
+     "$defs": {"address": {"$anchor": "address", "type": "object",
                            "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
-     "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+     "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                    "contact": {"anyOf": [{"type": "string", "format": "email"},
+                                          {"type": "string", "pattern": "^[0-9+ -]+$"}]},
+                    "kind": {"type": "string", "enum": ["person", "company"]},
+                    "vat": {"type": "string"}},
+     "allOf": [{"required": ["name"]},
+               {"anyOf": [{"required": ["contact"]}, {"required": ["address"]}]}],
+     "if": {"properties": {"kind": {"const": "company"}}},
+     "then": {"required": ["vat"]},
+     "else": {"properties": {"vat": {"type": "null"}}},
      "additionalProperties": false}},
+  {"name": "test_logging_tool",
+   "description": "Sends an info log message, then answers (2026-07-28: only to a request that sets a log level)",
+   "inputSchema": {"type": "object", "properties": {}}},
+  {"name": "test_streaming_elicitation",
+   "description": "Asks the client for input mid-call when it declared elicitation, then answers either way",
+   "inputSchema": {"type": "object", "properties": {}}},
+  {"name": "test_missing_capability",
+   "description": "Needs the sampling capability: a tool error when the client did not declare it",
+   "inputSchema": {"type": "object", "properties": {}}},
+  {"name": "test_trigger_tool_change",
+   "description": "Announces notifications/tools/list_changed (listed, so merged endpoints can route it)",
+   "inputSchema": {"type": "object", "properties": {}}},
+  {"name": "test_trigger_prompt_change", "description": "Announces notifications/prompts/list_changed",
+   "inputSchema": {"type": "object", "properties": {}}},
   {"name": "test_reconnection",
    "description": "Answers after 200 ms (over HTTP, the SSE polling scenario closes the stream meanwhile)",
    "inputSchema": {"type": "object", "properties": {}}},
@@ -316,6 +339,37 @@ void run_tool(const json::value& id, const std::string& name, const json::object
            "Elicitation completed: ");
   } else if (name == "json_schema_2020_12_tool") {
     answer(id, tool_result(json::array{text("Arguments: " + json::serialize(args))}));
+  } else if (name == "test_logging_tool") {
+    send_log("info", "test_logging_tool ran");
+    std::this_thread::sleep_for(step_pause);
+    answer(id, tool_result(json::array{text("Logging tool executed")}));
+  } else if (name == "test_streaming_elicitation") {
+    bool can_elicit;
+    {
+      std::lock_guard lock(state_mutex);
+      can_elicit = client_can_elicit;
+    }
+    std::string got = "no elicitation capability";
+    if (can_elicit) {
+      auto out = ask_client(
+          "elicitation/create",
+          {{"message", "Your name?"}, {"requestedSchema", json::parse(elicitation_schema_json)}});
+      got = out.failure.empty() ? "action=" + string_arg(out.result, "action") : out.failure;
+    }
+    answer(id, tool_result(json::array{text("Streaming elicitation: " + got)}));
+  } else if (name == "test_missing_capability") {
+    bool can_sample;
+    {
+      std::lock_guard lock(state_mutex);
+      can_sample = client_can_sample;
+    }
+    if (!can_sample) return tool_error(id, "the client did not declare the sampling capability");
+    answer(id, tool_result(json::array{text("sampling is declared")}));
+  } else if (name == "test_trigger_tool_change" || name == "test_trigger_prompt_change") {
+    emit(message::notification(name == "test_trigger_tool_change"
+                                   ? "notifications/tools/list_changed"
+                                   : "notifications/prompts/list_changed"));
+    answer(id, tool_result(json::array{text("list change announced")}));
   } else if (name == "test_reconnection") {
     std::this_thread::sleep_for(200ms);
     answer(id, tool_result(json::array{text("Reconnection test completed successfully")}));

@@ -1,8 +1,11 @@
 #include "frontend/modern_dispatch.hpp"
 
+#include "protocol/input_bridge.hpp"
 #include "protocol/modern_request.hpp"
 
 #include <boost/json.hpp>
+
+#include <algorithm>
 
 namespace mcp_proxy::frontend {
 
@@ -17,13 +20,9 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
   if (!msg.is_request()) co_return d;  // nothing is owed to a notification
   const json::value id = *msg.id();
   d.method = std::string(msg.method());
+  d.client_id = id;
+  if (protocol::input_bridge::may_suspend(d.method)) d.request = msg;
   d.log_rank = protocol::modern_log_rank(msg);
-  if (d.method == "subscriptions/listen") {
-    d.answer = message::error_response(
-        id, codes::method_not_found,
-        "Method not found: subscriptions/listen is not served by this proxy yet");
-    co_return d;
-  }
   auto opened = co_await ep.initialize(protocol::legacy_initialize_for(msg), std::move(narrowing));
   if (!opened.session) {
     d.overloaded = opened.overloaded;
@@ -66,20 +65,41 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
   co_return d;
 }
 
+void refuse_backend_request(core::endpoint& ep, core::client_session& s, const message& request,
+                            std::string_view why) {
+  ep.on_response(s,
+                 message::error_response(*request.id(), codes::method_not_found,
+                                         std::string(request.method()) + ": " + std::string(why)));
+}
+
+namespace {
+
+bool flag(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_bool() && v->get_bool();
+}
+
+const json::object& object_at(const json::object& o, std::string_view key) {
+  static const json::object empty;
+  const auto* v = o.if_contains(key);
+  return v && v->is_object() ? v->get_object() : empty;
+}
+
+}  // namespace
+
 std::optional<message> to_modern_event(core::endpoint& ep, modern_dispatched& d, message ev) {
   if (ev.is_response()) {
     protocol::to_modern_answer(ev, d.method, d.server_info);
+    ev.set_id(d.client_id);
     return ev;
   }
   if (ev.is_request()) {
-    // A modern server sends no requests (basic/patterns): until input_required bridging lands,
-    // the backend hears at once that this client cannot answer.
+    // A modern server sends no requests (basic/patterns): one the frontend could not turn into
+    // an input_required result is refused to the backend at once.
     if (d.session)
-      ep.on_response(*d.session,
-                     message::error_response(*ev.id(), codes::method_not_found,
-                                             "the client speaks protocol version 2026-07-28: "
-                                             "the proxy does not bridge " +
-                                                 std::string(ev.method()) + " to it yet"));
+      refuse_backend_request(ep, *d.session, ev,
+                             "the client speaks protocol version 2026-07-28 and this request "
+                             "cannot wait for its input");
     return std::nullopt;
   }
   if (ev.method() == "notifications/message") {
@@ -93,6 +113,129 @@ std::optional<message> to_modern_event(core::endpoint& ep, modern_dispatched& d,
 awaitable<void> finish_modern(core::endpoint& ep, modern_dispatched& d) {
   if (!d.session) co_return;
   auto s = std::move(d.session);
+  co_await ep.end_session(std::move(s));
+}
+
+}  // namespace mcp_proxy::frontend
+
+namespace mcp_proxy::frontend {
+
+awaitable<modern_listen> open_listen(core::endpoint& ep, message msg,
+                                     core::session_narrowing narrowing) {
+  modern_listen l;
+  l.id = *msg.id();
+  const auto* params = msg.params_object();
+  const auto* filter = params ? params->if_contains("notifications") : nullptr;
+  if (!filter || !filter->is_object()) {
+    l.refused = message::error_response(
+        l.id, codes::invalid_params,
+        "Invalid params: subscriptions/listen needs params.notifications (an object)");
+    co_return l;
+  }
+  auto opened = co_await ep.initialize(protocol::legacy_initialize_for(msg), std::move(narrowing));
+  if (!opened.session) {
+    l.overloaded = opened.overloaded;
+    message refused = std::move(opened.reply);
+    refused.set_id(l.id);
+    l.refused = std::move(refused);
+    co_return l;
+  }
+  l.session = opened.session;
+  l.session->listening = true;  // an open stream: not an idle session
+  ep.on_notification(*l.session, message::notification("notifications/initialized"));
+  // What the endpoint can announce (its initialize capabilities) bounds what is honored
+  // (subscriptions: "unsupported types are omitted" from the acknowledgment).
+  static const json::object no_capabilities;
+  const auto* init = opened.reply.result();
+  const auto& caps =
+      init && init->is_object() ? object_at(init->get_object(), "capabilities") : no_capabilities;
+  const auto& wanted = filter->get_object();
+  const auto& tools = object_at(caps, "tools");
+  const auto& prompts = object_at(caps, "prompts");
+  const auto& resources = object_at(caps, "resources");
+  if (flag(wanted, "toolsListChanged") && flag(tools, "listChanged"))
+    l.honored["toolsListChanged"] = true;
+  if (flag(wanted, "promptsListChanged") && flag(prompts, "listChanged"))
+    l.honored["promptsListChanged"] = true;
+  if (flag(wanted, "resourcesListChanged") && flag(resources, "listChanged"))
+    l.honored["resourcesListChanged"] = true;
+  const auto* uris = wanted.if_contains("resourceSubscriptions");
+  if (uris && uris->is_array() && flag(resources, "subscribe")) {
+    json::array honored_uris;
+    for (const auto& uri : uris->get_array()) {
+      if (!uri.is_string()) continue;
+      auto subscribe = message::request("modern-listen-subscribe", "resources/subscribe",
+                                        json::object{{"uri", uri}});
+      auto outcome = co_await ep.on_request(l.session, std::move(subscribe));
+      std::optional<message> answer;
+      if (auto* now = std::get_if<message>(&outcome)) answer = std::move(*now);
+      if (auto* pending = std::get_if<core::call_started>(&outcome))
+        while (auto ev = co_await ep.next_event(*l.session, *pending))
+          if (ev->is_response()) {
+            answer = std::move(*ev);
+            break;
+          }
+      if (!answer || !answer->result()) continue;  // refused: left out of the acknowledgment
+      l.subscribed.emplace_back(uri.get_string());
+      honored_uris.push_back(uri);
+    }
+    if (!honored_uris.empty()) l.honored["resourceSubscriptions"] = std::move(honored_uris);
+  }
+  co_return l;
+}
+
+message listen_ack(const modern_listen& l) {
+  return message::notification(
+      "notifications/subscriptions/acknowledged",
+      json::object{{"_meta", json::object{{"io.modelcontextprotocol/subscriptionId", l.id}}},
+                   {"notifications", l.honored}});
+}
+
+std::optional<message> to_listen_event(core::endpoint& ep, modern_listen& l, message m) {
+  if (m.is_request()) {
+    if (l.session)
+      refuse_backend_request(ep, *l.session, m,
+                             "a 2026-07-28 client's listen stream carries no requests");
+    return std::nullopt;
+  }
+  if (!m.is_notification()) return std::nullopt;
+  const auto method = m.method();
+  bool wanted = false;
+  if (method == "notifications/tools/list_changed")
+    wanted = flag(l.honored, "toolsListChanged");
+  else if (method == "notifications/prompts/list_changed")
+    wanted = flag(l.honored, "promptsListChanged");
+  else if (method == "notifications/resources/list_changed")
+    wanted = flag(l.honored, "resourcesListChanged");
+  else if (method == "notifications/resources/updated") {
+    const auto* params = m.params_object();
+    const auto* uri = params ? params->if_contains("uri") : nullptr;
+    wanted = uri && uri->is_string() &&
+             std::find(l.subscribed.begin(), l.subscribed.end(), uri->get_string()) !=
+                 l.subscribed.end();
+  }
+  // Everything else (log messages, progress, other notifications) never goes on a listen
+  // stream (subscriptions: only the opted-in types; logging: never on a listen stream).
+  if (!wanted) return std::nullopt;
+  auto& params = m.object()["params"];
+  if (!params.is_object()) params = json::object{};
+  auto& meta = params.get_object()["_meta"];
+  if (!meta.is_object()) meta = json::object{};
+  meta.get_object()["io.modelcontextprotocol/subscriptionId"] = l.id;
+  return m;
+}
+
+message listen_result(const modern_listen& l) {
+  return message::response(
+      l.id,
+      json::object{{"resultType", "complete"},
+                   {"_meta", json::object{{"io.modelcontextprotocol/subscriptionId", l.id}}}});
+}
+
+awaitable<void> close_listen(core::endpoint& ep, modern_listen& l) {
+  if (!l.session) co_return;
+  auto s = std::move(l.session);
+  // Ending the session undoes its subscriptions (the endpoint's refcounts).
   co_await ep.end_session(std::move(s));
 }
 

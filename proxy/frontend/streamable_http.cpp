@@ -1,6 +1,5 @@
 #include "frontend/streamable_http.hpp"
 
-#include "frontend/modern_dispatch.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "protocol/call_answer.hpp"
 #include "protocol/http_rules.hpp"
@@ -111,7 +110,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
   std::optional<std::string_view> version;
   if (auto v = req.find(version_header); v != req.end()) version = v->value();
   if (protocol::is_modern(msg, version, req.find(session_header) != req.end()))
-    co_return co_await handle_modern(stream, req, ep, std::move(msg));
+    co_return co_await modern_.handle(stream, req, ep, std::move(msg));
   if (version && !protocol::is_supported_version(*version)) {
     // 2025-11-25 basic/transports: an unsupported version header gets 400.
     const json::value id = msg.id() ? *msg.id() : json::value(nullptr);
@@ -305,72 +304,6 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
       // to its response or deadline, and what it sends waits for a GET that resumes the stream.
       orphaned = true;
       orphan_stream(ep, s, st, std::move(cs), log.no, std::move(unsent), final);
-      co_return false;
-    }
-    if (next == step::write_and_end) co_return co_await end_chunks(stream) && req.keep_alive();
-  }
-}
-
-awaitable<bool> streamable_http::handle_modern(tcp_stream& stream, http_request& req,
-                                               core::endpoint& ep, message msg) {
-  protocol::modern_headers headers;
-  auto field = [&req](std::string_view name) -> std::optional<std::string_view> {
-    auto it = req.find(name);
-    if (it == req.end()) return std::nullopt;
-    return it->value();
-  };
-  headers.protocol_version = field(version_header);
-  headers.method = field("Mcp-Method");
-  headers.name = field("Mcp-Name");
-  if (msg.is_request()) {
-    if (auto refused = protocol::check_modern_request(msg, headers)) {
-      std::string body = jsonrpc::serialize(protocol::refusal_response(msg, *refused));
-      co_return co_await reply(stream, req, refused->status, std::move(body));
-    }
-  }
-  auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
-  auto d = co_await dispatch_modern(ep, std::move(msg), std::move(narrowing));
-  if (d.answer) {
-    const unsigned status = d.overloaded ? 503 : 200;
-    std::string body = jsonrpc::serialize(*d.answer);
-    co_return co_await reply(stream, req, status, std::move(body));
-  }
-  if (!d.call) co_return co_await reply(stream, req, 202, {});
-  const bool keep = co_await stream_modern_call(stream, req, ep, d);
-  co_await finish_modern(ep, d);
-  co_return keep;
-}
-
-awaitable<bool> streamable_http::stream_modern_call(tcp_stream& stream, http_request& req,
-                                                    core::endpoint& ep, modern_dispatched& d) {
-  using step = call_answer::step;
-  call_answer answer;
-  auto& cs = *d.call;
-  for (;;) {
-    auto ev = co_await ep.next_event(*d.session, cs);
-    if (!ev) {
-      bool open = true;
-      if (answer.on_cancelled() == step::open_and_end) open = co_await begin_sse(stream, req);
-      if (!open) co_return false;
-      co_return co_await end_chunks(stream) && req.keep_alive();
-    }
-    auto out = to_modern_event(ep, d, std::move(*ev));
-    if (!out) continue;
-    const bool final = out->is_response();
-    const step next = answer.on_event(final);
-    if (next == step::reply_json)
-      co_return co_await reply(stream, req, 200, jsonrpc::serialize(*out));
-    bool written = true;
-    if (next == step::open_and_write) written = co_await begin_sse(stream, req);
-    // No event ids: 2026-07-28 has no resumption (streamable-http, changelog).
-    if (written) {
-      std::string event = protocol::encode_sse_event(jsonrpc::serialize(*out), "message", {});
-      written = co_await write_chunk(ctx_, stream, std::move(event));
-    }
-    if (!written) {
-      // 2026-07-28 streamable-http, cancellation: closing the response stream MUST be treated
-      // as cancelling the request; nothing more is sent for it.
-      if (!final) ep.abandon(*d.session, *cs.call, "the client closed the response stream");
       co_return false;
     }
     if (next == step::write_and_end) co_return co_await end_chunks(stream) && req.keep_alive();

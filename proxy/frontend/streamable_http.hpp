@@ -4,13 +4,13 @@
 // the session's own stream (and resumption with Last-Event-ID), DELETE to end the session.
 // Checks of the request as such (Host, Origin, method, media types, a GET's version header) are
 // done before (check_request); messages go through the session dispatch. A 2026-07-28 request
-// (its era is in its _meta) is checked and served statelessly instead (modern_dispatch).
+// (its era is in its _meta) is checked and served statelessly instead (modern_http).
 // Thread-safety: the listener's executor. Cancellation: a stream ends when its client goes
 // away (a disconnect is not a cancellation: the call runs on and can be resumed).
 
 #include "core/endpoint.hpp"
 #include "frontend/http_io.hpp"
-#include "frontend/modern_dispatch.hpp"
+#include "frontend/modern_http.hpp"
 #include "frontend/stream_registry.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -21,7 +21,8 @@ namespace mcp_proxy::frontend {
 
 class streamable_http {
  public:
-  explicit streamable_http(http_context& ctx) : ctx_(ctx), streams_(ctx.ex, ctx.proxy) {}
+  explicit streamable_http(http_context& ctx)
+      : ctx_(ctx), streams_(ctx.ex, ctx.proxy), modern_(ctx) {}
   // Answers one request on `ep`'s route; true when the connection stays usable.
   boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep);
 
@@ -32,12 +33,6 @@ class streamable_http {
                                            core::endpoint& ep);
   boost::asio::awaitable<bool> handle_get(tcp_stream& stream, http_request& req,
                                           std::shared_ptr<core::client_session> s);
-  // A 2026-07-28 request (protocol::is_modern): its checks, then modern_dispatch.
-  boost::asio::awaitable<bool> handle_modern(tcp_stream& stream, http_request& req,
-                                             core::endpoint& ep, jsonrpc::message msg);
-  // The events of a modern request's call, without event ids; a closed stream cancels it.
-  boost::asio::awaitable<bool> stream_modern_call(tcp_stream& stream, http_request& req,
-                                                  core::endpoint& ep, modern_dispatched& d);
   boost::asio::awaitable<bool> handle_batch(tcp_stream& stream, http_request& req,
                                             core::endpoint& ep, jsonrpc::payload batch);
   // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or
@@ -74,6 +69,7 @@ class streamable_http {
 
   http_context& ctx_;
   stream_registry streams_;
+  modern_http modern_;  // 2026-07-28 requests
 };
 
 }  // namespace mcp_proxy::frontend

@@ -205,17 +205,27 @@ void to_modern_answer(jsonrpc::message& answer, std::string_view method,
   auto* result = o.if_contains("result");
   if (!result || !result->is_object()) return;
   auto& r = result->get_object();
-  r["resultType"] = "complete";
+  // An input_required result (made by the proxy's input bridge) keeps its type, and is not
+  // cacheable (caching: only complete results carry ttlMs and cacheScope).
+  if (!r.contains("resultType")) r["resultType"] = "complete";
+  const bool complete = r.at("resultType") == "complete";
   auto& meta = r["_meta"];
   if (!meta.is_object()) meta = json::object{};
   if (!server_info.empty()) meta.get_object()[meta::server_info] = server_info;
   const bool cacheable = method == "tools/list" || method == "prompts/list" ||
                          method == "resources/list" || method == "resources/templates/list" ||
                          method == "resources/read";
-  if (cacheable) {
+  if (cacheable && complete) {
     r["ttlMs"] = 0;
     r["cacheScope"] = "private";
   }
+}
+
+unsigned modern_http_status(const jsonrpc::message& answer) {
+  const auto* error = answer.error();
+  const auto* code =
+      error && error->is_object() ? error->get_object().if_contains("code") : nullptr;
+  return code && code->is_int64() && code->get_int64() == codes::method_not_found ? 404 : 200;
 }
 
 json::object discover_result(const json::object& initialize_result) {

@@ -99,12 +99,17 @@ jsonrpc::message to_legacy_request(jsonrpc::message m);
 // from _meta), to serve it through a 2025-11-25 session.
 jsonrpc::message legacy_initialize_for(const jsonrpc::message& modern_request);
 
-// A 2025-11-25 answer to `method` made a modern one: resultType "complete" and serverInfo in
-// result _meta; list and read results get ttlMs and cacheScope (caching: a proxy cannot know how
-// long its backend's answer holds, so ttlMs 0 and "private"); the 2025-11-25 resource-not-found
-// code -32002 becomes -32602 (server/resources, error handling).
+// A 2025-11-25 answer to `method` made a modern one: resultType "complete" (unless it has one)
+// and serverInfo in result _meta; complete list and read results get ttlMs and cacheScope (caching:
+// a proxy cannot know how long its backend's answer holds, so ttlMs 0 and "private"); the
+// 2025-11-25 resource-not-found code -32002 becomes -32602 (server/resources, error handling).
 void to_modern_answer(jsonrpc::message& answer, std::string_view method,
                       const boost::json::object& server_info);
+
+// The HTTP status of a modern answer (streamable-http, protocol version header): 404 for a
+// method not found (-32601, whoever found it missing: the proxy serves no method its backend
+// lacks), 200 for results and every other error (in-band).
+unsigned modern_http_status(const jsonrpc::message& answer);
 
 // server/discover's result from a 2025-11-25 initialize result (capabilities, serverInfo,
 // instructions).

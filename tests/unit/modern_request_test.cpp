@@ -192,6 +192,13 @@ TEST(to_modern_answer, resource_not_found_becomes_32602) {
   EXPECT_EQ(missing.error()->at("code"), -32602);
 }
 
+TEST(modern_http_status, method_not_found_is_404_and_the_rest_in_band) {
+  // streamable-http, protocol version header: a method not implemented MUST get 404.
+  EXPECT_EQ(modern_http_status(message::error_response(1, -32601, "no")), 404u);
+  EXPECT_EQ(modern_http_status(message::error_response(1, -32602, "bad")), 200u);
+  EXPECT_EQ(modern_http_status(message::response(1, json::object{})), 200u);
+}
+
 TEST(discover_result, comes_from_the_initialize_result) {
   // server/discover: supportedVersions, capabilities, ttlMs, cacheScope required; serverInfo
   // in _meta, not in the body.
