@@ -2,7 +2,9 @@
 
 Clients: the official TypeScript SDK (@modelcontextprotocol/sdk) in tests/interop/sdk_client.mjs,
 over its Streamable HTTP client transport (the proxy's /{name}/mcp) and its legacy SSE client
-transport (/{name}/sse), and the MCP Inspector CLI (@modelcontextprotocol/inspector --cli).
+transport (/{name}/sse), the MCP Inspector CLI (@modelcontextprotocol/inspector --cli), and the
+v2 SDK client (@modelcontextprotocol/client) speaking protocol version 2026-07-28 in
+tests/interop/v2_client.mjs.
 
 Backends: @modelcontextprotocol/server-everything in each of its modes (stdio, sse,
 streamableHttp) and this repo's mock server (stdio, and `--http` for Streamable HTTP and legacy
@@ -45,6 +47,7 @@ from conftest import LATEST_PROTOCOL_VERSION, REPO_ROOT, ListeningProcess, mock_
 
 INTEROP_DIR = REPO_ROOT / "tests" / "interop"
 SDK_CLIENT = INTEROP_DIR / "sdk_client.mjs"
+V2_CLIENT = INTEROP_DIR / "v2_client.mjs"
 LISTEN_LOOPBACK = INTEROP_DIR / "listen_loopback.cjs"
 CLIENT_TIMEOUT_S = 45  # the script's own hard limit is 30 s
 INSPECTOR_TIMEOUT_S = 45
@@ -244,18 +247,18 @@ KNOWN_PROXY_BUGS: dict[tuple[str, str], str] = {}
 # Running the clients
 
 
-def _run_sdk_script(peers: NodePeers, args: list[str]) -> dict:
-    """node sdk_client.mjs ARGS, bounded in time; its JSON line."""
+def _run_sdk_script(peers: NodePeers, args: list[str], script: Path = SDK_CLIENT) -> dict:
+    """node SCRIPT ARGS (sdk_client.mjs by default), bounded in time; its JSON line."""
     env = dict(os.environ, MCP_PROXY_NPM_DIR=str(peers.npm_dir))
     try:
-        done = subprocess.run([peers.node, str(SDK_CLIENT), *args],
+        done = subprocess.run([peers.node, str(script), *args],
                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, env=env,
                               cwd=str(peers.npm_dir), stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired as e:  # run() has killed the child
-        raise AssertionError(f"sdk_client.mjs did not finish in {CLIENT_TIMEOUT_S} s: {e.stderr!r}")
-    assert done.returncode == 0, f"sdk_client.mjs exited {done.returncode}:\n{done.stderr}"
+        raise AssertionError(f"{script.name} did not finish in {CLIENT_TIMEOUT_S} s: {e.stderr!r}")
+    assert done.returncode == 0, f"{script.name} exited {done.returncode}:\n{done.stderr}"
     lines = done.stdout.strip().splitlines()
-    assert lines, f"sdk_client.mjs printed nothing; stderr:\n{done.stderr}"
+    assert lines, f"{script.name} printed nothing; stderr:\n{done.stderr}"
     return json.loads(lines[-1])
 
 
@@ -586,5 +589,62 @@ def test_sdk_server_requests_via_merged_endpoint(peers, start_proxy, mock_server
                                       transport, nonce, tool_prefix)
         check_server_requests(out, nonce, transport=transport, server_name="mcp-proxy",
                               tool_prefix=tool_prefix)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-4000:]}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# A client of protocol version 2026-07-28 (the v2 SDK) through the proxy to a 2025-era server
+
+
+@pytest.fixture(scope="module")
+def v2_peers(peers) -> NodePeers:
+    if not (peers.npm_dir / "node_modules" / "@modelcontextprotocol" / "client" /
+            "package.json").is_file():
+        _unavailable(f"@modelcontextprotocol/client is not installed in {peers.npm_dir}")
+    return peers
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr")
+@pytest.mark.parametrize("mode", ["pin", "auto"])
+@pytest.mark.parametrize("route", ["ev", ""], ids=["server-route", "merged"])
+@pytest.mark.parametrize("session_mode", ["shared", "per-client"])
+def test_v2_client_through_the_proxy_to_server_everything(v2_peers, start_proxy, mock_server_bin,
+                                                          mode, route, session_mode):
+    """@modelcontextprotocol/client 2.4.0 speaking 2026-07-28 (pinned, or detected with the
+    server/discover probe), through /ev/mcp and /mcp, to server-everything over stdio (a
+    2025-era server): tools/list, a call with progress, sampling and elicitation (the server's
+    requests become input_required results that the SDK answers and retries: the proxy's MRTR
+    bridge), and a resource subscription through subscriptions/listen (its updates arrive in
+    shared mode)."""
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {"ev": {
+        **_everything_stdio(None, v2_peers, mock_server_bin), "timeout": "30s", "prefix": "",
+        "sessionMode": session_mode}}})
+    nonce = _nonce()
+    url = f"{proxy.base_url}/{route}/mcp" if route else f"{proxy.base_url}/mcp"
+    try:
+        wait_ms = "15000" if session_mode == "shared" else "0"
+        out = _run_sdk_script(v2_peers, ["--mode", mode, "--nonce", nonce,
+                                         "--update-wait-ms", wait_ms, url], V2_CLIENT)
+        assert out["protocolVersion"] == "2026-07-28", out
+        assert {"echo", "trigger-sampling-request"} <= set(out["tools"]), out["tools"]
+        progress = out["progress"]
+        assert [n["progress"] for n in progress["notifications"]] == [1, 2, 3], progress
+        assert not progress["result"].get("isError"), progress
+        sampling = out["sampling"]
+        assert len(sampling["requests"]) == 1, sampling
+        assert sampling["requests"][0]["messages"][0]["content"]["text"].endswith(f"prompt-{nonce}")
+        assert f"answer-from-v2-{nonce}" in json.dumps(sampling["result"]["content"]), sampling
+        elicitation = out["elicitation"]
+        assert len(elicitation["requests"]) == 1, elicitation
+        assert f"answer-from-v2-{nonce}" in json.dumps(elicitation["result"]["content"]), elicitation
+        listen = out["listen"]
+        assert listen["honored"]["resourceSubscriptions"] == [
+            "demo://resource/static/document/architecture.md"], listen
+        if session_mode == "shared":
+            # The updates start when a tool call toggles them in the backend that holds the
+            # subscription: in per-client mode every 2026-07-28 request has a backend of its own
+            # (docs/protocol-eras.md), so the call that toggles reaches another process.
+            assert "demo://resource/static/document/architecture.md" in listen["updates"], listen
     except AssertionError as e:
         raise AssertionError(f"{e}\n--- mcp-proxy output (tail):\n{proxy.output()[-4000:]}") from None

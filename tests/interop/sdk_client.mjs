@@ -41,11 +41,7 @@
 // $HOME/.cache/mcp-proxy/npm), not from beside this file: ESM ignores NODE_PATH, so the package is
 // located with require's search paths and its ESM entry taken from its package.json "exports".
 
-import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { npmDir, resolveEsm } from "./resolve_esm.mjs";
 
 const HARD_TIMEOUT_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 10_000;  // per request, so one stuck request is reported as such
@@ -58,35 +54,6 @@ function fail(message, code = 1) {
 }
 
 const hardTimeout = setTimeout(() => fail(`no result within ${HARD_TIMEOUT_MS} ms`, 3), HARD_TIMEOUT_MS);
-
-// Resolves `pkg/subpath` to a file URL through the package's "exports" with the "import"
-// condition (exact keys and one-"*" patterns, which is what the SDK uses).
-function resolveEsm(npmDir, pkg, subpath) {
-  const require = createRequire(path.join(npmDir, "package.json"));
-  const roots = (require.resolve.paths(pkg) ?? []).map((d) => path.join(d, pkg));
-  const root = roots.find((r) => existsSync(path.join(r, "package.json")));
-  if (!root) throw new Error(`${pkg} not found under ${npmDir} (run ci/install-deps.sh)`);
-  const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
-  const key = `./${subpath}`;
-  const exportsMap = manifest.exports ?? {};
-  const pick = (target) =>
-    typeof target === "string" ? target : target && (target.import ?? target.default);
-  let target = exportsMap[key] !== undefined ? pick(exportsMap[key]) : undefined;
-  if (target === undefined) {
-    for (const [pattern, value] of Object.entries(exportsMap)) {
-      const star = pattern.indexOf("*");
-      if (star < 0) continue;
-      const [prefix, suffix] = [pattern.slice(0, star), pattern.slice(star + 1)];
-      if (key.startsWith(prefix) && key.endsWith(suffix) && key.length >= pattern.length - 1) {
-        const t = pick(value);
-        if (t) target = t.replace("*", key.slice(prefix.length, key.length - suffix.length));
-        break;
-      }
-    }
-  }
-  if (!target) throw new Error(`${pkg} exports no ESM entry for ${key}`);
-  return pathToFileURL(path.join(root, target)).href;
-}
 
 function parseArgs(argv) {
   const positional = [];
@@ -157,9 +124,6 @@ function trimContents(contents) {
 
 const SDK = "@modelcontextprotocol/sdk";
 
-function npmDir() {
-  return process.env.MCP_PROXY_NPM_DIR || path.join(homedir(), ".cache", "mcp-proxy", "npm");
-}
 
 // The SDK client transport for `kind`, with the proxy's SSE message endpoint (as the SSE transport
 // POSTs to it) and the negotiated protocol version (as the Client hands it to the transport after
