@@ -19,10 +19,6 @@ bool is_ascii_alpha(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
-char ascii_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 // Percent-encodes the bytes a URI may not hold (space, <>"{}|\\^`, controls, non-ASCII), as
 // browsers and Go's net/url tolerate them: configs copied from vendor pages often carry a
 // "?key=<key>" placeholder or a raw space.
@@ -103,13 +99,6 @@ bool is_header_token(std::string_view s) {
 
 bool contains_nul(std::string_view s) {
   return s.find('\0') != std::string_view::npos;
-}
-
-bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
 }
 
 std::string quoted(std::string_view s) {

@@ -3,6 +3,7 @@
 // config/: plain functions, no state.
 
 #include "config/config.hpp"
+#include "util/ascii.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -26,7 +27,7 @@ bool protocol_name_chars(std::string_view s);
 // RFC 9110 token, the syntax of a header name.
 bool is_header_token(std::string_view s);
 bool contains_nul(std::string_view s);
-bool ascii_iequals(std::string_view a, std::string_view b);
+using util::ascii_iequals;
 
 // A JSON string literal for `s`: escapes quotes and control characters, so that messages stay on
 // one line whatever the file holds. Long values are shortened.

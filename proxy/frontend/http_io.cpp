@@ -1,5 +1,7 @@
 #include "frontend/http_io.hpp"
 
+#include "util/ascii.hpp"
+
 #include "protocol/sse.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,6 +24,19 @@ constexpr auto write_timeout = std::chrono::seconds(30);
 
 std::string error_body(std::int64_t code, std::string_view text) {
   return jsonrpc::serialize(jsonrpc::message::error_response(nullptr, code, text));
+}
+
+mcp_header_values mcp_headers(const http_request& req) {
+  mcp_header_values out;
+  for (const auto& f : req) {
+    if (f.name() != bhttp::field::unknown) continue;
+    const std::string_view name(f.name_string().data(), f.name_string().size());
+    if (!out.version && util::ascii_iequals(name, version_header))
+      out.version = f.value();
+    else if (!out.session && util::ascii_iequals(name, session_header))
+      out.session = f.value();
+  }
+  return out;
 }
 
 awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,

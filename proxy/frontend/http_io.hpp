@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,13 @@ inline constexpr std::string_view session_header = "Mcp-Session-Id";
 inline constexpr std::string_view version_header = "MCP-Protocol-Version";
 // A stream with nothing to say gets a comment this often, so intermediaries keep it open.
 inline constexpr auto keepalive_interval = std::chrono::seconds(15);
+
+// MCP-Protocol-Version and Mcp-Session-Id of a request, found in one pass over its fields (the
+// first of a repeated one).
+struct mcp_header_values {
+  std::optional<std::string_view> version, session;
+};
+mcp_header_values mcp_headers(const http_request& req);
 
 // A JSON-RPC error body with a null id (for answers given before any message was read).
 std::string error_body(std::int64_t code, std::string_view text);

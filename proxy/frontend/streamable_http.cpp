@@ -69,7 +69,7 @@ void cut(tcp_stream& stream) {
 awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep) {
   if (req.method() == bhttp::verb::post) co_return co_await handle_post(stream, req, ep);
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, keep_alive);
+  auto session = co_await require_session(stream, req, ep, mcp_headers(req).session, keep_alive);
   if (!session) co_return keep_alive;
   if (req.method() == bhttp::verb::delete_) {
     co_await ep.end_session(session);
@@ -79,14 +79,14 @@ awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, c
 }
 
 awaitable<std::shared_ptr<core::client_session>> streamable_http::require_session(
-    tcp_stream& stream, const http_request& req, core::endpoint& ep, bool& keep_alive) {
-  auto sid = req.find(session_header);
-  if (sid == req.end()) {
+    tcp_stream& stream, const http_request& req, core::endpoint& ep,
+    std::optional<std::string_view> sid, bool& keep_alive) {
+  if (!sid) {
     keep_alive = co_await reply_error(stream, req, 400, codes::invalid_request,
                                       "Bad Request: Mcp-Session-Id header is required");
     co_return nullptr;
   }
-  auto session = ep.find_session(sid->value());
+  auto session = ep.find_session(*sid);
   if (!session)
     keep_alive =
         co_await reply_error(stream, req, 404, codes::invalid_request, "Session not found");
@@ -100,16 +100,24 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     co_return co_await reply(stream, req, 400,
                              jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
   }
-  if (payload->is_batch) co_return co_await handle_batch(stream, req, ep, std::move(*payload));
+  const auto headers = mcp_headers(req);
+  const auto version = headers.version;
+  if (payload->is_batch) {
+    // Batches exist only before 2025-06-18 and never in 2026-07-28: the version header rule
+    // alone (2025-11-25 basic/transports: an unsupported version gets 400).
+    if (version && !protocol::is_supported_version(*version))
+      co_return co_await reply_error(
+          stream, req, 400, codes::invalid_request,
+          "Bad Request: unsupported MCP-Protocol-Version " + std::string(*version));
+    co_return co_await handle_batch(stream, req, ep, std::move(*payload));
+  }
   auto& parsed = payload->items.front();
   if (!parsed) {
     co_return co_await reply(stream, req, 400,
                              jsonrpc::serialize(jsonrpc::to_error_response(parsed.error())));
   }
   message msg = std::move(*parsed);
-  std::optional<std::string_view> version;
-  if (auto v = req.find(version_header); v != req.end()) version = v->value();
-  if (protocol::is_modern(msg, version, req.find(session_header) != req.end()))
+  if (protocol::is_modern(msg, version, headers.session.has_value()))
     co_return co_await modern_.handle(stream, req, ep, std::move(msg));
   if (version && !protocol::is_supported_version(*version)) {
     // 2025-11-25 basic/transports: an unsupported version header gets 400.
@@ -132,7 +140,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id);
   }
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, keep_alive);
+  auto session = co_await require_session(stream, req, ep, headers.session, keep_alive);
   if (!session) co_return keep_alive;
   auto d = co_await dispatch(ep, session, std::move(msg));
   if (d.answer) co_return co_await reply(stream, req, 200, jsonrpc::serialize(*d.answer));
@@ -314,7 +322,7 @@ awaitable<bool> streamable_http::handle_batch(tcp_stream& stream, http_request& 
                                               core::endpoint& ep, jsonrpc::payload batch) {
   // Every request of the batch gets its answer on one event stream.
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, keep_alive);
+  auto session = co_await require_session(stream, req, ep, mcp_headers(req).session, keep_alive);
   if (!session) co_return keep_alive;
   if (auto why = batch_refusal(batch, session->protocol_version))
     co_return co_await reply_error(stream, req, 400, codes::invalid_request, *why);

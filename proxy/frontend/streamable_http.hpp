@@ -38,7 +38,8 @@ class streamable_http {
   // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or
   // ended), spec 2025-11-25 basic/transports: Session Management.
   boost::asio::awaitable<std::shared_ptr<core::client_session>> require_session(
-      tcp_stream& stream, const http_request& req, core::endpoint& ep, bool& keep_alive);
+      tcp_stream& stream, const http_request& req, core::endpoint& ep,
+      std::optional<std::string_view> sid, bool& keep_alive);
   boost::asio::awaitable<bool> stream_call(tcp_stream& stream, http_request& req,
                                            core::endpoint& ep,
                                            std::shared_ptr<core::client_session> s,

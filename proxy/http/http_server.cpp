@@ -4,6 +4,7 @@
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
 #include "protocol/http_rules.hpp"
+#include "util/ascii.hpp"
 #include "util/scope_exit.hpp"
 
 #include <spdlog/spdlog.h>
@@ -34,15 +35,35 @@ constexpr auto read_timeout = std::chrono::seconds(120);
 constexpr std::size_t max_connections = 4096;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
-std::optional<std::string_view> header(const http_request& req, bhttp::field f) {
-  auto it = req.find(f);
-  if (it == req.end()) return std::nullopt;
-  return it->value();
-}
-std::optional<std::string_view> header(const http_request& req, std::string_view name) {
-  auto it = req.find(name);
-  if (it == req.end()) return std::nullopt;
-  return it->value();
+// The headers check_request needs, in one pass over the fields (a lookup each costs a
+// case-insensitive tree search); the first of a repeated header counts, as with find().
+void read_facts(const http_request& req, protocol::request_facts& facts) {
+  bool host = false;
+  for (const auto& f : req) {
+    switch (f.name()) {
+      case bhttp::field::host:
+        if (!host) facts.host = f.value();
+        host = true;
+        break;
+      case bhttp::field::origin:
+        if (!facts.origin) facts.origin = f.value();
+        break;
+      case bhttp::field::content_type:
+        if (!facts.content_type) facts.content_type = f.value();
+        break;
+      case bhttp::field::accept:
+        if (!facts.accept) facts.accept = f.value();
+        break;
+      case bhttp::field::unknown:
+        if (!facts.protocol_version &&
+            util::ascii_iequals({f.name_string().data(), f.name_string().size()},
+                                frontend::version_header))
+          facts.protocol_version = f.value();
+        break;
+      default:
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -184,11 +205,7 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
   protocol::request_facts facts;
   facts.method = req.method_string();
   facts.kind = r->kind;
-  facts.host = req[bhttp::field::host];
-  facts.origin = header(req, bhttp::field::origin);
-  facts.content_type = header(req, bhttp::field::content_type);
-  facts.accept = header(req, bhttp::field::accept);
-  facts.protocol_version = header(req, frontend::version_header);
+  read_facts(req, facts);
   facts.loopback_listener = loopback_listener;
   facts.allowed_hosts = &allowed_hosts;
   facts.allowed_origins = &ctx.proxy.allowed_origins;

@@ -1,5 +1,7 @@
 #include "protocol/http_rules.hpp"
 
+#include "util/ascii.hpp"
+
 #include "protocol/versions.hpp"
 
 #include <boost/url/parse.hpp>
@@ -17,15 +19,9 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool is_loopback_host(std::string_view host) {
-  return iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]" || host == "::1";
+  return util::ascii_iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]" ||
+         host == "::1";
 }
 
 // "q=0" (or 0.0, 0.00...) marks a media range as not acceptable.
@@ -47,10 +43,11 @@ bool excluded(std::string_view params) {
 
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
   for (const auto& a : allowed)
-    if (a == "*" || iequals(a, origin)) return true;
+    if (a == "*" || util::ascii_iequals(a, origin)) return true;
   auto url = boost::urls::parse_absolute_uri(origin);
   if (!url) return false;
-  if (!iequals(url->scheme(), "http") && !iequals(url->scheme(), "https")) return false;
+  if (!util::ascii_iequals(url->scheme(), "http") && !util::ascii_iequals(url->scheme(), "https"))
+    return false;
   // An origin is scheme, host and port only (RFC 6454): nothing else may ride along.
   if (!url->has_authority() || url->has_userinfo() || url->has_query() || url->has_fragment() ||
       !(url->path().empty() || url->path() == "/"))
@@ -70,7 +67,8 @@ bool host_allowed(std::string_view host_header, bool loopback_listener,
     name = name.substr(0, colon);
   }
   for (const auto& a : allowed)
-    if (a == "*" || iequals(a, host_header) || iequals(a, name)) return true;
+    if (a == "*" || util::ascii_iequals(a, host_header) || util::ascii_iequals(a, name))
+      return true;
   if (!loopback_listener) return allowed.empty();
   if (name.empty()) return false;
   std::string_view address = name;
@@ -94,9 +92,9 @@ bool accepts(std::string_view accept_header, std::string_view media_type) {
     auto semi = range.find(';');
     auto mr = trim(range.substr(0, semi));
     int specificity = -1;
-    if (iequals(mr, media_type))
+    if (util::ascii_iequals(mr, media_type))
       specificity = 2;
-    else if (mr.size() == type.size() + 2 && iequals(mr.substr(0, type.size()), type) &&
+    else if (mr.size() == type.size() + 2 && util::ascii_iequals(mr.substr(0, type.size()), type) &&
              mr.substr(type.size()) == "/*")
       specificity = 1;
     else if (mr == "*/*")
@@ -109,7 +107,7 @@ bool accepts(std::string_view accept_header, std::string_view media_type) {
 }
 
 bool content_type_is(std::string_view content_type, std::string_view media_type) {
-  return iequals(trim(content_type.substr(0, content_type.find(';'))), media_type);
+  return util::ascii_iequals(trim(content_type.substr(0, content_type.find(';'))), media_type);
 }
 
 bool valid_session_id(std::string_view id) {
