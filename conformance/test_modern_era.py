@@ -561,14 +561,21 @@ def test_a_call_nobody_retries_ends_at_its_deadline(http, mrtr_proxy):
     assert late["error"]["code"] == -32602
 
 
-@pytest.mark.spec("2026-07-28 basic/patterns/mrtr#server-requirements")
-def test_no_input_request_the_client_did_not_declare(http, mrtr_proxy):
-    """mrtr, server requirements 7: no inputRequests the client has no capability for; the
-    backend learns the client cannot elicit, and the call completes without asking."""
-    url = mrtr_proxy.url("fixture")
+@pytest.mark.spec("2026-07-28 basic/index#error-codes")
+@pytest.mark.parametrize("route", ["/fixture/mcp", "/mcp"])
+def test_a_capability_the_client_did_not_declare_is_32021(http, mrtr_proxy, route):
+    """mrtr, server requirements 7: no inputRequests the client has no capability for;
+    basic/index: a request that needs an undeclared capability MUST get
+    MissingRequiredClientCapabilityError (-32021, data.requiredCapabilities an object), HTTP
+    400. The backend asked for elicitation; the client declared only sampling."""
+    url = mrtr_proxy.base_url + route
     a = modern_call(http, url, "tools/call",
                     {"name": "test_elicitation", "arguments": {"message": "Name?"}},
-                    name="test_elicitation", meta=caps_meta({"sampling": {}}))
-    result = a.final()["result"]
-    assert result["resultType"] == "complete"
-    assert "inputRequests" not in result
+                    name="test_elicitation", meta=caps_meta({"sampling": {}}), rid=401)
+    assert a.status == 400
+    err = a.final()["error"]
+    assert a.final()["id"] == 401
+    assert err["code"] == -32021
+    assert err["data"]["requiredCapabilities"] == {"elicitation": {"form": {}}}
+    # The call is over: the next request is served as usual.
+    assert modern_call(http, url, "tools/list", rid=402).status == 200

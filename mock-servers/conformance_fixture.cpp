@@ -96,7 +96,7 @@ constexpr std::string_view tools_json = R"json([
    "description": "Asks the client for input mid-call when it declared elicitation, then answers either way",
    "inputSchema": {"type": "object", "properties": {}}},
   {"name": "test_missing_capability",
-   "description": "Needs the sampling capability: a tool error when the client did not declare it",
+   "description": "Asks the client for sampling; a tool error when the client did not declare it",
    "inputSchema": {"type": "object", "properties": {}}},
   {"name": "test_trigger_tool_change",
    "description": "Announces notifications/tools/list_changed (listed, so merged endpoints can route it)",
@@ -364,7 +364,14 @@ void run_tool(const json::value& id, const std::string& name, const json::object
       can_sample = client_can_sample;
     }
     if (!can_sample) return tool_error(id, "the client did not declare the sampling capability");
-    answer(id, tool_result(json::array{text("sampling is declared")}));
+    // It needs sampling: a client that declared it is asked (through mcp-proxy, a 2026-07-28
+    // client that did not gets -32021 for this).
+    auto out = ask_client(
+        "sampling/createMessage",
+        {{"messages", json::array{json::object{{"role", "user"}, {"content", text("ping")}}}},
+         {"maxTokens", 10}});
+    if (!out.failure.empty()) return tool_error(id, out.failure);
+    answer(id, tool_result(json::array{text("sampling answered")}));
   } else if (name == "test_trigger_tool_change" || name == "test_trigger_prompt_change") {
     emit(message::notification(name == "test_trigger_tool_change"
                                    ? "notifications/tools/list_changed"

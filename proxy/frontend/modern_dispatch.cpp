@@ -21,6 +21,7 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
   const json::value id = *msg.id();
   d.method = std::string(msg.method());
   d.client_id = id;
+  d.client_capabilities = protocol::declared_capabilities(msg);
   if (protocol::input_bridge::may_suspend(d.method)) d.request = msg;
   d.log_rank = protocol::modern_log_rank(msg);
   auto opened = co_await ep.initialize(protocol::legacy_initialize_for(msg), std::move(narrowing));

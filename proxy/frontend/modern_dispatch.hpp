@@ -1,13 +1,15 @@
 #pragma once
 // A 2026-07-28 ("modern") request served by any endpoint: the proxy opens a 2025-11-25 client
-// session for the request (with the capabilities and clientInfo of its _meta), serves the
+// session for the request (protocol::legacy_initialize_for: the clientInfo of its _meta, and
+// the capabilities a backend may need to serve it), serves the
 // request in it like any other, shapes what goes back for the modern client, and ends the
 // session with the request. Modern clients have no session (basic/index, statelessness), so
 // nothing of one request is seen by another. Shared mode makes such a session cheap (the
 // backend is already up); per-client mode starts a backend for each request.
 // A backend request raised during a call (sampling, elicitation, roots/list) becomes an
 // input_required result to the client (protocol::input_bridge, kept by the frontend), and the
-// client's retry answers it.
+// client's retry answers it; one for a capability the client did not declare ends the request
+// with -32021.
 // Thread-safety: the endpoint's executor. Cancellation: the frontend abandons the call (a
 // closed stream) and then finishes the request.
 
@@ -41,6 +43,8 @@ struct modern_dispatched {
   std::optional<jsonrpc::message> request;
   // Set when the call was suspended for the client's input (the frontend keeps it).
   std::optional<std::uint64_t> suspended_as;
+  // What the client declared in _meta (its session declares everything: legacy_initialize_for).
+  boost::json::object client_capabilities;
 };
 
 // Serves one modern request (checked already: protocol::check_modern_request).

@@ -3,6 +3,7 @@
 #include "protocol/call_answer.hpp"
 #include "protocol/http_rules.hpp"
 #include "protocol/modern_request.hpp"
+#include "protocol/server_request_router.hpp"
 #include "protocol/sse.hpp"
 #include "util/random_id.hpp"
 #include "util/scope_exit.hpp"
@@ -199,6 +200,20 @@ awaitable<bool> modern_http::stream_call(tcp_stream& stream, http_request& req, 
       bool open = true;
       if (answer.on_cancelled() == step::open_and_end) open = co_await begin_sse(stream, req);
       if (!open) co_return false;
+      co_return co_await end_chunks(stream) && req.keep_alive();
+    }
+    if (ev->is_request() && !protocol::client_can_answer(d.client_capabilities, *ev)) {
+      // basic/index: processing needs a capability the client did not declare: -32021, and
+      // the request is over (the backend hears the client cannot answer; the call is
+      // cancelled).
+      refuse_backend_request(ep, *d.session, *ev, "the client did not declare the capability");
+      ep.abandon(*d.session, *cs.call, "the client lacks a capability the server needs");
+      std::string refused =
+          jsonrpc::serialize(protocol::missing_capability_error(d.client_id, *ev));
+      if (!answer.streaming()) co_return co_await reply(stream, req, 400, std::move(refused));
+      // Events went out already on an event stream: the error ends it.
+      std::string event = protocol::encode_sse_event(refused, "message", {});
+      if (!co_await write_chunk(ctx_, stream, std::move(event))) co_return false;
       co_return co_await end_chunks(stream) && req.keep_alive();
     }
     if (ev->is_request() && d.request) {

@@ -181,12 +181,44 @@ jsonrpc::message to_legacy_request(jsonrpc::message m) {
   return m;
 }
 
-jsonrpc::message legacy_initialize_for(const jsonrpc::message& modern_request) {
+json::object declared_capabilities(const jsonrpc::message& modern_request) {
   const auto* caps = meta_value(modern_request, meta::client_capabilities);
+  return caps && caps->is_object() ? caps->get_object() : json::object{};
+}
+
+jsonrpc::message missing_capability_error(const json::value& request_id,
+                                          const jsonrpc::message& backend_request) {
+  const auto method = backend_request.method();
+  json::object required;
+  if (method == "sampling/createMessage") {
+    required["sampling"] = json::object{};
+  } else if (method == "roots/list") {
+    required["roots"] = json::object{};
+  } else {
+    const auto* params = backend_request.params_object();
+    const auto* mode = params ? params->if_contains("mode") : nullptr;
+    const bool url = mode && mode->is_string() && mode->get_string() == "url";
+    required["elicitation"] = json::object{{url ? "url" : "form", json::object{}}};
+  }
+  const json::value data = json::object{{"requiredCapabilities", std::move(required)}};
+  return jsonrpc::message::error_response(
+      request_id, modern_codes::missing_required_client_capability,
+      "Missing required client capability: the server needs " + std::string(method), &data);
+}
+
+jsonrpc::message legacy_initialize_for(const jsonrpc::message& modern_request) {
   const auto* info = meta_value(modern_request, meta::client_info);
+  json::object every_capability{
+      {"sampling", json::object{}},
+      {"elicitation", json::object{{"form", json::object{}}, {"url", json::object{}}}}};
+  // Servers ask for roots on their own, not because a request needs them: only a client that
+  // has roots is said to, so the others are not failed with -32021 for a question they were
+  // never meant to answer (the backend hears no, as from any client without roots).
+  if (declared_capabilities(modern_request).contains("roots"))
+    every_capability["roots"] = json::object{};
   json::object params{
       {"protocolVersion", latest_legacy_version},
-      {"capabilities", caps && caps->is_object() ? *caps : json::value(json::object{})},
+      {"capabilities", every_capability},
       {"clientInfo", info && info->is_object()
                          ? *info
                          : json::value(json::object{{"name", "modern-client"}, {"version", "0"}})}};
@@ -225,7 +257,11 @@ unsigned modern_http_status(const jsonrpc::message& answer) {
   const auto* error = answer.error();
   const auto* code =
       error && error->is_object() ? error->get_object().if_contains("code") : nullptr;
-  return code && code->is_int64() && code->get_int64() == codes::method_not_found ? 404 : 200;
+  if (!code || !code->is_int64()) return 200;
+  if (code->get_int64() == codes::method_not_found) return 404;
+  // basic/index: MissingRequiredClientCapability is HTTP 400.
+  if (code->get_int64() == modern_codes::missing_required_client_capability) return 400;
+  return 200;
 }
 
 json::object discover_result(const json::object& initialize_result) {

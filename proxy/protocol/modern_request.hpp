@@ -95,9 +95,21 @@ int modern_log_rank(const jsonrpc::message& m);
 // _meta is removed; progressToken and other keys stay).
 jsonrpc::message to_legacy_request(jsonrpc::message m);
 
-// The initialize a proxy sends on a modern client's behalf (its capabilities and clientInfo,
-// from _meta), to serve it through a 2025-11-25 session.
+// The initialize a proxy sends on a modern client's behalf (its clientInfo from _meta), to serve
+// it through a 2025-11-25 session. It declares the capabilities a backend asks for to serve a
+// request (sampling, elicitation in both modes) whatever the client declared: what the client
+// cannot answer, the proxy refuses with -32021 (missing_capability_error). Roots, which servers
+// ask for on their own, only when the client declared them.
 jsonrpc::message legacy_initialize_for(const jsonrpc::message& modern_request);
+
+// The capabilities the modern request declared in its _meta (empty when none).
+boost::json::object declared_capabilities(const jsonrpc::message& modern_request);
+
+// MissingRequiredClientCapabilityError (basic/index, error codes): the answer to `request_id`
+// when processing it needs a capability the client did not declare, the one `backend_request`
+// asks for; HTTP 400 (streamable-http).
+jsonrpc::message missing_capability_error(const boost::json::value& request_id,
+                                          const jsonrpc::message& backend_request);
 
 // A 2025-11-25 answer to `method` made a modern one: resultType "complete" (unless it has one)
 // and serverInfo in result _meta; complete list and read results get ttlMs and cacheScope (caching:
@@ -108,7 +120,8 @@ void to_modern_answer(jsonrpc::message& answer, std::string_view method,
 
 // The HTTP status of a modern answer (streamable-http, protocol version header): 404 for a
 // method not found (-32601, whoever found it missing: the proxy serves no method its backend
-// lacks), 200 for results and every other error (in-band).
+// lacks), 400 for a missing client capability (-32021, basic/index), 200 for results and every
+// other error (in-band).
 unsigned modern_http_status(const jsonrpc::message& answer);
 
 // server/discover's result from a 2025-11-25 initialize result (capabilities, serverInfo,

@@ -157,15 +157,39 @@ TEST(to_legacy_request, drops_the_modern_meta_keys_and_keeps_the_rest) {
             nullptr);
 }
 
-TEST(legacy_initialize_for, carries_the_requests_capabilities_and_client_info) {
+TEST(legacy_initialize_for, declares_every_capability_and_carries_the_client_info) {
+  // basic/index: servers MUST NOT infer capabilities; the proxy answers for the client with
+  // -32021 when a backend needs one it did not declare, so the backend may ask for anything.
   auto m = modern_request("tools/list");
   m.params_object()->at("_meta").as_object()[meta::client_capabilities] =
       json::object{{"sampling", json::object{}}};
   auto init = legacy_initialize_for(m);
   EXPECT_EQ(init.method(), "initialize");
-  EXPECT_EQ(init.params_object()->at("capabilities"), json::object({{"sampling", json::object{}}}));
+  const auto& caps = init.params_object()->at("capabilities").as_object();
+  EXPECT_TRUE(caps.contains("sampling"));
+  EXPECT_FALSE(caps.contains("roots"));  // servers ask for roots on their own: only if declared
+  EXPECT_TRUE(caps.at("elicitation").as_object().contains("url"));
   EXPECT_EQ(init.params_object()->at("clientInfo").at("name"), "test-client");
   EXPECT_EQ(init.params_object()->at("protocolVersion"), "2025-11-25");
+  EXPECT_EQ(declared_capabilities(m), json::object({{"sampling", json::object{}}}));
+  m.params_object()->at("_meta").as_object()[meta::client_capabilities] =
+      json::object{{"roots", json::object{}}};
+  EXPECT_TRUE(
+      legacy_initialize_for(m).params_object()->at("capabilities").as_object().contains("roots"));
+}
+
+TEST(missing_capability_error, names_the_capability_the_backend_asked_for) {
+  // basic/index, error codes: -32021 with data.requiredCapabilities (an object), HTTP 400.
+  auto sampling = missing_capability_error(7, message::request(1, "sampling/createMessage"));
+  EXPECT_EQ(*sampling.id(), 7);
+  EXPECT_EQ(sampling.error()->at("code"), -32021);
+  EXPECT_EQ(sampling.error()->at("data").at("requiredCapabilities"),
+            json::object({{"sampling", json::object{}}}));
+  EXPECT_EQ(modern_http_status(sampling), 400u);
+  auto url = missing_capability_error(
+      7, message::request(1, "elicitation/create", json::object{{"mode", "url"}}));
+  EXPECT_EQ(url.error()->at("data").at("requiredCapabilities"),
+            json::object({{"elicitation", json::object{{"url", json::object{}}}}}));
 }
 
 TEST(to_modern_answer, adds_result_type_server_info_and_cache_fields) {
