@@ -579,3 +579,18 @@ def test_a_capability_the_client_did_not_declare_is_32021(http, mrtr_proxy, rout
     assert err["data"]["requiredCapabilities"] == {"elicitation": {"form": {}}}
     # The call is over: the next request is served as usual.
     assert modern_call(http, url, "tools/list", rid=402).status == 200
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/mrtr#server-requirements")
+def test_a_state_from_one_route_does_not_resume_a_call_on_another(http, mrtr_proxy):
+    """mrtr, server requirements 5: a requestState is bound to the request it came from, route
+    included: sent to the merged /mcp, a state minted on /fixture/mcp is refused. It was used
+    (single use, server requirements 4), so the call is left to end at its deadline."""
+    own = mrtr_proxy.url("fixture")
+    result, key = start_elicitation(http, own)
+    answer = {key: {"action": "accept", "content": {"username": "x", "email": "x@example.com"}}}
+    foreign = retry_elicitation(http, mrtr_proxy.base_url + "/mcp", answer,
+                                result["requestState"], 2)
+    assert foreign["error"]["code"] == -32602
+    again = retry_elicitation(http, own, answer, result["requestState"], 3)
+    assert again["error"]["code"] == -32602

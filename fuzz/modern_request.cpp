@@ -6,9 +6,9 @@
 //   error response carries the request's id;
 // - a header value decodes to nothing, or to text no longer than the value;
 // - a retry never resumes a call with a state it was not given, and a state resumes once.
+#include "protocol/modern_request.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/input_bridge.hpp"
-#include "protocol/modern_request.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -72,16 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto original = jsonrpc::message::request(1, "tools/call", json::object{{"name", "t"}});
   auto ask = jsonrpc::message::request(9, "roots/list");
   const auto later = protocol::input_bridge::clock::now() + std::chrono::hours(1);
-  auto s = bridge.suspend(original, ask, later);
+  auto s = bridge.suspend("r", original, ask, later);
   check(s.has_value(), "a tools/call could not be suspended");
   using kind = protocol::input_bridge::retry_outcome::kind;
-  auto r = bridge.on_retry(m, protocol::input_bridge::clock::now());
+  auto r = bridge.on_retry("r", m, protocol::input_bridge::clock::now());
   if (r.what == kind::resume) {
-    const auto* state = m.params_object() ? m.params_object()->if_contains("requestState")
-                                          : nullptr;
+    const auto* state =
+        m.params_object() ? m.params_object()->if_contains("requestState") : nullptr;
     check(state && *state == "state-1", "resumed without the state it was given");
     check(r.backend_id == 9, "resumed another backend request");
-    check(bridge.on_retry(m, protocol::input_bridge::clock::now()).what != kind::resume,
+    check(bridge.on_retry("r", m, protocol::input_bridge::clock::now()).what != kind::resume,
           "a state resumed twice");
   }
   return 0;

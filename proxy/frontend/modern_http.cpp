@@ -79,7 +79,7 @@ awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core:
 awaitable<bool> modern_http::retry(tcp_stream& stream, http_request& req, core::endpoint& ep,
                                    message msg) {
   const json::value id = *msg.id();
-  auto r = bridge_.on_retry(msg, input_bridge::clock::now());
+  auto r = bridge_.on_retry(ep.name(), msg, input_bridge::clock::now());
   using kind = input_bridge::retry_outcome::kind;
   if (r.what == kind::refuse) {
     std::string body =
@@ -218,7 +218,7 @@ awaitable<bool> modern_http::stream_call(tcp_stream& stream, http_request& req, 
     }
     if (ev->is_request() && d.request) {
       // A backend request a 2026-07-28 client answers through a retry (mrtr).
-      auto s = bridge_.suspend(*d.request, *ev, cs.deadline);
+      auto s = bridge_.suspend(ep.name(), *d.request, *ev, cs.deadline);
       if (s) {
         d.suspended_as = s->id;
         ev = input_required_answer(d.client_id, std::move(s->result), d.server_info);

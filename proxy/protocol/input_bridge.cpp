@@ -45,7 +45,8 @@ json::object input_bridge::input_required(const entry& e) const {
                       {"requestState", e.token}};
 }
 
-std::optional<input_bridge::suspended> input_bridge::suspend(const message& client_request,
+std::optional<input_bridge::suspended> input_bridge::suspend(std::string_view scope,
+                                                             const message& client_request,
                                                              const message& backend_request,
                                                              clock::time_point deadline) {
   if (!may_suspend(client_request.method()) || calls_.size() >= max_suspended_ ||
@@ -53,6 +54,7 @@ std::optional<input_bridge::suspended> input_bridge::suspend(const message& clie
     return std::nullopt;
   entry e;
   e.token = make_token_();
+  e.scope = std::string(scope);
   e.method = std::string(client_request.method());
   e.item = item_of(client_request);
   e.key = key_for(backend_request.method(), next_);
@@ -74,7 +76,8 @@ std::optional<input_bridge::suspended> input_bridge::suspend(const message& clie
   return out;
 }
 
-input_bridge::retry_outcome input_bridge::on_retry(const message& retry, clock::time_point now) {
+input_bridge::retry_outcome input_bridge::on_retry(std::string_view scope, const message& retry,
+                                                   clock::time_point now) {
   retry_outcome out;
   const auto* params = retry.params_object();
   const auto* state = params ? params->if_contains("requestState") : nullptr;
@@ -94,7 +97,7 @@ input_bridge::retry_outcome input_bridge::on_retry(const message& retry, clock::
     out.error = "Invalid params: requestState is unknown, already used or expired";
     return out;  // left for expire(), which tells the caller to end the call
   }
-  if (retry.method() != e.method || item_of(retry) != e.item) {
+  if (scope != e.scope || retry.method() != e.method || item_of(retry) != e.item) {
     // A state is bound to its request (mrtr, server requirements 5): the call stays suspended
     // for a retry that names it, under a new state.
     e.token = make_token_();

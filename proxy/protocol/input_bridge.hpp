@@ -8,9 +8,9 @@
 // suspended call to expire at its deadline.
 // The table of suspended calls, the tokens and the checks of a retry live here (sans-io); the
 // frontend keeps each suspended call's session and call under the ticket this table gives it.
-// requestState is a random 128-bit token, single use, bound to the method and the item
-// (tool/prompt name, resource URI) of the request that was suspended: a tampered, replayed or
-// expired one is refused (mrtr, server requirements 4 and 5).
+// requestState is a random 128-bit token, single use, bound to the route (`scope`), the method
+// and the item (tool/prompt name, resource URI) of the request that was suspended: a tampered,
+// replayed, foreign or expired one is refused (mrtr, server requirements 4 and 5).
 // Thread-safety: none (one owner, one executor).
 
 #include "jsonrpc/message.hpp"
@@ -25,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcp_proxy::protocol {
@@ -51,7 +52,7 @@ class input_bridge {
     ticket id = 0;
     boost::json::object result;  // resultType input_required, inputRequests, requestState
   };
-  std::optional<suspended> suspend(const jsonrpc::message& client_request,
+  std::optional<suspended> suspend(std::string_view scope, const jsonrpc::message& client_request,
                                    const jsonrpc::message& backend_request,
                                    clock::time_point deadline);
 
@@ -67,7 +68,8 @@ class input_bridge {
     boost::json::object result;     // ask_again: the new input_required result
     std::string error;              // refuse: the -32602 message
   };
-  retry_outcome on_retry(const jsonrpc::message& retry, clock::time_point now);
+  retry_outcome on_retry(std::string_view scope, const jsonrpc::message& retry,
+                         clock::time_point now);
 
   // Calls whose deadline passed (forgotten here): the caller refuses their backend requests and
   // ends them.
@@ -84,8 +86,8 @@ class input_bridge {
  private:
   struct entry {
     std::string token;
-    std::string method, item;  // what a retry must repeat
-    std::string key;           // the inputRequests key of the current round
+    std::string scope, method, item;  // what a retry must repeat
+    std::string key;                  // the inputRequests key of the current round
     boost::json::value backend_id;
     boost::json::object input_request;  // {method, params}
     clock::time_point deadline;
