@@ -35,6 +35,10 @@ mcp_header_values mcp_headers(const http_request& req) {
       out.version = f.value();
     else if (!out.session && util::ascii_iequals(name, session_header))
       out.session = f.value();
+    else if (!out.method && util::ascii_iequals(name, "Mcp-Method"))
+      out.method = f.value();
+    else if (!out.name && util::ascii_iequals(name, "Mcp-Name"))
+      out.name = f.value();
   }
   return out;
 }

@@ -46,10 +46,10 @@ inline constexpr std::string_view version_header = "MCP-Protocol-Version";
 // A stream with nothing to say gets a comment this often, so intermediaries keep it open.
 inline constexpr auto keepalive_interval = std::chrono::seconds(15);
 
-// MCP-Protocol-Version and Mcp-Session-Id of a request, found in one pass over its fields (the
-// first of a repeated one).
+// The MCP headers of a request (MCP-Protocol-Version, Mcp-Session-Id, and 2026-07-28's
+// Mcp-Method and Mcp-Name), found in one pass over its fields (the first of a repeated one).
 struct mcp_header_values {
-  std::optional<std::string_view> version, session;
+  std::optional<std::string_view> version, session, method, name;
 };
 mcp_header_values mcp_headers(const http_request& req);
 

@@ -43,16 +43,8 @@ modern_http::modern_http(http_context& ctx)
     : ctx_(ctx), bridge_([] { return util::random_hex_id(); }) {}
 
 awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
-                                    message msg) {
-  protocol::modern_headers headers;
-  auto field = [&req](std::string_view name) -> std::optional<std::string_view> {
-    auto it = req.find(name);
-    if (it == req.end()) return std::nullopt;
-    return it->value();
-  };
-  headers.protocol_version = field(version_header);
-  headers.method = field("Mcp-Method");
-  headers.name = field("Mcp-Name");
+                                    const mcp_header_values& mcp, message msg) {
+  const protocol::modern_headers headers{mcp.version, mcp.method, mcp.name};
   if (msg.is_request()) {
     if (auto refused = protocol::check_modern_request(msg, headers)) {
       std::string body = jsonrpc::serialize(protocol::refusal_response(msg, *refused));

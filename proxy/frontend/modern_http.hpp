@@ -21,9 +21,10 @@ namespace mcp_proxy::frontend {
 class modern_http {
  public:
   explicit modern_http(http_context& ctx);
-  // Answers one modern message (protocol::is_modern); true when the connection stays usable.
+  // Answers one modern message (protocol::is_modern) with the request's MCP headers (read once
+  // by the caller); true when the connection stays usable.
   boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
-                                      jsonrpc::message msg);
+                                      const mcp_header_values& mcp, jsonrpc::message msg);
 
  private:
   boost::asio::awaitable<bool> serve_listen(tcp_stream& stream, http_request& req,

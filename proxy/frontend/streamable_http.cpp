@@ -59,6 +59,16 @@ awaitable<void> follow_orphaned_call(core::endpoint& ep, std::shared_ptr<core::c
   pending->close();
 }
 
+// 2025-11-25 basic/transports: an unsupported MCP-Protocol-Version gets 400, its error with
+// the id of the message (null for a batch). nullopt: no header, or a supported version.
+std::optional<std::string> version_refusal(std::optional<std::string_view> version,
+                                           const json::value& id) {
+  if (!version || protocol::is_supported_version(*version)) return std::nullopt;
+  return jsonrpc::serialize(message::error_response(
+      id, codes::invalid_request,
+      "Bad Request: unsupported MCP-Protocol-Version " + std::string(*version)));
+}
+
 void cut(tcp_stream& stream) {
   boost::system::error_code ignored;
   stream.socket().close(ignored);
@@ -101,14 +111,11 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
                              jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
   }
   const auto headers = mcp_headers(req);
-  const auto version = headers.version;
   if (payload->is_batch) {
     // Batches exist only before 2025-06-18 and never in 2026-07-28: the version header rule
-    // alone (2025-11-25 basic/transports: an unsupported version gets 400).
-    if (version && !protocol::is_supported_version(*version))
-      co_return co_await reply_error(
-          stream, req, 400, codes::invalid_request,
-          "Bad Request: unsupported MCP-Protocol-Version " + std::string(*version));
+    // alone.
+    if (auto refused = version_refusal(headers.version, nullptr))
+      co_return co_await reply(stream, req, 400, std::move(*refused));
     co_return co_await handle_batch(stream, req, ep, std::move(*payload));
   }
   auto& parsed = payload->items.front();
@@ -117,17 +124,10 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
                              jsonrpc::serialize(jsonrpc::to_error_response(parsed.error())));
   }
   message msg = std::move(*parsed);
-  if (protocol::is_modern(msg, version, headers.session.has_value()))
-    co_return co_await modern_.handle(stream, req, ep, std::move(msg));
-  if (version && !protocol::is_supported_version(*version)) {
-    // 2025-11-25 basic/transports: an unsupported version header gets 400.
-    const json::value id = msg.id() ? *msg.id() : json::value(nullptr);
-    co_return co_await reply(
-        stream, req, 400,
-        jsonrpc::serialize(message::error_response(
-            id, codes::invalid_request,
-            "Bad Request: unsupported MCP-Protocol-Version " + std::string(*version))));
-  }
+  if (protocol::is_modern(msg, headers.version, headers.session.has_value()))
+    co_return co_await modern_.handle(stream, req, ep, headers, std::move(msg));
+  if (auto refused = version_refusal(headers.version, msg.id() ? *msg.id() : json::value()))
+    co_return co_await reply(stream, req, 400, std::move(*refused));
 
   if (msg.is_request() && msg.method() == "initialize") {
     auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
