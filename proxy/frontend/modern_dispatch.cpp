@@ -14,6 +14,24 @@ using jsonrpc::message;
 namespace json = boost::json;
 namespace codes = jsonrpc::error_codes;
 
+namespace {
+
+// The answer to a request the proxy itself sends in a session (its logging/setLevel, its
+// resources/subscribe): given at once, or the response of the call; nullopt when the call
+// ended without one.
+awaitable<std::optional<message>> answer_of(core::endpoint& ep,
+                                            std::shared_ptr<core::client_session> s,
+                                            message request) {
+  auto outcome = co_await ep.on_request(s, std::move(request));
+  if (auto* now = std::get_if<message>(&outcome)) co_return std::move(*now);
+  const auto& pending = std::get<core::call_started>(outcome);
+  while (auto ev = co_await ep.next_event(*s, pending))
+    if (ev->is_response()) co_return std::move(*ev);
+  co_return std::nullopt;
+}
+
+}  // namespace
+
 awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
                                              core::session_narrowing narrowing) {
   modern_dispatched d;
@@ -50,10 +68,7 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
     // logging/setLevel; its answer is the proxy's, not the client's.
     auto set = message::request("modern-log-level", "logging/setLevel",
                                 json::object{{"level", core::log_level_name(d.log_rank)}});
-    auto ignored = co_await ep.on_request(d.session, std::move(set));
-    if (auto* pending = std::get_if<core::call_started>(&ignored))
-      while (auto ev = co_await ep.next_event(*d.session, *pending))
-        if (ev->is_response()) break;
+    co_await answer_of(ep, d.session, std::move(set));
   }
   auto outcome = co_await ep.on_request(d.session, protocol::to_legacy_request(std::move(msg)));
   if (auto* now = std::get_if<message>(&outcome)) {
@@ -167,15 +182,7 @@ awaitable<modern_listen> open_listen(core::endpoint& ep, message msg,
       if (!uri.is_string()) continue;
       auto subscribe = message::request("modern-listen-subscribe", "resources/subscribe",
                                         json::object{{"uri", uri}});
-      auto outcome = co_await ep.on_request(l.session, std::move(subscribe));
-      std::optional<message> answer;
-      if (auto* now = std::get_if<message>(&outcome)) answer = std::move(*now);
-      if (auto* pending = std::get_if<core::call_started>(&outcome))
-        while (auto ev = co_await ep.next_event(*l.session, *pending))
-          if (ev->is_response()) {
-            answer = std::move(*ev);
-            break;
-          }
+      auto answer = co_await answer_of(ep, l.session, std::move(subscribe));
       if (!answer || !answer->result()) continue;  // refused: left out of the acknowledgment
       l.subscribed.emplace_back(uri.get_string());
       honored_uris.push_back(uri);
