@@ -18,13 +18,8 @@ import httpx
 import pytest
 
 from conftest import SseParser, mock_config, wait_until
+from mcp_shapes import META_CAPS, META_INFO, META_LOG, META_SERVER, META_VERSION, MODERN
 
-MODERN = "2026-07-28"
-META_VERSION = "io.modelcontextprotocol/protocolVersion"
-META_CAPS = "io.modelcontextprotocol/clientCapabilities"
-META_INFO = "io.modelcontextprotocol/clientInfo"
-META_LOG = "io.modelcontextprotocol/logLevel"
-META_SERVER = "io.modelcontextprotocol/serverInfo"
 
 
 def modern_meta(version: str = MODERN, **extra: Any) -> dict:

@@ -1,6 +1,9 @@
 #include "conformance_fixture.hpp"
 
+#include "fixture_schemas.hpp"
 #include "mock_io.hpp"
+#include "mock_listen.hpp"
+#include "modern_tools.hpp"
 #include "synthetic.hpp"
 
 #include <boost/json.hpp>
@@ -136,48 +139,6 @@ constexpr std::string_view prompts_json = R"json([
    "arguments": [{"name": "resourceUri", "description": "URI of the resource to embed", "required": true}]},
   {"name": "test_prompt_with_image", "description": "A prompt with an image"}
 ])json";
-
-constexpr std::string_view sep1034_schema_json = R"json({
-  "type": "object",
-  "properties": {
-    "name": {"type": "string", "description": "User name", "default": "John Doe"},
-    "age": {"type": "integer", "description": "User age", "default": 30},
-    "score": {"type": "number", "description": "User score", "default": 95.5},
-    "status": {"type": "string", "description": "User status",
-               "enum": ["active", "inactive", "pending"], "default": "active"},
-    "verified": {"type": "boolean", "description": "Verification status", "default": true}
-  }
-})json";
-
-constexpr std::string_view sep1330_schema_json = R"json({
-  "type": "object",
-  "properties": {
-    "untitledSingle": {"type": "string", "title": "Untitled single choice",
-                       "enum": ["option1", "option2", "option3"]},
-    "titledSingle": {"type": "string", "title": "Titled single choice",
-                     "oneOf": [{"const": "value1", "title": "First Option"},
-                               {"const": "value2", "title": "Second Option"},
-                               {"const": "value3", "title": "Third Option"}]},
-    "legacyEnum": {"type": "string", "title": "Legacy titled choice",
-                   "enum": ["opt1", "opt2", "opt3"],
-                   "enumNames": ["Option One", "Option Two", "Option Three"]},
-    "untitledMulti": {"type": "array", "title": "Untitled multiple choice",
-                      "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
-    "titledMulti": {"type": "array", "title": "Titled multiple choice",
-                    "items": {"anyOf": [{"const": "value1", "title": "First Choice"},
-                                        {"const": "value2", "title": "Second Choice"},
-                                        {"const": "value3", "title": "Third Choice"}]}}
-  }
-})json";
-
-constexpr std::string_view elicitation_schema_json = R"json({
-  "type": "object",
-  "properties": {
-    "username": {"type": "string", "description": "User's response"},
-    "email": {"type": "string", "description": "User's email address"}
-  },
-  "required": ["username", "email"]
-})json";
 
 // Log levels in increasing severity (spec: server/utilities/logging, RFC 5424).
 constexpr std::array<std::string_view, 8> levels = {"debug", "info",     "notice", "warning",
@@ -391,7 +352,12 @@ void run_tool(const json::value& id, const std::string& name, const json::object
     }
     answer(id, tool_result(json::array{
                    text(subscribed ? "changed; subscribers notified" : "changed; no subscriber")}));
-    if (subscribed) emit(message::notification("notifications/resources/updated", {{"uri", uri}}));
+    auto updated = message::notification("notifications/resources/updated", {{"uri", uri}});
+    // Legacy subscribers hear it on stdout; modern listens (--era) that asked for the uri too.
+    if (subscribed && !modern::in_modern_request())
+      emit(updated);
+    else
+      listens::publish(updated);
   }
 }
 
@@ -534,7 +500,10 @@ void on_initialize(const json::object& params) {
 }
 
 json::array tools() {
-  return catalogue(tools_json);
+  json::array all = catalogue(tools_json);
+  if (modern::in_modern_request())
+    for (auto& t : modern_tools::tools()) all.push_back(std::move(t));
+  return all;
 }
 
 bool call_tool(const json::value& id, std::string_view name, const json::object& params) {
@@ -584,7 +553,10 @@ bool handle_request(std::string_view method, const json::value& id, const json::
     }
     answer(id, {});
   } else if (method == "prompts/list") {
-    answer_page(id, "prompts", catalogue(prompts_json), params);
+    json::array prompts = catalogue(prompts_json);
+    if (modern::in_modern_request())
+      for (auto& p : modern_tools::prompts()) prompts.push_back(std::move(p));
+    answer_page(id, "prompts", std::move(prompts), params);
   } else if (method == "prompts/get") {
     get_prompt(id, params);
   } else if (method == "completion/complete") {

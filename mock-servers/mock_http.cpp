@@ -40,6 +40,7 @@ int serve_over_http(int argc, char** argv) {
   mcp_proxy::config::config cfg;
   cfg.proxy.name = "mock-mcp-server";
   mcp_proxy::serve_options options;
+  std::string_view era = "legacy";
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     long value = 0;
@@ -62,9 +63,13 @@ int serve_over_http(int argc, char** argv) {
       else  // polling: a long call's stream is ended once primed (mcpProxy.closeStreamAfter)
         cfg.proxy.close_stream_after = std::chrono::milliseconds(value);
     } else {
+      // --era (mock_mcp_server.cpp) goes to the per-session processes too; a legacy mock's HTTP
+      // side answers 2026-07-28 requests as a 2025-11-25 server does (no such era here).
+      if (arg == "--era" && i + 1 < argc) era = argv[i + 1];
       server.args.emplace_back(arg);
     }
   }
+  options.faults.legacy_only = era == "legacy";
   cfg.servers.push_back(std::move(server));
   mcp_proxy::init_logging("mock-mcp-server");
   return mcp_proxy::serve(std::move(cfg), options);

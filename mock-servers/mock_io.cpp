@@ -36,9 +36,37 @@ std::mutex workers_mutex;
 std::condition_variable workers_cv;
 int workers = 0;
 
+thread_local std::shared_ptr<request_scope> current_scope;
+std::function<void(const message&)> unscoped_observer;  // set once in main, before any thread
+
 }  // namespace
 
+std::shared_ptr<request_scope> thread_scope() {
+  return current_scope;
+}
+
+scope_guard::scope_guard(std::shared_ptr<request_scope> s) : previous_(std::move(current_scope)) {
+  current_scope = std::move(s);
+}
+
+scope_guard::~scope_guard() {
+  current_scope = std::move(previous_);
+}
+
+void set_unscoped_observer(std::function<void(const message&)> observer) {
+  unscoped_observer = std::move(observer);
+}
+
 void emit(const message& m) {
+  if (current_scope) {
+    current_scope->deliver(m);
+    return;
+  }
+  write_stdout(m);
+  if (unscoped_observer && m.is_notification()) unscoped_observer(m);
+}
+
+void write_stdout(const message& m) {
   std::string line = synthetic::garbage_before_message();
   line += mcp_proxy::jsonrpc::serialize(m);
   line.push_back('\n');
@@ -104,8 +132,11 @@ void run_worker(std::function<void()> work) {
     std::lock_guard lock(workers_mutex);
     ++workers;
   }
-  std::thread([work = std::move(work)] {
-    work();
+  std::thread([work = std::move(work), scope = current_scope] {
+    {
+      scope_guard in(scope);
+      work();
+    }
     std::lock_guard lock(workers_mutex);
     --workers;
     workers_cv.notify_all();

@@ -8,13 +8,41 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 
 namespace mock {
 
-// Writes one message as one line on stdout (whole lines, never interleaved).
+// The 2026-07-28 request a thread works for (mock_modern.hpp): what the tools emit while they
+// serve it goes to deliver() instead of stdout, which makes it a modern answer, drops what the
+// request did not ask for and sends it where that request's answer goes (stdout, or an HTTP
+// stream). Threads of the legacy era have none, and write stdout as they always did.
+struct request_scope {
+  virtual ~request_scope() = default;
+  virtual void deliver(mcp_proxy::jsonrpc::message m) = 0;
+};
+// The scope of the calling thread (null: legacy), and a guard that sets it for a while.
+std::shared_ptr<request_scope> thread_scope();
+class scope_guard {
+ public:
+  explicit scope_guard(std::shared_ptr<request_scope> s);
+  ~scope_guard();
+  scope_guard(const scope_guard&) = delete;
+  scope_guard& operator=(const scope_guard&) = delete;
+
+ private:
+  std::shared_ptr<request_scope> previous_;
+};
+// In the dual era, what the legacy side announces (list changes, resource updates) also reaches
+// the modern listens: called with every notification written outside a scope (null: nobody).
+void set_unscoped_observer(std::function<void(const mcp_proxy::jsonrpc::message&)> observer);
+
+// Writes one message as one line on stdout (whole lines, never interleaved); inside a request
+// scope, hands it to the scope instead.
 void emit(const mcp_proxy::jsonrpc::message& m);
+// Writes one message on stdout whatever the thread's scope (what a scope finally writes).
+void write_stdout(const mcp_proxy::jsonrpc::message& m);
 
 // Sends `method` to the client and waits for its answer (a response or an error response).
 // nullopt when the client did not answer within `timeout` (the client is then sent
@@ -34,7 +62,7 @@ void note_cancelled(const boost::json::value& id);
 // Whether request `id` was cancelled; forgets it.
 bool take_cancelled(const boost::json::value& id);
 
-// Runs `work` on a detached thread that wait_for_workers can wait for.
+// Runs `work` on a detached thread that wait_for_workers can wait for (in the caller's scope).
 void run_worker(std::function<void()> work);
 // Waits until every worker ended, at most `limit`.
 void wait_for_workers(std::chrono::milliseconds limit);

@@ -21,11 +21,16 @@
 // --close-stream-after-ms:
 // mock_http.hpp), and the synthetic load and
 // fault flags of synthetic.hpp (--tools N, --page-size K, --latency-ms A-B, --crash-after K, ...).
+// --era legacy|modern|dual: the protocol era served (mock_modern.hpp; over HTTP,
+// mock_modern_http.hpp): legacy (the default) is 2024-11-05 .. 2025-11-25 only, modern is
+// 2026-07-28 only, dual serves each request in its own era.
 
 #include "conformance_fixture.hpp"
 #include "jsonrpc/message.hpp"
 #include "mock_http.hpp"
 #include "mock_io.hpp"
+#include "mock_modern.hpp"
+#include "mock_modern_http.hpp"
 #include "synthetic.hpp"
 
 #include <boost/json.hpp>
@@ -137,7 +142,8 @@ void call_tool(const json::value& id, const json::object& params) {
     emit(message::response(id, std::move(result)));
   } else if (name == "sleep") {
     auto ms = int_arg(args, "ms", 0);
-    std::thread([id, ms] {
+    std::thread([id, ms, scope = mock::thread_scope()] {
+      mock::scope_guard in(scope);  // a modern request's answer goes where its scope says
       std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       // A cancelled request gets no response (spec: basic/utilities/cancellation).
       if (mock::take_cancelled(id)) return;
@@ -202,6 +208,16 @@ void call_tool(const json::value& id, const json::object& params) {
   }
 }
 
+json::object server_capabilities() {
+  json::object capabilities{{"tools", json::object{{"listChanged", true}}},
+                            {"logging", json::object{}}};
+  if (conformance_fixture) capabilities = mock::fixture::capabilities();
+  mock::synthetic::add_capabilities(capabilities);
+  return capabilities;
+}
+
+constexpr std::string_view instructions = "A deterministic mock MCP server for tests.";
+
 void handle(const message& m) {
   // A response answers a request the fixture sent to the client; other notifications and
   // responses need no answer here.
@@ -220,18 +236,12 @@ void handle(const message& m) {
       if (requested == "2024-11-05" || requested == "2025-03-26" || requested == "2025-06-18")
         version = requested;
     }
-    json::object capabilities{{"tools", json::object{{"listChanged", true}}},
-                              {"logging", json::object{}}};
-    if (conformance_fixture) {
-      mock::fixture::on_initialize(params);
-      capabilities = mock::fixture::capabilities();
-    }
-    mock::synthetic::add_capabilities(capabilities);
+    if (conformance_fixture) mock::fixture::on_initialize(params);
     emit(message::response(
         id, json::object{{"protocolVersion", version},
-                         {"capabilities", std::move(capabilities)},
+                         {"capabilities", server_capabilities()},
                          {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
-                         {"instructions", "A deterministic mock MCP server for tests."}}));
+                         {"instructions", instructions}}));
   } else if (method == "ping") {
     emit(message::response(id, json::object{}));
   } else if (method == "tools/list") {
@@ -282,12 +292,31 @@ void handle(const message& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Over HTTP, this process only serves; each session's process parses the other options.
-  for (int i = 1; i < argc; ++i)
-    if (!std::strcmp(argv[i], "--http")) return mock::serve_over_http(argc, argv);
+  auto era = mock::modern::era::legacy;
+  bool over_http = false;
+  for (int i = 1; i < argc; ++i) {
+    over_http = over_http || !std::strcmp(argv[i], "--http");
+    if (!std::strcmp(argv[i], "--era") && i + 1 < argc) {
+      std::string_view e = argv[i + 1];
+      if (e == "modern")
+        era = mock::modern::era::modern;
+      else if (e == "dual")
+        era = mock::modern::era::dual;
+      else if (e != "legacy") {
+        std::fprintf(stderr, "mock-mcp-server: --era needs legacy, modern or dual\n");
+        return 2;
+      }
+    }
+  }
+  // Over HTTP in the legacy era, this process only serves; each session's process parses the
+  // other options. The modern and dual eras serve modern requests in this process.
+  if (over_http && era == mock::modern::era::legacy) return mock::serve_over_http(argc, argv);
   long linger_ms = 0;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--name") && i + 1 < argc)
+    if (over_http && mock::is_http_option(i, argc, argv)) continue;
+    if (!std::strcmp(argv[i], "--era") && i + 1 < argc)
+      ++i;  // read above
+    else if (!std::strcmp(argv[i], "--name") && i + 1 < argc)
       server_name = argv[++i];
     else if (!std::strcmp(argv[i], "--ignore-sigterm"))
       std::signal(SIGTERM, SIG_IGN);
@@ -317,6 +346,12 @@ int main(int argc, char** argv) {
                  "conformance (it has its own)\n");
     return 2;
   }
+  if (era != mock::modern::era::legacy) {
+    mock::modern::configure({era, conformance_fixture,
+                             json::object{{"name", server_name}, {"version", "1.0.0"}},
+                             server_capabilities(), std::string(instructions), handle});
+  }
+  if (over_http) return mock::serve_modern_http(argc, argv);
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;
@@ -325,7 +360,10 @@ int main(int argc, char** argv) {
       emit(mcp_proxy::jsonrpc::to_error_response(parsed.error()));
       continue;
     }
-    handle(*parsed);
+    if (era == mock::modern::era::legacy)
+      handle(*parsed);
+    else
+      mock::modern::on_stdio_message(*parsed);
   }
   // Tools waiting for the client give up; let them finish their last line.
   mock::close_client_requests();

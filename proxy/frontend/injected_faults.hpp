@@ -1,6 +1,6 @@
 #pragma once
 // Misbehaviour on purpose, for the mock servers' fault modes (never set by the proxy): the
-// streams of answers are written slowly, or cut.
+// streams of answers are written slowly, or cut; or the server plays one of the 2025-11-25 era.
 
 #include <chrono>
 #include <cstddef>
@@ -14,6 +14,9 @@ struct injected_faults {
   // A POST's event stream is cut (the connection closed) after this many events, before the
   // response; 0 = never.
   std::size_t drop_stream_after_events = 0;
+  // Serve as a 2025-11-25-only server: a request with 2026-07-28 _meta is taken as a legacy one
+  // (so it is refused for want of a session, as such a server refuses it).
+  bool legacy_only = false;
 };
 
 }  // namespace mcp_proxy::frontend

@@ -124,7 +124,8 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
                              jsonrpc::serialize(jsonrpc::to_error_response(parsed.error())));
   }
   message msg = std::move(*parsed);
-  if (protocol::is_modern(msg, headers.version, headers.session.has_value()))
+  if (!ctx_.faults.legacy_only &&
+      protocol::is_modern(msg, headers.version, headers.session.has_value()))
     co_return co_await modern_.handle(stream, req, ep, headers, std::move(msg));
   if (auto refused = version_refusal(headers.version, msg.id() ? *msg.id() : json::value()))
     co_return co_await reply(stream, req, 400, std::move(*refused));
