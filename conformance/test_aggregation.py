@@ -754,8 +754,11 @@ class TestRouting:
             "ref": {"type": "ref/resource", "uri": FIXTURE_TEMPLATE},
             "argument": {"name": "id", "value": "1"}})
         assert "error" in m.request("resources/read", {"uri": "nope://x"})
+        # server/discover is the era probe before initialize (2026-07-28 basic/versioning,
+        # backward compatibility), not a request about a capability.
         asked = sorted({r.rpc_method for r in fault.snapshot() if r.rpc_method} -
-                       {"initialize", "notifications/initialized", "tools/list", "ping"})
+                       {"server/discover", "initialize", "notifications/initialized",
+                        "tools/list", "ping"})
         assert asked == [], f"the tools-only backend was asked {asked}"
 
     def test_ping_is_answered(self, launch, mock_server_bin, http):

@@ -563,12 +563,19 @@ def test_streamable_backend_gets_session_version_custom_headers_and_delete(launc
     assert proxy.stop() == 0, proxy.output()[-4000:]
     assert fault.wait_for(lambda: any(r.method == "DELETE" for r in fault.requests), 5), \
         "no DELETE reached the backend on shutdown:\n" + proxy.output()[-3000:]
-    seen = fault.snapshot()
-    assert seen[0].rpc_method == "initialize"
-    assert "mcp-session-id" not in seen[0].headers
-    for r in seen:
+    everything = fault.snapshot()
+    for r in everything:
         for name, value in CUSTOM_HEADERS.items():
             assert r.headers.get(name.lower()) == value, (r.method, r.target, r.headers)
+    # The era probe comes first (2026-07-28 basic/versioning, backward compatibility): a
+    # 2026-07-28 request, with no session.
+    probe = everything[0]
+    assert probe.rpc_method == "server/discover", probe
+    assert probe.headers.get("mcp-protocol-version") == "2026-07-28", probe.headers
+    assert "mcp-session-id" not in probe.headers
+    seen = everything[1:]
+    assert seen[0].rpc_method == "initialize"
+    assert "mcp-session-id" not in seen[0].headers
     for r in seen[1:]:
         assert r.headers.get("mcp-session-id") == "fault-1", (r.method, r.rpc_method, r.headers)
         assert r.headers.get("mcp-protocol-version") == "2025-06-18", \

@@ -1,5 +1,6 @@
 #include "backend/backend_session.hpp"
 
+#include "transport/era_link.hpp"
 #include "transport/http_link.hpp"
 #include "transport/stdio_child.hpp"
 #include "util/spawn.hpp"
@@ -20,6 +21,22 @@ std::string preview(std::string_view line) {
   std::string out(line.substr(0, max));
   if (line.size() > max) out += "...";
   return out;
+}
+
+// How long a backend of unknown era may take to answer server/discover (at most half its
+// timeout): a legacy server may not answer it at all (spec 2026-07-28 basic/versioning).
+constexpr std::chrono::milliseconds max_probe_time{5000};
+
+protocol::era_adapter::mode era_mode(config::backend_era era) {
+  switch (era) {
+    case config::backend_era::modern:
+      return protocol::era_adapter::mode::modern;
+    case config::backend_era::legacy:
+      return protocol::era_adapter::mode::legacy;
+    case config::backend_era::detect:
+      break;
+  }
+  return protocol::era_adapter::mode::detect;
 }
 
 }  // namespace
@@ -43,9 +60,18 @@ std::int64_t backend_failure::rpc_code() const {
 boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend_session::start(
     asio::any_io_executor ex, const config::server_config& server, handlers h) {
   std::shared_ptr<backend_session> s(new backend_session(ex, server, std::move(h)));
+  std::function<std::shared_ptr<transport::message_link>()> relaunch;
   if (server.transport == config::transport_type::stdio) {
-    auto child = transport::stdio_child::spawn(
-        ex, {server.name, server.command, server.args, server.env, server.cwd});
+    auto spawn = [ex, server] {
+      return transport::stdio_child::spawn(
+          ex, {server.name, server.command, server.args, server.env, server.cwd});
+    };
+    auto child = spawn();
+    relaunch = [spawn]() -> std::shared_ptr<transport::message_link> {
+      auto again = spawn();
+      if (!again) return nullptr;
+      return std::move(*again);
+    };
     if (!child) {
       // The details name paths on the proxy's machine: the log has them, clients do not (they
       // get this error as the reason the backend is unavailable).
@@ -74,6 +100,12 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
     s->link_ = std::move(*link);
     spdlog::info("backend {}: connecting to {}", server.name, s->link_->describe());
   }
+  // Either era (issue #14): detected with server/discover unless the config says.
+  transport::era_link_options era{server.name, era_mode(server.era),
+                                  std::min<std::chrono::milliseconds>(max_probe_time,
+                                                                      server.timeout / 2),
+                                  std::move(relaunch)};
+  s->link_ = transport::make_era_link(ex, std::move(s->link_), std::move(era));
   util::spawn_logged(ex, s->read_loop(s), server.name + " reader");
   return s;
 }

@@ -17,6 +17,9 @@ namespace mcp_proxy::config {
 
 enum class transport_type { stdio, sse, streamable_http };
 enum class session_mode { shared, per_client };
+// The protocol era a backend speaks (spec 2026-07-28 basic/versioning): found out at start
+// (server/discover first, initialize when the answer is not a modern one), or said in the config.
+enum class backend_era { detect, modern, legacy };
 
 // TBXark's toolFilter shape, {"mode": "allow" | "block", "list": [...]}, with glob patterns
 // (`*`, `?`). An empty filter lets everything through.
@@ -53,6 +56,8 @@ struct server_config {
   // Deadline of one request to this backend.
   std::chrono::milliseconds timeout{60'000};
   session_mode mode = session_mode::shared;
+  // "protocol": "auto" | "2026-07-28" | "2025-11-25".
+  backend_era era = backend_era::detect;
   bool disabled = false;
   // Aggregation (issue: aggregation). Tools and prompts of this server are exposed on merged
   // endpoints as prefix + separator + name; nullopt: the server name; "": unprefixed.

@@ -119,6 +119,19 @@ void read_session_mode(reader& r, const json::value& v, std::string_view path, s
     r.fail(path, "expected \"shared\" or \"per-client\", got " + quoted(mode));
 }
 
+void read_protocol(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::string era;
+  if (!r.read_string(v, path, era)) return;
+  if (era == "auto")
+    s.out.era = backend_era::detect;
+  else if (era == "2026-07-28")
+    s.out.era = backend_era::modern;
+  else if (era == "2025-11-25")
+    s.out.era = backend_era::legacy;
+  else
+    r.fail(path, "expected \"auto\", \"2026-07-28\" or \"2025-11-25\", got " + quoted(era));
+}
+
 void read_disabled(reader& r, const json::value& v, std::string_view path, server_state& s) {
   r.read_bool(v, path, s.out.disabled);
 }
@@ -151,6 +164,7 @@ constexpr auto server_keys = std::to_array<key_rule<server_state>>({
     {"transportType", read_transport<false>},
     {"type", read_transport<true>},
     {"sessionMode", read_session_mode},
+    {"protocol", read_protocol},
     {"disabled", read_disabled},
     {"options", read_options},
     {"prefix", read_prefix},
@@ -195,6 +209,13 @@ void resolve_http(reader& r, const json::object& server, std::string_view path, 
   }
   s.out.url = std::move(*normalized);
   warn_ignored_keys(r, server, path, key_use::stdio_only, "ignored for a server with a url");
+  // The legacy HTTP+SSE transport (2024-11-05) has no 2026-07-28 era to detect.
+  if (s.out.transport == transport_type::sse) {
+    if (s.out.era == backend_era::modern)
+      r.fail(child_path(path, "protocol"),
+             "\"2026-07-28\" has no legacy HTTP+SSE transport: use a Streamable HTTP url");
+    s.out.era = backend_era::legacy;
+  }
 }
 
 }  // namespace

@@ -70,7 +70,10 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
                                 json::object{{"level", core::log_level_name(d.log_rank)}});
     co_await answer_of(ep, d.session, std::move(set));
   }
-  auto outcome = co_await ep.on_request(d.session, protocol::to_legacy_request(std::move(msg)));
+  // The request keeps its 2026-07-28 _meta: a backend of that era serves it as it is (its
+  // answers come back as they are, input_required included); a 2025-11-25 backend's link
+  // removes it (protocol::era_adapter::for_legacy_backend).
+  auto outcome = co_await ep.on_request(d.session, std::move(msg));
   if (auto* now = std::get_if<message>(&outcome)) {
     protocol::to_modern_answer(*now, d.method, d.server_info);
     d.answer = std::move(*now);

@@ -76,6 +76,27 @@ std::optional<input_bridge::suspended> input_bridge::suspend(std::string_view sc
   return out;
 }
 
+std::optional<json::object> input_bridge::pass_through(std::string_view scope,
+                                                      const message& client_request,
+                                                      json::object result,
+                                                      clock::time_point deadline) {
+  if (calls_.size() >= max_suspended_) return std::nullopt;
+  entry e;
+  e.token = make_token_();
+  e.scope = std::string(scope);
+  e.method = std::string(client_request.method());
+  e.item = item_of(client_request);
+  e.deadline = deadline;
+  e.forwarded = true;
+  if (const auto* state = result.if_contains("requestState"); state && state->is_string())
+    e.backend_state = std::string(state->get_string());
+  result["requestState"] = e.token;
+  const ticket t = next_++;
+  by_token_[e.token] = t;
+  calls_.emplace(t, std::move(e));
+  return result;
+}
+
 input_bridge::retry_outcome input_bridge::on_retry(std::string_view scope, const message& retry,
                                                    clock::time_point now) {
   retry_outcome out;
@@ -103,6 +124,13 @@ input_bridge::retry_outcome input_bridge::on_retry(std::string_view scope, const
     e.token = make_token_();
     by_token_[e.token] = t;
     out.error = "Invalid params: requestState belongs to another request";
+    return out;
+  }
+  if (e.forwarded) {
+    out.what = retry_outcome::kind::forward;
+    out.id = t;
+    out.backend_state = std::move(e.backend_state);
+    calls_.erase(t);
     return out;
   }
   const auto* responses = params->if_contains("inputResponses");
@@ -133,7 +161,7 @@ std::vector<input_bridge::expired> input_bridge::expire(clock::time_point now) {
       continue;
     }
     by_token_.erase(it->second.token);
-    gone.push_back({it->first, it->second.backend_id});
+    if (!it->second.forwarded) gone.push_back({it->first, it->second.backend_id});
     it = calls_.erase(it);
   }
   return gone;

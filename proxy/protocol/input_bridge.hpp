@@ -56,17 +56,31 @@ class input_bridge {
                                    const jsonrpc::message& backend_request,
                                    clock::time_point deadline);
 
+  // A 2026-07-28 backend's own input_required answer to `client_request` (a 2026-07-28
+  // client's, which gets it as it is: the backend's inputRequests and keys): the result with a
+  // requestState of ours in place of the backend's, bound like the others, which a retry
+  // trades back (retry_outcome::forward). nullopt when the table is full.
+  std::optional<boost::json::object> pass_through(std::string_view scope,
+                                                  const jsonrpc::message& client_request,
+                                                  boost::json::object result,
+                                                  clock::time_point deadline);
+  // How long a passed-through state stays valid (the backend's call is over meanwhile).
+  static constexpr std::chrono::minutes pass_through_life{10};
+
   // A retry: `resume` (the ticket, no longer suspended, with the backend request's id and the
   // client's input, its result), `ask_again` (the input is missing: a new input_required for
-  // the same call, which stays suspended under the same ticket), or `refuse` (an error for the
-  // client: unknown, used or expired state, or a request other than the one suspended).
+  // the same call, which stays suspended under the same ticket), `forward` (a passed-through
+  // state: the retry goes to the backend as a new request with `backend_state`, or with none),
+  // or `refuse` (an error for the client: unknown, used or expired state, or a request other
+  // than the one suspended).
   struct retry_outcome {
-    enum class kind { resume, ask_again, refuse } what = kind::refuse;
+    enum class kind { resume, ask_again, forward, refuse } what = kind::refuse;
     ticket id = 0;
     boost::json::value backend_id;  // resume: the backend request the input answers
     boost::json::value input;       // resume: the client's input, the backend request's result
     boost::json::object result;     // ask_again: the new input_required result
     std::string error;              // refuse: the -32602 message
+    std::optional<std::string> backend_state;  // forward: the backend's requestState
   };
   retry_outcome on_retry(std::string_view scope, const jsonrpc::message& retry,
                          clock::time_point now);
@@ -91,6 +105,8 @@ class input_bridge {
     boost::json::value backend_id;
     boost::json::object input_request;  // {method, params}
     clock::time_point deadline;
+    bool forwarded = false;  // pass_through: no suspended call, the backend's state instead
+    std::optional<std::string> backend_state;
   };
   boost::json::object input_required(const entry& e) const;
 

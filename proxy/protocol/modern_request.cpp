@@ -99,6 +99,23 @@ std::optional<std::string> decode_header_value(std::string_view v) {
   return std::string(v.substr(first, last - first + 1));
 }
 
+std::string encode_header_value(std::string_view v) {
+  constexpr std::string_view prefix = "=?base64?", suffix = "?=";
+  const bool plain = plain_header_text(v) && v.find('\t') == std::string_view::npos &&
+                     (v.empty() || (v.front() != ' ' && v.back() != ' ')) &&
+                     !(v.starts_with(prefix) && v.ends_with(suffix));
+  if (plain) return std::string(v);
+  return std::string(prefix) + util::base64_encode(v) + std::string(suffix);
+}
+
+std::optional<outgoing_headers> outgoing_headers_of(const jsonrpc::message& m) {
+  const auto* version = meta_value(m, meta::protocol_version);
+  if (!version || !version->is_string() || !m.is_request()) return std::nullopt;
+  outgoing_headers h{std::string(version->get_string()), encode_header_value(m.method()), {}};
+  if (auto name = named_item(m)) h.name = encode_header_value(*name);
+  return h;
+}
+
 bool removed_in_modern(std::string_view method) {
   return method == "initialize" || method == "ping" || method == "logging/setLevel" ||
          method == "resources/subscribe" || method == "resources/unsubscribe";
@@ -247,10 +264,18 @@ void to_modern_answer(jsonrpc::message& answer, std::string_view method,
   const bool cacheable = method == "tools/list" || method == "prompts/list" ||
                          method == "resources/list" || method == "resources/templates/list" ||
                          method == "resources/read";
+  // A 2026-07-28 backend's own figures hold (one backend answered, as it was asked).
   if (cacheable && complete) {
-    r["ttlMs"] = 0;
-    r["cacheScope"] = "private";
+    if (!r.contains("ttlMs")) r["ttlMs"] = 0;
+    if (!r.contains("cacheScope")) r["cacheScope"] = "private";
   }
+}
+
+bool is_input_required(const jsonrpc::message& answer) {
+  const auto* result = answer.result();
+  const auto* o = result ? result->if_object() : nullptr;
+  const auto* kind = o ? o->if_contains("resultType") : nullptr;
+  return kind && kind->is_string() && kind->get_string() == "input_required";
 }
 
 unsigned modern_http_status(const jsonrpc::message& answer) {

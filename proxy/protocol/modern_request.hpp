@@ -79,6 +79,19 @@ std::optional<modern_refusal> check_modern_request(const jsonrpc::message& m,
 // value itself, with surrounding spaces and tabs trimmed.
 std::optional<std::string> decode_header_value(std::string_view v);
 
+// A value as a header carries it (streamable-http, value encoding): itself when it is visible
+// ASCII without surrounding spaces, else "=?base64?...?=" (as is a value that looks like one).
+std::string encode_header_value(std::string_view v);
+
+// The headers a proxy sends with a modern request to a Streamable HTTP server (streamable-http,
+// standard headers): MCP-Protocol-Version from the _meta claim, Mcp-Method, and Mcp-Name for
+// the methods that name an item, encoded. nullopt for a message without the claim.
+struct outgoing_headers {
+  std::string protocol_version, method;
+  std::optional<std::string> name;
+};
+std::optional<outgoing_headers> outgoing_headers_of(const jsonrpc::message& m);
+
 // The methods a modern client may not send: the 2025-11-25 lifecycle and session methods that
 // 2026-07-28 removed (changelog): initialize, ping, logging/setLevel, resources/subscribe and
 // resources/unsubscribe.
@@ -112,11 +125,15 @@ jsonrpc::message missing_capability_error(const boost::json::value& request_id,
                                           const jsonrpc::message& backend_request);
 
 // A 2025-11-25 answer to `method` made a modern one: resultType "complete" (unless it has one)
-// and serverInfo in result _meta; complete list and read results get ttlMs and cacheScope (caching:
-// a proxy cannot know how long its backend's answer holds, so ttlMs 0 and "private"); the
+// and serverInfo in result _meta; complete list and read results get ttlMs and cacheScope unless
+// a 2026-07-28 backend gave them (caching: a proxy cannot know how long a 2025-11-25 backend's
+// answer holds, so ttlMs 0 and "private"); the
 // 2025-11-25 resource-not-found code -32002 becomes -32602 (server/resources, error handling).
 void to_modern_answer(jsonrpc::message& answer, std::string_view method,
                       const boost::json::object& server_info);
+
+// Whether an answer is a result of resultType "input_required" (basic/patterns/mrtr).
+bool is_input_required(const jsonrpc::message& answer);
 
 // The HTTP status of a modern answer (streamable-http, protocol version header): 404 for a
 // method not found (-32601, whoever found it missing: the proxy serves no method its backend

@@ -42,6 +42,10 @@ bool media_type_is(std::string_view content_type, std::string_view media_type);
 // Whether `text` is the response (result or error) to request `id`.
 bool is_response_to(std::string_view text, const boost::json::value& id);
 
+// What is wrong with `answer`, the response to the initialize that started a new session in
+// place of an expired one, or "" when it agrees on the old session's `version`.
+std::string renewed_session_problem(std::string_view answer, std::string_view version);
+
 // The `timeout=N` (seconds) of a Keep-Alive header (RFC 9112 appendix C.2.2 names the header;
 // its parameters are those of the historic draft): how long the server keeps an idle
 // connection. Bounded to an hour.

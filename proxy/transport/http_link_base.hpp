@@ -148,7 +148,6 @@ class http_link_base : public message_link {
 
   // `in_reply_to`: the id of the request whose POST stream carried it, else null.
   void deliver(std::string text, json::value in_reply_to = {}) {
-    delivered_any_ = true;
     incoming_.push(inbound{std::move(text), std::move(in_reply_to)});
   }
   // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
@@ -211,7 +210,6 @@ class http_link_base : public message_link {
   std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()
   std::set<asio::steady_timer*> timers_;               // pauses, cut short by end()
   bool ended_ = false;
-  bool delivered_any_ = false;
   std::string end_reason_;
   boost::system::error_code end_cause_;
 };
@@ -219,5 +217,10 @@ class http_link_base : public message_link {
 // The legacy HTTP+SSE link to `url`, started (what auto_link falls back to).
 std::shared_ptr<message_link> start_sse_link(asio::any_io_executor ex, http_link_options options,
                                              target_url url);
+
+// Streamable HTTP (`first`, not yet used) with legacy SSE at the same URL as its fallback when
+// the server refuses the first request: messages sent before that are sent again over SSE.
+std::shared_ptr<message_link> make_auto_link(asio::any_io_executor ex, http_link_options options,
+                                             std::shared_ptr<message_link> first);
 
 }  // namespace mcp_proxy::transport::detail

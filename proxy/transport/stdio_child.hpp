@@ -53,8 +53,11 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   // Best-effort synchronous kill and reap (destructors, fatal paths).
   void kill_now() override;
   std::string end_reason() const override;
+  // Empty while the child runs with its stdout open.
   boost::system::error_code end_cause() const override {
-    return stopped_ ? link_error::stopped : link_error::exited;
+    if (stopped_) return link_error::stopped;
+    if (exited_ || incoming_.closed()) return link_error::exited;
+    return {};
   }
   std::string describe() const override { return "pid " + std::to_string(pid_); }
 

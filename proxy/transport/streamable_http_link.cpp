@@ -1,5 +1,7 @@
 #include "transport/http_link_base.hpp"
 
+#include "protocol/modern_request.hpp"
+#include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -49,8 +51,17 @@ class streamable_http_link final : public http_link_base,
   }
 
  private:
-  request session_request(bhttp::verb verb, std::string body, std::string_view accept) const {
+  // A request of the 2026-07-28 era (`modern`) has no session; its headers come from its body.
+  request session_request(bhttp::verb verb, std::string body, std::string_view accept,
+                          const protocol::outgoing_headers* modern = nullptr) const {
     request req = make_request(verb, url_, std::move(body), accept);
+    if (modern) {
+      // 2026-07-28 streamable-http, standard headers.
+      req.set(version_header, modern->protocol_version);
+      req.set("Mcp-Method", modern->method);
+      if (modern->name) req.set("Mcp-Name", *modern->name);
+      return req;
+    }
     if (!session_id_.empty()) req.set(session_header, session_id_);
     if (!protocol_version_.empty()) req.set(version_header, protocol_version_);
     return req;
@@ -61,7 +72,25 @@ class streamable_http_link final : public http_link_base,
   struct outgoing_post {
     std::string body;
     json::value id;
+    std::optional<protocol::outgoing_headers> modern;  // a 2026-07-28 request
+    bool listen = false;  // subscriptions/listen: its stream stays open without a deadline
   };
+
+  // A client of 2026-07-28 cancels a request by closing its stream (streamable-http,
+  // cancellation), and has no session to post a notification to: true when `m` was such a
+  // cancellation (done, or moot), false when it goes to the server as it is.
+  bool closes_instead(const message& m) {
+    if (!m.is_notification() || m.method() != "notifications/cancelled") return false;
+    const auto* params = m.params_object();
+    const auto* rid = params ? params->if_contains("requestId") : nullptr;
+    if (!rid) return false;
+    if (auto it = modern_streams_.find(json::serialize(*rid)); it != modern_streams_.end()) {
+      cancelled_.insert(it->first);
+      if (auto conn = it->second.lock()) conn->close();
+      return true;
+    }
+    return session_id_.empty() && protocol_version_.empty();
+  }
 
   // One writer keeps messages in order: a request is written and its answer read in the
   // background; a notification or response waits for its 202, so the server has seen it before
@@ -84,6 +113,9 @@ class streamable_http_link final : public http_link_base,
           if (outgoing_.closed()) co_return;
           continue;  // interrupted: a renewal is due
         }
+        post.modern = protocol::outgoing_headers_of(*m);
+        if (!post.modern && closes_instead(*m)) continue;
+        post.listen = post.modern && m->method() == "subscriptions/listen";
         if (m->is_request() && m->id()) post.id = *m->id();
         post.body = jsonrpc::serialize(*m);
         if (options_.renew_expired_session && !initialize_ && m->method() == "initialize")
@@ -95,9 +127,10 @@ class streamable_http_link final : public http_link_base,
 
   awaitable<void> post_one(std::shared_ptr<streamable_http_link> self, outgoing_post post) {
     const bool is_request = !post.id.is_null();
-    std::string sid = session_id_;  // the session this POST belongs to
+    std::string sid = post.modern ? "" : session_id_;  // the session this POST belongs to
     request req = session_request(bhttp::verb::post, std::move(post.body),
-                                  "application/json, text/event-stream");
+                                  "application/json, text/event-stream",
+                                  post.modern ? &*post.modern : nullptr);
     auto conn = co_await write_request(url_, req);
     if (options_.renew_expired_session && is_request) post.body = std::move(req.body());
     if (!conn) {
@@ -151,8 +184,8 @@ class streamable_http_link final : public http_link_base,
       end(link_error::session_expired, "ended the session (HTTP 404); a new one failed");
       co_return;
     }
-    outgoing_post initialized{
-        jsonrpc::serialize(message::notification("notifications/initialized")), {}};
+    outgoing_post initialized;
+    initialized.body = jsonrpc::serialize(message::notification("notifications/initialized"));
     co_await post_one(self, std::move(initialized));
     spdlog::info("backend {}: new session started; {} refused request(s) sent again", options_.name,
                  refused_posts_.size());
@@ -200,15 +233,8 @@ class streamable_http_link final : public http_link_base,
       if (!err.empty()) why += ": " + err;
       co_return why;
     }
-    boost::system::error_code ec;
-    auto v = json::parse(answer, ec);
-    const auto* result = ec ? nullptr : v.as_object().if_contains("result");
-    const auto* got = result && result->is_object()
-                          ? result->get_object().if_contains("protocolVersion")
-                          : nullptr;
-    if (!got || !got->is_string()) co_return "initialize failed: " + answer.substr(0, 200);
-    if (got->get_string() != version)
-      co_return "the new session has protocol version " + std::string(got->get_string());
+    if (auto problem = protocol::renewed_session_problem(answer, version); !problem.empty())
+      co_return problem;
     if (auto sid = p.get().find(session_header); sid != p.get().end()) session_id_ = sid->value();
     co_return "";
   }
@@ -219,12 +245,24 @@ class streamable_http_link final : public http_link_base,
                          std::shared_ptr<http_conn> conn, outgoing_post post, std::string sid) {
     const json::value& id = post.id;
     const bool is_request = !id.is_null();
-    const auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
+    auto deadline = clock_type::now() + options_.timeout + std::chrono::seconds(5);
+    if (post.listen) deadline = clock_type::time_point::max();
+    // A 2026-07-28 request's stream is closed to cancel it (closes_instead).
+    std::string stream_key;
+    if (post.modern && is_request) {
+      stream_key = json::serialize(id);
+      modern_streams_[stream_key] = conn;
+    }
+    util::scope_exit forget([this, &stream_key] {
+      if (stream_key.empty()) return;
+      modern_streams_.erase(stream_key);
+      cancelled_.erase(stream_key);
+    });
     auto header_deadline = clock_type::now() + control_timeout;
     if (is_request) header_deadline = deadline;
     auto header = co_await read_header(*conn, header_deadline);
     if (!header) {
-      if (ended_) co_return;
+      if (ended_ || cancelled_.contains(stream_key)) co_return;
       spdlog::warn("backend {}: {}", options_.name, header.error());
       if (is_request) fail_request(id, "no answer");
       co_return;
@@ -234,7 +272,8 @@ class streamable_http_link final : public http_link_base,
     using protocol::post_answer;
     const auto kind = protocol::classify_post_answer(
         {status, p.get()[bhttp::field::content_type], !sid.empty(),
-         options_.detect_transport && is_request && session_id_.empty() && !delivered_any_});
+         options_.detect_transport && is_request && !post.modern && session_id_.empty() &&
+             !delivered_legacy_});
     if (kind == post_answer::session_expired) {
       // The server ended the session (spec: Session Management): it did not process this one.
       // Only requests are sent again: a notification or response concerned the old session.
@@ -244,6 +283,7 @@ class streamable_http_link final : public http_link_base,
       co_return;
     }
     if (is_request && status / 100 == 2) renewals_in_a_row_ = 0;
+    if (!post.modern && status / 100 == 2) delivered_legacy_ = true;
     if (kind == post_answer::not_streamable_http) {
       // No Streamable HTTP here: the owner (auto_link) tries legacy SSE.
       spdlog::info("backend {}: POST answered {}; trying the legacy SSE transport", options_.name,
@@ -277,6 +317,7 @@ class streamable_http_link final : public http_link_base,
     }
     if (kind == post_answer::json) {
       auto body = co_await read_whole_body(*conn, p, max_json_body, deadline);
+      if (!body && cancelled_.contains(stream_key)) co_return;
       if (!body) {
         spdlog::warn("backend {}: reading an answer failed: {}", options_.name, body.error());
         if (is_request) fail_request(id, "the answer could not be read");
@@ -312,7 +353,7 @@ class streamable_http_link final : public http_link_base,
       release(std::move(conn), p);
     else
       conn->close();
-    if (!is_request || answered || ended_) co_return;
+    if (!is_request || answered || ended_ || cancelled_.contains(stream_key)) co_return;
     // The stream ended before the response: resume it if the server gave event ids
     // (spec: Resumability and Redelivery), else the call fails now rather than at its deadline.
     protocol::resume_policy resumption;
@@ -421,6 +462,10 @@ class streamable_http_link final : public http_link_base,
 
   std::string session_id_;
   std::string protocol_version_;
+  // The streams of 2026-07-28 requests in flight (by serialized id), and those cancelled.
+  std::map<std::string, std::weak_ptr<http_conn>> modern_streams_;
+  std::set<std::string> cancelled_;
+  bool delivered_legacy_ = false;  // a legacy request was answered: this is Streamable HTTP
   bool get_started_ = false;
   // Renewal of an expired session (options_.renew_expired_session).
   std::optional<outgoing_post> initialize_;  // the first initialize, sent again
@@ -429,51 +474,6 @@ class streamable_http_link final : public http_link_base,
   bool renewing_ = false;
   bool stopping_ = false;
   int renewals_in_a_row_ = 0;
-};
-
-// Streamable HTTP first; legacy SSE when the server refuses it. Messages sent before the
-// transport is known are kept and sent again over the fallback.
-class auto_link final : public message_link {
- public:
-  auto_link(asio::any_io_executor ex, http_link_options options,
-            std::shared_ptr<streamable_http_link> first)
-      : ex_(ex), options_(std::move(options)), first_(first), inner_(std::move(first)) {}
-
-  void send(const message& m) override {
-    if (first_) early_.push_back(m);
-    inner_->send(m);
-  }
-  awaitable<std::optional<inbound>> receive() override {
-    for (;;) {
-      auto r = co_await inner_->receive();
-      if (!first_) co_return r;
-      if (r || first_->end_cause() != link_error::refused_transport) {
-        early_.clear();
-        first_.reset();  // decided
-        co_return r;
-      }
-      first_.reset();
-      auto options = options_;
-      options.detect_transport = false;
-      auto url = parse_target(options.url);
-      inner_ = start_sse_link(ex_, std::move(options), std::move(*url));
-      for (auto& m : early_) inner_->send(m);
-      early_.clear();
-    }
-  }
-  awaitable<void> stop() override { co_await inner_->stop(); }
-  void kill_now() override { inner_->kill_now(); }
-  std::string end_reason() const override { return inner_->end_reason(); }
-  boost::system::error_code end_cause() const override { return inner_->end_cause(); }
-  std::string describe() const override { return inner_->describe(); }
-  void set_protocol_version(std::string_view v) override { inner_->set_protocol_version(v); }
-
- private:
-  asio::any_io_executor ex_;
-  http_link_options options_;
-  std::shared_ptr<streamable_http_link> first_;  // until the transport is known
-  std::shared_ptr<message_link> inner_;
-  std::vector<message> early_;
 };
 
 }  // namespace
@@ -487,7 +487,7 @@ boost::system::result<std::shared_ptr<message_link>, std::string> make_streamabl
   auto link = std::make_shared<streamable_http_link>(ex, std::move(options), std::move(*url));
   if (auto problem = link->load_tls_settings(); !problem.empty()) return problem;
   link->start();
-  if (detect) return std::make_shared<auto_link>(ex, std::move(kept), std::move(link));
+  if (detect) return make_auto_link(ex, std::move(kept), std::move(link));
   return link;
 }
 
