@@ -194,3 +194,108 @@ def test_stdio_frontend_over_every_backend_transport(stdio_proxy, start_mock_htt
     messages = p.receive()["result"]["messages"]
     assert messages and messages[0]["role"] == "user"
     assert p.close_stdin_and_wait() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 2026-07-28 clients over stdio (spec 2026-07-28 basic/transports/stdio)
+
+MODERN = "2026-07-28"
+
+
+def modern_request(rid, method, params=None, capabilities=None, meta=None):
+    """A 2026-07-28 request: the per-request _meta (basic/index) rides on it."""
+    params = dict(params or {})
+    params["_meta"] = {"io.modelcontextprotocol/protocolVersion": MODERN,
+                       "io.modelcontextprotocol/clientCapabilities": capabilities or {},
+                       **(meta or {})}
+    return request(rid, method, params)
+
+
+def receive_until(p: StdioProxy, predicate, limit: int = 50) -> list:
+    """The lines up to the first that matches, bounded in count (and in time by receive)."""
+    seen = []
+    for _ in range(limit):
+        seen.append(p.receive())
+        if predicate(seen[-1]):
+            return seen
+    raise AssertionError(f"no matching line in {limit}: {seen}")
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/stdio")
+def test_a_modern_client_is_served_over_stdio_without_initialize(stdio_proxy):
+    """server/discover and tools/call with no initialize; results carry resultType and
+    serverInfo (basic/index); progress precedes the response with the client's token."""
+    p = stdio_proxy()
+    p.send(modern_request("d", "server/discover"))
+    discover = p.receive()
+    assert discover["id"] == "d"
+    assert MODERN in discover["result"]["supportedVersions"], discover
+    assert discover["result"]["resultType"] == "complete"
+    p.send(modern_request(2, "tools/call", {"name": "progress", "arguments": {"steps": 2}},
+                          meta={"progressToken": "t"}))
+    lines = receive_until(p, lambda m: m.get("id") == 2)
+    progress = [m for m in lines if m.get("method") == "notifications/progress"]
+    assert [m["params"]["progressToken"] for m in progress] == ["t", "t"], lines
+    final = lines[-1]["result"]
+    assert final["resultType"] == "complete", final
+    assert "io.modelcontextprotocol/serverInfo" in final["_meta"], final
+
+
+@pytest.mark.spec("2026-07-28 basic/index")
+def test_modern_errors_over_stdio(stdio_proxy):
+    """Missing _meta fields: -32602; an unknown version: -32022 with data.supported; removed
+    methods: -32601 (basic/index error codes; basic/versioning)."""
+    p = stdio_proxy()
+    p.send(request(1, "tools/list", {"_meta": {"io.modelcontextprotocol/protocolVersion": MODERN}}))
+    assert p.receive()["error"]["code"] == -32602
+    p.send(modern_request(2, "tools/list", meta={
+        "io.modelcontextprotocol/protocolVersion": "1900-01-01"}))
+    err = p.receive()["error"]
+    assert err["code"] == -32022 and MODERN in err["data"]["supported"], err
+    p.send(modern_request(3, "ping"))
+    assert p.receive()["error"]["code"] == -32601
+
+
+@pytest.mark.spec("2026-07-28 basic/utilities/cancellation")
+def test_notifications_cancelled_cancels_a_modern_request_over_stdio(stdio_proxy):
+    """basic/transports/stdio: the client cancels with notifications/cancelled; the server
+    sends nothing more for that request, and other requests go on."""
+    p = stdio_proxy()
+    p.send(modern_request(5, "tools/call", {"name": "sleep", "arguments": {"ms": 3000}}))
+    time.sleep(0.3)  # the call is at the backend
+    p.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 5}})
+    p.send(modern_request(6, "tools/call", {"name": "echo", "arguments": {"text": "after"}}))
+    reply = p.receive()
+    assert reply["id"] == 6 and reply["result"]["content"][0]["text"] == "after", reply
+    with pytest.raises(queue.Empty):
+        p.lines.get(timeout=4)  # nothing for request 5, not even after the sleep ends
+
+
+@pytest.mark.spec("2026-07-28 basic/patterns/subscriptions")
+def test_subscriptions_listen_over_stdio(stdio_proxy):
+    """The acknowledgment first, then the opted-in list_changed tagged with the listen's id;
+    notifications/cancelled for the listen ends it (nothing more); at end of stdin an open
+    listen gets its result (graceful closure)."""
+    p = stdio_proxy()
+    p.send(modern_request("L", "subscriptions/listen",
+                          {"notifications": {"toolsListChanged": True}}))
+    ack = p.receive()
+    assert ack["method"] == "notifications/subscriptions/acknowledged", ack
+    assert ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "L"
+    assert ack["params"]["notifications"] == {"toolsListChanged": True}, ack
+    p.send(modern_request(1, "tools/call", {"name": "change_tools", "arguments": {}}))
+    lines = receive_until(p, lambda m: m.get("method") == "notifications/tools/list_changed")
+    assert lines[-1]["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "L"
+    p.send(modern_request("M", "subscriptions/listen",
+                          {"notifications": {"toolsListChanged": True}}))
+    receive_until(p, lambda m: m.get("method") == "notifications/subscriptions/acknowledged"
+                  and m["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "M")
+    p.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "L"}})
+    time.sleep(0.3)
+    assert p.close_stdin_and_wait() == 0
+    rest = []
+    while not p.lines.empty():
+        rest.append(json.loads(p.lines.get()))
+    results = [m for m in rest if "result" in m and m.get("id") in ("L", "M")]
+    assert [m["id"] for m in results] == ["M"], rest  # L was cancelled: no result for it
+    assert results[0]["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "M"

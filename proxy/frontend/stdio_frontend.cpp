@@ -1,5 +1,6 @@
 #include "frontend/stdio_frontend.hpp"
 
+#include "frontend/modern_stdio.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "util/async_queue.hpp"
 #include "util/spawn.hpp"
@@ -29,8 +30,10 @@ void write_message(const message& m) {
 }
 
 struct stdio_state {
+  explicit stdio_state(asio::any_io_executor ex) : modern(ex, write_message) {}
   std::shared_ptr<core::endpoint> ep;
-  std::shared_ptr<core::client_session> session;
+  std::shared_ptr<core::client_session> session;  // the 2025-era client's
+  modern_stdio modern;                            // 2026-07-28 requests, each on its own
 };
 
 // Streams one call's events to stdout until its response (or its cancellation).
@@ -48,6 +51,10 @@ awaitable<void> relay_outbox(std::shared_ptr<core::client_session> s) {
 
 awaitable<void> handle_message(asio::any_io_executor ex, std::shared_ptr<stdio_state> st,
                                message msg) {
+  if (st->modern.takes(msg)) {
+    st->modern.handle(st->ep, std::move(msg));
+    co_return;
+  }
   if (!st->session || st->session->ended) {
     core::session_narrowing everything;  // stdio serves what it was started for
     auto o = co_await open_session(*st->ep, std::move(msg), std::move(everything));
@@ -108,10 +115,11 @@ std::shared_ptr<util::async_queue<std::string>> read_stdin_lines(asio::any_io_ex
 
 awaitable<void> serve_stdio(asio::any_io_executor ex, std::shared_ptr<core::endpoint> ep,
                             std::shared_ptr<util::async_queue<std::string>> lines) {
-  auto st = std::make_shared<stdio_state>();
+  auto st = std::make_shared<stdio_state>(ex);
   st->ep = ep;
   while (auto line = co_await lines->pop()) co_await handle_line(ex, st, std::move(*line));
   spdlog::info("stdin closed; ending the session");
+  co_await st->modern.stop();
   if (st->session) co_await ep->end_session(st->session);
 }
 

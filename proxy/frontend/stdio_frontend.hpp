@@ -1,7 +1,8 @@
 #pragma once
 // The proxy served over its own stdin/stdout (`mcp-proxy --stdio`), for clients that only launch
 // stdio servers (Claude Desktop): one JSON-RPC message per line each way, one client session on
-// one server endpoint. stdout carries nothing but messages; logs go to stderr.
+// one server endpoint (a 2025-era client), or requests of 2026-07-28 served each on its own
+// (modern_stdio). stdout carries nothing but messages; logs go to stderr.
 // Thread-safety: stdin is read by a helper thread that posts each line to the executor; all
 // other work runs on the executor.
 
