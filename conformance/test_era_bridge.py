@@ -253,3 +253,47 @@ def test_a_legacy_server_that_ignores_or_dies_on_the_probe_is_served(start_proxy
     assert "backend old: speaks protocol 2025-11-25 or older" in out, out[-3000:]
     if mode == "exit":
         assert "starting it again as a 2025-11-25 server" in out, out[-3000:]
+
+
+def _mock_modern(mock_server_bin, start_mock_http, transport: str) -> dict:
+    """The mock's 2026-07-28 era with the conformance fixture (test_header_param marks its
+    `region` argument x-mcp-header: Region)."""
+    args = ["--fixture", "conformance", "--era", "modern"]
+    if transport == "stdio":
+        return {"command": str(mock_server_bin), "args": args, "timeout": "20s"}
+    server = start_mock_http(*args)
+    return {"url": server.url("mcp"), "timeout": "20s"}
+
+
+def _header_call(url: str, id_: int, region, headers: dict) -> httpx.Response:
+    params = {"name": "test_header_param", "arguments": {"region": region},
+              "_meta": {"io.modelcontextprotocol/protocolVersion": MODERN,
+                        "io.modelcontextprotocol/clientCapabilities": {}}}
+    return httpx.post(url, json={"jsonrpc": "2.0", "id": id_, "method": "tools/call",
+                                 "params": params},
+                      headers={"Accept": "application/json, text/event-stream",
+                               "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call",
+                               "Mcp-Name": "test_header_param", **headers}, timeout=WAIT_S)
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http#custom-headers")
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_mcp_param_headers_are_checked_and_reach_the_backend(mock_server_bin, start_mock_http,
+                                                             start_proxy, transport):
+    """A server that processes the body MUST check each x-mcp-header value against it (400,
+    -32020): a missing, different or undecodable Mcp-Param-Region is refused by the proxy
+    itself, whatever the backend's transport; a good one (plain or base64-encoded) passes, and
+    an HTTP backend (which checks it too) gets the header."""
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {
+        "m": _mock_modern(mock_server_bin, start_mock_http, transport)}})
+    url = f"{proxy.base_url}/m/mcp"
+    for i, headers in enumerate([{}, {"Mcp-Param-Region": "us-east"},
+                                 {"Mcp-Param-Region": "=?base64?SGVsbG8?="}]):
+        r = _header_call(url, i, "eu-west", headers)
+        assert r.status_code == 400, (headers, r.status_code, r.text)
+        assert r.json()["error"]["code"] == -32020 and r.json()["id"] == i, r.text
+    for i, value in enumerate(["eu-west", "=?base64?ZXUtd2VzdA==?="], start=10):
+        r = _header_call(url, i, "eu-west", {"mcp-param-region": value})
+        assert r.status_code == 200, r.text
+        text = r.text
+        assert "Region: eu-west" in text and '"isError"' not in text, text

@@ -129,6 +129,36 @@ std::optional<message> to_modern_event(core::endpoint& ep, modern_dispatched& d,
   return ev;
 }
 
+awaitable<std::vector<json::object>> list_tools(core::endpoint& ep) {
+  std::vector<json::object> tools;
+  auto init = message::request(
+      "tools-for-headers", "initialize",
+      json::object{{"protocolVersion", "2025-11-25"},
+                   {"capabilities", json::object{}},
+                   {"clientInfo", json::object{{"name", "mcp-proxy"}, {"version", "1"}}}});
+  core::session_narrowing everything;  // GCC 12: no temporaries in co_await arguments
+  auto opened = co_await ep.initialize(std::move(init), std::move(everything));
+  if (!opened.session) co_return tools;
+  ep.on_notification(*opened.session, message::notification("notifications/initialized"));
+  json::value cursor;
+  for (int page = 0; page < 100; ++page) {
+    json::object params;
+    if (cursor.is_string()) params["cursor"] = cursor;
+    auto list_request = message::request(page, "tools/list", std::move(params));
+    auto answer = co_await answer_of(ep, opened.session, std::move(list_request));
+    const auto* result = answer && answer->result() ? answer->result()->if_object() : nullptr;
+    const auto* list = result ? result->if_contains("tools") : nullptr;
+    if (!list || !list->is_array()) break;
+    for (const auto& t : list->get_array())
+      if (t.is_object()) tools.push_back(t.get_object());
+    const auto* next = result->if_contains("nextCursor");
+    if (!next || !next->is_string()) break;
+    cursor = *next;
+  }
+  co_await ep.end_session(opened.session);
+  co_return tools;
+}
+
 awaitable<void> finish_modern(core::endpoint& ep, modern_dispatched& d) {
   if (!d.session) co_return;
   auto s = std::move(d.session);

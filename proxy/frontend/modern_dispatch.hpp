@@ -86,6 +86,10 @@ boost::asio::awaitable<void> close_listen(core::endpoint& ep, modern_listen& l);
 void refuse_backend_request(core::endpoint& ep, core::client_session& s,
                             const jsonrpc::message& request, std::string_view why);
 
+// Every tool the endpoint lists (at most 100 pages), asked in a session of the proxy's own
+// (for the x-mcp-header marks of their input schemas); empty when the endpoint cannot be asked.
+boost::asio::awaitable<std::vector<boost::json::object>> list_tools(core::endpoint& ep);
+
 // Ends the request's session (once its call is answered or abandoned).
 boost::asio::awaitable<void> finish_modern(core::endpoint& ep, modern_dispatched& d);
 

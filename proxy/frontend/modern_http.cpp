@@ -4,6 +4,7 @@
 #include "protocol/http_rules.hpp"
 #include "protocol/modern_request.hpp"
 #include "protocol/sse.hpp"
+#include "util/ascii.hpp"
 
 #include <boost/json.hpp>
 
@@ -74,8 +75,50 @@ awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core:
   auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
   if (msg.method() == "subscriptions/listen")
     co_return co_await serve_listen(stream, req, ep, std::move(msg), std::move(narrowing));
+  if (msg.method() == "tools/call") {
+    if (auto refused = co_await check_params(ep, req, msg)) {
+      std::string body = jsonrpc::serialize(*refused);
+      co_return co_await reply(stream, req, 400, std::move(body));
+    }
+  }
   http_output out(ctx_, stream, req);
   co_return co_await calls_.serve(ep, std::move(msg), std::move(narrowing), out);
+}
+
+awaitable<std::optional<message>> modern_http::check_params(core::endpoint& ep,
+                                                          const http_request& req,
+                                                          const message& msg) {
+  protocol::sent_headers sent;
+  for (const auto& field : req) {
+    const std::string_view name = field.name_string();
+    if (name.size() > protocol::param_header_prefix.size() &&
+        util::ascii_iequals(name.substr(0, protocol::param_header_prefix.size()),
+                            protocol::param_header_prefix))
+      sent.emplace_back(name.substr(protocol::param_header_prefix.size()), field.value());
+  }
+  const auto* params = msg.params_object();
+  const auto* tool = params ? params->if_contains("name") : nullptr;
+  if (!tool || !tool->is_string()) co_return std::nullopt;  // the call itself will say
+  const std::string_view tool_name = tool->get_string();
+  using clock = std::chrono::steady_clock;
+  auto& known = marks_[ep.name()];
+  const auto age = clock::now() - known.fetched;
+  const bool stale = age > std::chrono::minutes(1) ||
+                     (!known.by_tool.contains(tool_name) && age > std::chrono::seconds(5));
+  if (stale) {
+    known.fetched = clock::now();
+    auto tools = co_await list_tools(ep);
+    known.by_tool.clear();
+    for (const auto& t : tools)
+      if (const auto* n = t.if_contains("name"); n && n->is_string())
+        known.by_tool[std::string(n->get_string())] = protocol::param_headers_of(t);
+  }
+  static const std::vector<protocol::param_header> unmarked;
+  auto it = known.by_tool.find(tool_name);
+  const auto& marks = it == known.by_tool.end() ? unmarked : it->second;
+  if (auto refused = protocol::check_param_headers(msg, marks, sent))
+    co_return protocol::refusal_response(msg, *refused);
+  co_return std::nullopt;
 }
 
 awaitable<bool> modern_http::serve_listen(tcp_stream& stream, http_request& req, core::endpoint& ep,

@@ -9,8 +9,14 @@
 #include "frontend/http_io.hpp"
 #include "frontend/modern_calls.hpp"
 #include "frontend/modern_dispatch.hpp"
+#include "protocol/param_headers.hpp"
 
 #include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace mcp_proxy::frontend {
 
@@ -28,8 +34,21 @@ class modern_http {
                                             core::session_narrowing narrowing);
   boost::asio::awaitable<bool> run_listen(tcp_stream& stream, http_request& req, core::endpoint& ep,
                                           modern_listen& l);
+  // The refusal of a tools/call whose Mcp-Param-* headers do not match its body (streamable-http,
+  // custom headers), or nullopt.
+  boost::asio::awaitable<std::optional<jsonrpc::message>> check_params(core::endpoint& ep,
+                                                                       const http_request& req,
+                                                                       const jsonrpc::message& msg);
+
+  // Each route's tools' x-mcp-header marks, asked for again when a tool is not known (at most
+  // every few seconds) or after a minute.
+  struct tool_marks {
+    std::chrono::steady_clock::time_point fetched;
+    std::map<std::string, std::vector<protocol::param_header>, std::less<>> by_tool;
+  };
   http_context& ctx_;
   modern_calls calls_;
+  std::map<std::string, tool_marks, std::less<>> marks_;
 };
 
 }  // namespace mcp_proxy::frontend

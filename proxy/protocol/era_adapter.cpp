@@ -176,6 +176,11 @@ void era_adapter::send_call(actions& out, const json::value& core_id, message re
     backend_id = next_id("retry");
     request.set_id(backend_id);
   }
+  if (request.method() == "tools/call") {
+    const auto name = string_at(request.params_object(), "name");
+    if (auto it = marks_.find(name); it != marks_.end())
+      out.call_headers = param_header_values(request, it->second);
+  }
   calls_.insert_or_assign(key_of(backend_id),
                           call{core_id, backend_id, request, bridged, rounds});
   out.to_backend.push_back(std::move(request));
@@ -282,6 +287,14 @@ era_adapter::actions era_adapter::on_backend_restarted() {
 
 void era_adapter::on_answer(actions& out, call c, message m) {
   const auto* result = m.result() ? m.result()->if_object() : nullptr;
+  if (result && c.request.method() == "tools/list") {
+    if (const auto* tools = result->if_contains("tools"); tools && tools->is_array())
+      for (const auto& t : tools->get_array()) {
+        const auto* tool = t.if_object();
+        if (const auto name = string_at(tool, "name"); tool && !name.empty())
+          marks_[std::string(name)] = param_headers_of(*tool);
+      }
+  }
   const std::string_view kind = string_at(result, "resultType");
   if (c.bridged && result && kind == "input_required") {
     ask_core(out, std::move(c), *result);

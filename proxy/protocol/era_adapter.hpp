@@ -30,6 +30,7 @@
 // Thread-safety: none (one owner, one executor).
 
 #include "jsonrpc/message.hpp"
+#include "protocol/param_headers.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -67,6 +68,10 @@ class era_adapter {
     std::vector<for_core> to_core;
     bool start_probe_timer = false;   // call on_probe_timeout() when it fires
     bool reopen_listen_later = false; // call reopen_listen() after a pause
+    // The Mcp-Param-* headers of the tools/call in to_backend (for an HTTP backend): its
+    // arguments marked x-mcp-header in the tools/list answers seen (streamable-http, custom
+    // headers).
+    sent_headers call_headers;
   };
 
   verdict current() const { return verdict_; }
@@ -149,6 +154,8 @@ class era_adapter {
   std::string listen_id_;
   boost::json::object listen_filter_;
   bool listen_failed_ = false;
+  // The x-mcp-header marks of the backend's tools, from the tools/list answers it gave.
+  std::map<std::string, std::vector<param_header>, std::less<>> marks_;
 };
 
 }  // namespace mcp_proxy::protocol

@@ -18,17 +18,15 @@ class auto_link final : public message_link {
             std::shared_ptr<message_link> first)
       : ex_(ex), options_(std::move(options)), first_(first), inner_(std::move(first)) {}
 
+  void send_with_headers(const message& m, const header_list& headers) override {
+    remember(m);
+    inner_->send_with_headers(m, headers);
+  }
   void send(const message& m) override {
-    if (first_) {
-      // A 2026-07-28 probe is not sent again, and its answer decides nothing: the spec's
-      // dual-era client falls back to initialize first (2026-07-28 basic/versioning).
-      if (!protocol::outgoing_headers_of(m))
-        early_.push_back(m);
-      else if (m.id())
-        probes_.push_back(*m.id());
-    }
+    remember(m);
     inner_->send(m);
   }
+
   awaitable<std::optional<inbound>> receive() override {
     for (;;) {
       auto r = co_await inner_->receive();
@@ -49,12 +47,6 @@ class auto_link final : public message_link {
     }
   }
 
-  bool answers_probe(const inbound& in) const {
-    if (probes_.empty()) return false;
-    auto m = jsonrpc::parse(in.text);
-    return m && m->is_response() && m->id() &&
-           std::find(probes_.begin(), probes_.end(), *m->id()) != probes_.end();
-  }
   awaitable<void> stop() override { co_await inner_->stop(); }
   void kill_now() override { inner_->kill_now(); }
   std::string end_reason() const override { return inner_->end_reason(); }
@@ -63,6 +55,25 @@ class auto_link final : public message_link {
   void set_protocol_version(std::string_view v) override { inner_->set_protocol_version(v); }
 
  private:
+  // Before the transport is known: what to send again over SSE.
+  void remember(const message& m) {
+    if (first_) {
+      // A 2026-07-28 probe is not sent again, and its answer decides nothing: the spec's
+      // dual-era client falls back to initialize first (2026-07-28 basic/versioning).
+      if (!protocol::outgoing_headers_of(m))
+        early_.push_back(m);
+      else if (m.id())
+        probes_.push_back(*m.id());
+    }
+  }
+  // An answer to a probe (which decides nothing about the transport).
+  bool answers_probe(const inbound& in) const {
+    if (probes_.empty()) return false;
+    auto m = jsonrpc::parse(in.text);
+    return m && m->is_response() && m->id() &&
+           std::find(probes_.begin(), probes_.end(), *m->id()) != probes_.end();
+  }
+
   asio::any_io_executor ex_;
   http_link_options options_;
   std::shared_ptr<message_link> first_;  // until the transport is known

@@ -25,6 +25,7 @@ class era_link final : public message_link, public std::enable_shared_from_this<
       : ex_(ex), inner_(std::move(inner)), options_(std::move(o)), adapter_(options_.mode),
         incoming_(ex), probe_timer_(ex), listen_timer_(ex) {
     direct_ = options_.mode == era_adapter::mode::legacy;
+    if (direct_) incoming_.close();
   }
 
   void start() {
@@ -41,12 +42,9 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
 
   awaitable<std::optional<inbound>> receive() override {
-    if (!direct_) {
-      if (auto in = co_await incoming_.pop()) co_return in;
-      if (!direct_) co_return std::nullopt;
-    }
-    // A legacy backend: what it sends goes to the core as it is.
-    co_return co_await inner_->receive();
+    // A legacy backend, once what was queued is read: its own receive, with no frame of ours.
+    if (direct_ && incoming_.closed() && incoming_.empty()) return inner_->receive();
+    return receive_queued();
   }
 
   awaitable<void> stop() override {
@@ -66,6 +64,12 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
 
  private:
+  awaitable<std::optional<inbound>> receive_queued() {
+    if (auto in = co_await incoming_.pop()) co_return in;
+    if (!direct_) co_return std::nullopt;
+    co_return co_await inner_->receive();
+  }
+
   // Reads the backend until it is known to be legacy (then receive() reads it directly) or the
   // link ends.
   awaitable<void> reader([[maybe_unused]] std::shared_ptr<era_link> self) {
@@ -107,7 +111,12 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
 
   void carry(era_adapter::actions a) {
-    for (auto& m : a.to_backend) inner_->send(m);
+    for (auto& m : a.to_backend) {
+      if (!a.call_headers.empty() && m.method() == "tools/call")
+        inner_->send_with_headers(m, a.call_headers);
+      else
+        inner_->send(m);
+    }
     for (auto& c : a.to_core)
       incoming_.push(inbound{jsonrpc::serialize(c.m), std::move(c.in_reply_to)});
     if (a.start_probe_timer)

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace mcp_proxy::transport {
 
@@ -35,6 +37,10 @@ class message_link {
   // Queues one message for the server; never blocks. Dropped once the link has ended. A request
   // the transport cannot deliver is answered by the link itself with an error response.
   virtual void send(const jsonrpc::message& m) = 0;
+  // The same with HTTP headers for it (2026-07-28 Mcp-Param-*); a transport without headers
+  // sends the message alone.
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+  virtual void send_with_headers(const jsonrpc::message& m, const header_list&) { send(m); }
   // The next message from the server; nullopt once the link has ended, and end_reason() then
   // says why.
   virtual boost::asio::awaitable<std::optional<inbound>> receive() = 0;

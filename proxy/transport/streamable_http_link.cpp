@@ -24,6 +24,11 @@ class streamable_http_link final : public http_link_base,
 
   void start() { util::spawn_logged(ex_, sender(shared_from_this()), options_.name + " sender"); }
 
+  void send_with_headers(const message& m, const header_list& headers) override {
+    if (m.id()) extra_headers_[json::serialize(*m.id())] = headers;
+    send(m);
+  }
+
   void set_protocol_version(std::string_view v) override {
     protocol_version_ = v;
     // After initialize: the server may now send on its own, on a GET stream.
@@ -53,13 +58,15 @@ class streamable_http_link final : public http_link_base,
  private:
   // A request of the 2026-07-28 era (`modern`) has no session; its headers come from its body.
   request session_request(bhttp::verb verb, std::string body, std::string_view accept,
-                          const protocol::outgoing_headers* modern = nullptr) const {
+                          const protocol::outgoing_headers* modern = nullptr,
+                          const header_list& extra = {}) const {
     request req = make_request(verb, url_, std::move(body), accept);
     if (modern) {
-      // 2026-07-28 streamable-http, standard headers.
+      // 2026-07-28 streamable-http, standard headers, and the custom ones (Mcp-Param-*).
       req.set(version_header, modern->protocol_version);
       req.set("Mcp-Method", modern->method);
       if (modern->name) req.set("Mcp-Name", *modern->name);
+      for (const auto& [name, value] : extra) req.set(name, value);
       return req;
     }
     if (!session_id_.empty()) req.set(session_header, session_id_);
@@ -73,6 +80,7 @@ class streamable_http_link final : public http_link_base,
     std::string body;
     json::value id;
     std::optional<protocol::outgoing_headers> modern;  // a 2026-07-28 request
+    header_list extra;                                 // its Mcp-Param-* headers
     bool listen = false;  // subscriptions/listen: its stream stays open without a deadline
   };
 
@@ -117,6 +125,10 @@ class streamable_http_link final : public http_link_base,
         if (!post.modern && closes_instead(*m)) continue;
         post.listen = post.modern && m->method() == "subscriptions/listen";
         if (m->is_request() && m->id()) post.id = *m->id();
+        if (auto h = extra_headers_.find(json::serialize(post.id)); h != extra_headers_.end()) {
+          post.extra = std::move(h->second);
+          extra_headers_.erase(h);
+        }
         post.body = jsonrpc::serialize(*m);
         if (options_.renew_expired_session && !initialize_ && m->method() == "initialize")
           initialize_ = post;
@@ -130,7 +142,7 @@ class streamable_http_link final : public http_link_base,
     std::string sid = post.modern ? "" : session_id_;  // the session this POST belongs to
     request req = session_request(bhttp::verb::post, std::move(post.body),
                                   "application/json, text/event-stream",
-                                  post.modern ? &*post.modern : nullptr);
+                                  post.modern ? &*post.modern : nullptr, post.extra);
     auto conn = co_await write_request(url_, req);
     if (options_.renew_expired_session && is_request) post.body = std::move(req.body());
     if (!conn) {
@@ -465,6 +477,7 @@ class streamable_http_link final : public http_link_base,
   // The streams of 2026-07-28 requests in flight (by serialized id), and those cancelled.
   std::map<std::string, std::weak_ptr<http_conn>> modern_streams_;
   std::set<std::string> cancelled_;
+  std::map<std::string, header_list> extra_headers_;  // send_with_headers, by serialized id
   bool delivered_legacy_ = false;  // a legacy request was answered: this is Streamable HTTP
   bool get_started_ = false;
   // Renewal of an expired session (options_.renew_expired_session).

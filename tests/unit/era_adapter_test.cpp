@@ -358,5 +358,26 @@ TEST(era_adapter, a_refused_listen_is_not_opened_again_by_itself) {
   EXPECT_TRUE(a.reopen_listen().to_backend.empty());
 }
 
+TEST(era_adapter, a_tools_call_gets_the_mcp_param_headers_its_tool_marks) {
+  // streamable-http, custom headers: the values of x-mcp-header arguments go as headers too.
+  auto a = modern_adapter();
+  a.on_send(message::request(3, "tools/list"));
+  json::object tool{
+      {"name", "deploy"},
+      {"inputSchema",
+       json::object{{"type", "object"},
+                    {"properties", json::object{{"region", json::object{
+                                                               {"type", "string"},
+                                                               {"x-mcp-header", "Region"}}}}}}}};
+  a.on_receive(message::response(3, json::object{{"tools", json::array{tool}}}), {});
+  auto sent = a.on_send(message::request(
+      4, "tools/call",
+      json::object{{"name", "deploy"}, {"arguments", json::object{{"region", "eu"}}}}));
+  EXPECT_EQ(sent.call_headers, (sent_headers{{"Mcp-Param-Region", "eu"}}));
+  auto other = a.on_send(message::request(
+      5, "tools/call", json::object{{"name", "unknown"}, {"arguments", json::object{}}}));
+  EXPECT_TRUE(other.call_headers.empty());
+}
+
 }  // namespace
 }  // namespace mcp_proxy::protocol
