@@ -206,6 +206,9 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   }
   json::object result{{std::string(key), std::move(merged.items)}};
   if (merged.more) result["nextCursor"] = cursors_.encode(walk);
+  // 2026-07-28 caching: only what every member said (a member left out says nothing).
+  if (auto cache = merged.left_out.empty() ? protocol::merged_cache_fields(results) : std::nullopt)
+    for (auto& kv : *cache) result[kv.key()] = kv.value();
   co_return message::response(std::move(id), std::move(result));
 }
 

@@ -61,4 +61,19 @@ merged_page assemble_page(
   return out;
 }
 
+std::optional<json::object> merged_cache_fields(const std::vector<const json::object*>& pages) {
+  std::optional<std::int64_t> ttl;
+  bool all_public = true;
+  for (const auto* page : pages) {
+    if (!page) continue;
+    const auto* t = page->if_contains("ttlMs");
+    if (!t || !t->is_int64() || t->get_int64() < 0) return std::nullopt;
+    ttl = ttl ? std::min(*ttl, t->get_int64()) : t->get_int64();
+    const auto* scope = page->if_contains("cacheScope");
+    all_public = all_public && scope && scope->is_string() && scope->get_string() == "public";
+  }
+  if (!ttl) return std::nullopt;
+  return json::object{{"ttlMs", *ttl}, {"cacheScope", all_public ? "public" : "private"}};
+}
+
 }  // namespace mcp_proxy::protocol

@@ -47,4 +47,12 @@ merged_page assemble_page(
     const std::function<std::optional<boost::json::value>(std::size_t, const boost::json::value&)>&
         expose);
 
+// The caching fields of a merged page (spec 2026-07-28 server/utilities/caching) from its
+// members' pages (null: a member not asked for this page): the smallest `ttlMs`, and
+// `cacheScope` "private" when any member's is (or is missing), "public" when all are. nullopt
+// when a member's page has no `ttlMs` (a 2025-11-25 backend's): the proxy cannot tell how long
+// it holds.
+std::optional<boost::json::object> merged_cache_fields(
+    const std::vector<const boost::json::object*>& pages);
+
 }  // namespace mcp_proxy::protocol

@@ -95,5 +95,20 @@ TEST(merged_page, hidden_items_and_odd_pages_do_not_stop_the_walk) {
   EXPECT_FALSE(p.more);
 }
 
+TEST(merged_cache_fields, the_smallest_ttl_and_private_if_any_member_is) {
+  // 2026-07-28 server/utilities/caching: a merge holds no longer than its shortest member.
+  json::object a{{"tools", json::array{}}, {"ttlMs", 5000}, {"cacheScope", "public"}};
+  json::object b{{"tools", json::array{}}, {"ttlMs", 2000}, {"cacheScope", "public"}};
+  json::object c{{"tools", json::array{}}, {"ttlMs", 9000}, {"cacheScope", "private"}};
+  json::object legacy{{"tools", json::array{}}};
+  EXPECT_EQ(merged_cache_fields({&a, nullptr, &b}),
+            (json::object{{"ttlMs", 2000}, {"cacheScope", "public"}}));
+  EXPECT_EQ(merged_cache_fields({&a, &c}),
+            (json::object{{"ttlMs", 5000}, {"cacheScope", "private"}}));
+  // A member that says nothing (a 2025-11-25 backend) leaves the merge unsaid too.
+  EXPECT_FALSE(merged_cache_fields({&a, &legacy}));
+  EXPECT_FALSE(merged_cache_fields({nullptr}));
+}
+
 }  // namespace
 }  // namespace mcp_proxy::protocol
