@@ -34,8 +34,11 @@ class era_link final : public message_link, public std::enable_shared_from_this<
 
   void send(const jsonrpc::message& m) override {
     if (adapter_.current() == era_adapter::verdict::legacy) {
-      auto stripped = era_adapter::for_legacy_backend(m);
-      inner_->send(stripped ? *stripped : m);
+      // Not `stripped ? *stripped : m`: that conditional would copy the message every time.
+      if (auto stripped = era_adapter::for_legacy_backend(m))
+        inner_->send(*stripped);
+      else
+        inner_->send(m);
       return;
     }
     carry(adapter_.on_send(m));

@@ -125,9 +125,11 @@ class streamable_http_link final : public http_link_base,
         if (!post.modern && closes_instead(*m)) continue;
         post.listen = post.modern && m->method() == "subscriptions/listen";
         if (m->is_request() && m->id()) post.id = *m->id();
-        if (auto h = extra_headers_.find(json::serialize(post.id)); h != extra_headers_.end()) {
-          post.extra = std::move(h->second);
-          extra_headers_.erase(h);
+        if (!extra_headers_.empty()) {
+          if (auto h = extra_headers_.find(json::serialize(post.id)); h != extra_headers_.end()) {
+            post.extra = std::move(h->second);
+            extra_headers_.erase(h);
+          }
         }
         post.body = jsonrpc::serialize(*m);
         if (options_.renew_expired_session && !initialize_ && m->method() == "initialize")
