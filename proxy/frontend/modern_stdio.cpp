@@ -99,15 +99,18 @@ awaitable<void> modern_stdio::serve(std::shared_ptr<core::endpoint> ep, message 
   const auto key = key_of(*msg.id());
   auto out = std::make_shared<in_flight>(write_);
   requests_[key] = out;
-  auto narrowing = core::session_narrowing{};  // stdio serves what it was started for
-  co_await calls_.serve(*ep, std::move(msg), std::move(narrowing), *out);
+  core::session_narrowing everything;  // stdio serves what it was started for
+  co_await calls_.serve(*ep, std::move(msg), std::move(everything), *out);
   if (auto it = requests_.find(key); it != requests_.end() && it->second == out)
     requests_.erase(it);
 }
 
 awaitable<void> modern_stdio::listen(std::shared_ptr<core::endpoint> ep, message msg) {
   const auto key = key_of(*msg.id());
-  auto l = std::make_shared<modern_listen>(co_await open_listen(*ep, std::move(msg), {}));
+  // Locals, not temporaries, in and around co_await (GCC 12 mishandles those).
+  core::session_narrowing everything;  // stdio serves what it was started for
+  auto opened = co_await open_listen(*ep, std::move(msg), std::move(everything));
+  auto l = std::make_shared<modern_listen>(std::move(opened));
   if (l->refused) {
     write_(*l->refused);
     co_return;
