@@ -83,8 +83,9 @@ std::shared_ptr<modern::request_handle> open(const message& request, modern::sin
   const auto* params = request.params_object();
   const auto* asked = params ? params->if_contains("notifications") : nullptr;
   if (!asked || !asked->is_object()) {
-    out(message::error_response(id, codes::invalid_params,
-                                "Invalid params: subscriptions/listen needs a notifications object"));
+    out(message::error_response(
+        id, codes::invalid_params,
+        "Invalid params: subscriptions/listen needs a notifications object"));
     return nullptr;
   }
   const auto& a = asked->get_object();

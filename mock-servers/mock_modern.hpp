@@ -28,9 +28,9 @@ using sink = std::function<void(const mcp_proxy::jsonrpc::message&)>;
 
 struct settings {
   era served = era::legacy;
-  bool fixture = false;                  // --fixture conformance
-  boost::json::object server_info;       // {name, version}
-  boost::json::object capabilities;      // what initialize would declare
+  bool fixture = false;              // --fixture conformance
+  boost::json::object server_info;   // {name, version}
+  boost::json::object capabilities;  // what initialize would declare
   std::string instructions;
   // The legacy era's request handler (main.cpp): runs a request inside a scope.
   std::function<void(const mcp_proxy::jsonrpc::message&)> legacy_handler;

@@ -222,8 +222,7 @@ asio::awaitable<bool> handle(beast::tcp_stream& s, request_t& req) {
   const std::string_view target(req.target().data(), req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   const auto version = header(req, "MCP-Protocol-Version");
-  const bool modern_version =
-      version && protocol::era_of(*version) == protocol::era::modern;
+  const bool modern_version = version && protocol::era_of(*version) == protocol::era::modern;
   if (path != endpoint_path) {
     if (dual) co_return co_await relay(s, req, state.legacy->endpoint());
     co_return co_await write_json(s, req, 404, {});
@@ -245,7 +244,8 @@ asio::awaitable<void> connection(tcp::socket socket) {
   for (;;) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(body_limit);
-    auto [ec, n] = co_await http::async_read(s, buffer, parser, asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await http::async_read(s, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (ec) break;
     request_t req = parser.release();
     if (!co_await handle(s, req)) break;

@@ -55,7 +55,8 @@ std::optional<legacy_server> legacy_server::start(const char* self, std::vector<
   const auto deadline = std::chrono::steady_clock::now() + start_limit;
   char line[4096];
   std::optional<std::uint16_t> port;
-  while (!port && std::chrono::steady_clock::now() < deadline && std::fgets(line, sizeof line, in)) {
+  while (!port && std::chrono::steady_clock::now() < deadline &&
+         std::fgets(line, sizeof line, in)) {
     // Not copied: its "listening on" line would be taken for this process's own.
     const std::string_view text = line;
     if (const auto at = text.find(listening); at != std::string_view::npos)
@@ -114,7 +115,8 @@ namespace {
 asio::awaitable<void> copy_response(tcp::socket& up, beast::tcp_stream& client) {
   char chunk[16384];
   for (;;) {
-    auto [ec, n] = co_await up.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+    auto [ec, n] =
+        co_await up.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
     if (n > 0) {
       auto [wec, w] = co_await asio::async_write(client.socket(), asio::buffer(chunk, n),
                                                  asio::as_tuple(asio::use_awaitable));

@@ -5,11 +5,11 @@
 #include "protocol/modern_request.hpp"
 #include "util/base64.hpp"
 
-#include <boost/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <boost/json.hpp>
 
 #include <array>
 #include <mutex>
@@ -111,15 +111,16 @@ std::optional<json::object> verify(std::string_view state, std::string_view tool
 
 json::object elicit(std::string text, std::string_view schema) {
   return {{"method", "elicitation/create"},
-          {"params", json::object{{"message", std::move(text)},
-                                  {"requestedSchema", json::parse(schema)}}}};
+          {"params",
+           json::object{{"message", std::move(text)}, {"requestedSchema", json::parse(schema)}}}};
 }
 json::object sample(std::string prompt, int max_tokens) {
   json::object content{{"type", "text"}, {"text", std::move(prompt)}};
-  return {{"method", "sampling/createMessage"},
-          {"params", json::object{{"messages", json::array{json::object{
-                                                   {"role", "user"}, {"content", content}}}},
-                                  {"maxTokens", max_tokens}}}};
+  return {
+      {"method", "sampling/createMessage"},
+      {"params",
+       json::object{{"messages", json::array{json::object{{"role", "user"}, {"content", content}}}},
+                    {"maxTokens", max_tokens}}}};
 }
 json::object roots() {
   return {{"method", "roots/list"}, {"params", json::object{}}};
@@ -130,9 +131,9 @@ struct call {
   json::value id;
   std::string name;
   json::object args;
-  json::object caps;                          // the request's declared client capabilities
-  const json::object* responses = nullptr;    // inputResponses, when given
-  std::optional<json::object> state;          // the verified requestState payload
+  json::object caps;                        // the request's declared client capabilities
+  const json::object* responses = nullptr;  // inputResponses, when given
+  std::optional<json::object> state;        // the verified requestState payload
   bool prompt = false;
 };
 
@@ -188,15 +189,15 @@ message done(const call& c, std::string text) {
   json::object content{{"type", "text"}, {"text", std::move(text)}};
   if (c.prompt)
     return message::response(
-        c.id, json::object{{"messages", json::array{json::object{{"role", "user"},
-                                                                 {"content", content}}}}});
+        c.id, json::object{
+                  {"messages", json::array{json::object{{"role", "user"}, {"content", content}}}}});
   return message::response(c.id, json::object{{"content", json::array{content}}});
 }
 
 std::string elicited(const json::object& a) {
   const auto* content = a.if_contains("content");
-  return "action=" + str(a, "action") + ", content=" +
-         (content ? json::serialize(*content) : std::string("{}"));
+  return "action=" + str(a, "action") +
+         ", content=" + (content ? json::serialize(*content) : std::string("{}"));
 }
 std::string content_name(const json::object& a, std::string_view field) {
   const auto* content = a.if_contains("content");
@@ -218,7 +219,8 @@ bool round_is(const call& c, std::int64_t n) {
 }
 message tool_error(const call& c, std::string why) {
   json::object content{{"type", "text"}, {"text", std::move(why)}};
-  return message::response(c.id, json::object{{"content", json::array{content}}, {"isError", true}});
+  return message::response(c.id,
+                           json::object{{"content", json::array{content}}, {"isError", true}});
 }
 
 // The legacy fixture's tool that asks one thing under `key`, in the modern era.
@@ -274,11 +276,10 @@ std::optional<message> run(const call& c) {
   }
   if (n == "test_input_required_result_multi_round") {
     if (const auto* a = answer_for(c, "step2", "elicitation/create"); a && round_is(c, 2))
-      return done(c, "Hello " + str(*c.state, "name") + ", favorite color " +
-                         content_name(*a, "color"));
+      return done(
+          c, "Hello " + str(*c.state, "name") + ", favorite color " + content_name(*a, "color"));
     if (const auto* a = answer_for(c, "step1", "elicitation/create"); a && round_is(c, 1))
-      return ask(c,
-                 {{"step2", elicit("Step 2: What is your favorite color?", color_schema)}},
+      return ask(c, {{"step2", elicit("Step 2: What is your favorite color?", color_schema)}},
                  json::object{{"round", 2}, {"name", content_name(*a, "name")}});
     return ask(c, {{"step1", elicit("Step 1: What is your name?", name_schema)}},
                json::object{{"round", 1}});
@@ -321,8 +322,7 @@ std::optional<message> run(const call& c) {
   if (n == "test_streaming_elicitation") {
     if (!declared(c, "elicitation/create"))
       return done(c, "Streaming elicitation: no elicitation capability");
-    return one_question(c, "elicitation",
-                        elicit("Your name?", fixture::elicitation_schema_json),
+    return one_question(c, "elicitation", elicit("Your name?", fixture::elicitation_schema_json),
                         "Streaming elicitation: ");
   }
   if (n == "test_header_param") return done(c, "Region: " + str(c.args, "region"));
@@ -380,14 +380,15 @@ std::optional<message> answer(const message& request) {
   c.id = *request.id();
   c.name = str(*params, "name");
   c.prompt = prompt;
-  if (prompt ? c.name != "test_input_required_result_prompt"
-             : (c.name != "test_sampling" && c.name != "test_elicitation" &&
-                !c.name.starts_with("test_elicitation_sep") &&
-                c.name != "test_streaming_elicitation" && c.name != "test_missing_capability" &&
-                c.name != "test_header_param" &&
-                !c.name.starts_with("test_input_required_result_")))
+  if (prompt
+          ? c.name != "test_input_required_result_prompt"
+          : (c.name != "test_sampling" && c.name != "test_elicitation" &&
+             !c.name.starts_with("test_elicitation_sep") &&
+             c.name != "test_streaming_elicitation" && c.name != "test_missing_capability" &&
+             c.name != "test_header_param" && !c.name.starts_with("test_input_required_result_")))
     return std::nullopt;
-  if (const auto* a = params->if_contains("arguments"); a && a->is_object()) c.args = a->get_object();
+  if (const auto* a = params->if_contains("arguments"); a && a->is_object())
+    c.args = a->get_object();
   c.caps = protocol::declared_capabilities(request);
   if (const auto* r = params->if_contains("inputResponses")) {
     // A malformed retry is a protocol error, not a question to ask again (mrtr, error handling).
@@ -405,7 +406,8 @@ std::optional<message> answer(const message& request) {
   if (prompt) {
     if (const auto* a = answer_for(c, "user_context", "elicitation/create"))
       return done(c, "Use this context: " + content_name(*a, "context"));
-    return ask(c, {{"user_context", elicit("What context should the prompt use?", context_schema)}});
+    return ask(c,
+               {{"user_context", elicit("What context should the prompt use?", context_schema)}});
   }
   return run(c);
 }

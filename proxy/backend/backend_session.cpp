@@ -101,10 +101,9 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
     spdlog::info("backend {}: connecting to {}", server.name, s->link_->describe());
   }
   // Either era (issue #14): detected with server/discover unless the config says.
-  transport::era_link_options era{server.name, era_mode(server.era),
-                                  std::min<std::chrono::milliseconds>(max_probe_time,
-                                                                      server.timeout / 2),
-                                  std::move(relaunch)};
+  transport::era_link_options era{
+      server.name, era_mode(server.era),
+      std::min<std::chrono::milliseconds>(max_probe_time, server.timeout / 2), std::move(relaunch)};
   s->link_ = transport::make_era_link(ex, std::move(s->link_), std::move(era));
   util::spawn_logged(ex, s->read_loop(s), server.name + " reader");
   return s;

@@ -35,8 +35,7 @@ message input_required_answer(const json::value& id, json::object result,
 }  // namespace
 
 modern_calls::modern_calls(asio::any_io_executor ex, util::task_group& tasks, const bool& stopping)
-    : ex_(ex), tasks_(tasks), stopping_(stopping),
-      bridge_([] { return util::random_hex_id(); }) {}
+    : ex_(ex), tasks_(tasks), stopping_(stopping), bridge_([] { return util::random_hex_id(); }) {}
 
 awaitable<bool> modern_calls::serve(core::endpoint& ep, message msg,
                                     core::session_narrowing narrowing, modern_output& out) {
@@ -61,8 +60,7 @@ awaitable<bool> modern_calls::retry(core::endpoint& ep, message msg,
   auto r = bridge_.on_retry(ep.name(), msg, input_bridge::clock::now());
   using kind = input_bridge::retry_outcome::kind;
   if (r.what == kind::refuse) {
-    co_return co_await out.write(message::error_response(id, codes::invalid_params, r.error),
-                                 true);
+    co_return co_await out.write(message::error_response(id, codes::invalid_params, r.error), true);
   }
   if (r.what == kind::forward) {
     // A 2026-07-28 backend asked: the retry goes to it with its own state (a new request).

@@ -59,8 +59,7 @@ class http_output final : public modern_output {
 
 }  // namespace
 
-modern_http::modern_http(http_context& ctx)
-    : ctx_(ctx), calls_(ctx.ex, ctx.tasks, ctx.stopping) {}
+modern_http::modern_http(http_context& ctx) : ctx_(ctx), calls_(ctx.ex, ctx.tasks, ctx.stopping) {}
 
 awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
                                     const mcp_header_values& mcp, message msg) {
@@ -86,8 +85,8 @@ awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core:
 }
 
 awaitable<std::optional<message>> modern_http::check_params(core::endpoint& ep,
-                                                          const http_request& req,
-                                                          const message& msg) {
+                                                            const http_request& req,
+                                                            const message& msg) {
   protocol::sent_headers sent;
   for (const auto& field : req) {
     const std::string_view name = field.name_string();

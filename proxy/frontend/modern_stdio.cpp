@@ -14,7 +14,9 @@ using jsonrpc::message;
 
 namespace {
 
-std::string key_of(const json::value& id) { return json::serialize(id); }
+std::string key_of(const json::value& id) {
+  return json::serialize(id);
+}
 
 // The request a notifications/cancelled names ("" when none).
 std::string cancelled_key(const message& m) {

@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view own_id_prefix = "mcp-proxy:";
 constexpr std::string_view subscription_id = "io.modelcontextprotocol/subscriptionId";
 
-std::string key_of(const json::value& id) { return json::serialize(id); }
+std::string key_of(const json::value& id) {
+  return json::serialize(id);
+}
 
 const json::object* meta_of(const message& m) {
   const auto* params = m.params_object();
@@ -147,8 +149,8 @@ era_adapter::actions era_adapter::on_send(const message& m) {
     // No ping in 2026-07-28: discover answers whether the server is there.
     auto own = next_id("ping");
     pings_.emplace(key_of(json::string(own)), id);
-    out.to_backend.push_back(
-        message::request(json::string(own), "server/discover", json::object{{"_meta", request_meta()}}));
+    out.to_backend.push_back(message::request(json::string(own), "server/discover",
+                                              json::object{{"_meta", request_meta()}}));
   } else if (method == "logging/setLevel") {
     // The level rides on every request from now on (basic/index, _meta logLevel).
     if (auto level = string_at(params, "level"); !level.empty()) log_level_ = std::string(level);
@@ -169,8 +171,8 @@ era_adapter::actions era_adapter::on_send(const message& m) {
   return out;
 }
 
-void era_adapter::send_call(actions& out, const json::value& core_id, message request,
-                            bool bridged, int rounds) {
+void era_adapter::send_call(actions& out, const json::value& core_id, message request, bool bridged,
+                            int rounds) {
   json::value backend_id = core_id;
   if (rounds > 0) {
     backend_id = next_id("retry");
@@ -181,8 +183,7 @@ void era_adapter::send_call(actions& out, const json::value& core_id, message re
     if (auto it = marks_.find(name); it != marks_.end())
       out.call_headers = param_header_values(request, it->second);
   }
-  calls_.insert_or_assign(key_of(backend_id),
-                          call{core_id, backend_id, request, bridged, rounds});
+  calls_.insert_or_assign(key_of(backend_id), call{core_id, backend_id, request, bridged, rounds});
   out.to_backend.push_back(std::move(request));
 }
 
@@ -212,9 +213,9 @@ era_adapter::actions era_adapter::on_receive(message m, const json::value& in_re
       json::value core_id = std::move(it->second);
       pings_.erase(it);
       if (m.error())
-        out.to_core.push_back({message::error_response(core_id, codes::internal_error,
-                                                       "server/discover failed"),
-                               {}});
+        out.to_core.push_back(
+            {message::error_response(core_id, codes::internal_error, "server/discover failed"),
+             {}});
       else
         answer_core(out, core_id, json::object{});
       return out;
@@ -251,8 +252,7 @@ era_adapter::actions era_adapter::on_receive(message m, const json::value& in_re
   }
   // Progress and log messages of a request (its stream tells which one, on HTTP).
   json::value related;
-  if (auto it = calls_.find(key_of(in_reply_to)); it != calls_.end())
-    related = it->second.core_id;
+  if (auto it = calls_.find(key_of(in_reply_to)); it != calls_.end()) related = it->second.core_id;
   out.to_core.push_back({std::move(m), std::move(related)});
   return out;
 }
@@ -328,7 +328,8 @@ void era_adapter::ask_core(actions& out, call c, const json::object& result) {
       const auto* params = object_at(ask, "params");
       auto own = next_id("input");
       r.key_of_id.emplace(own, std::string(kv.key()));
-      asks.push_back(message::request(json::string(own), method, params ? *params : json::object{}));
+      asks.push_back(
+          message::request(json::string(own), method, params ? *params : json::object{}));
     }
   }
   if (asks.empty()) {

@@ -66,8 +66,8 @@ class era_adapter {
   struct actions {
     std::vector<jsonrpc::message> to_backend;
     std::vector<for_core> to_core;
-    bool start_probe_timer = false;   // call on_probe_timeout() when it fires
-    bool reopen_listen_later = false; // call reopen_listen() after a pause
+    bool start_probe_timer = false;    // call on_probe_timeout() when it fires
+    bool reopen_listen_later = false;  // call reopen_listen() after a pause
     // The Mcp-Param-* headers of the tools/call in to_backend (for an HTTP backend): its
     // arguments marked x-mcp-header in the tools/list answers seen (streamable-http, custom
     // headers).
@@ -103,7 +103,7 @@ class era_adapter {
     boost::json::value core_id;
     boost::json::value backend_id;  // the core's id, or one of ours for a retry
     jsonrpc::message request;       // as the backend got it (retries add the input to it)
-    bool bridged = true;       // false: a 2026-07-28 client's own request (answers as they are)
+    bool bridged = true;  // false: a 2026-07-28 client's own request (answers as they are)
     int rounds = 0;
   };
   // One round of input: the core's answers to the requests made of the backend's inputRequests.
@@ -146,9 +146,9 @@ class era_adapter {
   boost::json::object server_capabilities_;
   // Requests at the backend, by the id the backend got (serialized JSON).
   std::map<std::string, call, std::less<>> calls_;
-  std::map<std::string, input_round, std::less<>> rounds_;  // by the core's id (serialized)
+  std::map<std::string, input_round, std::less<>> rounds_;          // by the core's id (serialized)
   std::map<std::string, std::string, std::less<>> round_of_input_;  // own input id -> core id
-  std::map<std::string, boost::json::value, std::less<>> pings_;  // by own id (serialized)
+  std::map<std::string, boost::json::value, std::less<>> pings_;    // by own id (serialized)
   // subscriptions/listen: the URIs subscribed, and the listen that carries them.
   std::set<std::string> subscribed_;
   std::string listen_id_;

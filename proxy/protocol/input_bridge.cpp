@@ -77,9 +77,9 @@ std::optional<input_bridge::suspended> input_bridge::suspend(std::string_view sc
 }
 
 std::optional<json::object> input_bridge::pass_through(std::string_view scope,
-                                                      const message& client_request,
-                                                      json::object result,
-                                                      clock::time_point deadline) {
+                                                       const message& client_request,
+                                                       json::object result,
+                                                       clock::time_point deadline) {
   if (calls_.size() >= max_suspended_) return std::nullopt;
   entry e;
   e.token = make_token_();

@@ -53,11 +53,9 @@ std::string renewed_session_problem(std::string_view answer, std::string_view ve
   auto v = json::parse(answer, ec);
   const auto* o = ec ? nullptr : v.if_object();
   const auto* result = o ? o->if_contains("result") : nullptr;
-  const auto* got = result && result->is_object()
-                        ? result->get_object().if_contains("protocolVersion")
-                        : nullptr;
-  if (!got || !got->is_string())
-    return "initialize failed: " + std::string(answer.substr(0, 200));
+  const auto* got =
+      result && result->is_object() ? result->get_object().if_contains("protocolVersion") : nullptr;
+  if (!got || !got->is_string()) return "initialize failed: " + std::string(answer.substr(0, 200));
   if (got->get_string() != version)
     return "the new session has protocol version " + std::string(got->get_string());
   return "";

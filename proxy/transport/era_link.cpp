@@ -22,8 +22,13 @@ constexpr std::chrono::seconds listen_pause{1};
 class era_link final : public message_link, public std::enable_shared_from_this<era_link> {
  public:
   era_link(asio::any_io_executor ex, std::shared_ptr<message_link> inner, era_link_options o)
-      : ex_(ex), inner_(std::move(inner)), options_(std::move(o)), adapter_(options_.mode),
-        incoming_(ex), probe_timer_(ex), listen_timer_(ex) {
+      : ex_(ex),
+        inner_(std::move(inner)),
+        options_(std::move(o)),
+        adapter_(options_.mode),
+        incoming_(ex),
+        probe_timer_(ex),
+        listen_timer_(ex) {
     direct_ = options_.mode == era_adapter::mode::legacy;
     if (direct_) incoming_.close();
   }
@@ -80,9 +85,10 @@ class era_link final : public message_link, public std::enable_shared_from_this<
       auto in = co_await inner_->receive();
       if (!in) {
         if (adapter_.probing() && options_.relaunch && !stopping_) {
-          spdlog::info("backend {}: {} on server/discover; starting it again as a 2025-11-25 "
-                       "server",
-                       options_.name, inner_->end_reason());
+          spdlog::info(
+              "backend {}: {} on server/discover; starting it again as a 2025-11-25 "
+              "server",
+              options_.name, inner_->end_reason());
           if (auto fresh = options_.relaunch()) {
             inner_ = std::move(fresh);
             carry(adapter_.on_backend_restarted());
@@ -123,8 +129,7 @@ class era_link final : public message_link, public std::enable_shared_from_this<
     for (auto& c : a.to_core)
       incoming_.push(inbound{jsonrpc::serialize(c.m), std::move(c.in_reply_to)});
     if (a.start_probe_timer)
-      after(probe_timer_, options_.probe_time,
-            [](era_adapter& e) { return e.on_probe_timeout(); });
+      after(probe_timer_, options_.probe_time, [](era_adapter& e) { return e.on_probe_timeout(); });
     // Answered: the probe's timer must not keep the process (or its shutdown) waiting.
     if (!adapter_.probing()) probe_timer_.cancel();
     if (a.reopen_listen_later)
@@ -150,8 +155,7 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
 
   template <typename Step>
-  awaitable<void> wait_then(std::shared_ptr<era_link> self, asio::steady_timer& timer,
-                            Step step) {
+  awaitable<void> wait_then(std::shared_ptr<era_link> self, asio::steady_timer& timer, Step step) {
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec || stopping_ || inner_->end_cause()) co_return;
     self->carry(step(adapter_));

@@ -284,10 +284,10 @@ class streamable_http_link final : public http_link_base,
     response_parser& p = **header;
     const int status = p.get().result_int();
     using protocol::post_answer;
-    const auto kind = protocol::classify_post_answer(
-        {status, p.get()[bhttp::field::content_type], !sid.empty(),
-         options_.detect_transport && is_request && !post.modern && session_id_.empty() &&
-             !delivered_legacy_});
+    const auto kind =
+        protocol::classify_post_answer({status, p.get()[bhttp::field::content_type], !sid.empty(),
+                                        options_.detect_transport && is_request && !post.modern &&
+                                            session_id_.empty() && !delivered_legacy_});
     if (kind == post_answer::session_expired) {
       // The server ended the session (spec: Session Management): it did not process this one.
       // Only requests are sent again: a notification or response concerned the old session.

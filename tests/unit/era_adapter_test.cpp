@@ -64,8 +64,8 @@ TEST(era_adapter, detection_sends_discover_first_with_the_clients_meta) {
   EXPECT_TRUE(era_adapter::is_own_id(*probe.id()));
   const auto& meta = meta_of(probe);
   EXPECT_EQ(meta.at("io.modelcontextprotocol/protocolVersion"), "2026-07-28");
-  EXPECT_TRUE(meta.at("io.modelcontextprotocol/clientCapabilities").as_object().contains(
-      "sampling"));
+  EXPECT_TRUE(
+      meta.at("io.modelcontextprotocol/clientCapabilities").as_object().contains("sampling"));
   EXPECT_EQ(meta.at("io.modelcontextprotocol/clientInfo").as_object().at("name"), "c");
   EXPECT_EQ(a.current(), verdict::unknown);
   EXPECT_TRUE(a.probing());
@@ -120,7 +120,8 @@ TEST(era_adapter, a_backend_said_to_be_modern_fails_initialize_on_a_discover_err
   era_adapter a(mode::modern);
   auto out = a.on_send(initialize());
   EXPECT_FALSE(out.start_probe_timer);  // no fallback: the core's own timeout applies
-  auto answered = a.on_receive(message::error_response(*out.to_backend.at(0).id(), -32601, "x"), {});
+  auto answered =
+      a.on_receive(message::error_response(*out.to_backend.at(0).id(), -32601, "x"), {});
   ASSERT_EQ(answered.to_core.size(), 1u);
   EXPECT_NE(answered.to_core[0].m.error(), nullptr);
   EXPECT_TRUE(answered.to_backend.empty());
@@ -188,12 +189,12 @@ TEST(era_adapter, input_required_becomes_requests_to_the_core_and_a_retry_with_t
   a.on_send(call(4, "weather"));
   auto asked = a.on_receive(
       message::response(
-          4, input_required(
-                 json::object{
-                     {"login", json::object{{"method", "elicitation/create"},
-                                            {"params", json::object{{"message", "who?"}}}}},
-                     {"roots", json::object{{"method", "roots/list"}}}},
-                 "opaque-1")),
+          4,
+          input_required(
+              json::object{{"login", json::object{{"method", "elicitation/create"},
+                                                  {"params", json::object{{"message", "who?"}}}}},
+                           {"roots", json::object{{"method", "roots/list"}}}},
+              "opaque-1")),
       {});
   ASSERT_EQ(asked.to_core.size(), 2u);
   EXPECT_TRUE(asked.to_backend.empty());
@@ -202,8 +203,8 @@ TEST(era_adapter, input_required_becomes_requests_to_the_core_and_a_retry_with_t
     EXPECT_TRUE(era_adapter::is_own_id(*r.m.id()));
     EXPECT_EQ(r.in_reply_to, 4);  // the core routes it to the client of call 4
   }
-  const auto& elicit = asked.to_core[0].m.method() == "elicitation/create" ? asked.to_core[0]
-                                                                           : asked.to_core[1];
+  const auto& elicit =
+      asked.to_core[0].m.method() == "elicitation/create" ? asked.to_core[0] : asked.to_core[1];
   const auto& roots = &elicit == &asked.to_core[0] ? asked.to_core[1] : asked.to_core[0];
   EXPECT_EQ(elicit.m.params_object()->at("message"), "who?");
   auto first = a.on_send(message::response(*roots.m.id(), json::object{{"roots", json::array{}}}));
@@ -217,13 +218,11 @@ TEST(era_adapter, input_required_becomes_requests_to_the_core_and_a_retry_with_t
   const auto& params = *retry.params_object();
   EXPECT_EQ(params.at("name"), "weather");
   EXPECT_EQ(params.at("requestState"), "opaque-1");
-  EXPECT_EQ(params.at("inputResponses").as_object().at("login").as_object().at("action"),
-            "accept");
+  EXPECT_EQ(params.at("inputResponses").as_object().at("login").as_object().at("action"), "accept");
   EXPECT_TRUE(params.at("inputResponses").as_object().contains("roots"));
   // The retry's answer is the call's answer, under the core's id.
   auto done = a.on_receive(
-      message::response(*retry.id(), json::object{{"resultType", "complete"}, {"content", 1}}),
-      {});
+      message::response(*retry.id(), json::object{{"resultType", "complete"}, {"content", 1}}), {});
   ASSERT_EQ(done.to_core.size(), 1u);
   EXPECT_EQ(*done.to_core[0].m.id(), 4);
   EXPECT_EQ(done.to_core[0].m.result()->as_object().at("content"), 1);
@@ -257,10 +256,9 @@ TEST(era_adapter, a_client_error_ends_the_call_and_withdraws_the_other_requests)
   a.on_send(call(4, "t"));
   auto asked = a.on_receive(
       message::response(
-          4, input_required(
-                 json::object{{"a", json::object{{"method", "sampling/createMessage"}}},
-                              {"b", json::object{{"method", "elicitation/create"}}}},
-                 std::nullopt)),
+          4, input_required(json::object{{"a", json::object{{"method", "sampling/createMessage"}}},
+                                         {"b", json::object{{"method", "elicitation/create"}}}},
+                            std::nullopt)),
       {});
   ASSERT_EQ(asked.to_core.size(), 2u);
   auto out =
@@ -271,8 +269,8 @@ TEST(era_adapter, a_client_error_ends_the_call_and_withdraws_the_other_requests)
   EXPECT_EQ(out.to_core[1].m.method(), "notifications/cancelled");
   EXPECT_EQ(out.to_core[1].m.params_object()->at("requestId"), *asked.to_core[1].m.id());
   // A late answer to the withdrawn request changes nothing.
-  EXPECT_TRUE(a.on_send(message::response(*asked.to_core[1].m.id(), json::object{}))
-                  .to_backend.empty());
+  EXPECT_TRUE(
+      a.on_send(message::response(*asked.to_core[1].m.id(), json::object{})).to_backend.empty());
 }
 
 TEST(era_adapter, a_modern_clients_own_request_gets_its_answers_as_they_are) {
@@ -307,8 +305,8 @@ TEST(era_adapter, subscriptions_go_through_one_listen_opened_again_when_they_cha
   auto a = modern_adapter(json::object{{"tools", json::object{{"listChanged", true}}},
                                        {"resources", json::object{{"subscribe", true}}}});
   // Opened with the discover answer, for what the server declares.
-  auto sub = a.on_send(
-      message::request(5, "resources/subscribe", json::object{{"uri", "file:///a"}}));
+  auto sub =
+      a.on_send(message::request(5, "resources/subscribe", json::object{{"uri", "file:///a"}}));
   ASSERT_EQ(sub.to_core.size(), 1u);
   EXPECT_EQ(*sub.to_core[0].m.id(), 5);
   ASSERT_EQ(sub.to_backend.size(), 2u);  // the new listen, then the old one cancelled
@@ -319,9 +317,9 @@ TEST(era_adapter, subscriptions_go_through_one_listen_opened_again_when_they_cha
   EXPECT_EQ(filter.at("resourceSubscriptions"), (json::array{"file:///a"}));
   EXPECT_EQ(sub.to_backend[1].method(), "notifications/cancelled");
   // The same filter again opens nothing.
-  EXPECT_TRUE(a.on_send(message::request(6, "resources/subscribe",
-                                         json::object{{"uri", "file:///a"}}))
-                  .to_backend.empty());
+  EXPECT_TRUE(
+      a.on_send(message::request(6, "resources/subscribe", json::object{{"uri", "file:///a"}}))
+          .to_backend.empty());
 
   const json::value tag = *listen.id();
   auto tagged = [&](std::string_view method, json::object params) {
@@ -332,9 +330,8 @@ TEST(era_adapter, subscriptions_go_through_one_listen_opened_again_when_they_cha
                                   json::object{{"notifications", json::object{}}}),
                            {})
                   .to_core.empty());
-  auto updated =
-      a.on_receive(tagged("notifications/resources/updated", json::object{{"uri", "file:///a"}}),
-                   {});
+  auto updated = a.on_receive(
+      tagged("notifications/resources/updated", json::object{{"uri", "file:///a"}}), {});
   ASSERT_EQ(updated.to_core.size(), 1u);
   EXPECT_EQ(updated.to_core[0].m.params_object()->if_contains("_meta"), nullptr);
   // A graceful end of the listen: opened again after a pause.
@@ -365,9 +362,9 @@ TEST(era_adapter, a_tools_call_gets_the_mcp_param_headers_its_tool_marks) {
   json::object tool{
       {"name", "deploy"},
       {"inputSchema",
-       json::object{{"type", "object"},
-                    {"properties", json::object{{"region", json::object{
-                                                               {"type", "string"},
+       json::object{
+           {"type", "object"},
+           {"properties", json::object{{"region", json::object{{"type", "string"},
                                                                {"x-mcp-header", "Region"}}}}}}}};
   a.on_receive(message::response(3, json::object{{"tools", json::array{tool}}}), {});
   auto sent = a.on_send(message::request(

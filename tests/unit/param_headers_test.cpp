@@ -22,19 +22,19 @@ json::object tool() {
                 {"region", json::object{{"type", "string"}, {"x-mcp-header", "Region"}}},
                 {"count", json::object{{"type", "integer"}, {"x-mcp-header", "Count"}}},
                 {"ratio", json::object{{"type", "number"}, {"x-mcp-header", "Ratio"}}},
-                {"opts", json::object{{"type", "object"},
-                                      {"properties",
-                                       json::object{{"dry", json::object{
-                                                                {"type", "boolean"},
-                                                                {"x-mcp-header", "Dry"}}}}}}},
+                {"opts",
+                 json::object{
+                     {"type", "object"},
+                     {"properties", json::object{{"dry", json::object{{"type", "boolean"},
+                                                                      {"x-mcp-header", "Dry"}}}}}}},
                 {"list", json::object{{"type", "array"},
                                       {"items", json::object{{"type", "string"},
                                                              {"x-mcp-header", "Item"}}}}}}}}}};
 }
 
 message call(json::object arguments) {
-  return message::request(
-      1, "tools/call", json::object{{"name", "deploy"}, {"arguments", std::move(arguments)}});
+  return message::request(1, "tools/call",
+                          json::object{{"name", "deploy"}, {"arguments", std::move(arguments)}});
 }
 
 TEST(param_headers, marks_follow_properties_chains_on_the_allowed_types_only) {
@@ -57,10 +57,10 @@ TEST(param_headers, a_name_used_twice_marks_nothing) {
 
 TEST(param_headers, matching_headers_pass_and_integers_compare_as_numbers) {
   auto marks = param_headers_of(tool());
-  auto c = call(json::object{{"region", "eu-west"}, {"count", 42},
-                             {"opts", json::object{{"dry", true}}}});
-  EXPECT_FALSE(check_param_headers(
-      c, marks, {{"Region", "eu-west"}, {"count", "42.0"}, {"DRY", " true "}}));
+  auto c = call(
+      json::object{{"region", "eu-west"}, {"count", 42}, {"opts", json::object{{"dry", true}}}});
+  EXPECT_FALSE(
+      check_param_headers(c, marks, {{"Region", "eu-west"}, {"count", "42.0"}, {"DRY", " true "}}));
   // A base64 sentinel is decoded before comparing.
   EXPECT_FALSE(check_param_headers(
       c, marks, {{"Region", "=?base64?ZXUtd2VzdA==?="}, {"Count", "42"}, {"Dry", "true"}}));
@@ -76,7 +76,7 @@ TEST(param_headers, a_missing_or_different_or_undecodable_header_is_refused) {
   EXPECT_EQ(missing->code, modern_codes::header_mismatch);
   EXPECT_TRUE(check_param_headers(c, marks, {{"Region", "us-east"}}));
   // Bad padding, or characters outside the alphabet (also on a header nothing marks).
-  EXPECT_TRUE(check_param_headers(c, marks, {{"Region", "=?base64?SGVsbG8?=" }}));
+  EXPECT_TRUE(check_param_headers(c, marks, {{"Region", "=?base64?SGVsbG8?="}}));
   EXPECT_TRUE(check_param_headers(c, marks, {{"Region", "eu-west"}, {"X", "=?base64?a!b=?="}}));
   // Without the value in the body, no header is expected.
   EXPECT_FALSE(check_param_headers(call(json::object{{"region", nullptr}}), marks, {}));
