@@ -22,15 +22,15 @@ std::string key_of(const json::value& id) {
   return json::serialize(id);
 }
 
+// A request carrying a 2026-07-28 client's own _meta (the claim protocol::is_modern reads).
+bool has_modern_meta(const message& m) {
+  return is_modern(m, std::nullopt, false);
+}
+
 const json::object* meta_of(const message& m) {
   const auto* params = m.params_object();
   const auto* meta = params ? params->if_contains("_meta") : nullptr;
   return meta ? meta->if_object() : nullptr;
-}
-
-bool has_modern_meta(const message& m) {
-  const auto* meta = meta_of(m);
-  return meta && meta->contains(meta::protocol_version);
 }
 
 std::string_view string_at(const json::object* o, std::string_view key) {
