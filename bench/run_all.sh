@@ -5,8 +5,11 @@
 # merged endpoint's fan-out over 1-64 backends (run_fanout.sh), and idle sessions and large
 # results (run_scale.sh). The sections then all come from one commit and one machine.
 #
+# The soak (bench/soak.sh, 10 minutes, issue #15) is run on its own; its 60-second version is
+# part of the smoke.
+#
 # Usage: bench/run_all.sh [--smoke]
-#   --smoke   each script's seconds-long smoke, nothing written (CI)
+#   --smoke   each script's seconds-long smoke and a 60 s soak, nothing written (CI)
 # Environment: PRESET (default release), and what bench/lib.sh reads.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,13 +20,14 @@ smoke=0
 case "${1:-}" in
   --smoke) smoke=1 ;;
   "") ;;
-  -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "run_all: unknown argument $1 (see --help)" >&2; exit 2 ;;
 esac
 require_binaries
 
 if [ "$smoke" -eq 1 ]; then
   for b in e2e overhead fanout scale; do bench/run_$b.sh --smoke; done
+  bench/soak.sh --seconds 60
   exit 0
 fi
 if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
