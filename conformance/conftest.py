@@ -402,7 +402,10 @@ class McpClient:
                               headers=self.headers(session, headers)) as r:
             return self._read(r, want_id)
 
-    def _read(self, r: httpx.Response, want_id: Any) -> McpReply:
+    def _read(self, r: httpx.Response, want_id: Any,
+              on_message: Optional[Callable[[Any], None]] = None) -> McpReply:
+        """The reply to one POST; `on_message` (if given) sees each message as it is parsed,
+        before the stream ends (a subscriptions/listen stream may never end by itself)."""
         reply = McpReply(r.status_code, r.headers, b"")
         if r.headers.get("content-type", "").lower().startswith("text/event-stream"):
             parser = SseParser()
@@ -416,6 +419,8 @@ class McpClient:
                     parsed = json.loads(ev.data)
                     batch = parsed if isinstance(parsed, list) else [parsed]  # 2025-03-26 batches
                     reply.messages.extend(batch)
+                    for m in batch if on_message is not None else ():
+                        on_message(m)
                     if want_id is not None and any(
                             isinstance(m, dict) and m.get("id") == want_id
                             and ("result" in m or "error" in m) for m in batch):
@@ -427,6 +432,8 @@ class McpClient:
         if reply.body and reply.content_type.lower().startswith("application/json"):
             parsed = json.loads(reply.body)
             reply.messages = parsed if isinstance(parsed, list) else [parsed]
+            for m in reply.messages if on_message is not None else ():
+                on_message(m)
         return reply
 
     # Lifecycle (spec 2025-11-25 basic/lifecycle)

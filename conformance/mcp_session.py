@@ -14,7 +14,12 @@ Implementations (spec 2025-11-25 basic/transports, 2024-11-05 basic/transports):
 * `StreamableHttpSession`: Streamable HTTP, built on conftest's `McpClient` (headers, session id,
   SSE-or-JSON reply parsing). A request is POSTed from a worker thread so that a test can act
   while it is in flight (cancellation); after initialization a GET stream is held open when the
-  server offers one, for messages not tied to a request.
+  server offers one, for messages not tied to a request. The answer to each request's POST is
+  kept (`replies`, `wait_reply`); with `incremental` its messages are delivered as they arrive.
+* `ModernHttpSession`: the same for a client of revision 2026-07-28 (no initialize, no session,
+  no GET stream): each POST carries MCP-Protocol-Version (the body's `_meta` version), Mcp-Method
+  and Mcp-Name (`modern_headers`), or headers a test sets for one request; `close_stream` closes
+  one request's answer, which is how such a client cancels it (mcp_modern.py builds on this).
 
 Every wait is bounded in time, every reader thread ends when its stream ends, and `close()` ends
 the streams by shutting their sockets down (closing an httpx response from another thread does
@@ -23,6 +28,7 @@ not wake a reader blocked in recv).
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import socket
@@ -34,7 +40,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from conftest import HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient, SseParser, terminate
+from conftest import (HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient, McpReply, SseParser,
+                      terminate)
+from mcp_shapes import META_VERSION
 
 # JSON-RPC 2.0 section 5.1 error codes, and MCP's own.
 PARSE_ERROR = -32700
@@ -43,6 +51,10 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND = -32002  # 2025-11-25 server/resources: Error Handling
+# 2026-07-28 basic/index, Error Codes.
+HEADER_MISMATCH = -32020
+MISSING_CLIENT_CAPABILITY = -32021
+UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 REQUEST_TIMEOUT_S = 20.0  # an ASan build on a busy 2-core machine answers slowly
 INITIALIZE_TIMEOUT_S = 30.0  # includes starting a stdio server (node, npx, ASan)
@@ -100,6 +112,12 @@ class _SocketStreams:
         sock = stream.get_extra_info("socket") if stream is not None else None
         with self._lock:
             self._sockets.discard(sock)
+
+    def shutdown_one(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is not None:
+            _shutdown(sock)
 
     def shutdown_all(self) -> None:
         with self._lock:
@@ -549,38 +567,103 @@ class LegacySseSession(Session):
 
 
 class StreamableHttpSession(Session):
-    """Streamable HTTP via conftest's McpClient, with requests in flight concurrently."""
+    """Streamable HTTP via conftest's McpClient, with requests in flight concurrently.
+
+    With `incremental`, each message of a POST's answer is delivered as it arrives (server
+    requests mid-stream, a subscriptions/listen stream that stays open); otherwise when the
+    answer ends. The whole answer to each request's POST is kept in `replies`."""
 
     transport = "streamable-http"
 
-    def __init__(self, url: str, label: str = "") -> None:
+    def __init__(self, url: str, label: str = "", *, incremental: bool = False,
+                 read_timeout_s: Optional[float] = HTTP_TIMEOUT_S) -> None:
         super().__init__(label or url)
         _check_http_url(url)
-        self._http = httpx.Client(timeout=HTTP_TIMEOUT_S, trust_env=False)
+        self.incremental = incremental
+        self._http = httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_S, read=read_timeout_s),
+                                  trust_env=False)
         self._get_http = httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_S, read=None),
                                       trust_env=False)
         self.client = McpClient(url, self._http)
         self._streams = _SocketStreams()
         self._workers: list[threading.Thread] = []
         self.post_statuses: dict[Any, int] = {}  # request id -> HTTP status of its POST
+        self.replies: dict[str, McpReply] = {}  # request id (as JSON) -> the answer to its POST
+        self._open_posts: dict[str, httpx.Response] = {}  # request id (as JSON) -> its answer
+        self._stream_of: dict[int, str] = {}  # id() of a delivered message -> its request's key
         self.get_stream_status: Optional[int] = None
         self._get_reader: Optional[threading.Thread] = None
 
-    def _post(self, data: bytes, want_id: Any) -> int:
-        headers = self.client.headers()
+    def _request_headers(self, message: Any) -> dict:
+        return self.client.headers()
+
+    def _post(self, data: bytes, want_id: Any, message: Any = None) -> int:
+        key = None if want_id is None else json.dumps(want_id)
+        headers = self._request_headers(message)
         with self.client.http.stream("POST", self.client.url, content=data, headers=headers) as r:
             self._streams.add(r)
+
+            def deliver_now(m: Any) -> None:
+                if key is not None:
+                    with self._cond:
+                        self._stream_of[id(m)] = key
+                    if r.status_code == 200:
+                        self._note_initialize(McpReply(r.status_code, r.headers, b"", [m]),
+                                              want_id)
+                self._deliver(m)
+
+            if key is not None:
+                with self._cond:
+                    self._open_posts[key] = r
             try:
-                reply = self.client._read(r, want_id)
+                reply = self.client._read(r, want_id, deliver_now if self.incremental else None)
             finally:
                 self._streams.discard(r)
-        if want_id is not None and reply.status == 200 and isinstance(want_id, (str, int)):
-            self._note_initialize(reply, want_id)
-        for m in reply.messages:
-            self._deliver(m)
+                if key is not None:
+                    with self._cond:
+                        self._open_posts.pop(key, None)
+        if not self.incremental:
+            if want_id is not None and reply.status == 200 and isinstance(want_id, (str, int)):
+                self._note_initialize(reply, want_id)
+            for m in reply.messages:
+                self._deliver(m)
         if reply.status >= 400 and not reply.messages and reply.body:
             self._problem(f"HTTP {reply.status}: {reply.body[:300]!r}")
+        if key is not None:
+            self._finish(key, reply)
         return reply.status
+
+    def _finish(self, key: str, reply: McpReply) -> None:
+        with self._cond:
+            self.replies[key] = reply
+            self._cond.notify_all()
+
+    def wait_reply(self, request_id: Any, timeout_s: float) -> Optional[McpReply]:
+        """The answer to a request's POST once it has ended (the response arrived or the stream
+        closed without it), waiting up to timeout_s; None if it did not end in time. A POST
+        that failed outright ends with status 0 and the error as its body."""
+        key = json.dumps(request_id)
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while key not in self.replies:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self.closed:
+                    return None
+                self._cond.wait(min(remaining, 0.5))
+            return self.replies[key]
+
+    def stream_of(self, message: dict) -> Optional[str]:
+        """Which request's POST answer carried a message (its id as JSON), with `incremental`."""
+        with self._cond:
+            return self._stream_of.get(id(message))
+
+    def close_stream(self, request_id: Any) -> None:
+        """Closes the answer stream of one request (2026-07-28: that is how a client cancels
+        it, subscriptions/listen included)."""
+        with self._cond:
+            r = self._open_posts.get(json.dumps(request_id))
+        if r is not None:
+            self._streams.shutdown_one(r)
 
     def _note_initialize(self, reply, want_id) -> None:
         # The session id comes in the header of the response carrying the InitializeResult
@@ -598,8 +681,9 @@ class StreamableHttpSession(Session):
 
             def run() -> None:
                 try:
-                    self.post_statuses[json.dumps(rid)] = self._post(data, rid)
+                    self.post_statuses[json.dumps(rid)] = self._post(data, rid, message)
                 except (httpx.HTTPError, ValueError) as e:  # ValueError: a body that is no JSON
+                    self._finish(json.dumps(rid), McpReply(0, httpx.Headers(), str(e).encode()))
                     if not self._streams.closed:
                         self._problem(f"POST for request {rid!r}: {e}")
 
@@ -608,7 +692,7 @@ class StreamableHttpSession(Session):
             worker.start()
             return None
         try:
-            return self._post(data, None)
+            return self._post(data, None, message)
         except ValueError as e:
             self._problem(f"a reply body that is not JSON: {e}")
             return None
@@ -661,3 +745,68 @@ class StreamableHttpSession(Session):
     def diagnostics(self) -> str:
         return (f"POST statuses {dict(list(self.post_statuses.items())[-5:])}, GET stream "
                 f"{self.get_stream_status}, transport problems {self.transport_problems[-5:]}")
+
+
+# --------------------------------------------------------------------------------------------
+# Streamable HTTP of 2026-07-28 ("modern": no initialize, no session)
+
+# basic/transports/streamable-http, Standard Request Headers: where Mcp-Name comes from.
+MCP_NAME_SOURCE = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+_BASE64_SENTINEL = ("=?base64?", "?=")
+
+
+def encode_header_value(value: str) -> str:
+    """streamable-http, Value Encoding: a value that is not plain visible ASCII (or has white
+    space at an end, or looks like the sentinel itself) goes as =?base64?...?=."""
+    plain = (all(0x20 <= ord(c) <= 0x7E for c in value) and value == value.strip()
+             and not (value.startswith(_BASE64_SENTINEL[0]) and value.endswith(_BASE64_SENTINEL[1])))
+    if plain:
+        return value
+    return _BASE64_SENTINEL[0] + base64.b64encode(value.encode()).decode() + _BASE64_SENTINEL[1]
+
+
+def modern_headers(message: Any) -> dict:
+    """The headers a 2026-07-28 client sends with a message: MCP-Protocol-Version (the body's
+    _meta version), Mcp-Method and, where the spec asks for it, Mcp-Name."""
+    headers = {"Accept": McpClient.ACCEPT, "Content-Type": "application/json"}
+    if not isinstance(message, dict):
+        return headers
+    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+    if isinstance(meta.get(META_VERSION), str):
+        headers["MCP-Protocol-Version"] = meta[META_VERSION]
+    method = message.get("method")
+    if is_request(message) and isinstance(method, str):
+        headers["Mcp-Method"] = method
+        name = params.get(MCP_NAME_SOURCE.get(method, ""))
+        if isinstance(name, str):
+            headers["Mcp-Name"] = encode_header_value(name)
+    return headers
+
+
+class ModernHttpSession(StreamableHttpSession):
+    """A 2026-07-28 client over Streamable HTTP: every POST carries the headers of
+    `modern_headers` (or those set with `set_headers` for one request), answers are read
+    incrementally with no read timeout (a subscriptions/listen stream idles; close() ends it),
+    and nothing opens a GET stream or a session."""
+
+    def __init__(self, url: str, label: str = "") -> None:
+        super().__init__(url, label, incremental=True, read_timeout_s=None)
+        self._header_overrides: dict[str, dict] = {}
+
+    def set_headers(self, request_id: Any, headers: dict) -> None:
+        """The exact headers of the next POST of this request id (for header-validation
+        tests)."""
+        with self._cond:
+            self._header_overrides[json.dumps(request_id)] = dict(headers)
+
+    def _request_headers(self, message: Any) -> dict:
+        if is_request(message):
+            with self._cond:
+                override = self._header_overrides.pop(json.dumps(message["id"]), None)
+            if override is not None:
+                return override
+        return modern_headers(message)
+
+    def _after_initialized(self) -> None:
+        """No GET stream in this revision (streamable-http: Earlier Streamable HTTP Revisions)."""

@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Optional
 import httpx
 import pytest
 
-from conftest import McpClient, McpReply, ProxyProcess, SseParser, text_of, wait_until
+from conftest import McpClient, ProxyProcess, text_of, wait_until
 from fault_server import LOG_LEVELS, FaultServer
 from mcp_session import (INTERNAL_ERROR, METHOD_NOT_FOUND, StreamableHttpSession,
                          is_notification, is_response, same_id)
@@ -65,38 +65,8 @@ class RelayClient(StreamableHttpSession):
 
     def __init__(self, url: str, label: str,
                  on_request: Optional[Callable[[dict], dict]] = None) -> None:
-        super().__init__(url, label)
+        super().__init__(url, label, incremental=True)
         self.on_request = on_request
-
-    def _post(self, data: bytes, want_id: Any) -> int:
-        with self.client.http.stream("POST", self.client.url, content=data,
-                                     headers=self.client.headers()) as r:
-            self._streams.add(r)
-            try:
-                if not r.headers.get("content-type", "").lower().startswith("text/event-stream"):
-                    reply = self.client._read(r, want_id)
-                    if want_id is not None and r.status_code == 200:
-                        self._note_initialize(reply, want_id)
-                    for m in reply.messages:
-                        self._deliver(m)
-                    if r.status_code >= 400 and not reply.messages and reply.body:
-                        self._problem(f"HTTP {r.status_code}: {reply.body[:300]!r}")
-                    return r.status_code
-                parser = SseParser()
-                for text in r.iter_text():
-                    for event in parser.feed(text):
-                        if not event.data:
-                            continue  # a priming event
-                        m = json.loads(event.data)
-                        if want_id is not None:
-                            self._note_initialize(McpReply(r.status_code, r.headers, b"", [m]),
-                                                  want_id)
-                        self._deliver(m)
-                        if is_response(m) and same_id(m.get("id"), want_id):
-                            return r.status_code
-                return r.status_code
-            finally:
-                self._streams.discard(r)
 
     def _answer_server_request(self, request: dict) -> None:
         if self.on_request is None or request.get("method") == "ping":
