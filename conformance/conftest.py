@@ -537,6 +537,8 @@ def endpoint(request) -> EndpointUnderTest:
                             f"{'HTTP+SSE' if option == '--sse-url' else 'stdio'}")
     url = _external_url(request.config)
     if url:
+        from mcp_targets import LEGACY, require_era
+        require_era(request, LEGACY)  # these are the 2025-11-25 rules of Streamable HTTP
         progress = None
         if value := request.config.getoption("--progress-tool"):
             from mcp_targets import _parse_tool_option

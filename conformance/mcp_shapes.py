@@ -1,4 +1,5 @@
-"""Shape checks for MCP results, after schema/2025-11-25/schema.ts (the source of truth).
+"""Shape checks for MCP results, after schema/2025-11-25/schema.ts and, for protocol revision
+2026-07-28 (at the end), schema/2026-07-28/schema.ts (the sources of truth).
 
 Each `*_problems` function returns a list of readable problems (empty: the value conforms), so a
 test can report every deviation at once. Only what the schema requires is checked; optional
@@ -16,12 +17,17 @@ CONTENT_TYPES = ("text", "image", "audio", "resource_link", "resource")
 
 # 2026-07-28 (basic/index): the version and the reserved _meta keys of requests and results.
 MODERN = "2026-07-28"
+LEGACY = "2025-11-25"  # the last revision of the initialize era (basic/versioning, terminology)
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPS = "io.modelcontextprotocol/clientCapabilities"
 META_INFO = "io.modelcontextprotocol/clientInfo"
 META_LOG = "io.modelcontextprotocol/logLevel"
 META_SERVER = "io.modelcontextprotocol/serverInfo"
 SUBSCRIPTION = "io.modelcontextprotocol/subscriptionId"
+
+
+def assert_no_problems(problems: list, what: str) -> None:
+    assert not problems, f"{what}:\n  " + "\n  ".join(problems)
 
 
 def _is_int(v: Any) -> bool:
@@ -298,4 +304,94 @@ def log_message_problems(params: Any) -> list[str]:
     if "data" not in params:
         out.append("no data")
     _optional(params, "logger", str, "params", out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# 2026-07-28 (schema/2026-07-28/schema.ts)
+
+RESULT_TYPES = ("complete", "input_required")
+CACHE_SCOPES = ("public", "private")
+# basic/patterns/mrtr, InputRequests: the kinds of input request, and the client capability each
+# needs.
+INPUT_REQUEST_CAPABILITY = {"elicitation/create": "elicitation",
+                            "sampling/createMessage": "sampling", "roots/list": "roots"}
+
+
+def discover_result_problems(result: Any) -> list[str]:
+    """DiscoverResult: resultType, supportedVersions (non-empty string[]), capabilities (object of
+    objects), instructions (string) when present."""
+    if not isinstance(result, dict):
+        return ["the result is not an object"]
+    out = []
+    if result.get("resultType") != "complete":
+        out.append(f"resultType is {result.get('resultType')!r}, not 'complete'")
+    versions = result.get("supportedVersions")
+    if not isinstance(versions, list) or not versions or \
+            not all(isinstance(v, str) and v for v in versions):
+        out.append(f"supportedVersions {versions!r} is not a non-empty array of strings")
+    caps = result.get("capabilities")
+    if not isinstance(caps, dict):
+        out.append("capabilities is missing or not an object")
+    else:
+        out += [f"capabilities.{k} is not an object" for k, v in caps.items()
+                if not isinstance(v, dict)]
+    _optional(result, "instructions", str, "result", out)
+    return out
+
+
+def cacheable_problems(result: Any, where: str) -> list[str]:
+    """CacheableResult (server/utilities/caching): ttlMs an integer >= 0, cacheScope public or
+    private."""
+    if not isinstance(result, dict):
+        return [f"{where}: the result is not an object"]
+    out = []
+    ttl = result.get("ttlMs")
+    if not _is_int(ttl) or ttl < 0:
+        out.append(f"{where}: ttlMs {ttl!r} is not an integer >= 0")
+    if result.get("cacheScope") not in CACHE_SCOPES:
+        out.append(f"{where}: cacheScope {result.get('cacheScope')!r} is not one of "
+                   f"{CACHE_SCOPES}")
+    return out
+
+
+def server_info_problems(result: Any, where: str) -> list[str]:
+    """basic/index, per-response protocol fields: _meta[io.modelcontextprotocol/serverInfo] is
+    an Implementation."""
+    meta = result.get("_meta") if isinstance(result, dict) else None
+    if not isinstance(meta, dict) or META_SERVER not in meta:
+        return [f"{where}: no _meta[{META_SERVER!r}]"]
+    return implementation_problems(meta[META_SERVER], f"{where}: serverInfo")
+
+
+def input_required_problems(result: Any) -> list[str]:
+    """InputRequiredResult (basic/patterns/mrtr): resultType input_required, at least one of
+    inputRequests (an object of {method, params} requests of the three kinds, no jsonrpc or id)
+    and requestState (a string)."""
+    if not isinstance(result, dict):
+        return ["the result is not an object"]
+    out = []
+    if result.get("resultType") != "input_required":
+        out.append(f"resultType is {result.get('resultType')!r}, not 'input_required'")
+    requests, state = result.get("inputRequests"), result.get("requestState")
+    if requests is None and state is None:
+        out.append("neither inputRequests nor requestState")
+    if state is not None and not isinstance(state, str):
+        out.append(f"requestState is {type(state).__name__}, not a string")
+    if requests is not None and not isinstance(requests, dict):
+        return out + [f"inputRequests is {type(requests).__name__}, not an object"]
+    for key, request in (requests or {}).items():
+        where = f"inputRequests[{key!r}]"
+        if not isinstance(request, dict):
+            out.append(f"{where} is not an object")
+            continue
+        if request.get("method") not in INPUT_REQUEST_CAPABILITY:
+            out.append(f"{where}.method {request.get('method')!r} is not one of "
+                       f"{list(INPUT_REQUEST_CAPABILITY)}")
+        params = request.get("params")
+        if not (params is None and request.get("method") == "roots/list") and \
+                not isinstance(params, dict):
+            out.append(f"{where}.params is missing or not an object")
+        out += [f"{where} has a JSON-RPC {k!r} (input requests are not messages)"
+                for k in ("jsonrpc", "id") if k in request]
     return out

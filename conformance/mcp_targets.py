@@ -9,7 +9,16 @@ One of:
 
 Fixtures: `mcp_target` (the Target), `connect` (a factory of new, uninitialized Sessions; all
 closed after the test), `session` (an initialized Session) and `server_tools` (tools/list of
-the target, fetched once per run, through every page).
+the target, fetched once per run, through every page). For protocol revision 2026-07-28:
+`modern_connect` (a factory of mcp_modern.ModernClient), `modern` (one) and `modern_tools`.
+
+Eras (`--era auto|2025-11-25|2026-07-28`): the tests of the initialize era (2025-11-25 and
+earlier) use `connect`, `session`, `server_tools` or, over HTTP, `endpoint`; those of 2026-07-28
+use the modern fixtures. Each skips as not applicable when the server does not speak its era. With
+`auto` (the default) the era is detected once per run (basic/versioning, backward compatibility):
+server/discover listing 2026-07-28 means modern, an InitializeResult means legacy, both mean a
+dual-era server, which runs both. The built-in mock runs `--era dual` then (`--era modern` for
+2026-07-28, its legacy default for 2025-11-25).
 
 Some tests need a tool with a particular behaviour (echo, progress, slow, logging, structured
 output). They are found in tools/list by name and input properties among the recipes below
@@ -30,6 +39,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
+from mcp_shapes import LEGACY, MODERN
+
 HERE = Path(__file__).resolve().parent
 MOCK_KNOWN_VIOLATIONS = HERE / "mock-known-violations.txt"
 _SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -49,6 +60,10 @@ def pytest_addoption(parser):
                     help="a tool that takes about SECONDS (>= 1) to answer (cancellation tests)")
     group.addoption("--log-tool", default=None, metavar="NAME:ARGS_JSON",
                     help="a tool that sends notifications/message while it runs")
+    group.addoption("--era", default="auto", choices=("auto", LEGACY, MODERN),
+                    help="the protocol era whose tests run: 2025-11-25 (initialize) or "
+                         "2026-07-28 (per-request _meta); auto (default): detected, both for a "
+                         "dual-era server")
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,16 +92,20 @@ def selected_target_option(config) -> Optional[tuple[str, str]]:
     return given[0] if given else None
 
 
-def _builtin_mock_argv() -> list[str]:
+# The built-in mock's era for each --era: auto runs both eras' tests on it.
+BUILTIN_ERA_ARGS = {"auto": ["--era", "dual"], LEGACY: [], MODERN: ["--era", "modern"]}
+
+
+def _builtin_mock_argv(era: str) -> list[str]:
     from conftest import _binary  # conftest is loaded first; it owns binary lookup
     return [str(_binary("MOCK_SERVER_BIN", "mock-servers/mock-mcp-server")),
-            "--fixture", "conformance"]
+            "--fixture", "conformance", *BUILTIN_ERA_ARGS[era]]
 
 
 def resolve_target(config) -> Target:
     chosen = selected_target_option(config)
     if chosen is None:
-        argv = _builtin_mock_argv()
+        argv = _builtin_mock_argv(config.getoption("--era"))
         return Target("stdio", tuple(argv), "built-in: " + " ".join(argv) + " (stdio)",
                       builtin=True)
     option, value = chosen
@@ -140,19 +159,92 @@ def mcp_target(request) -> Target:
     return target
 
 
-def open_session(target: Target, **kw):
-    from mcp_session import LegacySseSession, StdioSession, StreamableHttpSession
+def open_session(target: Target, modern: bool = False, **kw):
+    """A new transport session to the target: for the initialize era, or (`modern`) for a
+    2026-07-28 client (no initialize; over HTTP the modern headers, no session)."""
+    from mcp_session import (LegacySseSession, ModernHttpSession, StdioSession,
+                             StreamableHttpSession)
     if target.transport == "stdio":
         return StdioSession(list(target.address), label=target.description)
     if target.transport == "sse":
+        assert not modern, "HTTP+SSE has no 2026-07-28 form"
         return LegacySseSession(target.address, label=target.description, **kw)
+    if modern:
+        return ModernHttpSession(target.address, label=target.description)
     return StreamableHttpSession(target.address, label=target.description)
 
 
+def close_sessions(target: Target, sessions: list) -> None:
+    """Closes sessions of a test; a sanitizer report on a built-in server's stderr fails it."""
+    problems = []
+    for s in sessions:
+        s.close()
+        if target.builtin and hasattr(s, "stderr_text"):
+            err = s.stderr_text()
+            if any(marker in err for marker in _SANITIZER_MARKERS):
+                problems.append(f"sanitizer report from pid {s.pid}:\n{err[-6000:]}")
+    if problems:
+        pytest.fail("\n\n".join(problems))
+
+
+# --------------------------------------------------------------------------------------------
+# Eras
+
+
+_eras_cache: dict = {}
+_eras_lock = threading.Lock()
+
+
+def detect_eras(target: Target, era_option: str):
+    """Which eras the target speaks (mcp_modern.Eras): set by --era, known for the built-in mock
+    and for HTTP+SSE, else probed once per run, each probe on a new connection (a stdio server
+    may settle on the era of its first request)."""
+    from mcp_modern import Eras, ModernClient, probe_legacy, probe_modern
+    if era_option != "auto":
+        left_out = f"--era {era_option} leaves it out"
+        return Eras(era_option == MODERN, era_option == LEGACY, left_out, left_out)
+    if target.builtin:
+        return Eras(True, True, "the built-in mock runs --era dual", "")
+    if target.transport == "sse":
+        return Eras(False, True, "the server does not speak it (HTTP+SSE, --sse-url, is a "
+                                 "transport of the initialize era)", "")
+    with _eras_lock:
+        if target not in _eras_cache:
+            with ModernClient(open_session(target, modern=True)) as client:
+                modern, modern_note = probe_modern(client)
+            session = open_session(target)
+            try:
+                legacy, legacy_note = probe_legacy(session)
+            finally:
+                session.close()
+            _eras_cache[target] = Eras(modern, legacy,
+                                       f"the server does not speak it ({modern_note})",
+                                       f"the server does not speak it ({legacy_note})")
+    return _eras_cache[target]
+
+
+@pytest.fixture(scope="session")
+def target_eras(request, mcp_target: Target):
+    eras = detect_eras(mcp_target, request.config.getoption("--era"))
+    if not eras.modern and not eras.legacy:
+        pytest.fail(f"{mcp_target.description} speaks neither era: {eras.modern_note}; "
+                    f"{eras.legacy_note}")
+    return eras
+
+
+def require_era(request, era: str) -> None:
+    """Skips (not applicable) a test of `era` when the server under test does not speak it."""
+    eras = request.getfixturevalue("target_eras")
+    if not eras.supports(era):
+        from spec_report import skip_not_applicable
+        skip_not_applicable(f"a {era} test: {eras.note(era)}")
+
+
 @pytest.fixture
-def connect(mcp_target: Target) -> Iterator[Callable[..., Any]]:
+def connect(request, mcp_target: Target) -> Iterator[Callable[..., Any]]:
     """Factory: connect(**transport_kw) -> a new, uninitialized Session to the target. All are
     closed after the test; a sanitizer report on a built-in server's stderr fails the test."""
+    require_era(request, LEGACY)
     sessions: list = []
 
     def make(**kw):
@@ -161,15 +253,7 @@ def connect(mcp_target: Target) -> Iterator[Callable[..., Any]]:
         return s
 
     yield make
-    problems = []
-    for s in sessions:
-        s.close()
-        if mcp_target.builtin and hasattr(s, "stderr_text"):
-            err = s.stderr_text()
-            if any(marker in err for marker in _SANITIZER_MARKERS):
-                problems.append(f"sanitizer report from pid {s.pid}:\n{err[-6000:]}")
-    if problems:
-        pytest.fail("\n\n".join(problems))
+    close_sessions(mcp_target, sessions)
 
 
 @pytest.fixture
@@ -178,6 +262,30 @@ def session(connect):
     s = connect()
     s.open()
     return s
+
+
+@pytest.fixture
+def modern_connect(request, mcp_target: Target) -> Iterator[Callable[..., Any]]:
+    """Factory: modern_connect(capabilities=None) -> a new mcp_modern.ModernClient of the
+    target (its own process over stdio, its own connections over HTTP). All are closed after
+    the test, checked like `connect`'s."""
+    require_era(request, MODERN)
+    from mcp_modern import ModernClient
+    clients: list = []
+
+    def make(capabilities: Optional[dict] = None):
+        c = ModernClient(open_session(mcp_target, modern=True), capabilities)
+        clients.append(c)
+        return c
+
+    yield make
+    close_sessions(mcp_target, [c.session for c in clients])
+
+
+@pytest.fixture
+def modern(modern_connect):
+    """A 2026-07-28 client of the target (no capabilities declared unless a request says)."""
+    return modern_connect()
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,14 +303,20 @@ class ToolRecipe:
     expect_text: Optional[str] = None  # for echo: exact text of the answer (else: contains)
     echo_text: Optional[str] = None  # for echo: the text sent
     calls: int = 1  # for toggles: calls that make one round (on, then off again)
+    # 2026-07-28: the client capability an input-asking tool needs (its input requests' kind)
+    capability: Optional[str] = None
+    # 2026-07-28: for tools that cause a notification, the subscriptions/listen filter that
+    # opts in to it and the notification's method
+    listen: Optional[dict] = None
+    notification: Optional[str] = None
 
 
 ECHO_TEXT = "conformance echo: é ✓ \"quoted\""
 
 RECIPES: dict[str, list[ToolRecipe]] = {
     "echo": [
-        ToolRecipe("echo", {"text": ECHO_TEXT}, ("text",), expect_text=ECHO_TEXT,
-                   echo_text=ECHO_TEXT),  # mock-mcp-server
+        # mock-mcp-server answers with the text, tests/interop/v2_server.mjs with "echo: TEXT"
+        ToolRecipe("echo", {"text": ECHO_TEXT}, ("text",), echo_text=ECHO_TEXT),
         ToolRecipe("echo", {"message": ECHO_TEXT}, ("message",), echo_text=ECHO_TEXT),  # everything
     ],
     "progress": [
@@ -210,6 +324,7 @@ RECIPES: dict[str, list[ToolRecipe]] = {
         ToolRecipe("progress", {"steps": 3}, ("steps",)),  # mock-mcp-server
         ToolRecipe("trigger-long-running-operation", {"duration": 1, "steps": 3},
                    ("duration", "steps"), seconds=1),  # server-everything
+        ToolRecipe("count", {"steps": 3}, ("steps",)),  # tests/interop/v2_server.mjs
     ],
     "slow": [
         ToolRecipe("sleep", {"ms": 2500}, ("ms",), seconds=2.5),  # mock-mcp-server
@@ -238,6 +353,28 @@ RECIPES: dict[str, list[ToolRecipe]] = {
                                                       "includeImage": True},
                                                      ("messageType",)),
         ToolRecipe("get-resource-links", {"count": 2}, ("count",)),  # server-everything
+    ],
+    # 2026-07-28: tools that answer input_required (basic/patterns/mrtr) when the client has
+    # the capability, and need it.
+    "input": [
+        ToolRecipe("test_input_required_result_elicitation", {}, capability="elicitation"),
+        ToolRecipe("test_missing_capability", {}, capability="sampling"),  # mock, fixture
+        ToolRecipe("ask_name", {}, capability="elicitation"),  # tests/interop/v2_server.mjs
+        ToolRecipe("ask_model", {"prompt": "conformance"}, ("prompt",), capability="sampling"),
+    ],
+    # 2026-07-28: a tool whose requestState is integrity-protected (mrtr, server requirements)
+    "protected-state": [
+        ToolRecipe("test_input_required_result_tampered_state", {},
+                   capability="elicitation"),  # mock, fixture
+    ],
+    # 2026-07-28: tools that cause a notification for subscriptions/listen streams
+    "trigger": [
+        ToolRecipe("test_trigger_tool_change", {}, listen={"toolsListChanged": True},
+                   notification="notifications/tools/list_changed"),  # mock, fixture
+        ToolRecipe("change_tools", {}, listen={"toolsListChanged": True},
+                   notification="notifications/tools/list_changed"),  # mock-mcp-server
+        ToolRecipe("touch", {}, listen={"resourceSubscriptions": ["demo://doc"]},
+                   notification="notifications/resources/updated"),  # v2_server.mjs
     ],
 }
 
@@ -292,6 +429,7 @@ class ServerTools:
     capabilities: dict = field(default_factory=dict)
     protocol_version: Optional[str] = None
     error: Optional[str] = None
+    discover: Optional[dict] = None  # 2026-07-28: the DiscoverResult
 
     def by_name(self, name: str) -> Optional[dict]:
         for t in self.tools:
@@ -307,7 +445,7 @@ class ServerTools:
         return all(p in props for p in recipe.needs_properties)
 
 
-_tools_cache: dict = {}
+_tools_cache: dict = {}  # (target, era) -> ServerTools
 _tools_lock = threading.Lock()
 MAX_LIST_PAGES = 50
 
@@ -324,28 +462,56 @@ def list_all(session, method: str, key: str) -> list:
     raise AssertionError(f"{method}: still a nextCursor after {MAX_LIST_PAGES} pages")
 
 
-@pytest.fixture
-def server_tools(mcp_target: Target) -> ServerTools:
-    """The target's tools (fetched once per run, in a session of its own)."""
+def _fetch_tools(target: Target, era: str) -> ServerTools:
+    """The target's capabilities and tools, in a session of their own: initialize then
+    tools/list (2025-11-25), or server/discover then tools/list with _meta (2026-07-28)."""
+    tools = ServerTools()
+    try:
+        if era == MODERN:
+            from mcp_modern import ModernClient
+            with ModernClient(open_session(target, modern=True)) as client:
+                tools.discover = client.discover()
+                tools.capabilities = tools.discover.get("capabilities") or {}
+                tools.protocol_version = MODERN
+                if "tools" in tools.capabilities:
+                    tools.tools = client.list_all("tools/list", "tools")
+            return tools
+        s = open_session(target)
+        try:
+            init = s.open()
+            tools.capabilities = init.get("capabilities") or {}
+            tools.protocol_version = init.get("protocolVersion")
+            if "tools" in tools.capabilities:
+                tools.tools = list_all(s, "tools/list", "tools")
+        finally:
+            s.close()
+    except Exception as e:  # reported by every test that needs the tools
+        tools.error = f"{type(e).__name__}: {e}"
+    return tools
+
+
+def _tools_of(request, target: Target, era: str) -> ServerTools:
+    require_era(request, era)
     with _tools_lock:
-        cached = _tools_cache.get(mcp_target)
+        cached = _tools_cache.get((target, era))
         if cached is None:
-            cached = ServerTools()
-            s = open_session(mcp_target)
-            try:
-                init = s.open()
-                cached.capabilities = init.get("capabilities") or {}
-                cached.protocol_version = init.get("protocolVersion")
-                if "tools" in cached.capabilities:
-                    cached.tools = list_all(s, "tools/list", "tools")
-            except Exception as e:  # reported by every test that needs the tools
-                cached.error = f"{type(e).__name__}: {e}"
-            finally:
-                s.close()
-            _tools_cache[mcp_target] = cached
+            cached = _tools_cache[(target, era)] = _fetch_tools(target, era)
     if cached.error:
-        pytest.fail(f"could not list the target's tools: {cached.error}")
+        pytest.fail(f"could not list the target's tools ({era}): {cached.error}")
     return cached
+
+
+@pytest.fixture
+def server_tools(request, mcp_target: Target) -> ServerTools:
+    """The target's tools (fetched once per run, in a session of its own)."""
+    return _tools_of(request, mcp_target, LEGACY)
+
+
+@pytest.fixture
+def modern_tools(request, mcp_target: Target) -> ServerTools:
+    """The target's DiscoverResult (`discover`), capabilities and tools at 2026-07-28 (fetched
+    once per run, over a connection of their own)."""
+    return _tools_of(request, mcp_target, MODERN)
 
 
 def find_tool(request, server_tools: ServerTools, role: str) -> ToolRecipe:

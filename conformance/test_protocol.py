@@ -17,10 +17,11 @@ import pytest
 from mcp_session import (INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
                          REQUEST_TIMEOUT_S, RESOURCE_NOT_FOUND, is_notification, is_response,
                          same_id)
-from mcp_shapes import (LOG_LEVELS, call_tool_result_problems, error_response_problems,
-                        initialize_result_problems, log_message_problems, prompt_message_problems,
-                        prompt_problems, resource_contents_problems, resource_problems,
-                        resource_template_problems, schema_problems, tool_problems)
+from mcp_shapes import (LOG_LEVELS, assert_no_problems, call_tool_result_problems,
+                        error_response_problems, initialize_result_problems, log_message_problems,
+                        prompt_message_problems, prompt_problems, resource_contents_problems,
+                        resource_problems, resource_template_problems, schema_problems,
+                        tool_problems)
 from mcp_targets import find_tool, find_tools, list_all
 
 spec = pytest.mark.spec
@@ -39,10 +40,6 @@ MALFORMED_REPLY_TIMEOUT_S = 8.0
 def require_capability(session, name: str) -> None:
     if name not in session.server_capabilities:
         pytest.skip(f"the server does not declare the {name!r} capability")
-
-
-def assert_no_problems(problems: list, what: str) -> None:
-    assert not problems, f"{what}:\n  " + "\n  ".join(problems)
 
 
 def negotiated_version(connect, requested: str) -> str:
