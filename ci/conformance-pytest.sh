@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Runs the pytest conformance suite (conformance/) as an outside user would, pointed at a server
-# by option, against six targets: the mock server (`--fixture conformance --page-size 2`) over
+# by option, against nine targets: the mock server (`--fixture conformance --page-size 2`) over
 # stdio (--cmd), over Streamable HTTP (--url) and over legacy HTTP+SSE (--sse-url), mcp-proxy
 # serving that fixture from a stdio backend (shared session mode) over Streamable HTTP (--url)
 # and legacy SSE (--sse-url), and the proxy's merged endpoint /mcp over that fixture (empty
-# prefix) and a second paged mock (`proxy-merged`: lists are walked across both). Each run
-# writes its per-rule report (--report) into a work folder.
+# prefix), a second paged mock and the modern one below (`proxy-merged`: lists are walked across
+# all three); for protocol revision 2026-07-28, the mock's `--era modern` over stdio
+# (`modern-stdio`) and Streamable HTTP (`modern-http`), and the proxy's route to it as a stdio
+# backend (`proxy-modern`). The era of each target is detected (--era auto): the 2026-07-28 tests
+# run on the modern mock and on the proxy's /fixture/mcp and /modern/mcp (a dual-era server: a
+# 2026-07-28 client in front of either mock), and are not applicable to the legacy mock; the
+# 2025-11-25 ones are not applicable to the modern mock. Each run writes its per-rule report
+# (--report) into a work folder.
 # Fails if a run fails or collects no test (pytest exit 5), if a run passes no test at all, if a
-# sanitizer report appears, or if the mock or the proxy does not exit 0 on SIGTERM.
+# sanitizer report appears, or if a mock or the proxy does not exit 0 on SIGTERM.
 #
 # Usage: ci/conformance-pytest.sh [--write-docs] [--keep] [--target T]... [--jobs N]
 #   --write-docs  rewrite the results table in docs/conformance.md (needs every target)
 #   --keep        keep the work folder (reports, pytest output, logs, config)
 #   --target T    run only target T: mock-stdio, mock-http, mock-sse, proxy-http, proxy-sse,
-#                 proxy-merged (repeatable)
+#                 proxy-merged, modern-stdio, modern-http, proxy-modern (repeatable)
 #   --jobs N      pytest runs at a time (default: all targets at once; the runs mostly wait)
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, PYTEST_TIMEOUT (seconds
 # per run, default 300).
@@ -29,26 +35,28 @@ doc="$repo/docs/conformance.md"
 pytest_timeout="${PYTEST_TIMEOUT:-300}"
 python=/usr/bin/python3  # Debian's, with python3-pytest and python3-httpx
 fixture_args=(--fixture conformance --page-size 2)
+modern_args=(--era modern "${fixture_args[@]}")
 echo_tool='echo:{"text":"conformance echo"}:conformance echo'  # the mock's echo tool
 progress_tool='progress:{"steps":3}'  # the mock's progress tool
 
 write_docs=0
 keep=0
 jobs=0
-all_targets=(mock-stdio mock-http mock-sse proxy-http proxy-sse proxy-merged)
+all_targets=(mock-stdio mock-http mock-sse proxy-http proxy-sse proxy-merged modern-stdio modern-http
+             proxy-modern)
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --write-docs) write_docs=1 ;;
     --keep) keep=1 ;;
     --target)
-      case "${2:-}" in mock-stdio|mock-http|mock-sse|proxy-http|proxy-sse|proxy-merged) targets+=("$2") ;;
-        *) echo "conformance-pytest: --target is one of ${all_targets[*]}" >&2; exit 2 ;; esac
+      if [[ " ${all_targets[*]} " == *" ${2:-} "* ]] && [ -n "${2:-}" ]; then targets+=("$2")
+      else echo "conformance-pytest: --target is one of ${all_targets[*]}" >&2; exit 2; fi
       shift ;;
     --jobs)
       [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "conformance-pytest: --jobs needs a positive number" >&2; exit 2; }
       jobs="$2"; shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "conformance-pytest: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -86,18 +94,23 @@ cleanup() {
   for t in "${all_targets[@]}"; do stop_process "run-$t"; done
   stop_process proxy
   stop_process mock
+  stop_process mock-modern
   if [ "$keep" -eq 1 ]; then log "work folder kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 
 # --- the servers (loopback, port 0) ---------------------------------------------------------------
-need_mock=0; need_proxy=0
+need_mock=0; need_modern=0; need_proxy=0
 for t in "${targets[@]}"; do
-  case "$t" in mock-http|mock-sse) need_mock=1 ;; proxy-*) need_proxy=1 ;; esac
+  case "$t" in mock-http|mock-sse) need_mock=1 ;; modern-http) need_modern=1 ;; proxy-*) need_proxy=1 ;; esac
 done
 if [ "$need_mock" -eq 1 ]; then
   start_listening mock "$mock_bin" "${fixture_args[@]}" --http 127.0.0.1:0
   mock_url="http://127.0.0.1:$port/mock"
+fi
+if [ "$need_modern" -eq 1 ]; then
+  start_listening mock-modern "$mock_bin" "${modern_args[@]}" --http 127.0.0.1:0
+  modern_url="http://127.0.0.1:$port/mock"
 fi
 if [ "$need_proxy" -eq 1 ]; then
   cat >"$work/config.json" <<EOF
@@ -111,7 +124,13 @@ if [ "$need_proxy" -eq 1 ]; then
       "timeout": "60s",
       "prefix": ""
     },
-    "paged": { "command": "$mock_bin", "args": ["--tools", "5", "--page-size", "3"] }
+    "paged": { "command": "$mock_bin", "args": ["--tools", "5", "--page-size", "3"] },
+    "modern": {
+      "command": "$mock_bin",
+      "args": ["--era", "modern", "--fixture", "conformance", "--page-size", "2"],
+      "sessionMode": "shared",
+      "timeout": "60s"
+    }
   }
 }
 EOF
@@ -123,11 +142,20 @@ fi
 declare -A option_of=() files_of=() heading=(
   [mock-stdio]="Mock, stdio" [mock-http]="Mock, Streamable HTTP" [mock-sse]="Mock, legacy SSE"
   [proxy-http]="Proxy, Streamable HTTP" [proxy-sse]="Proxy, legacy SSE"
-  [proxy-merged]="Proxy, merged /mcp")
-protocol_files="conformance/test_protocol.py conformance/test_transports.py"
+  [proxy-merged]="Proxy, merged /mcp" [modern-stdio]="Mock --era modern, stdio"
+  [modern-http]="Mock --era modern, Streamable HTTP" [proxy-modern]="Proxy, modern backend")
+legacy_files="conformance/test_protocol.py conformance/test_transports.py"
+# test_modern_protocol.py holds the 2026-07-28 rules; on a server of the initialize era only
+# they are not applicable (and the 2025-11-25 ones on a 2026-07-28-only server).
+protocol_files="$legacy_files conformance/test_modern_protocol.py"
 # test_proxy_smoke.py holds the Streamable HTTP rules: with --url it checks that URL (its
 # proxy-only tests skip); with --sse-url or --cmd it would only skip.
 http_files="$protocol_files conformance/test_proxy_smoke.py"
+# proxy-merged reaches the same shared backend session as proxy-http, at the same time: two
+# runs' tools/call that need the client's input would be in flight there together, and the
+# proxy cannot tell which client a stdio backend's sampling or elicitation request is for. So
+# the 2026-07-28 rules run on /fixture/mcp only.
+merged_files="$legacy_files conformance/test_proxy_smoke.py"
 known=(--known-violations conformance/mock-known-violations.txt)
 for t in "${targets[@]}"; do
   case "$t" in
@@ -136,7 +164,10 @@ for t in "${targets[@]}"; do
     mock-sse) option_of[$t]="--sse-url"; files_of[$t]="$protocol_files" ;;
     proxy-http) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
     proxy-sse) option_of[$t]="--sse-url"; files_of[$t]="$protocol_files" ;;
-    proxy-merged) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
+    proxy-merged) option_of[$t]="--url"; files_of[$t]="$merged_files" ;;
+    modern-stdio) option_of[$t]="--cmd"; files_of[$t]="$protocol_files" ;;
+    modern-http) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
+    proxy-modern) option_of[$t]="--url"; files_of[$t]="$http_files" ;;
   esac
 done
 # The arguments of target $1's run, one per line.
@@ -151,6 +182,9 @@ run_args() {
     proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
     proxy-sse) printf '%s\n' --sse-url "$proxy_url/fixture/sse" ;;
     proxy-merged) printf '%s\n' --url "$proxy_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
+    modern-stdio) printf '%s\n' --cmd "$mock_bin ${modern_args[*]}" "${known[@]}" ;;
+    modern-http) printf '%s\n' --url "$modern_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" "${known[@]}" ;;
+    proxy-modern) printf '%s\n' --url "$proxy_url/modern/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
   esac
 }
 
@@ -210,7 +244,7 @@ for t in "${targets[@]}"; do
     verdict="FAILED: no test passed"
   fi
   [ "$verdict" = ok ] || status=1
-  printf 'conformance-pytest: %-10s %-9s tests %3s passed, %s failed, %s skipped, %s not applicable%s; rules %s PASS, %s FAIL, %s SKIP%s; %ss: %s\n' \
+  printf 'conformance-pytest: %-12s %-9s tests %3s passed, %s failed, %s skipped, %s not applicable%s; rules %s PASS, %s FAIL, %s SKIP%s; %ss: %s\n' \
     "$t" "${option_of[$t]}" "${tp[$t]}" "${tf[$t]}" "${ts[$t]}" "${tna[$t]}" \
     "$([ "${tx[$t]}" -eq 0 ] || echo ", ${tx[$t]} xfail/xpass")" \
     "${rp[$t]}" "${rf[$t]}" "${rs[$t]}" "$([ "${rx[$t]}" -eq 0 ] || echo ", ${rx[$t]} XFAIL")" \
@@ -225,7 +259,7 @@ for t in "${targets[@]}"; do
 done
 
 # A clean shutdown is part of the run: the proxy and the mock must exit 0 on SIGTERM.
-for p in proxy mock; do
+for p in proxy mock mock-modern; do
   [ -n "${pid_of[$p]:-}" ] || continue
   stop_process "$p"
   if [ "$exit_status" -ne 0 ]; then
@@ -239,7 +273,7 @@ if [ -n "$(ls -A "$work/sanitizer")" ]; then
   status=1
 fi
 if [ "$status" -ne 0 ]; then
-  for p in proxy mock; do
+  for p in proxy mock mock-modern; do
     [ -f "$work/$p.log" ] || continue
     log "$p log (last 30 lines):"
     tail -30 "$work/$p.log" | sed 's/^/    /'
@@ -259,9 +293,10 @@ if [ "$write_docs" -eq 1 ]; then
     {
       echo "Run on $(date -u +%Y-%m-%d) with \`ci/conformance-pytest.sh --write-docs\` (\`$(build_of "$proxy_bin")\` build, pytest"
       echo "$("$python" -c 'import pytest; print(pytest.__version__)'), $("$python" --version))."
-      echo "Rules: those cited by the tests that apply to the target's transport (PASS: at least one of"
-      echo "its tests passed and none failed; SKIP: none could run, see below). Tests: \"not applicable\""
-      echo "counts the tests of other transports and mcp-proxy's own tests, which skip by design."
+      echo "Rules: those cited by the tests that apply to the target's transport and protocol era (PASS:"
+      echo "at least one of its tests passed and none failed; SKIP: none could run, see below). Tests:"
+      echo "\"not applicable\" counts the tests of other transports, of the era the target does not speak,"
+      echo "and mcp-proxy's own tests, which skip by design."
       echo
       echo "| Target | Option | Rules PASS | Rules FAIL | Rules SKIP | Tests passed | Tests failed | Tests skipped | Not applicable |"
       echo "|---|---|---|---|---|---|---|---|---|"

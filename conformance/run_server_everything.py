@@ -88,15 +88,23 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(STOP_TIMEOUT_S)
 
 
-def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("sse", "streamableHttp", "stdio"):
-        print(__doc__, file=sys.stderr)
-        return 2
-    mode, pytest_args = argv[0], argv[1:]
+def mode_and_node(argv: list[str], modes: tuple, usage: str):
+    """(mode, the pytest arguments after it, node's path), or None after saying what is wrong."""
+    if not argv or argv[0] not in modes:
+        print(usage, file=sys.stderr)
+        return None
     node = shutil.which("node")
     if not node:
         print("node is not on PATH", file=sys.stderr)
+        return None
+    return argv[0], argv[1:], node
+
+
+def main(argv: list[str]) -> int:
+    chosen = mode_and_node(argv, ("sse", "streamableHttp", "stdio"), __doc__)
+    if chosen is None:
         return 2
+    mode, pytest_args, node = chosen
     entry = entry_point()
     pytest_cmd = [sys.executable, "-m", "pytest", str(HERE)]
     if mode == "stdio":

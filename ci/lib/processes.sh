@@ -27,6 +27,7 @@ stop_process() {
 # the whole process group: the proxy twice, which means "exit now", and its children directly).
 start_listening() {
   local name="$1"; shift
+  : >"$work/$name.log"  # exists before the background job opens it: the loop below reads it at once
   timeout --foreground -k 10 3600 "$@" >"$work/$name.out" 2>"$work/$name.log" &
   pid_of[$name]=$!
   port=""
