@@ -179,7 +179,7 @@ run_args() {
     mock-stdio) printf '%s\n' --cmd "$mock_bin ${fixture_args[*]}" "${known[@]}" ;;
     mock-http) printf '%s\n' --url "$mock_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" "${known[@]}" ;;
     mock-sse) printf '%s\n' --sse-url "$mock_url/sse" "${known[@]}" ;;
-    proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
+    proxy-http) printf '%s\n' --url "$proxy_url/fixture/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" --known-violations conformance/proxy-known-violations.txt ;;
     proxy-sse) printf '%s\n' --sse-url "$proxy_url/fixture/sse" ;;
     proxy-merged) printf '%s\n' --url "$proxy_url/mcp" --echo-tool "$echo_tool" --progress-tool "$progress_tool" ;;
     modern-stdio) printf '%s\n' --cmd "$mock_bin ${modern_args[*]}" "${known[@]}" ;;

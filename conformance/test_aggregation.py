@@ -48,7 +48,7 @@ NOTIFY_TIMEOUT_S = 15.0
 
 # The mock's own tools (mock_mcp_server.cpp, tool_list), in its order.
 MOCK_TOOLS = ["echo", "add", "sleep", "progress", "log", "big", "stderr_flood", "crash", "pid",
-              "env", "cwd", "change_tools"]
+              "env", "cwd", "change_tools", "nested"]
 FIXTURE_PROMPTS = ["test_simple_prompt", "test_prompt_with_arguments",
                    "test_prompt_with_embedded_resource", "test_prompt_with_image"]
 FIXTURE_RESOURCES = ["test://static-text", "test://static-binary", "test://watched-resource"]
@@ -906,16 +906,17 @@ class TestNotifications:
 
 
 class TestPagination:
-    SERVERS = {"a": {"args": ["--tools", "30", "--page-size", "7"]},  # 42 tools, 6 pages
-               "b": {"args": ["--tools", "5", "--page-size", "2"]},  # 17 tools, 9 pages
-               "c": {}}  # 12 tools, 1 page
+    # Each mock has its own tools (MOCK_TOOLS) besides the generated ones.
+    SERVERS = {"a": {"args": ["--tools", "30", "--page-size", "7"]},  # 30 + mock's, 7 a page
+               "b": {"args": ["--tools", "5", "--page-size", "2"]},  # 5 + mock's, 2 a page
+               "c": {}}  # the mock's, 1 page
 
     def expected(self, proxy, http) -> dict:
         return {name: tool_names(own_route(proxy, http, name)) for name in self.SERVERS}
 
     def test_walking_the_cursor_returns_every_tool_once(self, launch, mock_server_bin, http):
         """pageSize unset: a merged page is one page of each backend, so the walk has as many
-        pages as the longest backend and the first holds 7 + 2 + 12 tools."""
+        pages as the longest backend and the first holds 7 + 2 + the mock's tools."""
         proxy = launch(agg_config(mock_server_bin, self.SERVERS))
         expected = self.expected(proxy, http)
         items, pages = walk(merged(proxy, http), "tools/list", "tools")
@@ -924,7 +925,7 @@ class TestPagination:
         assert set(names) == set().union(*(prefixed(k, v) for k, v in expected.items()))
         assert len(pages) == 9, [len(p) for p in pages]
         first = {t["name"] for t in pages[0]}
-        assert len(pages[0]) == 7 + 2 + 12, [len(p) for p in pages]
+        assert len(pages[0]) == 7 + 2 + len(MOCK_TOOLS), [len(p) for p in pages]
         assert prefixed("a", expected["a"][:7]) | prefixed("b", expected["b"][:2]) | \
             prefixed("c", expected["c"]) == first
 
@@ -967,7 +968,7 @@ class TestPagination:
         assert proxy.proc.poll() is None, "the proxy exited"
         again = m.request("tools/list", {"cursor": cursor})
         assert again["result"]["tools"], again
-        assert len(tool_names(merged(proxy, http))) == 42 + 17 + 12
+        assert len(tool_names(merged(proxy, http))) == 30 + 5 + 3 * len(MOCK_TOOLS)
 
 
     def test_a_cursor_with_a_character_appended_is_invalid_params(self, launch, mock_server_bin,

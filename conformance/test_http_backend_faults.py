@@ -298,14 +298,16 @@ def test_a_restarted_http_backend_serves_the_next_call(launch, start_mock_http, 
 
 
 def children_of(pid: int) -> list[int]:
-    """Processes whose parent is `pid` (from /proc)."""
+    """Processes whose parent is `pid` (from /proc), but the proxy library's guardian
+    (proxy/util/process_guardian.hpp), a child for the whole life of its parent."""
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue  # gone meanwhile
-        if int(fields[1]) == pid:
+        fields = text.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and "(mcp-proxy-guard)" not in text:
             kids.append(int(stat.parent.name))
     return kids
 

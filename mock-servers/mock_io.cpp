@@ -67,8 +67,12 @@ void emit(const message& m) {
 }
 
 void write_stdout(const message& m) {
+  emit_line(mcp_proxy::jsonrpc::serialize(m));
+}
+
+void emit_line(std::string text) {
   std::string line = synthetic::garbage_before_message();
-  line += mcp_proxy::jsonrpc::serialize(m);
+  line += text;
   line.push_back('\n');
   std::lock_guard lock(out_mutex);
   std::fwrite(line.data(), 1, line.size(), stdout);

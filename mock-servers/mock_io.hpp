@@ -43,6 +43,8 @@ void set_unscoped_observer(std::function<void(const mcp_proxy::jsonrpc::message&
 void emit(const mcp_proxy::jsonrpc::message& m);
 // Writes one message on stdout whatever the thread's scope (what a scope finally writes).
 void write_stdout(const mcp_proxy::jsonrpc::message& m);
+// Writes a message built as text (one without a newline), as one line on stdout.
+void emit_line(std::string line);
 
 // Sends `method` to the client and waits for its answer (a response or an error response).
 // nullopt when the client did not answer within `timeout` (the client is then sent

@@ -14,7 +14,11 @@
 //   env {name}             -> the value of an environment variable ("" when unset)
 //   cwd {}                 -> the working directory
 //   change_tools {}        -> answers, then sends notifications/tools/list_changed
+//   nested {depth}         -> structuredContent nested `depth` objects deep
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
+// --spawn-grandchild PATH (fork a process that sleeps until killed, holding stdout and stderr,
+// and write its pid to PATH; with --ignore-sigterm it ignores SIGTERM too; with --escape-group it
+// leaves the process group with setsid, as a daemon would),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
 // --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events and
@@ -90,6 +94,8 @@ json::array tool_list() {
       tool("log", "Sends a log message, then answers", {{"text", string}}),
       tool("big", "Returns a text of the given size", {{"bytes", integer}}, {"bytes"}),
       tool("stderr_flood", "Writes lines to stderr", {{"lines", integer}}, {"lines"}),
+      tool("nested", "Returns structuredContent nested depth levels deep", {{"depth", integer}},
+           {"depth"}),
       tool("crash", "Exits without answering", {}),
       tool("pid", "Returns the server's process id", {}),
       tool("env", "Returns an environment variable", {{"name", string}}, {"name"}),
@@ -188,6 +194,22 @@ void call_tool(const json::value& id, const json::object& params) {
     for (std::int64_t i = 0; i < lines; ++i) std::fwrite(line.data(), 1, line.size(), stderr);
     std::fflush(stderr);
     emit(message::response(id, text_result("wrote " + std::to_string(lines) + " lines")));
+  } else if (name == "nested") {
+    auto depth = int_arg(args, "depth", 1);
+    if (depth < 1 || depth > 100000) {
+      emit(message::error_response(id, -32602, "nested: depth must be 1..100000"));
+      return;
+    }
+    // Written as text: building it as a json::value would recurse as deep on destruction.
+    std::string inner;
+    for (std::int64_t i = 0; i < depth; ++i) inner += "{\"n\":";
+    inner += "0";
+    inner.append(static_cast<std::size_t>(depth), '}');
+    std::string line =
+        R"({"jsonrpc":"2.0","id":)" + json::serialize(id) +
+        R"(,"result":{"content":[{"type":"text","text":"nested"}],"structuredContent":)" + inner +
+        "}}";
+    mock::emit_line(line);
   } else if (name == "pid") {
     emit(message::response(id, text_result(std::to_string(::getpid()))));
   } else if (name == "env") {
@@ -289,6 +311,29 @@ void handle(const message& m) {
   }
 }
 
+// A process that sleeps until killed, holding this one's stdout and stderr (as a wrapper's
+// leftover would); its pid goes to `pid_file`. It inherits the SIGTERM disposition.
+bool spawn_grandchild(const char* pid_file, bool escape_group) {
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    std::perror("mock-mcp-server: fork");
+    return false;
+  }
+  if (pid == 0) {
+    if (escape_group) ::setsid();
+    ::close(0);
+    for (;;) ::pause();
+  }
+  FILE* f = std::fopen(pid_file, "w");
+  if (!f) {
+    std::perror("mock-mcp-server: --spawn-grandchild");
+    return false;
+  }
+  std::fprintf(f, "%d\n", static_cast<int>(pid));
+  std::fclose(f);
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -312,6 +357,8 @@ int main(int argc, char** argv) {
   // other options. The modern and dual eras serve modern requests in this process.
   if (over_http && era == mock::modern::era::legacy) return mock::serve_over_http(argc, argv);
   long linger_ms = 0;
+  const char* grandchild_pid_file = nullptr;
+  bool escape_group = false;
   for (int i = 1; i < argc; ++i) {
     if (over_http && mock::is_http_option(i, argc, argv)) continue;
     if (!std::strcmp(argv[i], "--era") && i + 1 < argc)
@@ -322,6 +369,10 @@ int main(int argc, char** argv) {
       std::signal(SIGTERM, SIG_IGN);
     else if (!std::strcmp(argv[i], "--linger-ms") && i + 1 < argc)
       linger_ms = std::atol(argv[++i]);
+    else if (!std::strcmp(argv[i], "--spawn-grandchild") && i + 1 < argc)
+      grandchild_pid_file = argv[++i];
+    else if (!std::strcmp(argv[i], "--escape-group"))
+      escape_group = true;
     else if (!std::strcmp(argv[i], "--fixture") && i + 1 < argc) {
       std::string_view fixture = argv[++i];
       if (fixture != "conformance") {
@@ -351,6 +402,7 @@ int main(int argc, char** argv) {
                              json::object{{"name", server_name}, {"version", "1.0.0"}},
                              server_capabilities(), std::string(instructions), handle});
   }
+  if (grandchild_pid_file && !spawn_grandchild(grandchild_pid_file, escape_group)) return 2;
   if (over_http) return mock::serve_modern_http(argc, argv);
   std::string line;
   while (std::getline(std::cin, line)) {

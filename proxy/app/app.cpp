@@ -5,15 +5,20 @@
 #include "core/server_endpoint.hpp"
 #include "frontend/stdio_frontend.hpp"
 #include "http/http_server.hpp"
+#include "jsonrpc/message.hpp"
 #include "protocol/http_rules.hpp"
+#include "util/process_guardian.hpp"
+#include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
@@ -92,12 +97,14 @@ endpoints make_endpoints(asio::any_io_executor ex, const config::config& cfg) {
   endpoints out;
   auto& servers = out.servers;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> by_name;
+  auto per_client_backends =
+      std::make_shared<util::keyed_quota>(cfg.proxy.max_per_client_backends);
   for (const auto& s : cfg.servers) {
     if (s.disabled) {
       spdlog::info("server {}: disabled", s.name);
       continue;
     }
-    auto ep = std::make_shared<core::server_endpoint>(ex, s, cfg.proxy);
+    auto ep = std::make_shared<core::server_endpoint>(ex, s, cfg.proxy, per_client_backends);
     servers.push_back(ep);
     by_name.emplace(s.name, ep);
     out.routes.emplace(s.name, ep);
@@ -157,19 +164,28 @@ int run_proxy(int argc, char** argv) {
   }
   config::config cfg = std::move(*loaded);
   for (const auto& w : cfg.warnings) spdlog::warn("{}", w);
-  if (!opt.addr.empty()) cfg.proxy.addr = opt.addr;
+  if (!opt.addr.empty()) {
+    cfg.proxy.addr = opt.addr;
+    cfg.proxy.addr_origin = "--addr";
+  }
   return serve(std::move(cfg), opt.serve);
 }
 
 int serve(config::config cfg, const serve_options& opt) {
+  jsonrpc::set_max_json_depth(cfg.proxy.max_json_depth);
   auto listen = config::parse_listen_address(cfg.proxy.addr);
   if (!listen) {
-    spdlog::error("invalid listen address '{}': expected HOST:PORT or :PORT", cfg.proxy.addr);
+    spdlog::error("{}: {}", cfg.proxy.addr_origin,
+                  config::listen_address_problem(cfg.proxy.addr).value_or("invalid address"));
     return 2;
   }
 
   // A client that vanishes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any backend starts; it outlives every local below (the endpoints end their children
+  // as they are destroyed).
+  util::start_process_guardian();
+  util::scope_exit guardian_stop([] { util::stop_process_guardian(); });
 
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
@@ -217,6 +233,14 @@ int serve(config::config cfg, const serve_options& opt) {
   std::shared_ptr<util::async_queue<std::string>> stdin_lines;
   auto shutdown = [&]() -> asio::awaitable<void> {
     spdlog::info("shutting down: closing sessions and stopping backends");
+    // Calls in flight are answered while their clients' streams are still open.
+    std::size_t failed = 0;
+    for (auto& ep : servers) failed += ep->fail_calls_in_flight("mcp-proxy is shutting down");
+    if (failed > 0) {
+      spdlog::info("{} call(s) in flight answered with an error", failed);
+      asio::steady_timer flush(ex, std::chrono::milliseconds(200));  // for their writers
+      co_await flush.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     server.stop();
     if (stdin_lines) stdin_lines->close();
     // Merged endpoints first (they end their sessions on the servers), then the servers.
@@ -237,7 +261,8 @@ int serve(config::config cfg, const serve_options& opt) {
   on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (++signals_seen > 1) {
-      // A second signal means "now": children get SIGTERM from PR_SET_PDEATHSIG.
+      // A second signal means "now": the guardian ends the backends' process groups
+      // (util/process_guardian.hpp).
       spdlog::warn("received signal {} again; exiting without waiting for backends", sig);
       std::_Exit(128 + sig);
     }

@@ -1,5 +1,6 @@
 #include "backend/backend_session.hpp"
 
+#include "jsonrpc/top_level_scan.hpp"
 #include "transport/era_link.hpp"
 #include "transport/http_link.hpp"
 #include "transport/stdio_child.hpp"
@@ -41,8 +42,21 @@ protocol::era_adapter::mode era_mode(config::backend_era era) {
 
 }  // namespace
 
+pending_call::pending_call(asio::any_io_executor ex, rpc::client_key c, std::int64_t id,
+                           json::value cid, backlog_limits limits)
+    : client(c), backend_id(id), client_id(std::move(cid)), events(ex, limits) {
+  events.overflow_answer = message::error_response(
+      client_id, jsonrpc::error_codes::internal_error,
+      "mcp-proxy: the call was cancelled: its events went past the backlog bound (" +
+          std::to_string(4 * limits.events) + " events or " + std::to_string(4 * limits.bytes) +
+          " bytes) while the client did not read them");
+}
+
 backend_session::backend_session(asio::any_io_executor ex, config::server_config server, handlers h)
-    : ex_(ex), server_(std::move(server)), handlers_(std::move(h)) {}
+    : ex_(ex),
+      server_(std::move(server)),
+      handlers_(std::move(h)),
+      junk_lines_(server_.log_lines_per_second) {}
 
 backend_session::~backend_session() {
   if (link_) link_->kill_now();
@@ -64,7 +78,8 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
   if (server.transport == config::transport_type::stdio) {
     auto spawn = [ex, server] {
       return transport::stdio_child::spawn(
-          ex, {server.name, server.command, server.args, server.env, server.cwd});
+          ex, {server.name, server.command, server.args, server.env, server.cwd,
+               static_cast<std::size_t>(server.max_message_bytes), server.log_lines_per_second});
     };
     auto child = spawn();
     relaunch = [spawn]() -> std::shared_ptr<transport::message_link> {
@@ -90,7 +105,9 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
                                          server.tls_ca_file,
                                          server.tls_insecure_skip_verify,
                                          server.detect_transport,
-                                         server.mode == config::session_mode::shared};
+                                         server.mode == config::session_mode::shared,
+                                         static_cast<std::size_t>(server.max_message_bytes),
+                                         server.max_retry_wait};
     auto link = server.transport == config::transport_type::sse
                     ? transport::make_sse_link(ex, std::move(options))
                     : transport::make_streamable_http_link(ex, std::move(options));
@@ -116,7 +133,21 @@ void backend_session::send(const message& m) {
 std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request) {
   json::value client_id = request.id() ? *request.id() : json::value();
   const std::int64_t backend_id = router_.on_client_request(client, request);
-  auto pc = std::make_shared<pending_call>(ex_, client, backend_id, std::move(client_id));
+  auto pc = std::make_shared<pending_call>(
+      ex_, client, backend_id, std::move(client_id),
+      backlog_limits{static_cast<std::size_t>(server_.call_backlog_events),
+                     static_cast<std::size_t>(server_.call_backlog_bytes)});
+  pc->events.label = "backend " + server_.name + ": call " + std::to_string(backend_id);
+  pc->events.on_overflow = [self = weak_from_this(), call = std::weak_ptr<pending_call>(pc)] {
+    auto s = self.lock();
+    auto c = call.lock();
+    if (!s || !c) return;
+    spdlog::warn(
+        "backend {}: call {} cancelled: its client did not read its events (backlog "
+        "bound of callBacklogEvents/callBacklogBytes x4)",
+        s->server_.name, c->backend_id);
+    s->abandon(*c, "mcp-proxy: the client did not read the call's events");
+  };
   if (!alive_) {
     router_.forget(backend_id);
     pc->events.push(message::error_response(pc->client_id,
@@ -235,13 +266,41 @@ awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<back
     }
     auto parsed = jsonrpc::parse(in->text);
     if (!parsed) {
-      spdlog::warn("backend {}: ignoring a message that is not JSON-RPC ({}): {}", server_.name,
-                   parsed.error().reason, preview(in->text));
+      if (junk_lines_.allow(util::line_budget::clock::now())) {
+        report_junk_suppressed();
+        spdlog::warn("backend {}: ignoring a message that is not JSON-RPC ({}): {}", server_.name,
+                     parsed.error().reason, preview(in->text));
+      }
+      answer_unreadable(in->text, parsed.error().reason, in->in_reply_to);
       continue;
     }
     dispatch(std::move(*parsed), in->in_reply_to);
   }
+  report_junk_suppressed();
   fail_all("backend " + server_.name + " " + link_->end_reason());
+}
+
+void backend_session::report_junk_suppressed() {
+  if (auto suppressed = junk_lines_.take_suppressed())
+    spdlog::warn(
+        "backend {}: suppressed {} more messages that are not JSON-RPC (over "
+        "logLinesPerSecond {})",
+        server_.name, suppressed, server_.log_lines_per_second);
+}
+
+void backend_session::answer_unreadable(std::string_view text, std::string_view why,
+                                        const json::value& in_reply_to) {
+  // Its id may still be readable (a result nested too deep): the call it answers fails now
+  // instead of at its deadline, and a request of the backend gets its error.
+  const auto outline = jsonrpc::outline_of(text);
+  if (outline.is_response)
+    dispatch(message::error_response(
+                 outline.id, jsonrpc::error_codes::backend_unavailable,
+                 "backend " + server_.name + ": its answer could not be read: " + std::string(why)),
+             in_reply_to);
+  else if (outline.is_request)
+    send(message::error_response(outline.id, jsonrpc::error_codes::parse_error,
+                                 "Parse error: " + std::string(why)));
 }
 
 backend_session::related_call backend_session::call_of(const json::value& id) const {

@@ -5,10 +5,12 @@
 // Thread-safety: all calls on one executor. Cancellation: a call ends with its response, with an
 // error when the backend dies, or when its owner abandons it (which tells the backend).
 
+#include "backend/event_backlog.hpp"
 #include "config/config.hpp"
 #include "jsonrpc/message.hpp"
 #include "rpc/id_router.hpp"
 #include "util/async_queue.hpp"
+#include "util/line_budget.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -30,12 +32,13 @@ namespace mcp_proxy::backend {
 // it is closed after the final response.
 struct pending_call {
   pending_call(boost::asio::any_io_executor ex, rpc::client_key c, std::int64_t id,
-               boost::json::value cid)
-      : client(c), backend_id(id), client_id(std::move(cid)), events(ex) {}
+               boost::json::value cid, backlog_limits limits);
   rpc::client_key client;
   std::int64_t backend_id;
   boost::json::value client_id;
-  util::async_queue<jsonrpc::message> events;
+  // Bounded (event_backlog.hpp): past the hard bound the client gets an error and the backend
+  // request is cancelled.
+  event_backlog events;
   // A task-augmented request (params.task, spec 2025-11-25 basic/utilities/tasks): its answer
   // names the task it created.
   bool creates_task = false;
@@ -116,7 +119,13 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   // The client call (not the proxy's own) the backend's request `id` belongs to, if in flight.
   related_call call_of(const boost::json::value& id) const;
   void send(const jsonrpc::message& m);
+  // A message that did not parse, by its top level: fails the call it answers, or answers the
+  // request it makes, when its id can be read (jsonrpc::outline_of).
+  void answer_unreadable(std::string_view text, std::string_view why,
+                         const boost::json::value& in_reply_to);
   void fail_all(std::string_view why);
+  // Logs how many junk lines junk_lines_ kept out of the log since the last report, if any.
+  void report_junk_suppressed();
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;
@@ -127,6 +136,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   bool alive_ = true;
   bool stopping_ = false;            // stop() was called: the end of the child is expected
   std::int64_t initialize_id_ = -1;  // backend id of our initialize request
+  util::line_budget junk_lines_;     // the log of stdout lines that are not JSON-RPC
 };
 
 // The client key the proxy uses for its own requests (initialize of a shared backend).

@@ -1,8 +1,10 @@
 #include "config/config.hpp"
 
 #include "config/config_reader.hpp"
+#include "config/config_values.hpp"
 #include "protocol/patterns.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/throw_exception.hpp>
 
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -61,6 +64,98 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
   return {line, column};
 }
 
+// Finds the keys that appear twice in one object, anywhere in the document, with their JSON
+// paths (Boost.JSON keeps the last silently: a second "fs" server would replace the first). A
+// handler of Boost.JSON's SAX parser: it sees every key in file order and keeps one frame per
+// open object or array, so it is as deep as the document (bounded by the parser's depth).
+class duplicate_key_finder {
+ public:
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+
+  std::vector<config_problem> problems;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) {
+    frames_.push_back({false, value_path(), {}, {}, 0});
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) { return end_container(); }
+  bool on_object_begin(json::error_code&) {
+    frames_.push_back({true, value_path(), {}, {}, 0});
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) { return end_container(); }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return end_value(); }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    frames_.back().key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    auto& f = frames_.back();
+    f.key.append(s.data(), s.size());
+    if (!f.keys.insert(f.key).second) {
+      const bool server = f.path == "$.mcpServers";
+      problems.push_back({detail::child_path(f.path, f.key),
+                          std::string(server ? "duplicate server name " : "duplicate key ") +
+                              detail::quoted(f.key) + " in " + f.path +
+                              (server ? ": each server needs a name of its own"
+                                      : ": a key may appear once in an object")});
+    }
+    return true;
+  }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return end_value(); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return end_value(); }
+  bool on_double(double, json::string_view, json::error_code&) { return end_value(); }
+  bool on_bool(bool, json::error_code&) { return end_value(); }
+  bool on_null(json::error_code&) { return end_value(); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  struct frame {
+    bool object;
+    std::string path;
+    std::set<std::string, std::less<>> keys;  // objects: the keys seen
+    std::string key;                          // objects: the current key
+    std::size_t index;                        // arrays: the current element
+  };
+
+  // The path of the value that starts now.
+  std::string value_path() const {
+    if (frames_.empty()) return "$";
+    const auto& f = frames_.back();
+    return f.object ? detail::child_path(f.path, f.key) : detail::index_path(f.path, f.index);
+  }
+  bool end_value() {
+    if (frames_.empty()) return true;
+    auto& f = frames_.back();
+    if (f.object)
+      f.key.clear();
+    else
+      ++f.index;
+    return true;
+  }
+  bool end_container() {
+    frames_.pop_back();
+    return end_value();
+  }
+
+  std::vector<frame> frames_;
+};
+
+std::vector<config_problem> duplicate_keys(std::string_view body) {
+  json::basic_parser<duplicate_key_finder> p(json::parse_options{});
+  json::error_code ec;
+  p.write_some(false, body.data(), body.size(), ec);
+  return std::move(p.handler().problems);
+}
+
 }  // namespace
 
 boost::system::result<config, config_error> parse_config(std::string_view text,
@@ -85,7 +180,10 @@ boost::system::result<config, config_error> parse_config(std::string_view text,
   json::value root = parser.release();
 
   config out;
+  out.proxy.addr_origin = std::string(origin) + ": $.mcpProxy.addr";
   detail::reader r(origin, out.warnings);
+  // Before the values: with a key twice, the reader sees only the last.
+  for (const auto& d : duplicate_keys(body)) r.fail(d.path, d.message);
   detail::read_root(r, root, out);
   if (!r.has_errors()) return out;
   auto error = r.take_errors();

@@ -55,6 +55,20 @@ struct server_config {
   bool tls_insecure_skip_verify = false;
   // Deadline of one request to this backend.
   std::chrono::milliseconds timeout{60'000};
+  // Largest message accepted from this backend (a stdout line, an HTTP body or SSE event): past
+  // it the calls in flight fail at once and the backend is restarted.
+  std::uint64_t max_message_bytes = 64ull << 20;
+  // Lines of its stderr (and stdout lines that are not JSON-RPC) logged a second, at most; the
+  // rest are counted and reported as "suppressed N lines".
+  std::uint64_t log_lines_per_second = 100;
+  // Events (and bytes) of one call waiting for a client that reads slower than the backend
+  // writes: past these, progress notifications are coalesced; past 4x, the call ends with an
+  // error and is cancelled at the backend (backend/event_backlog.hpp).
+  std::uint64_t call_backlog_events = 1000;
+  std::uint64_t call_backlog_bytes = 8u << 20;
+  // Streamable HTTP: the longest wait honoured of a server's SSE `retry` field before a stream
+  // that ended before its response is resumed (the spec has the client respect it).
+  std::chrono::milliseconds max_retry_wait{30'000};
   session_mode mode = session_mode::shared;
   // "protocol": "auto" | "2026-07-28" | "2025-11-25".
   backend_era era = backend_era::detect;
@@ -77,7 +91,9 @@ struct group_config {
 
 struct proxy_config {
   std::string addr = "127.0.0.1:9090";  // host:port; ":port" means 127.0.0.1:port
-  std::string base_url;                 // public URL, for logs and endpoint events
+  // Where `addr` came from, for errors about it: "proxy.json: $.mcpProxy.addr", or "--addr".
+  std::string addr_origin = "$.mcpProxy.addr";
+  std::string base_url;  // public URL, for logs and endpoint events
   std::string name = "mcp-proxy";
   std::string version = "0.1.0";
   // Origins allowed besides localhost ones ("*" allows every origin).
@@ -87,6 +103,21 @@ struct proxy_config {
   std::vector<std::string> allowed_hosts;
   // Largest HTTP request body accepted.
   std::uint64_t max_body_bytes = 32ull * 1024 * 1024;
+  // Nesting bound of JSON messages from clients and backends (jsonrpc::set_max_json_depth),
+  // from 32 to 4096.
+  std::uint64_t max_json_depth = 1024;
+  // Client connections (http::connection_limits): open at once, and per peer address. At either
+  // bound the oldest connection still waiting for a request's headers (idle keep-alive or
+  // half-sent) of the busiest peer is closed to make room; with none, the new one gets 503.
+  std::uint64_t max_connections = 4096;
+  std::uint64_t max_connections_per_peer = 1024;
+  // A request's headers must arrive within this (from the accept, or from the first byte of a
+  // later request on a kept-alive connection); else 408 Request Timeout.
+  std::chrono::milliseconds header_timeout{10'000};
+  // A request's line and headers (bytes), and its header fields (count); past them 431 (414 when
+  // the request line alone is too long).
+  std::uint64_t max_header_bytes = 16 * 1024;
+  std::uint64_t max_headers = 100;
   // Whether GET opens the server-to-client SSE stream (405 when false).
   bool get_stream = true;
   // Streamable HTTP polling (spec 2025-11-25, basic/transports: the server may close a stream
@@ -103,6 +134,12 @@ struct proxy_config {
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};
   // Client sessions per server endpoint, open or being initialized; more get HTTP 503.
   std::uint64_t max_sessions = 1000;
+  // Client sessions (Streamable HTTP and legacy SSE, all routes together) one client address may
+  // hold; more get HTTP 503. Behind a reverse proxy every client has the reverse proxy's
+  // address: raise it there.
+  std::uint64_t max_sessions_per_peer = 256;
+  // Backend processes of per-client sessions, all servers together; more sessions get -32000.
+  std::uint64_t max_per_client_backends = 256;
   // Merged endpoints (issue: aggregation).
   bool aggregate = true;  // serve every enabled server as one at /mcp and /sse
   std::string tool_name_separator = "__";
@@ -161,8 +198,11 @@ struct listen_address {
   std::string host;
   std::uint16_t port = 0;
 };
-// "host:port", ":port" (loopback), "[::1]:port".
+// "host:port", ":port" (loopback), "[::1]:port". The host is an IPv4 address, "localhost", or
+// an IPv6 address in brackets (with an optional zone, "[fe80::1%eth0]").
 std::optional<listen_address> parse_listen_address(std::string_view addr);
+// What is wrong with an address parse_listen_address refuses (nullopt when it takes it).
+std::optional<std::string> listen_address_problem(std::string_view addr);
 
 // Throws std::runtime_error(e.message); result<T, config_error>::value() finds it by
 // argument-dependent lookup (the boost::system overload below is not visible from there).

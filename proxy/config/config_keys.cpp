@@ -85,11 +85,22 @@ constexpr auto group_keys = std::to_array<key_rule<group_config>>({
 // --- mcpProxy ------------------------------------------------------------------------------------
 
 void read_addr(reader& r, const json::value& v, std::string_view path, config& c) {
-  if (r.read_string(v, path, c.proxy.addr) && !parse_listen_address(c.proxy.addr))
-    r.fail(path,
-           "expected \"host:port\", \":port\" or \"[ipv6]:port\" with a port from 0 to 65535, "
-           "got " +
-               quoted(c.proxy.addr));
+  if (!r.read_string(v, path, c.proxy.addr)) return;
+  if (auto problem = listen_address_problem(c.proxy.addr)) r.fail(path, *problem);
+}
+
+void read_max_json_depth(reader& r, const json::value& v, std::string_view path, config& c) {
+  auto& depth = c.proxy.max_json_depth;
+  if (r.read_positive_integer(v, path, depth) && (depth < 32 || depth > 4096))
+    r.fail(path, "must be from 32 to 4096 (levels of nesting), got " + std::to_string(depth));
+}
+
+// A positive integer from `low` up.
+template <auto field, std::uint64_t low>
+void at_least(reader& r, const json::value& v, std::string_view path, config& c) {
+  auto& out = c.proxy.*field;
+  if (r.read_positive_integer(v, path, out) && out < low)
+    r.fail(path, "must be at least " + std::to_string(low) + ", got " + std::to_string(out));
 }
 
 void read_base_url(reader& r, const json::value& v, std::string_view path, config& c) {
@@ -191,10 +202,21 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"allowedOrigins", read_allowed_origins},
     {"allowedHosts", read_allowed_hosts},
     {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
+    {"maxJsonDepth", read_max_json_depth},
+    {"maxConnections", proxy_field<&reader::read_positive_integer, &proxy_config::max_connections>},
+    {"maxConnectionsPerPeer",
+     proxy_field<&reader::read_positive_integer, &proxy_config::max_connections_per_peer>},
+    {"headerTimeout", proxy_field<&reader::read_timeout, &proxy_config::header_timeout>},
+    {"maxHeaderBytes", at_least<&proxy_config::max_header_bytes, 1024>},
+    {"maxHeaders", at_least<&proxy_config::max_headers, 8>},
     {"replayEvents", proxy_field<&reader::read_positive_integer, &proxy_config::replay_events>},
     {"replayStreams", proxy_field<&reader::read_positive_integer, &proxy_config::replay_streams>},
     {"replayBytes", proxy_field<&reader::read_positive_integer, &proxy_config::replay_bytes>},
     {"maxSessions", proxy_field<&reader::read_positive_integer, &proxy_config::max_sessions>},
+    {"maxSessionsPerPeer",
+     proxy_field<&reader::read_positive_integer, &proxy_config::max_sessions_per_peer>},
+    {"maxPerClientBackends",
+     proxy_field<&reader::read_positive_integer, &proxy_config::max_per_client_backends>},
     {"getStream", proxy_field<&reader::read_bool, &proxy_config::get_stream>},
     {"sessionIdleTimeout", proxy_field<&reader::read_timeout, &proxy_config::session_idle_timeout>},
 });

@@ -77,6 +77,12 @@ void read_server_timeout(reader& r, const json::value& v, std::string_view path,
   r.read_timeout(v, path, s.out.timeout);
 }
 
+// A key read straight into a field of server_config.
+template <auto read_value, auto field>
+void server_field(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  (r.*read_value)(v, path, s.out.*field);
+}
+
 void read_tls_ca_file(reader& r, const json::value& v, std::string_view path, server_state& s) {
   std::string file;
   if (read_process_string(r, v, path, file)) s.out.tls_ca_file = std::move(file);
@@ -159,6 +165,16 @@ constexpr auto server_keys = std::to_array<key_rule<server_state>>({
     {"url", read_url},
     {"headers", read_headers, key_use::http_only},
     {"timeout", read_server_timeout},
+    {"maxMessageBytes",
+     server_field<&reader::read_positive_integer, &server_config::max_message_bytes>},
+    {"logLinesPerSecond",
+     server_field<&reader::read_positive_integer, &server_config::log_lines_per_second>},
+    {"callBacklogEvents",
+     server_field<&reader::read_positive_integer, &server_config::call_backlog_events>},
+    {"callBacklogBytes",
+     server_field<&reader::read_positive_integer, &server_config::call_backlog_bytes>},
+    {"maxRetryWait", server_field<&reader::read_timeout, &server_config::max_retry_wait>,
+     key_use::http_only},
     {"tlsCaFile", read_tls_ca_file, key_use::http_only},
     {"tlsInsecureSkipVerify", read_tls_insecure_skip_verify, key_use::http_only},
     {"transportType", read_transport<false>},

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <boost/url/ipv4_address.hpp>
+#include <boost/url/ipv6_address.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -264,46 +266,82 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return to_ms(total_ns);
 }
 
-std::optional<listen_address> parse_listen_address(std::string_view addr) {
-  auto parse_port = [](std::string_view s) -> std::optional<std::uint16_t> {
-    if (s.empty() || s.size() > 5) return std::nullopt;
-    unsigned value = 0;
-    for (char c : s) {
-      if (!is_ascii_digit(c)) return std::nullopt;
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 65535) return std::nullopt;
-    return static_cast<std::uint16_t>(value);
-  };
+namespace {
 
+// A listen address, or what is wrong with it (for the message naming where it came from).
+struct listen_reading {
+  std::optional<listen_address> address;
+  std::string problem;
+};
+
+listen_reading read_listen_address(std::string_view addr) {
+  const auto shape = [&] {
+    return listen_reading{std::nullopt,
+                          "expected \"host:port\", \":port\" or \"[ipv6]:port\" with a port from 0 "
+                          "to 65535, got " +
+                              detail::quoted(addr)};
+  };
   listen_address out;
   std::string_view port_text;
   if (!addr.empty() && addr.front() == '[') {
-    auto close = addr.find(']');
+    const auto close = addr.find(']');
     if (close == std::string_view::npos || close + 1 >= addr.size() || addr[close + 1] != ':')
-      return std::nullopt;
-    auto host = addr.substr(1, close - 1);
-    if (host.find(':') == std::string_view::npos) return std::nullopt;
-    for (char c : host)
-      if (!(is_ascii_alnum(c) || c == ':' || c == '.' || c == '%' || c == '_' || c == '-'))
-        return std::nullopt;
+      return shape();
+    const auto host = addr.substr(1, close - 1);
+    // A zone ("fe80::1%eth0") is the interface's name; the address before it must be IPv6.
+    const auto zone = host.find('%');
+    const auto zone_ok =
+        zone == std::string_view::npos ||
+        (zone + 1 < host.size() && std::all_of(host.begin() + zone + 1, host.end(), [](char c) {
+           return detail::is_ascii_alnum(c) || c == '.' || c == '_' || c == '-';
+         }));
+    if (!zone_ok || !boost::urls::parse_ipv6_address(host.substr(0, zone)))
+      return {std::nullopt, detail::quoted(addr.substr(0, close + 1)) + " is not an IPv6 address"};
     out.host = std::string(host);
     port_text = addr.substr(close + 2);
   } else {
-    auto colon = addr.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    auto host = addr.substr(0, colon);
-    if (host.size() > 253) return std::nullopt;
-    for (char c : host)
-      if (!(is_ascii_alnum(c) || c == '.' || c == '-' || c == '_')) return std::nullopt;
+    const auto colon = addr.rfind(':');
+    if (colon == std::string_view::npos) return shape();
+    const auto host = addr.substr(0, colon);
+    if (host.find(':') != std::string_view::npos)
+      return {std::nullopt, "an IPv6 address goes in brackets, as in \"[::1]:9090\", got " +
+                                detail::quoted(addr)};
     // ":9090" listens on loopback only: exposing the proxy takes an explicit "0.0.0.0:9090".
-    out.host = host.empty() ? "127.0.0.1" : std::string(host);
+    if (host.empty())
+      out.host = "127.0.0.1";
+    else if (detail::ascii_iequals(host, "localhost"))
+      out.host = "localhost";
+    else if (boost::urls::parse_ipv4_address(host))
+      out.host = std::string(host);
+    else
+      return {std::nullopt, "host " + detail::quoted(host) +
+                                " is not an IP address or localhost (the proxy listens on an "
+                                "address: names other than localhost are not resolved)"};
     port_text = addr.substr(colon + 1);
   }
-  auto port = parse_port(port_text);
-  if (!port) return std::nullopt;
-  out.port = *port;
-  return out;
+  unsigned port = 0;
+  bool digits = !port_text.empty() && port_text.size() <= 5;
+  for (char c : port_text) {
+    if (!detail::is_ascii_digit(c)) digits = false;
+    if (digits) port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (!digits || port > 65535)
+    return {std::nullopt,
+            "port must be a number from 0 to 65535, got " + detail::quoted(port_text)};
+  out.port = static_cast<std::uint16_t>(port);
+  return {out, {}};
+}
+
+}  // namespace
+
+std::optional<listen_address> parse_listen_address(std::string_view addr) {
+  return read_listen_address(addr).address;
+}
+
+std::optional<std::string> listen_address_problem(std::string_view addr) {
+  auto r = read_listen_address(addr);
+  if (r.address) return std::nullopt;
+  return std::move(r.problem);
 }
 
 }  // namespace mcp_proxy::config

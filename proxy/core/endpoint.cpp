@@ -56,6 +56,21 @@ std::shared_ptr<backend::pending_call> client_session::latest_call() {
   return nullptr;
 }
 
+std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why) {
+  std::size_t failed = 0;
+  for (const auto& [id, s] : sessions) {
+    for (const auto& weak : s->calls) {
+      auto call = weak.lock();
+      if (!call || call->events.closed()) continue;
+      call->events.push(
+          message::error_response(call->client_id, jsonrpc::error_codes::backend_unavailable, why));
+      call->events.close();
+      ++failed;
+    }
+  }
+  return failed;
+}
+
 std::optional<initialize_outcome> refuse_initialize(const message& request, bool stopped,
                                                     std::size_t open, std::uint64_t max_sessions,
                                                     std::string_view label) {
@@ -97,6 +112,7 @@ void close_session(session_map& sessions, client_session& s, std::string_view la
   if (s.ended) return;
   s.ended = true;
   s.outbox.close();
+  s.quota_slot.reset();
   sessions.erase(s.id());
   spdlog::info("session {} on {}: {}", s.id(), label, why);
 }

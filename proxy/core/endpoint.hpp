@@ -53,6 +53,12 @@ class client_session {
   bool listening = false;
   bool initialized = false;  // the client sent notifications/initialized
   bool ended = false;
+  // What the session holds of a frontend's per-client-address quota (frontend/peer_quota.hpp);
+  // dropped when the session ends.
+  std::shared_ptr<void> quota_slot;
+  // Per-client mode: the slot of its backend process (mcpProxy.maxPerClientBackends), held until
+  // that process is stopped.
+  std::shared_ptr<void> backend_slot;
   std::chrono::steady_clock::time_point last_activity = std::chrono::steady_clock::now();
   // Calls in flight, most recent last; messages related to a call go on that call's stream.
   std::vector<std::weak_ptr<backend::pending_call>> calls;
@@ -139,6 +145,10 @@ class endpoint {
   // Follows, in the background, a call whose client went away (not a cancellation) until its
   // response or deadline, so it neither lingers nor keeps the session busy.
   virtual void drain(std::shared_ptr<client_session> s, call_started cs) = 0;
+  // The proxy is shutting down: every call in flight is answered with an error saying so now,
+  // while its client's stream is still open (its backend's answer, if any, is dropped).
+  // Returns how many.
+  virtual std::size_t fail_calls_in_flight(std::string_view /*why*/) { return 0; }
 };
 
 // The key of a list method's item array ("tools" for tools/list, "resourceTemplates" for
@@ -158,6 +168,9 @@ jsonrpc::message unknown_item_error(boost::json::value id, std::string_view kind
                                     std::string_view name);
 
 using session_map = std::map<std::string, std::shared_ptr<client_session>, std::less<>>;
+
+// endpoint::fail_calls_in_flight over a session map.
+std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why);
 
 // The checks every initialize starts with: a protocolVersion string, an endpoint not stopping,
 // room under maxSessions (`open`: sessions open or being initialized; the error asks the

@@ -30,10 +30,12 @@ constexpr std::chrono::seconds restart_backoff{1};
 }  // namespace
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
-                                 const config::proxy_config& proxy)
+                                 const config::proxy_config& proxy,
+                                 std::shared_ptr<util::keyed_quota> per_client_backends)
     : ex_(ex),
       server_(std::move(server)),
       proxy_(proxy),
+      per_client_backends_(std::move(per_client_backends)),
       start_done_(ex),
       stop_signal_(ex),
       reconnect_signal_(ex),
@@ -107,6 +109,14 @@ awaitable<void> server_endpoint::stop() {
     spdlog::warn("{}: {} task(s) still running 5 s after stop", server_.name, background_.size());
 }
 
+void server_endpoint::stop_in_background(std::shared_ptr<backend::backend_session> b) {
+  // The client that waited for this backend has its answer now, not after the stop's grace.
+  auto stop = [](std::shared_ptr<backend::backend_session> backend) -> awaitable<void> {
+    co_await backend->stop();
+  };
+  background_.spawn(stop(std::move(b)), server_.name + " stop backend");
+}
+
 awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_backend() {
   if (shared_ && shared_->alive()) co_return shared_;
   // One start at a time; concurrent callers wait for it (it is bounded by the backend's
@@ -137,8 +147,7 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
     }
     if (!init) {
       last_start_error_ = init.error();
-      co_await b->stop();
-      b.reset();
+      stop_in_background(std::move(b));
     } else {
       shared_init_result_ = std::move(*init);
       last_start_error_ = {};
@@ -238,6 +247,25 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
     session->backend_version = json::value_to<std::string>(result.at("protocolVersion"));
     session->protocol_version = protocol::negotiate_version(requested->get_string());
   } else {
+    std::shared_ptr<void> slot;
+    if (per_client_backends_) {
+      slot = per_client_backends_->acquire({});
+      if (!slot) {
+        const auto bound = per_client_backends_->per_key();
+        spdlog::warn(
+            "{}: {} per-client backends running (mcpProxy.maxPerClientBackends); refusing "
+            "a new session",
+            server_.name, bound);
+        co_return initialize_outcome{
+            nullptr,
+            message::error_response(id, codes::backend_unavailable,
+                                    "too many per-client backend processes (mcpProxy."
+                                    "maxPerClientBackends is " +
+                                        std::to_string(bound) + "); try again later"),
+            true};
+      }
+    }
+    session->backend_slot = std::move(slot);
     auto started = backend::backend_session::start(ex_, server_, handlers_for(session));
     if (!started) {
       spdlog::error("{}", started.error().text);
@@ -247,7 +275,7 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
     auto init = co_await b->initialize(*params, server_.timeout);
     if (!init) {
       spdlog::error("{}", init.error().text);
-      co_await b->stop();
+      stop_in_background(std::move(b));
       co_return refuse(init.error().rpc_code(), init.error().text);
     }
     result = std::move(*init);
@@ -287,6 +315,7 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
   } else if (s->own_backend) {
     auto b = std::move(s->own_backend);
     co_await b->stop();
+    s->backend_slot.reset();  // its process is gone now
   }
 }
 

@@ -9,6 +9,7 @@
 #include "protocol/subscription_table.hpp"
 #include "protocol/task_registry.hpp"
 #include "util/async_event.hpp"
+#include "util/keyed_quota.hpp"
 #include "util/task_group.hpp"
 
 #include <functional>
@@ -27,11 +28,17 @@ enum class backend_event { up, down, tools_changed, prompts_changed, resources_c
 // (options.toolFilter, ...) apply here: lists are thinned out, and calls of what they hide fail.
 class server_endpoint : public endpoint {
  public:
+  // `per_client_backends` counts the backend processes of per-client sessions of every server
+  // (one key, mcpProxy.maxPerClientBackends); null: no bound.
   server_endpoint(boost::asio::any_io_executor ex, config::server_config server,
-                  const config::proxy_config& proxy);
+                  const config::proxy_config& proxy,
+                  std::shared_ptr<util::keyed_quota> per_client_backends = nullptr);
 
   const std::string& name() const override { return server_.name; }
   const config::server_config& server() const { return server_; }
+  std::size_t fail_calls_in_flight(std::string_view why) override {
+    return core::fail_calls_in_flight(sessions_, why);
+  }
 
   // Shared mode: starts and initializes the backend now, so a broken command shows at start-up.
   // A failure is logged, and the backend is started again in the background (1 s, doubling to
@@ -71,6 +78,8 @@ class server_endpoint : public endpoint {
 
  private:
   boost::asio::awaitable<std::shared_ptr<backend::backend_session>> shared_backend();
+  // A backend that failed to start is stopped by a background task (bounded by its stop grace).
+  void stop_in_background(std::shared_ptr<backend::backend_session> b);
   // A shared backend started again (it died, or its HTTP session expired): subscriptions are
   // renewed and clients told that lists may have changed.
   void on_shared_restart();
@@ -110,6 +119,7 @@ class server_endpoint : public endpoint {
   boost::asio::any_io_executor ex_;
   config::server_config server_;
   config::proxy_config proxy_;
+  std::shared_ptr<util::keyed_quota> per_client_backends_;
   session_map sessions_;
   // shared mode
   std::shared_ptr<backend::backend_session> shared_;

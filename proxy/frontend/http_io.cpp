@@ -1,9 +1,12 @@
 #include "frontend/http_io.hpp"
 
+#include "backend/event_backlog.hpp"
+#include "jsonrpc/top_level_scan.hpp"
 #include "util/ascii.hpp"
 
 #include "protocol/sse.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,8 +25,18 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr auto write_timeout = std::chrono::seconds(30);
 }  // namespace
 
-std::string error_body(std::int64_t code, std::string_view text) {
-  return jsonrpc::serialize(jsonrpc::message::error_response(nullptr, code, text));
+std::string error_body(std::int64_t code, std::string_view text, const boost::json::value& id) {
+  return jsonrpc::serialize(jsonrpc::message::error_response(id, code, text));
+}
+
+boost::json::value body_id(const http_request& req) {
+  if (req.method() != bhttp::verb::post || req.body().empty()) return nullptr;
+  return jsonrpc::readable_id(req.body());
+}
+
+void log_too_deep() {
+  spdlog::warn("refused a client message nested deeper than {} levels (mcpProxy.maxJsonDepth)",
+               jsonrpc::max_json_depth());
 }
 
 mcp_header_values mcp_headers(const http_request& req) {
@@ -64,7 +77,33 @@ awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned stat
 
 awaitable<bool> reply_error(tcp_stream& stream, const http_request& req, unsigned status,
                             std::int64_t code, std::string_view text) {
-  co_return co_await reply(stream, req, status, error_body(code, text));
+  // A local, not a temporary inside co_await (GCC 12 and coroutine temporaries).
+  std::string body = error_body(code, text, body_id(req));
+  co_return co_await reply(stream, req, status, std::move(body));
+}
+
+std::string peer_address(tcp_stream& stream) {
+  boost::system::error_code ec;
+  auto remote = stream.socket().remote_endpoint(ec);
+  return ec ? std::string() : remote.address().to_string();
+}
+
+std::shared_ptr<void> acquire_session_slot(http_context& ctx, tcp_stream& stream) {
+  const std::string peer = peer_address(stream);
+  auto slot = ctx.sessions_per_peer.acquire(peer);
+  if (!slot)
+    spdlog::warn("client {} holds {} sessions (mcpProxy.maxSessionsPerPeer); refusing another",
+                 peer, ctx.sessions_per_peer.per_key());
+  return slot;
+}
+
+awaitable<bool> refuse_session_slot(http_context& ctx, tcp_stream& stream,
+                                    const http_request& req) {
+  co_return co_await reply_error(
+      stream, req, 503, jsonrpc::error_codes::backend_unavailable,
+      "too many sessions from this client address (mcpProxy.maxSessionsPerPeer is " +
+          std::to_string(ctx.sessions_per_peer.per_key()) +
+          "): end some (DELETE) or try again later");
 }
 
 awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req) {
@@ -111,12 +150,11 @@ awaitable<bool> end_chunks(tcp_stream& stream) {
   co_return !ec;
 }
 
-awaitable<bool> write_queue(
-    http_context& ctx, tcp_stream& stream, util::async_queue<jsonrpc::message>& queue,
-    const std::function<awaitable<bool>(const jsonrpc::message&)>& write_one) {
+template <typename Queue>
+awaitable<bool> write_queue(http_context& ctx, tcp_stream& stream, Queue& queue,
+                            const std::function<awaitable<bool>(const jsonrpc::message&)>& write_one) {
   while (!ctx.stopping) {
-    auto ev =
-        co_await queue.pop(util::async_queue<jsonrpc::message>::clock::now() + keepalive_interval);
+    auto ev = co_await queue.pop(Queue::clock::now() + keepalive_interval);
     if (!ev) {
       if (queue.closed()) co_return true;
       if (!co_await write_chunk(ctx, stream, protocol::encode_sse_comment("keep-alive")))
@@ -130,5 +168,12 @@ awaitable<bool> write_queue(
   }
   co_return true;
 }
+
+template awaitable<bool> write_queue(
+    http_context&, tcp_stream&, util::async_queue<jsonrpc::message>&,
+    const std::function<awaitable<bool>(const jsonrpc::message&)>&);
+template awaitable<bool> write_queue(
+    http_context&, tcp_stream&, backend::event_backlog&,
+    const std::function<awaitable<bool>(const jsonrpc::message&)>&);
 
 }  // namespace mcp_proxy::frontend

@@ -8,6 +8,7 @@
 #include "frontend/injected_faults.hpp"
 #include "jsonrpc/message.hpp"
 #include "util/async_queue.hpp"
+#include "util/keyed_quota.hpp"
 #include "util/task_group.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,7 +32,11 @@ using http_request = boost::beast::http::request<boost::beast::http::string_body
 // What every HTTP frontend of one listener shares.
 struct http_context {
   http_context(boost::asio::any_io_executor e, config::proxy_config p, injected_faults f)
-      : ex(e), proxy(std::move(p)), faults(f), tasks(e) {}
+      : ex(e),
+        proxy(std::move(p)),
+        faults(f),
+        tasks(e),
+        sessions_per_peer(proxy.max_sessions_per_peer) {}
   boost::asio::any_io_executor ex;
   config::proxy_config proxy;
   injected_faults faults;
@@ -39,7 +44,18 @@ struct http_context {
   // Connections and what they leave running (calls whose client went away): cancelled and
   // awaited at shutdown, after the endpoints they refer to have stopped.
   util::task_group tasks;
+  // Client sessions (Streamable HTTP and legacy SSE, every route) per client address.
+  util::keyed_quota sessions_per_peer;
 };
+
+// The client's address ("" when the socket has none any more).
+std::string peer_address(tcp_stream& stream);
+// A session slot for the client of `stream`; null (and a log line) when its address holds
+// mcpProxy.maxSessionsPerPeer sessions already.
+std::shared_ptr<void> acquire_session_slot(http_context& ctx, tcp_stream& stream);
+// The refusal of such a client: 503 with a JSON-RPC error saying which limit.
+boost::asio::awaitable<bool> refuse_session_slot(http_context& ctx, tcp_stream& stream,
+                                                 const http_request& req);
 
 inline constexpr std::string_view session_header = "Mcp-Session-Id";
 inline constexpr std::string_view version_header = "MCP-Protocol-Version";
@@ -53,14 +69,23 @@ struct mcp_header_values {
 };
 mcp_header_values mcp_headers(const http_request& req);
 
-// A JSON-RPC error body with a null id (for answers given before any message was read).
-std::string error_body(std::int64_t code, std::string_view text);
+// A JSON-RPC error body for answers given before the message reached a session: with `id`,
+// the id the body's top level carries (body_id), null when it has none that can be read.
+std::string error_body(std::int64_t code, std::string_view text,
+                       const boost::json::value& id = nullptr);
+// The request id of a POST body read at its top level only (jsonrpc::readable_id: cheap, and
+// whatever the body's nesting); null for other methods, batches and unreadable bodies.
+boost::json::value body_id(const http_request& req);
+
+// The log line of a client message refused for its nesting (jsonrpc::max_json_depth).
+void log_too_deep();
 
 // Writes a whole response; true when the connection stays usable (keep-alive and no error).
 boost::asio::awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
                                    std::string body,
                                    std::string_view content_type = "application/json",
                                    std::string_view session_id = {}, std::string_view allow = {});
+// An error answer whose JSON-RPC error carries the request's body_id.
 boost::asio::awaitable<bool> reply_error(tcp_stream& stream, const http_request& req,
                                          unsigned status, std::int64_t code, std::string_view text);
 // Starts a text/event-stream response (chunked); false if the client is gone.
@@ -71,8 +96,10 @@ boost::asio::awaitable<bool> end_chunks(tcp_stream& stream);
 // fails (false), with a keep-alive comment when it is idle, so intermediaries keep the stream.
 // A message whose write failed goes back to the head of the queue: a client that vanished
 // mid-write may not have it, and the session's next stream sends it again (at least once).
+// Defined for util::async_queue<jsonrpc::message> and backend::event_backlog.
+template <typename Queue>
 boost::asio::awaitable<bool> write_queue(
-    http_context& ctx, tcp_stream& stream, util::async_queue<jsonrpc::message>& queue,
+    http_context& ctx, tcp_stream& stream, Queue& queue,
     const std::function<boost::asio::awaitable<bool>(const jsonrpc::message&)>& write_one);
 
 }  // namespace mcp_proxy::frontend

@@ -1,11 +1,13 @@
 #include "frontend/legacy_sse.hpp"
 
+#include "backend/event_backlog.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "protocol/http_rules.hpp"
 #include "protocol/sse.hpp"
 #include "util/async_queue.hpp"
 #include "util/random_id.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/url/parse.hpp>
 
 namespace mcp_proxy::frontend {
@@ -17,11 +19,16 @@ using protocol::narrowing_of;
 
 // A legacy session: its event stream, and the core session once the client has initialized.
 struct legacy_sse::session {
-  session(boost::asio::any_io_executor ex, std::string i) : id(std::move(i)), events(ex) {}
+  session(boost::asio::any_io_executor ex, std::string i, const core::endpoint* e)
+      : id(std::move(i)), endpoint(e), events(ex) {}
   std::string id;
+  const core::endpoint* endpoint;  // whose route opened it: only that route's POSTs reach it
   std::shared_ptr<core::client_session> core;
-  util::async_queue<message> events;  // written to the event stream, in order
+  // Written to the event stream, in order; bounded (backend/event_backlog.hpp): a client that
+  // does not read its stream has it ended past the hard bound.
+  backend::event_backlog events;
   core::session_narrowing narrowing;  // what the GET asked of a merged endpoint
+  std::shared_ptr<void> quota_slot;   // of http_context::sessions_per_peer, while the stream lasts
 };
 
 namespace {
@@ -69,7 +76,13 @@ void legacy_sse::close_all() {
 
 awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
                                           std::shared_ptr<core::endpoint> ep) {
-  auto ls = std::make_shared<session>(ctx_.ex, util::random_hex_id());
+  auto slot = acquire_session_slot(ctx_, stream);
+  if (!slot) co_return co_await refuse_session_slot(ctx_, stream, req);
+  auto ls = std::make_shared<session>(ctx_.ex, util::random_hex_id(), ep.get());
+  ls->quota_slot = std::move(slot);
+  ls->events.on_overflow = [id = ls->id] {
+    spdlog::warn("legacy SSE session {}: its client does not read its stream; ending it", id);
+  };
   ls->narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
   sessions_.emplace(ls->id, ls);
   // The first event names where to POST (spec 2024-11-05: the endpoint event).
@@ -98,12 +111,15 @@ awaitable<bool> legacy_sse::handle_post(tcp_stream& stream, http_request& req,
     co_return co_await reply_error(stream, req, 400, codes::invalid_request,
                                    "Bad Request: sessionId query parameter is required");
   }
+  // A session of another route (`/a/message?sessionId=` of a `/b/sse` stream) is not found
+  // there: one server's client must not reach another's session.
   auto it = sessions_.find(*id);
-  if (it == sessions_.end())
+  if (it == sessions_.end() || it->second->endpoint != ep.get())
     co_return co_await reply_error(stream, req, 404, codes::invalid_request, "Session not found");
   auto ls = it->second;
   auto payload = jsonrpc::parse_payload(req.body());
   if (!payload) {
+    if (payload.error().too_deep) log_too_deep();
     co_return co_await reply(stream, req, 400,
                              jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
   }

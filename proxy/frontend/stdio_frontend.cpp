@@ -78,6 +78,9 @@ awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_stat
                             std::string line) {
   auto payload = jsonrpc::parse_payload(line);
   if (!payload) {
+    if (payload.error().too_deep)
+      spdlog::warn("refused a client message nested deeper than {} levels (mcpProxy.maxJsonDepth)",
+                   jsonrpc::max_json_depth());
     write_message(jsonrpc::to_error_response(payload.error()));
     co_return;
   }

@@ -107,6 +107,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
                                              core::endpoint& ep) {
   auto payload = jsonrpc::parse_payload(req.body());
   if (!payload) {
+    if (payload.error().too_deep) log_too_deep();
     co_return co_await reply(stream, req, 400,
                              jsonrpc::serialize(jsonrpc::to_error_response(payload.error())));
   }
@@ -131,11 +132,16 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     co_return co_await reply(stream, req, 400, std::move(*refused));
 
   if (msg.is_request() && msg.method() == "initialize") {
+    auto slot = acquire_session_slot(ctx_, stream);
+    if (!slot) co_return co_await refuse_session_slot(ctx_, stream, req);
     auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
     auto outcome = co_await ep.initialize(std::move(msg), std::move(narrowing));
     // GCC 12 mishandles temporaries of a conditional inside co_await (double free): use locals.
     std::string session_id;
-    if (outcome.session) session_id = outcome.session->id();
+    if (outcome.session) {
+      session_id = outcome.session->id();
+      outcome.session->quota_slot = std::move(slot);
+    }
     std::string body = jsonrpc::serialize(outcome.reply);
     const unsigned status = outcome.overloaded ? 503 : 200;
     co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id);

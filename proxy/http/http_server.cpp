@@ -3,6 +3,8 @@
 #include "frontend/http_io.hpp"
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
+#include "http/connection_limits.hpp"
+#include "http/request_framing.hpp"
 #include "protocol/http_rules.hpp"
 #include "util/ascii.hpp"
 #include "util/scope_exit.hpp"
@@ -16,7 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
-#include <set>
+#include <unordered_map>
 
 namespace mcp_proxy::http {
 
@@ -30,10 +32,82 @@ namespace codes = jsonrpc::error_codes;
 
 namespace {
 
-constexpr auto read_timeout = std::chrono::seconds(120);
-// Beyond this many open connections new ones are closed at once (descriptors are finite).
-constexpr std::size_t max_connections = 4096;
+// A request body must arrive within this once its headers are in; a kept-alive connection may
+// sit idle this long between requests (it can be given up sooner for a new client, see
+// connection_limits).
+constexpr auto body_timeout = std::chrono::seconds(120);
+constexpr auto keep_alive_idle = std::chrono::seconds(120);
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// How often the connection limits' summary may be logged (a flood would log a line each).
+constexpr auto limits_log_interval = std::chrono::seconds(10);
+
+// A deadline for reading a request that cancels the socket's reads instead of closing it (as
+// beast::tcp_stream's own timeout does), so a 408 can still be written. The handler holds the
+// stream and a shared state, so it is safe whenever it runs; a generation number tells a stale
+// expiry from the current one.
+class read_deadline {
+ public:
+  read_deadline(asio::any_io_executor ex, std::shared_ptr<beast::tcp_stream> stream)
+      : timer_(ex), stream_(std::move(stream)), state_(std::make_shared<state>()) {}
+  ~read_deadline() { timer_.cancel(); }
+
+  void arm(std::chrono::steady_clock::duration d) {
+    const auto generation = ++state_->generation;
+    state_->expired = false;
+    timer_.expires_after(d);
+    timer_.async_wait([st = state_, generation, s = stream_](boost::system::error_code ec) {
+      if (ec || st->generation != generation) return;
+      st->expired = true;
+      boost::system::error_code ignored;
+      s->socket().cancel(ignored);
+    });
+  }
+  // Whether the deadline had passed.
+  bool disarm() {
+    ++state_->generation;
+    timer_.cancel();
+    return state_->expired;
+  }
+
+ private:
+  struct state {
+    std::uint64_t generation = 0;
+    bool expired = false;
+  };
+  asio::steady_timer timer_;
+  std::shared_ptr<beast::tcp_stream> stream_;
+  std::shared_ptr<state> state_;
+};
+
+// A connection the limits refused: told so in one non-blocking write (a short answer fits any
+// send buffer), then closed, with no task left behind.
+void refuse_connection(tcp::socket& sock) {
+  static constexpr std::string_view body =
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Service Unavailable: too many connections"}})";
+  static const std::string answer =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: mcp-proxy\r\n"
+      "Content-Type: application/json\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+  boost::system::error_code ignored;
+  sock.non_blocking(true, ignored);
+  sock.write_some(asio::buffer(answer), ignored);
+  sock.shutdown(tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+}
+
+std::string_view bound_name(connection_limits::bound b) {
+  switch (b) {
+    case connection_limits::bound::total:
+      return "maxConnections";
+    case connection_limits::bound::per_peer:
+      return "maxConnectionsPerPeer";
+    case connection_limits::bound::descriptors:
+      return "the descriptor limit";
+    default:
+      return "none";
+  }
+}
 
 // The headers check_request needs, in one pass over the fields (a lookup each costs a
 // case-insensitive tree search); the first of a repeated header counts, as with find().
@@ -75,6 +149,8 @@ struct http_server::impl {
         acceptor(ex),
         routes(std::move(r)),
         allowed_hosts(ctx.proxy.allowed_hosts),
+        limits(ctx.proxy.max_connections, ctx.proxy.max_connections_per_peer),
+        framing{ctx.proxy.header_timeout, ctx.proxy.max_header_bytes, ctx.proxy.max_body_bytes},
         path_prefix(protocol::route_prefix(ctx.proxy.base_url)),
         streamable(ctx),
         legacy(ctx) {
@@ -88,12 +164,40 @@ struct http_server::impl {
   std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes;
   bool loopback_listener = false;          // set by listen()
   std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
-  std::set<std::shared_ptr<beast::tcp_stream>> connections;
+  connection_limits limits;
+  framing_limits framing;
+  std::unordered_map<connection_limits::id, std::shared_ptr<beast::tcp_stream>> connections;
+  connection_limits::id next_connection = 1;
   std::string path_prefix;
   frontend::streamable_http streamable;
   frontend::legacy_sse legacy;
+  // What the limits did since they were last logged: one summary line at most every 10 s, as
+  // a flood would otherwise log a line per connection.
+  struct limit_events {
+    std::size_t evicted = 0, refused = 0, timed_out = 0, unreadable = 0;
+    std::string last_peer;
+    connection_limits::bound last_bound = connection_limits::bound::none;
+    std::string last_unreadable;
+    std::chrono::steady_clock::time_point next_log{};
+  } events;
 
-  awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream);
+  void admit(tcp::socket sock);
+  // Closes a connection the limits gave up (it was waiting for a request).
+  void evict(connection_limits::id c);
+  void note_limit(connection_limits::bound b, std::string_view peer, bool refused);
+  void note_unreadable(const framing_answer& a, bool timed_out);
+  void log_limits();
+  awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream, connection_limits::id c);
+  // Reads one request into `parser`; false when the connection is to close (after an answer
+  // when the request could not be read, see request_framing.hpp).
+  std::optional<framing_answer> why_unreadable(
+      boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
+      const bhttp::request_parser<bhttp::string_body>& parser) const;
+  awaitable<bool> refuse_unreadable(beast::tcp_stream& stream, framing_answer a, bool timed_out);
+  awaitable<bool> read_request(beast::tcp_stream& stream, read_deadline& deadline,
+                               beast::flat_buffer& buffer,
+                               bhttp::request_parser<bhttp::string_body>& parser,
+                               connection_limits::id c);
   awaitable<bool> dispatch(beast::tcp_stream& stream, http_request& req);
 };
 
@@ -106,9 +210,11 @@ http_server::~http_server() = default;
 
 boost::system::result<std::uint16_t, std::string> http_server::listen(
     const config::listen_address& addr) {
+  // Errors name where the address came from (the file's $.mcpProxy.addr, or --addr).
+  const auto& origin = impl_->ctx.proxy.addr_origin;
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(addr.host == "localhost" ? "127.0.0.1" : addr.host, ec);
-  if (ec) return "invalid listen address " + addr.host + ": " + ec.message();
+  if (ec) return origin + ": invalid listen address " + addr.host + ": " + ec.message();
   tcp::endpoint ep(ip, addr.port);
   auto& a = impl_->acceptor;
   a.open(ep.protocol(), ec);
@@ -116,7 +222,8 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return "cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " + ec.message();
+    return origin + ": cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " +
+           ec.message();
   impl_->loopback_listener = ip.is_loopback();
   return a.local_endpoint().port();
 }
@@ -126,22 +233,88 @@ awaitable<void> http_server::run() {
     auto [ec, sock] = co_await impl_->acceptor.async_accept(tuple_awaitable);
     if (ec) {
       if (impl_->ctx.stopping || ec == asio::error::operation_aborted) break;
+      // Out of descriptors: a connection waiting for a request gives its own up, so new
+      // clients (and /health) still get in; with none, the pending one stays queued, and
+      // retrying at once would spin.
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+        if (auto victim = impl_->limits.evict_for_descriptors()) {
+          impl_->note_limit(connection_limits::bound::descriptors, {}, false);
+          impl_->evict(*victim);
+          continue;
+        }
+      }
       spdlog::warn("accept failed: {}", ec.message());
-      // Out of descriptors: the pending connection stays queued, so retrying at once would spin.
       asio::steady_timer pause(impl_->ctx.ex, std::chrono::milliseconds(100));
       co_await pause.async_wait(tuple_awaitable);
       continue;
     }
-    if (impl_->connections.size() >= max_connections) {
-      spdlog::warn("{} connections open; refusing a new one", max_connections);
-      sock.close(ec);
-      continue;
-    }
-    sock.set_option(tcp::no_delay(true), ec);
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
-    impl_->connections.insert(stream);
-    impl_->ctx.tasks.spawn(impl_->connection(stream), "http connection");
+    impl_->admit(std::move(sock));
   }
+}
+
+void http_server::impl::admit(tcp::socket sock) {
+  boost::system::error_code ec;
+  auto remote = sock.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  const std::string peer = remote.address().to_string();
+  const auto c = next_connection++;
+  auto decision = limits.on_accept(c, peer);
+  if (decision.evicted) evict(*decision.evicted);
+  if (decision.reached != connection_limits::bound::none)
+    note_limit(decision.reached, decision.admitted ? decision.evicted_peer : peer,
+               !decision.admitted);
+  if (!decision.admitted) {
+    refuse_connection(sock);
+    return;
+  }
+  sock.set_option(tcp::no_delay(true), ec);
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+  connections.emplace(c, stream);
+  ctx.tasks.spawn(connection(stream, c), "http connection");
+}
+
+void http_server::impl::evict(connection_limits::id c) {
+  auto it = connections.find(c);
+  if (it == connections.end()) return;
+  boost::system::error_code ignored;
+  // Its read ends with an error and its task forgets it; the table already has.
+  it->second->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  it->second->socket().close(ignored);
+}
+
+void http_server::impl::note_limit(connection_limits::bound b, std::string_view peer,
+                                   bool refused) {
+  ++(refused ? events.refused : events.evicted);
+  if (!peer.empty()) events.last_peer = std::string(peer);
+  events.last_bound = b;
+  log_limits();
+}
+
+void http_server::impl::note_unreadable(const framing_answer& a, bool timed_out) {
+  ++(timed_out ? events.timed_out : events.unreadable);
+  if (!timed_out) events.last_unreadable = std::to_string(a.status) + " " + a.text;
+  log_limits();
+}
+
+void http_server::impl::log_limits() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < events.next_log) return;
+  events.next_log = now + limits_log_interval;
+  if (events.evicted || events.refused)
+    spdlog::warn(
+        "connection limits ({} reached, last by peer {}): {} waiting connection(s) closed to "
+        "make room, {} refused with 503 since the last report; {} open (maxConnections {}, "
+        "maxConnectionsPerPeer {})",
+        bound_name(events.last_bound), events.last_peer.empty() ? "?" : events.last_peer,
+        events.evicted, events.refused, limits.size(), ctx.proxy.max_connections,
+        ctx.proxy.max_connections_per_peer);
+  if (events.timed_out)
+    spdlog::warn("{} request(s) answered 408: headers not in within headerTimeout ({} ms)",
+                 events.timed_out, ctx.proxy.header_timeout.count());
+  if (events.unreadable)
+    spdlog::warn("{} request(s) that could not be read refused (the last: {})", events.unreadable,
+                 events.last_unreadable);
+  events.evicted = events.refused = events.timed_out = events.unreadable = 0;
 }
 
 awaitable<void> http_server::drain(std::chrono::steady_clock::time_point deadline) {
@@ -157,44 +330,105 @@ void http_server::stop() {
   impl_->acceptor.close(ignored);
   // Legacy event streams wait on their queue between keep-alives: wake them to end.
   impl_->legacy.close_all();
-  for (auto& c : impl_->connections) c->socket().shutdown(tcp::socket::shutdown_both, ignored);
+  for (auto& [id, c] : impl_->connections)
+    c->socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream> stream) {
+awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream> stream,
+                                              connection_limits::id c) {
   // However this task ends (an exception included), the socket is closed and forgotten.
-  util::scope_exit forget([this, stream] {
+  util::scope_exit forget([this, stream, c] {
     boost::system::error_code ignored;
     stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
-    connections.erase(stream);
+    connections.erase(c);
+    limits.on_closed(c);
   });
   beast::flat_buffer buffer;
-  for (;;) {
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(ctx.proxy.max_body_bytes);
-    stream->expires_after(read_timeout);
-    auto [ec, n] = co_await bhttp::async_read(*stream, buffer, parser, tuple_awaitable);
-    stream->expires_never();
-    if (ec == bhttp::error::body_limit) {
-      http_request req;
-      req.version(11);
-      req.keep_alive(false);
-      co_await frontend::reply_error(
-          *stream, req, 413, codes::invalid_request,
-          "request body exceeds " + std::to_string(ctx.proxy.max_body_bytes) + " bytes");
-      break;
+  read_deadline deadline(ctx.ex, stream);
+  for (bool first = true;; first = false) {
+    if (!first) {
+      limits.on_waiting(c);
+      if (buffer.size() == 0) {
+        // Idle between requests: closed without a word when nothing comes.
+        stream->expires_after(keep_alive_idle);
+        auto [ec, n] = co_await stream->async_read_some(buffer.prepare(4096), tuple_awaitable);
+        stream->expires_never();
+        if (ec || ctx.stopping) break;
+        buffer.commit(n);
+      }
     }
-    if (ec) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    if (!co_await read_request(*stream, deadline, buffer, parser, c)) break;
     http_request req = parser.release();
     if (!co_await dispatch(*stream, req) || ctx.stopping) break;
   }
 }
 
+awaitable<bool> http_server::impl::refuse_unreadable(beast::tcp_stream& stream, framing_answer a,
+                                                     bool timed_out) {
+  note_unreadable(a, timed_out);
+  http_request req;
+  req.version(11);
+  req.keep_alive(false);
+  co_await frontend::reply_error(stream, req, a.status, codes::invalid_request, a.text);
+  co_return false;
+}
+
+std::optional<framing_answer> http_server::impl::why_unreadable(
+    boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
+    const bhttp::request_parser<bhttp::string_body>& parser) const {
+  read_progress progress;
+  progress.timed_out = timed_out;
+  progress.got_bytes = parser.got_some() || buffer.size() > 0;
+  // Beast hands the method and target over as soon as the request line is complete.
+  progress.request_line_read = !parser.get().target().empty();
+  progress.in_body = in_body;
+  return answer_unreadable_request(ec, progress, framing);
+}
+
+awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_deadline& deadline,
+                                                beast::flat_buffer& buffer,
+                                                bhttp::request_parser<bhttp::string_body>& parser,
+                                                connection_limits::id c) {
+  parser.header_limit(static_cast<std::uint32_t>(
+      std::min<std::uint64_t>(ctx.proxy.max_header_bytes, std::uint32_t(-1))));
+  parser.body_limit(ctx.proxy.max_body_bytes);
+  // A request that cannot be read gets its answer and the connection closes: nothing after a
+  // broken frame can be trusted.
+  deadline.arm(ctx.proxy.header_timeout);
+  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
+  bool timed_out = deadline.disarm();
+  if (ec) {
+    auto why = why_unreadable(ec, timed_out, false, buffer, parser);
+    if (!why) co_return false;
+    co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
+  }
+  limits.on_busy(c);
+  const auto& header = parser.get();
+  const auto fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
+  auto bad_fields = check_header_fields(fields, header.count(bhttp::field::host), header.version(),
+                                        ctx.proxy.max_headers);
+  if (bad_fields) co_return co_await refuse_unreadable(stream, std::move(*bad_fields), false);
+  if (parser.is_done()) co_return true;
+  deadline.arm(body_timeout);
+  auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+  timed_out = deadline.disarm();
+  if (!body_ec) co_return true;
+  auto why = why_unreadable(body_ec, timed_out, true, buffer, parser);
+  if (!why) co_return false;
+  co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
+}
+
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
-  if ((path == "/health" || path == path_prefix + "/health") &&
-      (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head))
-    co_return co_await frontend::reply(stream, req, 200, R"({"status":"ok"})");
+  if (path == "/health" || path == path_prefix + "/health") {
+    if (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head)
+      co_return co_await frontend::reply(stream, req, 200, R"({"status":"ok"})");
+    std::string body = frontend::error_body(codes::invalid_request, "Method not allowed");
+    co_return co_await frontend::reply(stream, req, 405, std::move(body), "application/json", {},
+                                       "GET, HEAD");
+  }
 
   auto r = protocol::parse_route(path, path_prefix);
   auto it = r ? routes.find(r->name) : routes.end();
@@ -216,8 +450,10 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
     if (refused->status == 403)
       spdlog::warn("rejected request for host {} from origin {}: {}", facts.host,
                    facts.origin.value_or("(none)"), refused->text);
-    co_return co_await frontend::reply(stream, req, refused->status,
-                                       frontend::error_body(codes::invalid_request, refused->text),
+    // A local, not a temporary inside co_await (GCC 12 and coroutine temporaries).
+    std::string body =
+        frontend::error_body(codes::invalid_request, refused->text, frontend::body_id(req));
+    co_return co_await frontend::reply(stream, req, refused->status, std::move(body),
                                        "application/json", {}, refused->allow);
   }
   if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, it->second);

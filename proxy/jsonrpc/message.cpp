@@ -1,12 +1,20 @@
 #include "jsonrpc/message.hpp"
 
+#include "jsonrpc/top_level_scan.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
 #include <boost/throw_exception.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cmath>
+#include <deque>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace mcp_proxy::jsonrpc {
 
@@ -168,21 +176,99 @@ message message::error_response(json::value id, std::int64_t code, std::string_v
 
 namespace {
 
+std::atomic<std::size_t> depth_bound{default_max_json_depth};
+
+// How peers spelled their non-integer number ids (serialize()'s comment says why).
+class id_spellings {
+ public:
+  static constexpr std::size_t capacity = 4096;
+  static constexpr std::size_t longest = 64;
+
+  void remember(double value, std::string_view text) {
+    if (text.size() > longest) return;
+    const auto key = std::bit_cast<std::uint64_t>(value);
+    std::lock_guard lock(mutex_);
+    auto [it, fresh] = spellings_.try_emplace(key, text);
+    if (!fresh) {
+      it->second = std::string(text);
+      return;
+    }
+    order_.push_back(key);
+    if (order_.size() > capacity) {
+      spellings_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+
+  std::optional<std::string> find(double value) const {
+    std::lock_guard lock(mutex_);
+    auto it = spellings_.find(std::bit_cast<std::uint64_t>(value));
+    if (it == spellings_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::string> spellings_;
+  std::deque<std::uint64_t> order_;
+};
+
+id_spellings& spellings() {
+  static id_spellings table;
+  return table;
+}
+
+json::parse_options bounded() {
+  json::parse_options o;
+  o.max_depth = depth_bound.load(std::memory_order_relaxed);
+  return o;
+}
+
 boost::system::result<json::value, parse_failure> parse_json(std::string_view text) {
   boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
+  json::value v = json::parse(text, ec, {}, bounded());
+  if (ec == json::error::too_deep) {
+    // Valid as far as it was read: its id, if the top level shows one, goes in the answer.
+    return parse_failure{error_codes::parse_error,
+                         "JSON nested deeper than " + std::to_string(max_json_depth()) +
+                             " levels (the bound is mcpProxy.maxJsonDepth)",
+                         readable_id(text), true};
+  }
   if (ec) return parse_failure{error_codes::parse_error, "invalid JSON: " + ec.message(), nullptr};
   return v;
 }
 
+// A double id: how the text spelled it, for serialize().
+void remember_id_spelling(const message& m, std::string_view text) {
+  const auto* id = m.id();
+  if (!id || !id->is_double()) return;
+  if (auto top = scan_top_level(text); top && top->id)
+    spellings().remember(id->get_double(), *top->id);
+}
+
 }  // namespace
+
+void set_max_json_depth(std::size_t depth) {
+  depth_bound = std::clamp(depth, min_max_json_depth, max_json_depth_ceiling);
+}
+
+std::size_t max_json_depth() {
+  return depth_bound.load(std::memory_order_relaxed);
+}
+
+json::value parse_json_value(std::string_view text, boost::system::error_code& ec) {
+  return json::parse(text, ec, {}, bounded());
+}
 
 boost::system::result<message, parse_failure> parse(std::string_view text) {
   auto v = parse_json(text);
   if (!v) return v.error();
   if (v->is_array()) return invalid("batches are not accepted here; send one message");
   auto m = message::from_value(std::move(*v));
-  if (m) m->set_size_hint(text.size());
+  if (m) {
+    m->set_size_hint(text.size());
+    remember_id_spelling(*m, text);
+  }
   return m;
 }
 
@@ -198,10 +284,36 @@ boost::system::result<payload, parse_failure> parse_payload(std::string_view tex
     return p;
   }
   p.items.push_back(message::from_value(std::move(*v)));
+  if (auto& m = p.items.front()) remember_id_spelling(*m, text);
   return p;
 }
 
+namespace {
+
+// The object member by member, its id as spelled: a message of a rare kind (a non-integer id),
+// so the plain way.
+std::string serialize_with_id_text(const json::object& o, std::string_view id_text) {
+  std::string out = "{";
+  for (const auto& kv : o) {
+    if (out.size() > 1) out += ',';
+    out += json::serialize(json::string_view(kv.key()));
+    out += ':';
+    if (kv.key() == "id")
+      out += id_text;
+    else
+      out += json::serialize(kv.value());
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
 std::string serialize(const message& m) {
+  if (const auto* id = m.id(); id && id->is_double()) {
+    if (auto text = spellings().find(id->get_double()))
+      return serialize_with_id_text(m.object(), *text);
+  }
   // Into a buffer of about the size the message had when parsed (ids may have changed length):
   // json::serialize doubles its buffer, twice the memory of a large result at its peak.
   constexpr std::size_t slack = 64;

@@ -31,12 +31,31 @@ enum class message_kind { request, notification, response, error_response };
 std::string_view to_string(message_kind k);
 
 // Why bytes could not become a message. `id` is the request id when it could be recovered (so the
-// error response can carry it), null otherwise.
+// error response can carry it), null otherwise: a message nested too deep has its id read from
+// its top level (scan_top_level); invalid JSON has none, as JSON-RPC 2.0 section 5 says.
 struct parse_failure {
   std::int64_t code = error_codes::parse_error;
   std::string reason;
   boost::json::value id;
+  bool too_deep = false;  // valid as far as read, but nested deeper than max_json_depth()
 };
+
+// The nesting bound of every message read from a client or a backend (arrays and objects; the
+// message object itself is level 1). Boost.JSON's parser, the copy, comparison and destruction
+// of a value, and this project's walkers over a message recurse once per level: at the ceiling
+// that is about 3.5 MB of stack under ASan (less without), inside the 8 MB of the main thread
+// that runs the I/O (tests/unit/jsonrpc_depth_test.cpp checks it on a smaller stack).
+inline constexpr std::size_t default_max_json_depth = 1024;
+inline constexpr std::size_t min_max_json_depth = 32;  // Boost.JSON's own default
+inline constexpr std::size_t max_json_depth_ceiling = 4096;
+// Process-wide, set once at start from mcpProxy.maxJsonDepth (clamped to the range above).
+// Thread-safe (atomic).
+void set_max_json_depth(std::size_t depth);
+std::size_t max_json_depth();
+
+// Any JSON text read from a peer (an initialize answer, an SSE event checked for its id), with
+// the same nesting bound as messages.
+boost::json::value parse_json_value(std::string_view text, boost::system::error_code& ec);
 
 class message {
  public:
@@ -97,6 +116,13 @@ struct payload {
 };
 boost::system::result<payload, parse_failure> parse_payload(std::string_view text);
 
+// A top-level id that is a non-integer number is written as the peer spelled it (`1.5`, not
+// Boost.JSON's `1.5E0`; `12345678901234567890123` with all its digits): JSON-RPC wants the id
+// echoed as sent. Ids are copied as values through many paths (id remapping, answers the proxy
+// gives itself), so parse() keeps such spellings in a small process-wide table keyed by the
+// number's value (at most 4096 spellings of up to 64 characters, the oldest forgotten first);
+// two peers spelling the same number differently within that window may get each other's
+// spelling, which is still the same number.
 std::string serialize(const message& m);
 
 // The error response a peer should get for input that failed to parse.

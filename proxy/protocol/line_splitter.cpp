@@ -3,11 +3,16 @@
 namespace mcp_proxy::protocol {
 
 std::optional<std::string> line_splitter::next_line() {
+  if (overflowed_) return std::nullopt;
   for (;;) {
     std::size_t from = std::max(consumed_, scanned_);
     std::size_t nl = buffer_.find('\n', from);
     if (nl == std::string::npos) {
       scanned_ = buffer_.size();
+      if (buffer_.size() - consumed_ > max_line_) {
+        overflow();
+        return std::nullopt;
+      }
       // Compact once the consumed prefix dominates, so memory tracks the pending line only.
       if (consumed_ > 0 && consumed_ * 2 >= buffer_.size()) {
         buffer_.erase(0, consumed_);
@@ -18,10 +23,21 @@ std::optional<std::string> line_splitter::next_line() {
     }
     std::size_t end = nl;
     if (end > consumed_ && buffer_[end - 1] == '\r') --end;
+    if (end - consumed_ > max_line_) {
+      overflow();
+      return std::nullopt;
+    }
     std::string line = buffer_.substr(consumed_, end - consumed_);
     consumed_ = nl + 1;
     if (!line.empty()) return line;
   }
+}
+
+void line_splitter::overflow() {
+  overflowed_ = true;
+  std::string().swap(buffer_);  // the memory too
+  consumed_ = 0;
+  scanned_ = 0;
 }
 
 std::string line_splitter::take_pending() {

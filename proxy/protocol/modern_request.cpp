@@ -79,8 +79,10 @@ std::span<const std::string_view> modern_versions() {
 
 bool is_modern(const jsonrpc::message& m, std::optional<std::string_view> version_header,
                bool has_session_id) {
-  if (has_session_id) return false;
+  // The _meta claim decides; an Mcp-Session-Id beside it is ignored (streamable-http, earlier
+  // revisions: "ignore it, and do not mint or echo session IDs").
   if (meta_value(m, meta::protocol_version)) return m.is_request() || m.is_notification();
+  if (has_session_id) return false;
   return m.is_request() && version_header && era_of(*version_header) == era::modern;
 }
 
@@ -163,6 +165,12 @@ std::optional<modern_refusal> check_modern_request(const jsonrpc::message& m,
         400, modern_codes::unsupported_protocol_version, "Unsupported protocol version",
         json::object{{"supported", std::move(supported)}, {"requested", requested}}};
   }
+  // server/utilities/logging: a level that is not one of the eight names is invalid params.
+  if (const auto* level = meta_value(m, meta::log_level); level && modern_log_rank(m) < 0)
+    return modern_refusal{400, codes::invalid_params,
+                          "Invalid params: _meta io.modelcontextprotocol/logLevel must be one of "
+                          "debug, info, notice, warning, error, critical, alert, emergency",
+                          nullptr};
   if (removed_in_modern(m.method()))
     return modern_refusal{404, codes::method_not_found,
                           "Method not found: " + std::string(m.method()) +

@@ -46,8 +46,8 @@ inline constexpr std::int64_t legacy_resource_not_found = -32002;
 // params._meta names a protocol version is modern whatever the version or method (so an
 // unknown version gets -32022, and a modern initialize gets -32601). Without that claim, a
 // request is modern only when `version_header` names a modern revision (it then lacks its
-// _meta: -32602); everything else, a notification or response without the claim, and anything
-// sent with a session id, is legacy.
+// _meta: -32602) and carries no session id; everything else is legacy. A session id beside the
+// claim is ignored.
 bool is_modern(const jsonrpc::message& m, std::optional<std::string_view> version_header,
                bool has_session_id);
 

@@ -1,5 +1,8 @@
 #include "protocol/streamable_client.hpp"
 
+#include "jsonrpc/message.hpp"
+#include "jsonrpc/top_level_scan.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -40,17 +43,15 @@ post_answer classify_post_answer(const post_facts& f) {
 }
 
 bool is_response_to(std::string_view text, const json::value& id) {
-  boost::system::error_code ec;
-  auto v = json::parse(text, ec);
-  auto* o = v.if_object();
-  if (ec || !o) return false;
-  auto* got = o->if_contains("id");
-  return got && *got == id && (o->contains("result") || o->contains("error"));
+  // The top level only: cheap, and a response nested deeper than the parser takes still ends
+  // its stream (the session then fails the call at once instead of waiting for its deadline).
+  const auto outline = jsonrpc::outline_of(text);
+  return outline.is_response && outline.id == id;
 }
 
 std::string renewed_session_problem(std::string_view answer, std::string_view version) {
   boost::system::error_code ec;
-  auto v = json::parse(answer, ec);
+  auto v = jsonrpc::parse_json_value(answer, ec);
   const auto* o = ec ? nullptr : v.if_object();
   const auto* result = o ? o->if_contains("result") : nullptr;
   const auto* got =
@@ -80,7 +81,7 @@ std::optional<std::chrono::seconds> keep_alive_timeout(std::string_view header) 
 void resume_policy::saw(std::string_view last_event_id, std::optional<long long> retry_ms) {
   if (!last_event_id.empty()) last_id_ = last_event_id;
   if (retry_ms && *retry_ms >= 0)
-    retry_ = std::min<clock::duration>(std::chrono::milliseconds(*retry_ms), max_retry);
+    retry_ = std::min<clock::duration>(std::chrono::milliseconds(*retry_ms), cap_);
 }
 
 std::optional<resume_policy::clock::duration> resume_policy::next_attempt(

@@ -62,6 +62,9 @@ class resume_policy {
   static constexpr std::chrono::milliseconds default_retry{1000};
   static constexpr std::chrono::milliseconds max_retry{30'000};
 
+  // `cap` bounds the wait a server's retry field asks for (the server key maxRetryWait).
+  explicit resume_policy(clock::duration cap = max_retry) : cap_(cap) {}
+
   // What a stream said before it ended: its last event id (empty: none) and retry field.
   void saw(std::string_view last_event_id, std::optional<long long> retry_ms);
   // The wait before the next attempt, or nullopt to give up (no id, attempts used up, or the
@@ -69,11 +72,12 @@ class resume_policy {
   std::optional<clock::duration> next_attempt(clock::time_point now, clock::time_point deadline);
   const std::string& last_event_id() const { return last_id_; }
   clock::duration retry() const { return retry_; }
-  void restart() { *this = resume_policy{}; }
+  void restart() { *this = resume_policy{cap_}; }
 
  private:
+  clock::duration cap_;
   std::string last_id_;
-  clock::duration retry_ = default_retry;
+  clock::duration retry_ = std::min<clock::duration>(default_retry, cap_);
   int attempts_ = 0;
 };
 

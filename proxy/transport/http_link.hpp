@@ -44,6 +44,12 @@ struct http_link_options {
   // the first initialize and send the requests it refused again, instead of ending the link
   // (shared backends: the proxy is the client, and the 404'd requests were never processed).
   bool renew_expired_session = false;
+  // The largest message accepted (a JSON body, an SSE line): past it the request fails with
+  // that reason (server key maxMessageBytes).
+  std::size_t max_message_bytes = 64u << 20;
+  // The longest wait honoured of what a server's `retry` field asks before a stream is resumed
+  // (server key maxRetryWait; see docs/conformance.md on why the default follows the server).
+  std::chrono::milliseconds max_retry_wait{30'000};
 };
 
 // The error says why the URL or the TLS options cannot be used. No I/O happens before the first

@@ -7,6 +7,7 @@
 #include <boost/url/parse.hpp>
 
 #include <array>
+#include <utility>
 
 namespace mcp_proxy::transport::detail {
 
@@ -108,9 +109,14 @@ awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_l
   auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
   if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
   std::shared_ptr<http_conn> c;
-  if (t.tls)
+  if (t.tls) {
+    if (!std::exchange(system_store_loaded_, true)) {
+      boost::system::error_code ignored;
+      // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+      tls_.set_default_verify_paths(ignored);
+    }
     c = std::make_shared<http_conn>(ex_, tls_);
-  else
+  } else
     c = std::make_shared<http_conn>(ex_);
   c->lowest().expires_after(limit);
   auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);

@@ -58,7 +58,7 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
       end(link_error::bad_answer, "answered " + status_text(p) + " instead of an event stream");
       co_return;
     }
-    sse_decoder decoder;
+    sse_decoder decoder(options_.max_message_bytes);
     std::function<void(const sse_event&)> on_event = [&](const sse_event& ev) {
       if (ev.type == "endpoint") take_endpoint(ev.data);
     };

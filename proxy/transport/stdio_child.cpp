@@ -1,6 +1,8 @@
 #include "transport/stdio_child.hpp"
 
 #include "protocol/line_splitter.hpp"
+#include "util/line_budget.hpp"
+#include "util/process_guardian.hpp"
 #include "util/process_v2.hpp"
 #include "util/spawn.hpp"
 
@@ -22,6 +24,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace mcp_proxy::transport {
 
@@ -66,12 +69,14 @@ void close_inherited_fds(const std::vector<int>& keep) {
   close_from_to(lo, ~0u);
 }
 
-// In the child, before exec (after its stdio is in place): die with the proxy (no orphans even
-// if the proxy is SIGKILLed), and hold none of the proxy's descriptors.
+// In the child, before exec (after its stdio is in place): lead a process group of its own (so
+// what a wrapper starts is ended with it: util/process_guardian.hpp), get SIGTERM when the proxy
+// dies (the guardian follows up with SIGKILL), and hold none of the proxy's descriptors.
 struct child_setup {
   template <typename Launcher>
   boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path&,
                                           const char* const*&) {
+    ::setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     close_inherited_fds(launcher.fd_whitelist);
     return {};
@@ -121,12 +126,15 @@ std::filesystem::path resolve_command(const stdio_child_options& o) {
 
 }  // namespace
 
-stdio_child::stdio_child(asio::any_io_executor ex, std::string name)
-    : name_(std::move(name)),
+stdio_child::stdio_child(asio::any_io_executor ex, const stdio_child_options& options)
+    : name_(options.name),
       impl_(std::make_unique<impl>(ex)),
       outgoing_(ex),
       incoming_(ex),
-      exit_signal_(ex) {}
+      exit_signal_(ex),
+      max_message_bytes_(options.max_message_bytes),
+      log_lines_per_second_(options.log_lines_per_second),
+      pipe_closed_(ex) {}
 
 stdio_child::~stdio_child() {
   kill_now();
@@ -142,7 +150,7 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
   if (options.cwd && !std::filesystem::is_directory(*options.cwd, fs_ec))
     return spawn_error{"cwd is not a directory: " + *options.cwd};
 
-  std::shared_ptr<stdio_child> child(new stdio_child(ex, options.name));
+  std::shared_ptr<stdio_child> child(new stdio_child(ex, options));
   auto& io = *child->impl_;
   boost::system::error_code ec;
   auto env = merged_environment(options.env);
@@ -165,6 +173,7 @@ boost::system::result<std::shared_ptr<stdio_child>, stdio_child::spawn_error> st
     return spawn_error{"cannot start " + exe.string() + ": " + ec.message()};
   }
   child->pid_ = launched.id();
+  util::guard_process_group(child->pid_);
   launched.detach();
   io.proc.emplace(ex, child->pid_);
 
@@ -204,7 +213,7 @@ awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_c
 }
 
 awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
-  protocol::line_splitter lines;
+  protocol::line_splitter lines(max_message_bytes_);
   std::array<char, 64 * 1024> buf;
   for (;;) {
     auto [ec, n] =
@@ -212,6 +221,13 @@ awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_ch
     if (n > 0) {
       lines.feed(std::string_view(buf.data(), n));
       while (auto line = lines.next_line()) incoming_.push(std::move(*line));
+      if (lines.overflowed()) {
+        // Not read any further: the link ends, its calls fail now, and the backend is restarted.
+        oversized_ = true;
+        spdlog::error("backend {}: a stdout message over maxMessageBytes ({} bytes); ending it",
+                      name_, max_message_bytes_);
+        break;
+      }
     }
     if (ec) break;
   }
@@ -219,41 +235,98 @@ awaitable<void> stdio_child::read_loop([[maybe_unused]] std::shared_ptr<stdio_ch
     spdlog::warn("backend {}: stdout closed inside a line ({} bytes dropped)", name_,
                  lines.pending_bytes());
   incoming_.close();
+  pipe_closed_.push(1);
 }
 
 awaitable<void> stdio_child::stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
   protocol::line_splitter lines;
+  util::line_budget budget(log_lines_per_second_);
   std::array<char, 16 * 1024> buf;
   constexpr std::size_t max_logged = 4096;    // a log record, not the data
   constexpr std::size_t max_pending = 65536;  // stderr is for people: bound an endless line
+  auto report_suppressed = [&] {
+    if (auto suppressed = budget.take_suppressed())
+      spdlog::warn("backend {} stderr: suppressed {} lines (over logLinesPerSecond {})", name_,
+                   suppressed, log_lines_per_second_);
+  };
+  auto log_line = [&](std::string line, util::line_budget::clock::time_point now) {
+    if (!budget.allow(now)) return;
+    report_suppressed();
+    if (line.size() > max_logged) line.resize(max_logged);
+    spdlog::info("backend {} stderr: {}", name_, line);
+  };
   for (;;) {
     auto [ec, n] =
         co_await impl_->err.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
-    if (n > 0) {
-      lines.feed(std::string_view(buf.data(), n));
-      while (auto line = lines.next_line()) {
-        if (line->size() > max_logged) line->resize(max_logged);
-        spdlog::info("backend {} stderr: {}", name_, *line);
-      }
-      if (lines.pending_bytes() > max_pending) {
-        auto partial = lines.take_pending();
-        partial.resize(max_logged);
-        spdlog::info("backend {} stderr (line over {} bytes, cut): {}", name_, max_pending,
-                     partial);
-      }
+    const std::string_view chunk(buf.data(), n);
+    const auto now = util::line_budget::clock::now();
+    if (const auto last_newline = chunk.rfind('\n');
+        budget.exhausted(now) && last_newline != std::string_view::npos) {
+      // A flood: its whole lines are counted, not split (the one pending ends at the first).
+      lines.take_pending();
+      budget.suppress(static_cast<std::uint64_t>(
+          std::count(chunk.begin(), chunk.begin() + last_newline + 1, '\n')));
+      lines.feed(chunk.substr(last_newline + 1));
+    } else if (n > 0) {
+      lines.feed(chunk);
+      while (auto line = lines.next_line()) log_line(std::move(*line), now);
+    }
+    if (lines.pending_bytes() > max_pending) {
+      auto partial = lines.take_pending();
+      partial.resize(max_logged);
+      log_line("(a line over " + std::to_string(max_pending) + " bytes, cut) " + partial, now);
     }
     if (ec) break;
   }
+  report_suppressed();
+  pipe_closed_.push(1);
 }
 
 awaitable<void> stdio_child::wait_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
   auto [ec, code] = co_await impl_->proc->async_wait(asio::as_tuple(use_awaitable));
   exited_ = true;
-  if (!ec) exit_code_ = code;
-  spdlog::info("backend {}: process {} exited ({})", name_, pid_,
-               ec ? ec.message() : "code " + std::to_string(code));
+  if (!ec) {
+    const int status = impl_->proc->native_exit_code();
+    if (WIFSIGNALED(status))
+      term_signal_ = WTERMSIG(status);
+    else
+      exit_code_ = code;
+  }
+  spdlog::info("backend {}: process {} {}", name_, pid_, ec ? ec.message() : end_reason());
   outgoing_.close();
+  co_await end_group();
+  group_ended_ = true;
   exit_signal_.push(code);
+}
+
+awaitable<void> stdio_child::end_group() {
+  asio::steady_timer timer(impl_->out.get_executor());
+  if (::kill(-pid_, 0) == 0) {
+    spdlog::info("backend {}: process {} left processes in its group; sending them SIGTERM", name_,
+                 pid_);
+    ::kill(-pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + group_grace;
+    while (::kill(-pid_, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(50));
+      co_await timer.async_wait(asio::as_tuple(use_awaitable));
+    }
+    if (::kill(-pid_, 0) == 0) {
+      spdlog::warn("backend {}: processes of group {} still running after SIGTERM; sending SIGKILL",
+                   name_, pid_);
+      ::kill(-pid_, SIGKILL);
+    }
+  }
+  util::release_process_group(pid_);
+  // What the child wrote before it exited is read within moments. A pipe still open after that
+  // is held by a process that left the group (setsid): stop waiting for it.
+  const auto drained = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  for (int open_pipes = 2; open_pipes > 0; --open_pipes) {
+    auto closed = co_await pipe_closed_.pop(drained);
+    if (!closed) break;
+  }
+  boost::system::error_code ignored;
+  if (impl_->out.is_open()) impl_->out.close(ignored);
+  if (impl_->err.is_open()) impl_->err.close(ignored);
 }
 
 void stdio_child::close_stdin() {
@@ -267,17 +340,23 @@ awaitable<void> stdio_child::stop(std::chrono::milliseconds grace) {
   outgoing_.close();  // the writer drains what is queued, then closes stdin
   if (outgoing_.empty()) close_stdin();
   using clock = util::async_queue<int>::clock;
-  if (exited_) co_return;
-  if (!co_await exit_signal_.pop(clock::now() + grace) && !exited_) {
+  if (group_ended_) co_return;
+  // The awaited values go into locals (the GCC 12 rule of docs/architecture.md).
+  auto ended = co_await exit_signal_.pop(clock::now() + grace);
+  if (ended || group_ended_) co_return;
+  if (!exited_) {
     spdlog::info("backend {}: no exit {} ms after stdin closed; sending SIGTERM", name_,
                  grace.count());
-    ::kill(pid_, SIGTERM);
-    if (!co_await exit_signal_.pop(clock::now() + grace) && !exited_) {
+    ::kill(-pid_, SIGTERM);  // the whole group (the child leads it)
+    ended = co_await exit_signal_.pop(clock::now() + grace);
+    if (ended || group_ended_) co_return;
+    if (!exited_) {
       spdlog::warn("backend {}: still running after SIGTERM; sending SIGKILL", name_);
-      ::kill(pid_, SIGKILL);
-      co_await exit_signal_.pop(clock::now() + std::chrono::seconds(5));
+      ::kill(-pid_, SIGKILL);
     }
   }
+  // Reaped, or about to be; end_group() takes at most group_grace and a moment more.
+  ended = co_await exit_signal_.pop(clock::now() + group_grace + std::chrono::seconds(5));
 }
 
 void stdio_child::kill_now() {
@@ -285,9 +364,12 @@ void stdio_child::kill_now() {
   if (exited_ || pid_ <= 0 || !impl_->proc) return;
   boost::system::error_code ignored;
   if (impl_->proc->running(ignored)) {
-    ::kill(pid_, SIGKILL);
+    ::kill(-pid_, SIGKILL);      // the whole group (the child leads it)
     impl_->proc->wait(ignored);  // reaps
+  } else {
+    ::kill(-pid_, SIGKILL);  // what it left behind
   }
+  util::release_process_group(pid_);
   exited_ = true;
 }
 
@@ -296,7 +378,14 @@ void stdio_child::kill_now() {
 namespace mcp_proxy::transport {
 
 std::string stdio_child::end_reason() const {
+  if (oversized_)
+    return "sent a message over maxMessageBytes (" + std::to_string(max_message_bytes_) + " bytes)";
   if (exit_code_) return "exited with code " + std::to_string(*exit_code_);
+  if (term_signal_) {
+    const char* name = ::sigabbrev_np(*term_signal_);
+    return "killed by signal " + std::to_string(*term_signal_) +
+           (name ? std::string(" (SIG") + name + ")" : std::string());
+  }
   return "closed its stdout";
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // A child process that speaks MCP over stdio: one JSON-RPC message per line on stdin/stdout.
 // stderr is drained continuously into the log, one line per record, tagged with the backend
-// name (a full stderr pipe would stall the child). There is no line-length limit.
+// name (a full stderr pipe would stall the child). The child leads a process group of its own,
+// and every way it ends also ends what is left of that group (util/process_guardian.hpp).
 // Thread-safety: all calls on the executor given to spawn(). Lifetime: shared; the I/O loops
 // hold a reference until the child has exited and been reaped.
 
@@ -13,6 +14,7 @@
 #include <boost/system/result.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +29,10 @@ struct stdio_child_options {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;  // added to the inherited environment
   std::optional<std::string> cwd;
+  // A stdout line longer than this ends the link (end_reason says so).
+  std::size_t max_message_bytes = 64u << 20;
+  // stderr lines logged a second, at most (util/line_budget.hpp).
+  std::uint64_t log_lines_per_second = 100;
 };
 
 class stdio_child final : public message_link, public std::enable_shared_from_this<stdio_child> {
@@ -46,8 +52,9 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   // The next line from the child's stdout; nullopt once stdout has closed (the child is gone).
   boost::asio::awaitable<std::optional<inbound>> receive() override;
 
-  // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL.
-  // Returns once the child has been reaped. Safe to call more than once.
+  // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL;
+  // the signals go to the child's whole process group. Returns once the child has been reaped
+  // and its group ended. Safe to call more than once.
   boost::asio::awaitable<void> stop(std::chrono::milliseconds grace);
   boost::asio::awaitable<void> stop() override { return stop(std::chrono::milliseconds(2000)); }
   // Best-effort synchronous kill and reap (destructors, fatal paths).
@@ -68,11 +75,14 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   struct impl;
 
  private:
-  stdio_child(boost::asio::any_io_executor ex, std::string name);
+  stdio_child(boost::asio::any_io_executor ex, const stdio_child_options& options);
   boost::asio::awaitable<void> write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
   boost::asio::awaitable<void> read_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
   boost::asio::awaitable<void> stderr_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
   boost::asio::awaitable<void> wait_loop([[maybe_unused]] std::shared_ptr<stdio_child> self);
+  // After the child (the group's leader) is reaped: SIGTERM to what is left of its group, SIGKILL
+  // after group_grace, then the pipes are closed even if an escaped process holds them.
+  boost::asio::awaitable<void> end_group();
   void close_stdin();
 
   std::string name_;
@@ -82,8 +92,15 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   util::async_queue<int> exit_signal_;  // one item when the child has been reaped
   int pid_ = -1;
   bool exited_ = false;
-  bool stopped_ = false;  // stop() or kill_now() ended it, not the child itself
-  std::optional<int> exit_code_;
+  bool stopped_ = false;            // stop() or kill_now() ended it, not the child itself
+  bool group_ended_ = false;        // reaped, and end_group() done
+  std::optional<int> exit_code_;    // set when it exited
+  std::optional<int> term_signal_;  // set when a signal ended it
+  std::size_t max_message_bytes_;
+  std::uint64_t log_lines_per_second_;
+  bool oversized_ = false;              // a stdout line went over max_message_bytes_
+  util::async_queue<int> pipe_closed_;  // an item as each of stdout and stderr reaches its end
+  static constexpr std::chrono::milliseconds group_grace{2000};
 };
 
 }  // namespace mcp_proxy::transport

@@ -82,6 +82,7 @@ class streamable_http_link final : public http_link_base,
     std::optional<protocol::outgoing_headers> modern;  // a 2026-07-28 request
     header_list extra;                                 // its Mcp-Param-* headers
     bool listen = false;  // subscriptions/listen: its stream stays open without a deadline
+    bool probe = false;   // server/discover: a legacy server's refusal is expected
   };
 
   // A client of 2026-07-28 cancels a request by closing its stream (streamable-http,
@@ -124,6 +125,7 @@ class streamable_http_link final : public http_link_base,
         post.modern = protocol::outgoing_headers_of(*m);
         if (!post.modern && closes_instead(*m)) continue;
         post.listen = post.modern && m->method() == "subscriptions/listen";
+        post.probe = post.modern && m->method() == "server/discover";
         if (m->is_request() && m->id()) post.id = *m->id();
         if (!extra_headers_.empty()) {
           if (auto h = extra_headers_.find(json::serialize(post.id)); h != extra_headers_.end()) {
@@ -225,7 +227,7 @@ class streamable_http_link final : public http_link_base,
     std::string answer;
     std::string err;
     if (content_type_is(p, "text/event-stream")) {
-      sse_decoder decoder;
+      sse_decoder decoder(options_.max_message_bytes);
       std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
         auto events = decoder.feed(piece);
         if (!events) return false;
@@ -236,7 +238,7 @@ class streamable_http_link final : public http_link_base,
       };
       err = co_await read_body(**conn, p, sink, deadline);
     } else {
-      auto body = co_await read_whole_body(**conn, p, max_json_body, deadline);
+      auto body = co_await read_whole_body(**conn, p, options_.max_message_bytes, deadline);
       err = body.error();
       if (body && protocol::is_response_to(*body, initialize_->id)) answer = std::move(*body);
       if (body) release(std::move(*conn), p);
@@ -319,8 +321,11 @@ class streamable_http_link final : public http_link_base,
       auto body =
           co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
       if (body) release(std::move(conn), p);
-      spdlog::warn("backend {}: POST answered {}{}", options_.name, status_text(p),
-                   body && !body->empty() ? ": " + body->substr(0, 200) : std::string());
+      // A legacy server refusing the era probe (server/discover) is expected: era_link logs
+      // what it concluded.
+      spdlog::log(post.probe ? spdlog::level::debug : spdlog::level::warn,
+                  "backend {}: POST answered {}{}", options_.name, status_text(p),
+                  body && !body->empty() ? ": " + body->substr(0, 200) : std::string());
       if (!is_request) co_return;
       // A JSON-RPC error in the body says more than the status.
       if (body && protocol::is_response_to(*body, id))
@@ -330,7 +335,7 @@ class streamable_http_link final : public http_link_base,
       co_return;
     }
     if (kind == post_answer::json) {
-      auto body = co_await read_whole_body(*conn, p, max_json_body, deadline);
+      auto body = co_await read_whole_body(*conn, p, options_.max_message_bytes, deadline);
       if (!body && cancelled_.contains(stream_key)) co_return;
       if (!body) {
         spdlog::warn("backend {}: reading an answer failed: {}", options_.name, body.error());
@@ -356,7 +361,7 @@ class streamable_http_link final : public http_link_base,
       if (is_request) fail_request(id, "the answer has an unexpected Content-Type");
       co_return;
     }
-    sse_decoder decoder;
+    sse_decoder decoder(options_.max_message_bytes);
     bool answered = false;
     std::function<void(const sse_event&)> watch = [&](const sse_event& ev) {
       if (is_request && !answered && ev.type == "message")
@@ -370,7 +375,7 @@ class streamable_http_link final : public http_link_base,
     if (!is_request || answered || ended_ || cancelled_.contains(stream_key)) co_return;
     // The stream ended before the response: resume it if the server gave event ids
     // (spec: Resumability and Redelivery), else the call fails now rather than at its deadline.
-    protocol::resume_policy resumption;
+    protocol::resume_policy resumption(options_.max_retry_wait);
     resumption.saw(decoder.last_event_id(), decoder.retry_ms());
     co_await resume(resumption, deadline, watch, answered, id);
     if (answered || ended_) co_return;
@@ -416,7 +421,7 @@ class streamable_http_link final : public http_link_base,
         stream.conn->close();
         co_return;
       }
-      sse_decoder decoder;
+      sse_decoder decoder(options_.max_message_bytes);
       co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch, in_reply_to);
       stream.conn->close();
       policy.saw(decoder.last_event_id(), decoder.retry_ms());
@@ -427,7 +432,8 @@ class streamable_http_link final : public http_link_base,
   // The server-to-client stream (spec: Listening for Messages from the Server), kept open and
   // resumed with Last-Event-ID while the link lives. 405 means the server offers none.
   awaitable<void> get_stream([[maybe_unused]] std::shared_ptr<streamable_http_link> self) {
-    protocol::resume_policy pos;  // where the stream stands (it is resumed without limit)
+    // Where the stream stands (it is resumed without limit).
+    protocol::resume_policy pos(options_.max_retry_wait);
     clock_type::duration backoff = protocol::resume_policy::default_retry;
     while (!ended_) {
       if (renewing_ || renew_due_) {
@@ -458,7 +464,7 @@ class streamable_http_link final : public http_link_base,
           co_return;
         }
         backoff = protocol::resume_policy::default_retry;
-        sse_decoder decoder;
+        sse_decoder decoder(options_.max_message_bytes);
         co_await pump_events(*stream.conn, *stream.parser, decoder, clock_type::time_point::max(),
                              {});
         stream.conn->close();

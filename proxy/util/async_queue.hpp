@@ -50,6 +50,10 @@ class async_queue {
   }
   bool closed() const { return closed_; }
   bool empty() const { return items_.empty(); }
+  // The newest item, to be replaced in place (a bounded owner merging items); null when empty.
+  T* back() { return items_.empty() ? nullptr : &items_.back(); }
+  // Drops every queued item and frees their memory.
+  void clear() { std::deque<T>().swap(items_); }
   std::size_t size() const { return items_.size(); }
 
   // Waits until an item is queued or the queue is closed (true), or until `deadline` passes or

@@ -123,7 +123,9 @@ int children_of(int parent) {
     char state = 0;
     int ppid = 0;
     rest >> state >> ppid;
-    if (ppid == parent) ++children;
+    // The proxy's guardian (util/process_guardian.hpp) is a child for its whole life.
+    const bool guardian = content.find("(mcp-proxy-guard)") != std::string::npos;
+    if (ppid == parent && !guardian) ++children;
   }
   return children;
 }

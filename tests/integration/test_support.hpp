@@ -42,7 +42,7 @@ class process {
 bool process_exists(int pid);
 // Whether it exists and is not a zombie.
 bool process_running(int pid);
-// Child processes of `parent`, running or exited but not reaped.
+// Child processes of `parent`, running or exited but not reaped (the proxy's guardian aside).
 int children_of(int parent);
 
 std::string write_temp_file(const std::string& name, const std::string& content);

@@ -1228,7 +1228,7 @@ TEST(config_listen_address, host_and_port_parse) {
       {"127.0.0.1:9090", "127.0.0.1", 9090},
       {"0.0.0.0:80", "0.0.0.0", 80},
       {"localhost:0", "localhost", 0},
-      {"example.com:65535", "example.com", 65535},
+      {"LocalHost:65535", "localhost", 65535},
       {"[::1]:8080", "::1", 8080},
       {"[::]:1", "::", 1},
       {"[fe80::1%eth0]:80", "fe80::1%eth0", 80},
@@ -1249,13 +1249,121 @@ TEST(config_listen_address, port_only_binds_loopback) {
 }
 
 TEST(config_listen_address, malformed_addresses_are_rejected) {
-  for (std::string_view text : {"",        "9090",      ":",      "host:",    ":65536",
-                                ":100000", ":-1",       ":+80",   ": 80",     "::1:8080",
-                                "[::1]",   "[::1]8080", "[::1]:", "[]:80",    "[127.0.0.1]:80",
-                                "[::1:80", "a b:80",    "*:80",   "host:80:", "http://h:80",
-                                "h/x:80",  ":80x"}) {
+  for (std::string_view text : {"",           "9090",           ":",
+                                "host:",      ":65536",         ":100000",
+                                ":-1",        ":+80",           ": 80",
+                                "::1:8080",   "[::1]",          "[::1]8080",
+                                "[::1]:",     "[]:80",          "[127.0.0.1]:80",
+                                "[::1:80",    "a b:80",         "*:80",
+                                "host:80:",   "http://h:80",    "h/x:80",
+                                ":80x",       "example.com:80", "999.1.1.1:80",
+                                "[zz::1]:80", "[fe80::1%]:80"}) {
     EXPECT_FALSE(parse_listen_address(text).has_value()) << text;
+    EXPECT_TRUE(listen_address_problem(text).has_value()) << text;
   }
+}
+
+TEST(config_listen_address, problems_say_what_is_wrong) {
+  EXPECT_EQ(listen_address_problem("127.0.0.1:9090"), std::nullopt);
+  EXPECT_EQ(listen_address_problem("example.com:9090"),
+            "host \"example.com\" is not an IP address or localhost (the proxy listens on an "
+            "address: names other than localhost are not resolved)");
+  EXPECT_EQ(listen_address_problem("127.0.0.1:99999"),
+            "port must be a number from 0 to 65535, got \"99999\"");
+  EXPECT_EQ(listen_address_problem("::1:80"),
+            "an IPv6 address goes in brackets, as in \"[::1]:9090\", got \"::1:80\"");
+  EXPECT_EQ(listen_address_problem("[zz]:80"), "\"[zz]\" is not an IPv6 address");
+}
+
+// Issue #15: an address the proxy cannot listen on is refused by the loader, naming the file
+// and $.mcpProxy.addr (it used to pass and fail later without either).
+TEST(config_proxy, an_addr_that_is_no_ip_address_names_the_file_and_path) {
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"addr": "example.com:9090"}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.addr: host \"example.com\" is not an IP address or localhost "
+            "(the proxy listens on an address: names other than localhost are not resolved)");
+  EXPECT_EQ(
+      parse_error(R"({"mcpProxy": {"addr": "999.1.1.1:80"}, "mcpServers": {}})").substr(0, 33),
+      "cfg.json: $.mcpProxy.addr: host \"");
+}
+
+TEST(config_proxy, addr_origin_names_the_file_for_listen_errors) {
+  EXPECT_EQ(parse_ok(R"({"mcpServers": {}})").proxy.addr_origin, "cfg.json: $.mcpProxy.addr");
+}
+
+// --- duplicate keys (issue #15)
+// -------------------------------------------------------------------
+
+TEST(config_duplicates, a_server_name_given_twice_is_an_error) {
+  auto e = parse_errors(R"({"mcpServers": {"fs": {"command": "a"}, "fs": {"command": "b"}}})");
+  ASSERT_EQ(e.errors.size(), 1u) << e.message;
+  EXPECT_EQ(e.message,
+            "cfg.json: $.mcpServers.fs: duplicate server name \"fs\" in $.mcpServers: each "
+            "server needs a name of its own");
+}
+
+TEST(config_duplicates, a_key_twice_anywhere_is_an_error_naming_key_and_path) {
+  auto e = parse_errors(R"({"mcpProxy": {"addr": ":1", "addr": ":2"},
+      "mcpServers": {"s": {"command": "a", "args": [{"x": 1, "x": 2}],
+                           "env": {"A": "1", "B": "2", "A": "3"}}}})");
+  // The duplicates first, then the values (args holds an object: one more error).
+  ASSERT_EQ(e.errors.size(), 4u) << e.message;
+  EXPECT_EQ(e.errors[0].path, "$.mcpProxy.addr");
+  EXPECT_EQ(e.errors[0].message,
+            "duplicate key \"addr\" in $.mcpProxy: a key may appear once in an object");
+  EXPECT_EQ(e.errors[1].path, "$.mcpServers.s.args[0].x");
+  EXPECT_EQ(e.errors[2].path, "$.mcpServers.s.env.A");
+  EXPECT_EQ(e.errors[3].path, "$.mcpServers.s.args[0]");
+}
+
+TEST(config_duplicates, same_key_in_different_objects_is_fine) {
+  auto c = parse_ok(R"({"mcpServers": {"a": {"command": "x", "env": {"K": "1"}},
+                                       "b": {"command": "x", "env": {"K": "2"}}}})");
+  EXPECT_EQ(c.servers.size(), 2u);
+}
+
+TEST(config_duplicates, keys_that_differ_only_by_escapes_are_the_same_key) {
+  auto e = parse_errors(R"({"mcpServers": {"fs": {"command": "a"}, "f\u0073": {"command": "b"}}})");
+  ASSERT_EQ(e.errors.size(), 1u) << e.message;
+  EXPECT_EQ(e.errors[0].path, "$.mcpServers.fs");
+}
+
+// --- limits of issue #15 ------------------------------------------------------------------------
+
+TEST(config_limits, defaults) {
+  auto c = parse_ok(R"({"mcpServers": {}})");
+  EXPECT_EQ(c.proxy.max_json_depth, 1024u);
+  EXPECT_EQ(c.proxy.max_connections, 4096u);
+  EXPECT_EQ(c.proxy.max_connections_per_peer, 1024u);
+  EXPECT_EQ(c.proxy.header_timeout, 10s);
+  EXPECT_EQ(c.proxy.max_header_bytes, 16384u);
+  EXPECT_EQ(c.proxy.max_headers, 100u);
+}
+
+TEST(config_limits, keys_are_read) {
+  auto c = parse_ok(R"({"mcpProxy": {"maxJsonDepth": 2048, "maxConnections": 10,
+      "maxConnectionsPerPeer": 3, "headerTimeout": "2s", "maxHeaderBytes": 4096,
+      "maxHeaders": 20}, "mcpServers": {}})");
+  EXPECT_EQ(c.proxy.max_json_depth, 2048u);
+  EXPECT_EQ(c.proxy.max_connections, 10u);
+  EXPECT_EQ(c.proxy.max_connections_per_peer, 3u);
+  EXPECT_EQ(c.proxy.header_timeout, 2s);
+  EXPECT_EQ(c.proxy.max_header_bytes, 4096u);
+  EXPECT_EQ(c.proxy.max_headers, 20u);
+}
+
+TEST(config_limits, out_of_range_values_are_errors) {
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"maxJsonDepth": 10}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.maxJsonDepth: must be from 32 to 4096 (levels of nesting), "
+            "got 10");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"maxJsonDepth": 5000}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.maxJsonDepth: must be from 32 to 4096 (levels of nesting), "
+            "got 5000");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"maxHeaderBytes": 100}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.maxHeaderBytes: must be at least 1024, got 100");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"maxConnections": 0}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.maxConnections: expected a positive integer");
+  EXPECT_EQ(parse_error(R"({"mcpProxy": {"headerTimeout": 0}, "mcpServers": {}})"),
+            "cfg.json: $.mcpProxy.headerTimeout: must be greater than 0");
 }
 
 }  // namespace

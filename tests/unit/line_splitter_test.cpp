@@ -216,5 +216,33 @@ TEST(line_splitter, keeps_splitting_correctly_across_compactions) {
   }
 }
 
+TEST(line_splitter, a_line_at_the_limit_passes_and_one_byte_more_overflows) {
+  line_splitter s(10);
+  s.feed("0123456789\r\nshort\n");
+  EXPECT_EQ(s.next_line(), "0123456789");  // the \r is not counted
+  EXPECT_EQ(s.next_line(), "short");
+  EXPECT_FALSE(s.overflowed());
+  s.feed("0123456789A\nafter\n");
+  EXPECT_EQ(s.next_line(), std::nullopt);
+  EXPECT_TRUE(s.overflowed());
+  EXPECT_EQ(s.pending_bytes(), 0u);
+  s.feed("more\n");  // ignored from now on
+  EXPECT_EQ(s.next_line(), std::nullopt);
+}
+
+TEST(line_splitter, an_endless_line_overflows_before_its_newline_and_frees_what_it_held) {
+  line_splitter s(1000);
+  const std::string zeros(300, '\0');
+  int fed = 0;
+  while (!s.overflowed() && fed < 100) {
+    s.feed(zeros);
+    ++fed;
+    EXPECT_EQ(s.next_line(), std::nullopt);
+  }
+  EXPECT_TRUE(s.overflowed());
+  EXPECT_EQ(fed, 4);  // 1200 bytes pending is the first state over 1000
+  EXPECT_EQ(s.pending_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace mcp_proxy::protocol

@@ -38,15 +38,29 @@ TEST(is_modern, the_meta_claim_decides_whatever_the_version_or_method) {
   EXPECT_TRUE(is_modern(modern_request("tools/list", {}, "v999.0.0"), "v999.0.0", false));
 }
 
-TEST(is_modern, a_modern_header_without_meta_is_modern_and_a_session_is_legacy) {
+TEST(is_modern, a_modern_header_without_meta_is_modern_unless_a_session_is_named) {
   const auto plain = message::request(1, "tools/list");
   EXPECT_TRUE(is_modern(plain, "2026-07-28", false));
   EXPECT_FALSE(is_modern(plain, "2025-11-25", false));
   EXPECT_FALSE(is_modern(plain, std::nullopt, false));
-  EXPECT_FALSE(is_modern(modern_request("tools/list"), "2026-07-28", true));
+  EXPECT_FALSE(is_modern(plain, "2026-07-28", true));
+  // streamable-http, earlier revisions: an Mcp-Session-Id beside the _meta claim is ignored.
+  EXPECT_TRUE(is_modern(modern_request("tools/list"), "2026-07-28", true));
   EXPECT_FALSE(
       is_modern(message::request(1, "initialize", json::object{{"protocolVersion", "2025-11-25"}}),
                 std::nullopt, false));
+}
+
+TEST(check_modern_request, a_log_level_that_is_not_a_level_name_gets_32602) {
+  // server/utilities/logging: the level is one of the eight syslog names.
+  auto m = modern_request("tools/list");
+  m.params_object()->at("_meta").as_object()["io.modelcontextprotocol/logLevel"] = "loud";
+  auto refusal = check_modern_request(m, std::nullopt);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->code, -32602);
+  EXPECT_EQ(refusal->status, 400u);
+  m.params_object()->at("_meta").as_object()["io.modelcontextprotocol/logLevel"] = "notice";
+  EXPECT_FALSE(check_modern_request(m, std::nullopt));
 }
 
 TEST(check_modern_request, missing_meta_fields_get_32602_and_400) {

@@ -76,6 +76,20 @@ TEST(resume_policy, waits_the_servers_retry_capped_and_gives_up_after_five_tries
   EXPECT_EQ(p.next_attempt(now, now + 60s), std::nullopt);  // five used
 }
 
+TEST(resume_policy, a_configured_cap_shortens_what_the_server_asks_and_survives_a_restart) {
+  resume_policy p(100ms);
+  const auto now = resume_policy::clock::now();
+  p.saw("s1-1", std::nullopt);  // the default (1 s) is capped too
+  EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(100ms));
+  p.saw("s1-2", 5000);
+  EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(100ms));
+  p.saw("s1-3", 40);  // a shorter retry is kept as it is
+  EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(40ms));
+  p.restart();
+  p.saw("s1-4", 5000);
+  EXPECT_EQ(p.next_attempt(now, now + 60s), resume_policy::clock::duration(100ms));
+}
+
 TEST(resume_policy, a_passed_deadline_ends_it) {
   resume_policy p;
   const auto now = resume_policy::clock::now();
