@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the layers of proxy/ (docs/architecture.md): a file includes only its own layer and the
-# ones below it, and the sans-io layers (jsonrpc, rpc, protocol, config: the mcp_proxy_sansio
+# ones below it, and the sans-io layers (jsonrpc, rpc, protocol, config, auth: the mcp_proxy_sansio
 # target) include no Asio, Beast or Process, and none of util/'s I/O helpers. Exit 1 names
 # every include that breaks a rule.
 # Usage: ci/check-layers.sh [ROOT]   (default ROOT: this checkout)
@@ -32,10 +32,10 @@ cd "$root/proxy"
 # Lowest first. A directory may include its own rank and lower ranks.
 declare -A rank=(
   [util]=0 [boost_impl]=0
-  [jsonrpc]=1 [rpc]=2 [protocol]=3 [config]=4
+  [jsonrpc]=1 [rpc]=2 [protocol]=3 [config]=4 [auth]=4
   [transport]=5 [backend]=6 [core]=7 [frontend]=8 [http]=9 [app]=10
 )
-sansio_max=4
+sansio_max=4  # config and auth share rank 4
 # What the sans-io layers may not see.
 io_pattern='^#include[[:space:]]*[<"](boost/(asio|beast|process)|util/(async_queue|spawn|process_v2))'
 
