@@ -17,6 +17,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -39,6 +40,7 @@ namespace {
 struct options {
   std::string config_path = "config.json";
   std::string addr;
+  bool allow_unauthenticated = false;
   std::string log_level = "info";
   serve_options serve;
 };
@@ -57,21 +59,55 @@ std::vector<std::string> normalized_args(int argc, char** argv) {
 }
 
 void print_ready(std::uint16_t port, const config::listen_address& la, const config::config& cfg) {
-  std::string host = la.host.find(':') != std::string::npos ? "[" + la.host + "]" : la.host;
-  if (host == "0.0.0.0") host = "127.0.0.1";
+  const bool v6 = la.host.find(':') != std::string::npos;
+  const std::string bound = (v6 ? "[" + la.host + "]" : la.host) + ":" + std::to_string(port);
+  // A wildcard address is no URL a client can use: the routes are shown on loopback.
+  const bool wildcard = la.host == "0.0.0.0" || la.host == "::";
+  std::string host = wildcard ? (v6 ? "[::1]" : "127.0.0.1") : v6 ? "[" + la.host + "]" : la.host;
   std::string base =
       "http://" + host + ":" + std::to_string(port) + protocol::route_prefix(cfg.proxy.base_url);
-  spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
+  if (wildcard)
+    spdlog::info("{} {} listening on {} (every interface); locally: {}", cfg.proxy.name,
+                 MCP_PROXY_VERSION, bound, base);
+  else
+    spdlog::info("{} {} listening on {}", cfg.proxy.name, MCP_PROXY_VERSION, base);
+  auto auth = [](const std::vector<config::auth_token>& t) {
+    return t.empty() ? std::string("no token needed") : std::to_string(t.size()) + " token(s)";
+  };
   for (const auto& s : cfg.servers)
     if (!s.disabled)
-      spdlog::info("  server {}: {}/{}/mcp (legacy SSE: {}/{}/sse; session mode {})", s.name, base,
-                   s.name, base, s.name,
-                   s.mode == config::session_mode::shared ? "shared" : "per-client");
+      spdlog::info("  server {}: {}/{}/mcp (legacy SSE: {}/{}/sse; session mode {}; {})", s.name,
+                   base, s.name, base, s.name,
+                   s.mode == config::session_mode::shared ? "shared" : "per-client",
+                   auth(s.auth_tokens));
   if (cfg.proxy.aggregate)
-    spdlog::info("  every server merged: {}/mcp (legacy SSE: {}/sse)", base, base);
+    spdlog::info("  every server merged: {}/mcp (legacy SSE: {}/sse; {})", base, base,
+                 auth(cfg.proxy.auth_tokens));
   for (const auto& g : cfg.groups)
-    spdlog::info("  group {}: {}/{}/mcp (legacy SSE: {}/{}/sse)", g.name, base, g.name, base,
-                 g.name);
+    spdlog::info("  group {}: {}/{}/mcp (legacy SSE: {}/{}/sse; {})", g.name, base, g.name, base,
+                 g.name, auth(cfg.proxy.auth_tokens));
+}
+
+// The tokens of each route: a server's own (or the global ones it inherited), the global ones
+// for the merged endpoint and the groups.
+http::route_tokens tokens_of_routes(const config::config& cfg) {
+  http::route_tokens out;
+  for (const auto& s : cfg.servers)
+    if (!s.disabled) out.emplace(s.name, s.auth_tokens);
+  if (cfg.proxy.aggregate) out.emplace("", cfg.proxy.auth_tokens);
+  for (const auto& g : cfg.groups) out.emplace(g.name, cfg.proxy.auth_tokens);
+  return out;
+}
+
+// Serving beyond loopback, every route needs a token unless the operator said otherwise: the
+// routes that need none, or nullopt.
+std::optional<std::string> open_routes(const http::route_tokens& routes) {
+  std::string open;
+  for (const auto& [name, tokens] : routes)
+    if (tokens.empty())
+      open += (open.empty() ? "/" : ", /") + (name.empty() ? "" : name + "/") + "mcp";
+  if (open.empty()) return std::nullopt;
+  return open;
 }
 
 using endpoint_map = std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>>;
@@ -97,8 +133,7 @@ endpoints make_endpoints(asio::any_io_executor ex, const config::config& cfg) {
   endpoints out;
   auto& servers = out.servers;
   std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> by_name;
-  auto per_client_backends =
-      std::make_shared<util::keyed_quota>(cfg.proxy.max_per_client_backends);
+  auto per_client_backends = std::make_shared<util::keyed_quota>(cfg.proxy.max_per_client_backends);
   for (const auto& s : cfg.servers) {
     if (s.disabled) {
       spdlog::info("server {}: disabled", s.name);
@@ -140,6 +175,8 @@ int run_proxy(int argc, char** argv) {
   cli.add_option("-c,--config", opt.config_path, "config file (TBXark/mcp-proxy format)")
       ->capture_default_str();
   cli.add_option("--addr", opt.addr, "listen address HOST:PORT, overrides mcpProxy.addr");
+  cli.add_flag("--allow-unauthenticated", opt.allow_unauthenticated,
+               "serve beyond loopback routes that need no token (mcpProxy.allowUnauthenticated)");
   cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cli.add_flag("--stdio", opt.serve.stdio,
@@ -168,6 +205,7 @@ int run_proxy(int argc, char** argv) {
     cfg.proxy.addr = opt.addr;
     cfg.proxy.addr_origin = "--addr";
   }
+  if (opt.allow_unauthenticated) cfg.proxy.allow_unauthenticated = true;
   return serve(std::move(cfg), opt.serve);
 }
 
@@ -216,7 +254,24 @@ int serve(config::config cfg, const serve_options& opt) {
     }
     routes = {{it->first, stdio_endpoint}};
   }
-  http::http_server server(ex, cfg.proxy, routes, opt.faults);
+  auto tokens = tokens_of_routes(cfg);
+  if (!opt.stdio && !cfg.proxy.allow_unauthenticated) {
+    boost::system::error_code ec;
+    const auto ip =
+        asio::ip::make_address(listen->host == "localhost" ? "127.0.0.1" : listen->host, ec);
+    if (!ec && !ip.is_loopback()) {
+      if (auto open = open_routes(tokens)) {
+        spdlog::error(
+            "{}: {} is reachable from other machines, and these routes need no token: {}. Set "
+            "mcpProxy.options.authTokens (or a server's own), or, if something in front of the "
+            "proxy authenticates, start with --allow-unauthenticated or set "
+            "mcpProxy.allowUnauthenticated: true",
+            cfg.proxy.addr_origin, cfg.proxy.addr, *open);
+        return 2;
+      }
+    }
+  }
+  http::http_server server(ex, cfg.proxy, routes, std::move(tokens), opt.faults);
   std::optional<std::uint16_t> port;
   if (!opt.stdio) {
     auto bound = server.listen(*listen);

@@ -36,6 +36,14 @@ struct item_filters {
   name_filter tools, prompts, resources;
 };
 
+// A static bearer token (options.authTokens, options.authTokensFile). Its name identifies the
+// caller in logs and the audit; empty: a fingerprint of the token (protocol::token_fingerprint).
+struct auth_token {
+  std::string name;
+  std::string token;
+  bool operator==(const auth_token&) const = default;
+};
+
 struct server_config {
   std::string name;
   transport_type transport = transport_type::stdio;
@@ -79,6 +87,10 @@ struct server_config {
   // options.toolFilter / promptFilter / resourceFilter, on the backend's own names and URIs;
   // applied on this server's route and on merged endpoints.
   item_filters filters;
+  // The tokens its routes (/{name}/mcp, /{name}/sse, /{name}/message) accept: its own
+  // options.authTokens(File), else mcpProxy.options' (as TBXark). Empty: no token is needed.
+  std::vector<auth_token> auth_tokens;
+  bool own_auth_tokens = false;  // the server set authTokens or authTokensFile itself
 };
 
 // A virtual server: a merged endpoint at /{name}/mcp over some servers, showing what its filters
@@ -98,6 +110,14 @@ struct proxy_config {
   std::string version = "0.1.0";
   // Origins allowed besides localhost ones ("*" allows every origin).
   std::vector<std::string> allowed_origins;
+  // mcpProxy.cors: CORS answers to those origins (protocol/cors.hpp).
+  bool cors_allow_credentials = false;
+  std::chrono::seconds cors_max_age{600};
+  // mcpProxy.options.authTokens(File): the tokens of the merged endpoint, the groups, and every
+  // server without its own. Empty: no token is needed there.
+  std::vector<auth_token> auth_tokens;
+  // Serving beyond loopback with a route that needs no token (--allow-unauthenticated).
+  bool allow_unauthenticated = false;
   // Host header values allowed besides loopback names when listening on loopback (a host or
   // host:port; "*" allows every host); when listening elsewhere, a non-empty list restricts.
   std::vector<std::string> allowed_hosts;

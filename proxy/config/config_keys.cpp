@@ -3,6 +3,15 @@
 
 #include "config/config_reader.hpp"
 
+#include "protocol/bearer_auth.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include <utility>
 
 namespace mcp_proxy::config::detail {
@@ -21,6 +30,8 @@ void proxy_field(reader& r, const json::value& v, std::string_view path, config&
 
 struct options_state {
   item_filters& filters;
+  // options.authTokens and authTokensFile together; nullopt when neither key is there.
+  std::optional<std::vector<auth_token>>& auth_tokens;
   bool disabled = false;  // a server's options.disabled
 };
 
@@ -29,14 +40,81 @@ void check_bool(reader& r, const json::value& v, std::string_view path, options_
   r.read_bool(v, path, unused);
 }
 
-void read_auth_tokens(reader& r, const json::value& v, std::string_view path, options_state&) {
-  std::vector<std::string> tokens;
-  auto non_empty = [](const std::string& t) -> std::optional<std::string> {
-    if (t.empty()) return "must not be empty";
-    return std::nullopt;
-  };
-  if (r.read_string_array(v, path, tokens, non_empty) && !tokens.empty())
-    r.warn(path, "authTokens are not enforced yet: requests are NOT authenticated");
+// A token must fit an Authorization header (RFC 6750 section 2.1: b64token).
+bool check_token(reader& r, std::string_view path, const auth_token& t) {
+  if (protocol::is_b64token(t.token)) return true;
+  return r.fail(path, t.token.empty() ? "a token must not be empty"
+                                      : "a token may hold only A-Z a-z 0-9 - . _ ~ + / and "
+                                        "trailing = (RFC 6750 b64token)");
+}
+
+// Each entry: "TOKEN", or {"name": "ci", "token": "TOKEN"} (the name identifies the caller in
+// logs and the audit; the token never appears there).
+void read_auth_tokens(reader& r, const json::value& v, std::string_view path, options_state& o) {
+  const auto* a = v.if_array();
+  if (!a) {
+    r.type_error(path, "an array of tokens", v);
+    return;
+  }
+  if (!o.auth_tokens) o.auth_tokens.emplace();
+  auto& out = *o.auth_tokens;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const auto p = index_path(path, i);
+    const auto& e = (*a)[i];
+    auth_token t;
+    if (const auto* obj = e.if_object()) {
+      for (const auto& kv : *obj) {
+        const std::string_view key(kv.key().data(), kv.key().size());
+        if (key == "name")
+          r.read_non_empty_string(kv.value(), child_path(p, key), t.name);
+        else if (key == "token")
+          r.read_string(kv.value(), child_path(p, key), t.token);
+        else
+          r.warn(child_path(p, key), "unknown key (a token entry has \"name\" and \"token\")");
+      }
+      if (!obj->contains("token")) {
+        r.fail(p, "missing required key \"token\"");
+        continue;
+      }
+      if (check_token(r, child_path(p, "token"), t)) out.push_back(std::move(t));
+    } else if (r.read_string(e, p, t.token) && check_token(r, p, t)) {
+      out.push_back(std::move(t));
+    }
+  }
+}
+
+// One token a line: "TOKEN" or "NAME:TOKEN" (a token holds no ':'); blank lines and lines
+// starting with '#' are skipped.
+void read_auth_tokens_file(reader& r, const json::value& v, std::string_view path,
+                           options_state& o) {
+  std::string file;
+  if (!r.read_non_empty_string(v, path, file)) return;
+  if (!o.auth_tokens) o.auth_tokens.emplace();
+  auto& out = *o.auth_tokens;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    r.fail(path, "cannot read " + quoted(file) + ": " + std::strerror(errno));
+    return;
+  }
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    r.warn(path, quoted(file) + " can be read by other users than its owner (chmod 600 it)");
+  std::string line;
+  for (std::size_t no = 1; std::getline(in, line); ++no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    const auto last = line.find_last_not_of(" \t");
+    std::string_view entry = std::string_view(line).substr(first, last - first + 1);
+    auth_token t;
+    if (const auto colon = entry.rfind(':'); colon != std::string_view::npos) {
+      t.name = std::string(entry.substr(0, colon));
+      entry.remove_prefix(colon + 1);
+    }
+    t.token = std::string(entry);
+    if (check_token(r, std::string(path) + " (" + file + " line " + std::to_string(no) + ")", t))
+      out.push_back(std::move(t));
+  }
 }
 
 template <name_filter item_filters::*which>
@@ -52,7 +130,8 @@ void read_options_disabled(reader& r, const json::value& v, std::string_view pat
 constexpr auto proxy_option_keys = std::to_array<key_rule<options_state>>({
     {"panicIfInvalid", check_bool, key_use::no_effect},
     {"logEnabled", check_bool, key_use::no_effect},
-    {"authTokens", read_auth_tokens, key_use::no_effect},
+    {"authTokens", read_auth_tokens},
+    {"authTokensFile", read_auth_tokens_file},
     {"toolFilter", options_filter<&item_filters::tools>},
     {"promptFilter", options_filter<&item_filters::prompts>},
     {"resourceFilter", options_filter<&item_filters::resources>},
@@ -121,8 +200,31 @@ void read_client_transport(reader& r, const json::value& v, std::string_view pat
 }
 
 void read_proxy_options(reader& r, const json::value& v, std::string_view path, config& c) {
-  options_state o{c.proxy.default_filters};
+  std::optional<std::vector<auth_token>> tokens;
+  options_state o{c.proxy.default_filters, tokens};
   r.read_object<options_state>(v, path, proxy_option_keys, o);
+  if (tokens) c.proxy.auth_tokens = std::move(*tokens);
+}
+
+// mcpProxy.cors: {"allowCredentials": bool, "maxAge": duration}.
+struct cors_state {
+  proxy_config& proxy;
+};
+void read_cors_credentials(reader& r, const json::value& v, std::string_view path, cors_state& c) {
+  r.read_bool(v, path, c.proxy.cors_allow_credentials);
+}
+void read_cors_max_age(reader& r, const json::value& v, std::string_view path, cors_state& c) {
+  std::chrono::milliseconds age{};
+  if (r.read_timeout(v, path, age))
+    c.proxy.cors_max_age = std::chrono::duration_cast<std::chrono::seconds>(age);
+}
+constexpr auto cors_keys = std::to_array<key_rule<cors_state>>({
+    {"allowCredentials", read_cors_credentials},
+    {"maxAge", read_cors_max_age},
+});
+void read_cors(reader& r, const json::value& v, std::string_view path, config& c) {
+  cors_state state{c.proxy};
+  r.read_object<cors_state>(v, path, cors_keys, state);
 }
 
 void read_tool_name_separator(reader& r, const json::value& v, std::string_view path, config& c) {
@@ -201,6 +303,8 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"groups", read_groups},
     {"allowedOrigins", read_allowed_origins},
     {"allowedHosts", read_allowed_hosts},
+    {"cors", read_cors},
+    {"allowUnauthenticated", proxy_field<&reader::read_bool, &proxy_config::allow_unauthenticated>},
     {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
     {"maxJsonDepth", read_max_json_depth},
     {"maxConnections", proxy_field<&reader::read_positive_integer, &proxy_config::max_connections>},
@@ -282,10 +386,15 @@ void check_groups(reader& r, const config& cfg) {
 }  // namespace
 
 void read_server_options(reader& r, const json::value& v, std::string_view path,
-                         item_filters& filters, bool& disabled) {
-  options_state o{filters};
+                         server_config& server, bool& disabled) {
+  std::optional<std::vector<auth_token>> tokens;
+  options_state o{server.filters, tokens};
   r.read_object<options_state>(v, path, server_option_keys, o);
   disabled = o.disabled;
+  if (tokens) {
+    server.auth_tokens = std::move(*tokens);
+    server.own_auth_tokens = true;
+  }
 }
 
 void read_root(reader& r, const json::value& root, config& out) {
@@ -293,8 +402,17 @@ void read_root(reader& r, const json::value& root, config& out) {
   if (!r.read_object<root_state>(root, "$", root_keys, state)) return;
   if (!state.has_servers) r.fail("$", "missing required key \"mcpServers\"");
   if (state.servers_read) check_groups(r, out);
-  // mcpProxy.options filters are the default of servers without their own (as in TBXark).
+  // CORS with credentials echoes the origin: with "*" any site could read answers sent with
+  // the user's credentials.
+  const auto& origins = out.proxy.allowed_origins;
+  if (out.proxy.cors_allow_credentials &&
+      std::find(origins.begin(), origins.end(), "*") != origins.end())
+    r.fail("$.mcpProxy.cors.allowCredentials",
+           "cannot be true while allowedOrigins holds \"*\": name the origins");
+  // mcpProxy.options filters and tokens are the default of servers without their own (as in
+  // TBXark: a server's authTokens replace the global ones, [] included).
   for (auto& s : out.servers) {
+    if (!s.own_auth_tokens) s.auth_tokens = out.proxy.auth_tokens;
     if (s.filters.tools.empty()) s.filters.tools = out.proxy.default_filters.tools;
     if (s.filters.prompts.empty()) s.filters.prompts = out.proxy.default_filters.prompts;
     if (s.filters.resources.empty()) s.filters.resources = out.proxy.default_filters.resources;

@@ -149,9 +149,10 @@ class reader {
 
 // The whole document (config_keys.cpp).
 void read_root(reader& r, const boost::json::value& root, config& out);
-// A server's "options" (config_keys.cpp): mcpProxy's options and "disabled".
+// A server's "options" (config_keys.cpp): mcpProxy's options (filters and tokens, into
+// `server`) and "disabled".
 void read_server_options(reader& r, const boost::json::value& v, std::string_view path,
-                         item_filters& filters, bool& disabled);
+                         server_config& server, bool& disabled);
 // One entry of mcpServers (config_server.cpp). `out` gets the name even when it is invalid, so
 // that the checks of groups do not report a server they cannot see.
 void read_server(reader& r, std::string_view name, const boost::json::value& v,

@@ -143,7 +143,7 @@ void read_disabled(reader& r, const json::value& v, std::string_view path, serve
 }
 
 void read_options(reader& r, const json::value& v, std::string_view path, server_state& s) {
-  read_server_options(r, v, path, s.out.filters, s.options_disabled);
+  read_server_options(r, v, path, s.out, s.options_disabled);
 }
 
 void read_prefix(reader& r, const json::value& v, std::string_view path, server_state& s) {

@@ -2,7 +2,6 @@
 
 #include "backend/event_backlog.hpp"
 #include "jsonrpc/top_level_scan.hpp"
-#include "util/ascii.hpp"
 
 #include "protocol/sse.hpp"
 
@@ -39,28 +38,37 @@ void log_too_deep() {
                jsonrpc::max_json_depth());
 }
 
-mcp_header_values mcp_headers(const http_request& req) {
-  mcp_header_values out;
-  for (const auto& f : req) {
-    if (f.name() != bhttp::field::unknown) continue;
-    const std::string_view name(f.name_string().data(), f.name_string().size());
-    if (!out.version && util::ascii_iequals(name, version_header))
-      out.version = f.value();
-    else if (!out.session && util::ascii_iequals(name, session_header))
-      out.session = f.value();
-    else if (!out.method && util::ascii_iequals(name, "Mcp-Method"))
-      out.method = f.value();
-    else if (!out.name && util::ascii_iequals(name, "Mcp-Name"))
-      out.name = f.value();
-  }
-  return out;
+namespace {
+std::vector<std::string> cors_origins;
+protocol::cors_policy cors{&cors_origins};
+
+template <class Response>
+void add_cors(Response& res, const http_request& req) {
+  const auto origin = req.find(bhttp::field::origin);
+  if (origin == req.end()) return;
+  for (auto& [name, value] : protocol::cors_response_headers(cors, origin->value()))
+    res.set(name, value);
+}
+}  // namespace
+
+void set_cors_policy(std::vector<std::string> allowed_origins, bool allow_credentials,
+                     std::chrono::seconds max_age) {
+  cors_origins = std::move(allowed_origins);
+  cors.allow_credentials = allow_credentials;
+  cors.max_age = max_age;
+}
+
+const protocol::cors_policy& cors_policy() {
+  return cors;
 }
 
 awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
                       std::string body, std::string_view content_type, std::string_view session_id,
-                      std::string_view allow) {
+                      std::string_view allow, const protocol::header_list& extra) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
   res.set(bhttp::field::server, "mcp-proxy");
+  add_cors(res, req);
+  for (const auto& [name, value] : extra) res.set(name, value);
   if (!body.empty()) res.set(bhttp::field::content_type, content_type);
   if (!session_id.empty()) res.set(session_header, session_id);
   if (!allow.empty()) res.set(bhttp::field::allow, allow);
@@ -109,6 +117,7 @@ awaitable<bool> refuse_session_slot(http_context& ctx, tcp_stream& stream,
 awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req) {
   bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
   res.set(bhttp::field::server, "mcp-proxy");
+  add_cors(res, req);
   res.set(bhttp::field::content_type, "text/event-stream");
   res.set(bhttp::field::cache_control, "no-cache");
   res.keep_alive(req.keep_alive());
@@ -151,8 +160,9 @@ awaitable<bool> end_chunks(tcp_stream& stream) {
 }
 
 template <typename Queue>
-awaitable<bool> write_queue(http_context& ctx, tcp_stream& stream, Queue& queue,
-                            const std::function<awaitable<bool>(const jsonrpc::message&)>& write_one) {
+awaitable<bool> write_queue(
+    http_context& ctx, tcp_stream& stream, Queue& queue,
+    const std::function<awaitable<bool>(const jsonrpc::message&)>& write_one) {
   while (!ctx.stopping) {
     auto ev = co_await queue.pop(Queue::clock::now() + keepalive_interval);
     if (!ev) {

@@ -6,7 +6,9 @@
 
 #include "config/config.hpp"
 #include "frontend/injected_faults.hpp"
+#include "frontend/request_headers.hpp"
 #include "jsonrpc/message.hpp"
+#include "protocol/cors.hpp"
 #include "util/async_queue.hpp"
 #include "util/keyed_quota.hpp"
 #include "util/task_group.hpp"
@@ -57,17 +59,8 @@ std::shared_ptr<void> acquire_session_slot(http_context& ctx, tcp_stream& stream
 boost::asio::awaitable<bool> refuse_session_slot(http_context& ctx, tcp_stream& stream,
                                                  const http_request& req);
 
-inline constexpr std::string_view session_header = "Mcp-Session-Id";
-inline constexpr std::string_view version_header = "MCP-Protocol-Version";
 // A stream with nothing to say gets a comment this often, so intermediaries keep it open.
 inline constexpr auto keepalive_interval = std::chrono::seconds(15);
-
-// The MCP headers of a request (MCP-Protocol-Version, Mcp-Session-Id, and 2026-07-28's
-// Mcp-Method and Mcp-Name), found in one pass over its fields (the first of a repeated one).
-struct mcp_header_values {
-  std::optional<std::string_view> version, session, method, name;
-};
-mcp_header_values mcp_headers(const http_request& req);
 
 // A JSON-RPC error body for answers given before the message reached a session: with `id`,
 // the id the body's top level carries (body_id), null when it has none that can be read.
@@ -80,11 +73,19 @@ boost::json::value body_id(const http_request& req);
 // The log line of a client message refused for its nesting (jsonrpc::max_json_depth).
 void log_too_deep();
 
+// The CORS answers of every response to a browser (protocol/cors.hpp): set once by the listener
+// from mcpProxy (allowedOrigins, cors), process-wide like the JSON depth bound.
+void set_cors_policy(std::vector<std::string> allowed_origins, bool allow_credentials,
+                     std::chrono::seconds max_age);
+const protocol::cors_policy& cors_policy();
+
 // Writes a whole response; true when the connection stays usable (keep-alive and no error).
+// Every response carries the CORS headers its request's Origin gets; `extra` adds others.
 boost::asio::awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
                                    std::string body,
                                    std::string_view content_type = "application/json",
-                                   std::string_view session_id = {}, std::string_view allow = {});
+                                   std::string_view session_id = {}, std::string_view allow = {},
+                                   const protocol::header_list& extra = {});
 // An error answer whose JSON-RPC error carries the request's body_id.
 boost::asio::awaitable<bool> reply_error(tcp_stream& stream, const http_request& req,
                                          unsigned status, std::int64_t code, std::string_view text);

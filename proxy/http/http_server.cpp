@@ -5,8 +5,8 @@
 #include "frontend/streamable_http.hpp"
 #include "http/connection_limits.hpp"
 #include "http/request_framing.hpp"
+#include "protocol/bearer_auth.hpp"
 #include "protocol/http_rules.hpp"
-#include "util/ascii.hpp"
 #include "util/scope_exit.hpp"
 
 #include <spdlog/spdlog.h>
@@ -109,42 +109,12 @@ std::string_view bound_name(connection_limits::bound b) {
   }
 }
 
-// The headers check_request needs, in one pass over the fields (a lookup each costs a
-// case-insensitive tree search); the first of a repeated header counts, as with find().
-void read_facts(const http_request& req, protocol::request_facts& facts) {
-  bool host = false;
-  for (const auto& f : req) {
-    switch (f.name()) {
-      case bhttp::field::host:
-        if (!host) facts.host = f.value();
-        host = true;
-        break;
-      case bhttp::field::origin:
-        if (!facts.origin) facts.origin = f.value();
-        break;
-      case bhttp::field::content_type:
-        if (!facts.content_type) facts.content_type = f.value();
-        break;
-      case bhttp::field::accept:
-        if (!facts.accept) facts.accept = f.value();
-        break;
-      case bhttp::field::unknown:
-        if (!facts.protocol_version &&
-            util::ascii_iequals({f.name_string().data(), f.name_string().size()},
-                                frontend::version_header))
-          facts.protocol_version = f.value();
-        break;
-      default:
-        break;
-    }
-  }
-}
-
 }  // namespace
 
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
-       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, injected_faults f)
+       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, route_tokens t,
+       injected_faults f)
       : ctx(ex, std::move(p), f),
         acceptor(ex),
         routes(std::move(r)),
@@ -157,6 +127,16 @@ struct http_server::impl {
     // The public name in baseURL is how clients behind a reverse proxy reach us.
     if (auto u = boost::urls::parse_uri(ctx.proxy.base_url); u && !u->encoded_host().empty())
       allowed_hosts.emplace_back(u->encoded_host());
+    frontend::set_cors_policy(ctx.proxy.allowed_origins, ctx.proxy.cors_allow_credentials,
+                              ctx.proxy.cors_max_age);
+    for (const auto& [route, list] : t) {
+      if (list.empty()) continue;
+      auto& table = tokens[route];
+      for (const auto& token : list) {
+        table.add(token.token, token.name);
+        any_token.add(token.token, token.name);
+      }
+    }
   }
 
   frontend::http_context ctx;
@@ -169,6 +149,10 @@ struct http_server::impl {
   std::unordered_map<connection_limits::id, std::shared_ptr<beast::tcp_stream>> connections;
   connection_limits::id next_connection = 1;
   std::string path_prefix;
+  // Routes that need a bearer token, and every token of any route (asked of a request for a
+  // path that is no route, so that it gets the same refusal as one for a route).
+  std::map<std::string, protocol::token_table, std::less<>> tokens;
+  protocol::token_table any_token;
   frontend::streamable_http streamable;
   frontend::legacy_sse legacy;
   // What the limits did since they were last logged: one summary line at most every 10 s, as
@@ -199,12 +183,17 @@ struct http_server::impl {
                                bhttp::request_parser<bhttp::string_body>& parser,
                                connection_limits::id c);
   awaitable<bool> dispatch(beast::tcp_stream& stream, http_request& req);
+  // The bearer-token check of a request for `route` (nullptr: a path that is no route); the
+  // refusal when it fails.
+  std::optional<protocol::auth_refusal> authenticate(const http_request& req,
+                                                     const std::string* route) const;
 };
 
 http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
                          std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
-                         injected_faults faults)
-    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), faults)) {}
+                         route_tokens tokens, injected_faults faults)
+    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), std::move(tokens),
+                                   faults)) {}
 
 http_server::~http_server() = default;
 
@@ -419,9 +408,38 @@ awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_
   co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
 }
 
+std::optional<protocol::auth_refusal> http_server::impl::authenticate(
+    const http_request& req, const std::string* route) const {
+  const protocol::token_table* table = &any_token;
+  if (route) {
+    auto it = tokens.find(*route);
+    table = it == tokens.end() ? nullptr : &it->second;
+  }
+  if (!table || table->empty()) return std::nullopt;
+  std::vector<std::string_view> fields;
+  for (const auto& f : req)
+    if (f.name() == bhttp::field::authorization) fields.push_back(f.value());
+  auto checked = protocol::check_bearer(protocol::read_bearer(fields), *table);
+  return std::move(checked.refusal);
+}
+
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_request& req) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
+  if (req.method() == bhttp::verb::options) {
+    // A browser's CORS preflight carries no credentials: it is answered for any path.
+    const auto origin = req.find(bhttp::field::origin);
+    const auto asked = req.find(bhttp::field::access_control_request_headers);
+    auto a = protocol::answer_preflight(
+        frontend::cors_policy(),
+        origin == req.end() ? std::nullopt : std::optional<std::string_view>(origin->value()),
+        asked == req.end() ? std::nullopt : std::optional<std::string_view>(asked->value()));
+    if (a.status == 403) spdlog::warn("refused a CORS preflight from origin {}", origin->value());
+    std::string body =
+        a.text.empty() ? std::string() : frontend::error_body(codes::invalid_request, a.text);
+    co_return co_await frontend::reply(stream, req, a.status, std::move(body), "application/json",
+                                       {}, {}, a.headers);
+  }
   if (path == "/health" || path == path_prefix + "/health") {
     if (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head)
       co_return co_await frontend::reply(stream, req, 200, R"({"status":"ok"})");
@@ -432,6 +450,15 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
 
   auto r = protocol::parse_route(path, path_prefix);
   auto it = r ? routes.find(r->name) : routes.end();
+  // Tokens first: a client without a valid one learns nothing of routes or sessions.
+  std::string route_name = it == routes.end() ? std::string() : it->first;
+  if (auto refused = authenticate(req, it == routes.end() ? nullptr : &route_name)) {
+    std::string body =
+        frontend::error_body(codes::invalid_request, refused->text, frontend::body_id(req));
+    const protocol::header_list challenge{{"WWW-Authenticate", refused->www_authenticate}};
+    co_return co_await frontend::reply(stream, req, refused->status, std::move(body),
+                                       "application/json", {}, {}, challenge);
+  }
   if (it == routes.end()) {
     co_return co_await frontend::reply_error(stream, req, 404, codes::invalid_request,
                                              "no MCP endpoint at " + std::string(path));
@@ -439,7 +466,7 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
   protocol::request_facts facts;
   facts.method = req.method_string();
   facts.kind = r->kind;
-  read_facts(req, facts);
+  frontend::read_facts(req, facts);
   facts.loopback_listener = loopback_listener;
   facts.allowed_hosts = &allowed_hosts;
   facts.allowed_origins = &ctx.proxy.allowed_origins;

@@ -13,12 +13,6 @@ namespace mcp_proxy::protocol {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool is_loopback_host(std::string_view host) {
   return util::ascii_iequals(host, "localhost") || host == "127.0.0.1" || host == "[::1]" ||
          host == "::1";
@@ -28,7 +22,7 @@ bool is_loopback_host(std::string_view host) {
 bool excluded(std::string_view params) {
   while (!params.empty()) {
     auto semi = params.find(';');
-    auto p = trim(params.substr(0, semi));
+    auto p = util::trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
     if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
       auto v = p.substr(2);
@@ -57,7 +51,7 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
 
 bool host_allowed(std::string_view host_header, bool loopback_listener,
                   const std::vector<std::string>& allowed) {
-  host_header = trim(host_header);
+  host_header = util::trim_ows(host_header);
   // The host without its port: "[::1]:9090" -> "[::1]", "localhost:9090" -> "localhost".
   std::string_view name = host_header;
   if (name.starts_with('[')) {
@@ -86,11 +80,11 @@ bool accepts(std::string_view accept_header, std::string_view media_type) {
   bool best_acceptable = false;
   while (!accept_header.empty()) {
     auto comma = accept_header.find(',');
-    auto range = trim(accept_header.substr(0, comma));
+    auto range = util::trim_ows(accept_header.substr(0, comma));
     accept_header =
         comma == std::string_view::npos ? std::string_view{} : accept_header.substr(comma + 1);
     auto semi = range.find(';');
-    auto mr = trim(range.substr(0, semi));
+    auto mr = util::trim_ows(range.substr(0, semi));
     int specificity = -1;
     if (util::ascii_iequals(mr, media_type))
       specificity = 2;
@@ -107,7 +101,8 @@ bool accepts(std::string_view accept_header, std::string_view media_type) {
 }
 
 bool content_type_is(std::string_view content_type, std::string_view media_type) {
-  return util::ascii_iequals(trim(content_type.substr(0, content_type.find(';'))), media_type);
+  return util::ascii_iequals(util::trim_ows(content_type.substr(0, content_type.find(';'))),
+                             media_type);
 }
 
 bool valid_session_id(std::string_view id) {

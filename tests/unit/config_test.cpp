@@ -114,7 +114,7 @@ constexpr std::string_view tbxark_example = R"json({
   }
 })json";
 
-TEST(config_parse, tbxark_example_parses_with_not_enforced_warnings) {
+TEST(config_parse, tbxark_example_parses_with_its_tokens) {
   auto c = parse_ok(tbxark_example);
   EXPECT_EQ(c.proxy.addr, ":9090");
   EXPECT_EQ(c.proxy.base_url, "https://mcp.example.com");
@@ -147,11 +147,13 @@ TEST(config_parse, tbxark_example_parses_with_not_enforced_warnings) {
   EXPECT_EQ(x.headers.at("Authorization"), "Bearer t");
   EXPECT_EQ(x.timeout, 10s);
 
-  EXPECT_TRUE(
-      has_warning(c, "cfg.json: $.mcpProxy.options.authTokens: authTokens are not enforced"))
-      << all_warnings(c);
-  EXPECT_TRUE(has_warning(c, "cfg.json: $.mcpServers.fetch.options.authTokens: authTokens are"))
-      << all_warnings(c);
+  // TBXark's config.go: a server without authTokens takes mcpProxy.options'; its own replace them.
+  EXPECT_EQ(c.proxy.auth_tokens, (std::vector<auth_token>{{"", "tok"}}));
+  EXPECT_EQ(c.servers[0].auth_tokens, c.proxy.auth_tokens);
+  EXPECT_FALSE(c.servers[0].own_auth_tokens);
+  EXPECT_EQ(fetch.auth_tokens, (std::vector<auth_token>{{"", "t"}}));
+  EXPECT_TRUE(fetch.own_auth_tokens);
+  EXPECT_FALSE(has_warning(c, "authTokens")) << all_warnings(c);
   EXPECT_EQ(c.servers[0].filters.tools.mode, name_filter::filter_mode::block);
   EXPECT_FALSE(c.servers[0].filters.tools.allows("create_repository"));
   EXPECT_TRUE(c.servers[0].filters.tools.allows("list_issues"));
@@ -159,11 +161,11 @@ TEST(config_parse, tbxark_example_parses_with_not_enforced_warnings) {
   EXPECT_FALSE(has_warning(c, "unknown key")) << all_warnings(c);
 }
 
-TEST(config_parse, warnings_never_contain_auth_tokens) {
-  auto c = parse_ok(R"({"mcpProxy": {"options": {"authTokens": ["s3cret-token"]}},
-                        "mcpServers": {}})");
-  EXPECT_TRUE(has_warning(c, "authTokens")) << all_warnings(c);
-  EXPECT_FALSE(has_warning(c, "s3cret-token")) << all_warnings(c);
+TEST(config_parse, errors_never_contain_auth_tokens) {
+  const auto e = parse_error(R"({"mcpProxy": {"options": {"authTokens": ["s3cret token"]}},
+                                 "mcpServers": {}})");
+  EXPECT_NE(e.find("authTokens[0]"), std::string::npos) << e;
+  EXPECT_EQ(e.find("s3cret"), std::string::npos) << e;
 }
 
 TEST(config_parse, minimal_config_uses_defaults) {
@@ -548,19 +550,45 @@ TEST(config_proxy, disabled_is_not_a_proxy_option) {
 
 // --- options: authTokens and toolFilter ---------------------------------------------------------
 
-TEST(config_options, auth_tokens_must_be_non_empty_strings) {
+TEST(config_options, auth_tokens_must_be_non_empty_b64tokens) {
   EXPECT_EQ(parse_error(one_server(R"({"command": "c", "options": {"authTokens": "t"}})")),
-            "cfg.json: $.mcpServers.s.options.authTokens: expected an array of strings, got a "
+            "cfg.json: $.mcpServers.s.options.authTokens: expected an array of tokens, got a "
             "string");
   EXPECT_EQ(parse_error(one_server(R"({"command": "c", "options": {"authTokens": ["a", 1]}})")),
             "cfg.json: $.mcpServers.s.options.authTokens[1]: expected a string, got a number");
   EXPECT_EQ(parse_error(one_server(R"({"command": "c", "options": {"authTokens": [""]}})")),
-            "cfg.json: $.mcpServers.s.options.authTokens[0]: must not be empty");
+            "cfg.json: $.mcpServers.s.options.authTokens[0]: a token must not be empty");
+  EXPECT_EQ(parse_error(one_server(R"({"command": "c", "options": {"authTokens": ["a:b"]}})")),
+            "cfg.json: $.mcpServers.s.options.authTokens[0]: a token may hold only A-Z a-z 0-9 - "
+            ". _ ~ + / and trailing = (RFC 6750 b64token)");
+  EXPECT_EQ(
+      parse_error(one_server(R"({"command": "c", "options": {"authTokens": [{"name": "n"}]}})")),
+      "cfg.json: $.mcpServers.s.options.authTokens[0]: missing required key \"token\"");
 }
 
-TEST(config_options, empty_auth_tokens_do_not_warn) {
-  auto c = parse_ok(one_server(R"({"command": "c", "options": {"authTokens": []}})"));
+TEST(config_options, named_tokens_and_an_explicit_empty_list) {
+  auto c = parse_ok(R"({"mcpProxy": {"options": {"authTokens": [{"name": "ci", "token": "g"}]}},
+                        "mcpServers": {"open": {"command": "c", "options": {"authTokens": []}},
+                                       "inherits": {"command": "c"}}})");
+  EXPECT_EQ(c.proxy.auth_tokens, (std::vector<auth_token>{{"ci", "g"}}));
+  // An explicit [] is the server's own list: it needs no token (TBXark: nil inherits, [] not).
+  EXPECT_TRUE(c.servers[0].auth_tokens.empty());
+  EXPECT_TRUE(c.servers[0].own_auth_tokens);
+  EXPECT_EQ(c.servers[1].auth_tokens, c.proxy.auth_tokens);
   EXPECT_FALSE(has_warning(c, "authTokens")) << all_warnings(c);
+}
+
+TEST(config_options, cors_credentials_need_named_origins) {
+  EXPECT_EQ(
+      parse_error(R"({"mcpProxy": {"allowedOrigins": ["*"], "cors": {"allowCredentials": true}},
+                            "mcpServers": {}})"),
+      "cfg.json: $.mcpProxy.cors.allowCredentials: cannot be true while allowedOrigins "
+      "holds \"*\": name the origins");
+  auto c = parse_ok(R"({"mcpProxy": {"allowedOrigins": ["https://a.example"],
+                                     "cors": {"allowCredentials": true, "maxAge": "1m"}},
+                        "mcpServers": {}})");
+  EXPECT_TRUE(c.proxy.cors_allow_credentials);
+  EXPECT_EQ(c.proxy.cors_max_age, std::chrono::seconds(60));
 }
 
 TEST(config_options, tool_filter_shape_is_checked) {
