@@ -1,10 +1,7 @@
 #include "transport/http_link_base.hpp"
 
-#include "util/base64.hpp"
-
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/url/parse.hpp>
 
 #include <array>
 #include <utility>
@@ -12,31 +9,6 @@
 namespace mcp_proxy::transport::detail {
 
 using asio::ip::tcp;
-
-boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u) {
-  const auto scheme = u.scheme_id();
-  if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https)
-    return std::string("the URL scheme must be http or https");
-  if (!u.has_authority() || u.encoded_host().empty()) return std::string("the URL has no host");
-  target_url t;
-  t.tls = scheme == boost::urls::scheme::https;
-  t.host = u.host_address();
-  t.port = u.has_port() ? std::string(u.port()) : (t.tls ? "443" : "80");
-  t.host_header = u.encoded_host_and_port();
-  t.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
-  if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
-  t.origin = std::string(u.scheme()) + "://" + std::string(u.encoded_host()) + ":" + t.port;
-  t.shown = t.origin + std::string(u.encoded_path());
-  if (u.has_userinfo())
-    t.basic_auth = "Basic " + util::base64_encode(u.user() + ":" + u.password());
-  return t;
-}
-
-boost::system::result<target_url, std::string> parse_target(std::string_view text) {
-  auto u = boost::urls::parse_uri(text);
-  if (!u) return std::string("not an absolute URL");
-  return parse_target(*u);
-}
 
 bool content_type_is(const response_parser& p, std::string_view type) {
   return protocol::media_type_is(p.get()[bhttp::field::content_type], type);

@@ -4,6 +4,7 @@
 // I/O (what an answer is, how a stream is resumed) are in protocol/streamable_client.hpp.
 // Thread-safety and lifetime: see message_link.
 
+#include "protocol/http_target.hpp"
 #include "protocol/sse.hpp"
 #include "protocol/streamable_client.hpp"
 #include "transport/http_link.hpp"
@@ -16,7 +17,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/url/url_view.hpp>
 
 #include <functional>
 #include <set>
@@ -53,19 +53,8 @@ inline constexpr std::string_view session_header = "Mcp-Session-Id";
 inline constexpr std::string_view version_header = "MCP-Protocol-Version";
 inline constexpr std::string_view last_event_id_header = "Last-Event-ID";
 
-struct target_url {
-  bool tls = false;
-  std::string host;  // for DNS and SNI (an IPv6 address without brackets)
-  std::string port;
-  std::string host_header;  // host[:port] as written in the URL
-  std::string target;       // path and query
-  std::string origin;       // scheme://host:port, to compare with an endpoint event's URL
-  std::string shown;        // scheme://host:port/path: no userinfo, no query (keys live there)
-  std::string basic_auth;   // "Basic ..." from the URL's userinfo, or empty
-};
-
-boost::system::result<target_url, std::string> parse_target(boost::urls::url_view u);
-boost::system::result<target_url, std::string> parse_target(std::string_view text);
+using protocol::parse_target;
+using protocol::target_url;
 
 using plain_stream = beast::tcp_stream;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;

@@ -3,8 +3,6 @@
 #include "util/spawn.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 
 namespace mcp_proxy::transport {
 
@@ -69,21 +67,12 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
   }
 
   void take_endpoint(std::string_view ref) {
-    auto parsed_ref = boost::urls::parse_uri_reference(ref);
-    boost::urls::url resolved;
-    auto base = boost::urls::parse_uri(options_.url);
-    if (!parsed_ref || !base || !boost::urls::resolve(*base, *parsed_ref, resolved)) {
-      end(link_error::bad_answer, "sent an endpoint event that is not a URL");
-      return;
-    }
-    auto t = parse_target(resolved);
-    // The proxy sends its configured headers (credentials) to this URL: same origin only.
-    if (!t || t->origin != url_.origin) {
-      end(link_error::bad_answer, "sent an endpoint on another origin; refused");
+    auto t = protocol::resolve_endpoint(ref, options_.url, url_);
+    if (!t) {
+      end(link_error::bad_answer, t.error());
       return;
     }
     post_url_ = std::move(*t);
-    post_url_.basic_auth = url_.basic_auth;
     if (!have_endpoint_) {
       have_endpoint_ = true;
       endpoint_ready_.push(true);
