@@ -48,7 +48,7 @@ NOTIFY_TIMEOUT_S = 15.0
 
 # The mock's own tools (mock_mcp_server.cpp, tool_list), in its order.
 MOCK_TOOLS = ["echo", "add", "sleep", "progress", "log", "big", "stderr_flood", "crash", "pid",
-              "env", "cwd", "change_tools", "nested"]
+              "env", "cwd", "change_tools", "nested", "meta"]
 FIXTURE_PROMPTS = ["test_simple_prompt", "test_prompt_with_arguments",
                    "test_prompt_with_embedded_resource", "test_prompt_with_image"]
 FIXTURE_RESOURCES = ["test://static-text", "test://static-binary", "test://watched-resource"]

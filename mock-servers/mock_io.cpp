@@ -122,8 +122,17 @@ void close_client_requests() {
 }
 
 void note_cancelled(const json::value& id) {
+  report_cancelled(id, "notifications/cancelled");
   std::lock_guard lock(cancelled_mutex);
   cancelled.insert(json::serialize(id));
+}
+
+void report_cancelled(const json::value& id, std::string_view how) {
+  // One write: lines of concurrent threads do not interleave.
+  const std::string line =
+      "mock-mcp-server: request " + json::serialize(id) + " cancelled (" + std::string(how) + ")\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
 }
 
 bool take_cancelled(const json::value& id) {

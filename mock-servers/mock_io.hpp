@@ -60,7 +60,11 @@ bool route_response(const mcp_proxy::jsonrpc::message& response);
 void close_client_requests();
 
 // The client cancelled request `id` (notifications/cancelled): the tool answering it stays silent.
+// Reported on stderr (report_cancelled).
 void note_cancelled(const boost::json::value& id);
+// Writes "mock-mcp-server: request ID cancelled (HOW)" to stderr, so a test sees when the
+// cancellation of a request reached the server (the proxy logs a stdio backend's stderr).
+void report_cancelled(const boost::json::value& id, std::string_view how);
 // Whether request `id` was cancelled; forgets it.
 bool take_cancelled(const boost::json::value& id);
 

@@ -15,6 +15,9 @@
 //   cwd {}                 -> the working directory
 //   change_tools {}        -> answers, then sends notifications/tools/list_changed
 //   nested {depth}         -> structuredContent nested `depth` objects deep
+//   meta {}                -> the request's params._meta as structuredContent (and its JSON
+//                             text); in the modern era as the client sent it (the 2026-07-28
+//                             keys included), so tests see what a request carried
 // Options: --name NAME, --ignore-sigterm, --linger-ms N (stay alive N ms after stdin closes),
 // --spawn-grandchild PATH (fork a process that sleeps until killed, holding stdout and stderr,
 // and write its pid to PATH; with --ignore-sigterm it ignores SIGTERM too; with --escape-group it
@@ -101,6 +104,7 @@ json::array tool_list() {
       tool("env", "Returns an environment variable", {{"name", string}}, {"name"}),
       tool("cwd", "Returns the working directory", {}),
       tool("change_tools", "Announces a tools/list_changed", {}),
+      tool("meta", "Returns the request's _meta", {}),
   };
 }
 
@@ -223,6 +227,12 @@ void call_tool(const json::value& id, const json::object& params) {
     mock::synthetic::grow_tools();
     emit(message::response(id, text_result("changed")));
     emit(message::notification("notifications/tools/list_changed"));
+  } else if (name == "meta") {
+    json::object meta;
+    if (auto* m = params.if_contains("_meta"); m && m->is_object()) meta = m->get_object();
+    auto result = text_result(json::serialize(meta));
+    result["structuredContent"] = std::move(meta);
+    emit(message::response(id, std::move(result)));
   } else if (name == "crash") {
     std::_Exit(3);
   } else {

@@ -126,6 +126,13 @@ void cancel_stdio(const json::value& id) {
   if (h) h->cancel();
 }
 
+// A call of the legacy tool `meta`, which answers with the request's _meta as it came.
+bool is_meta_call(const message& m) {
+  const auto* p = m.params_object();
+  const auto* name = p ? p->if_contains("name") : nullptr;
+  return m.method() == "tools/call" && name && name->is_string() && name->get_string() == "meta";
+}
+
 json::object discover_result() {
   json::object as_initialized{{"capabilities", config.capabilities},
                               {"serverInfo", config.server_info}};
@@ -173,6 +180,8 @@ std::shared_ptr<request_handle> serve(const message& request, sink out) {
     emit(message::response(*request.id(), discover_result()));
   } else if (auto answer = config.fixture ? modern_tools::answer(request) : std::nullopt) {
     emit(*answer);
+  } else if (is_meta_call(request)) {
+    config.legacy_handler(request);  // the meta tool shows the request's own _meta
   } else {
     config.legacy_handler(protocol::to_legacy_request(request));
   }

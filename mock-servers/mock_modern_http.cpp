@@ -125,6 +125,7 @@ asio::awaitable<bool> serve_request(beast::tcp_stream& s, const request_t& req, 
     ch->try_send(boost::system::error_code{},
                  outgoing{mcp_proxy::jsonrpc::serialize(m), m.is_response(), status_of(m)});
   };
+  const json::value id = msg.id() ? *msg.id() : json::value();
   // On a worker: the legacy handlers may take their time before they hand work on.
   run_worker([msg = std::move(msg), out = std::move(out), flight] {
     flight->set(modern::serve(msg, out));
@@ -137,6 +138,7 @@ asio::awaitable<bool> serve_request(beast::tcp_stream& s, const request_t& req, 
     auto next = co_await (ch->async_receive(asio::as_tuple(asio::use_awaitable)) ||
                           wait_for_close(s.socket(), closed));
     if (next.index() == 1) {  // streamable-http, cancellation: the client closed the stream
+      report_cancelled(id, "its stream was closed");
       flight->cancel();
       co_return false;
     }
