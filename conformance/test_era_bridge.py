@@ -297,3 +297,66 @@ def test_mcp_param_headers_are_checked_and_reach_the_backend(mock_server_bin, st
         assert r.status_code == 200, r.text
         text = r.text
         assert "Region: eu-west" in text and '"isError"' not in text, text
+
+
+# -- per-request _meta of 2025-era clients, and cancellation by closing the stream
+
+META_CAPS = "io.modelcontextprotocol/clientCapabilities"
+META_INFO = "io.modelcontextprotocol/clientInfo"
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+
+
+def _legacy_open(url: str, capabilities: dict, client_info: dict) -> str:
+    """A 2025-11-25 session of a client with its own capabilities and clientInfo; its id."""
+    h = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": capabilities,
+        "clientInfo": client_info}}, headers=h, timeout=WAIT_S)
+    assert r.status_code == 200 and "result" in r.json(), r.text
+    sid = r.headers["mcp-session-id"]
+    h.update({"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"})
+    r = httpx.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+                   headers=h, timeout=WAIT_S)
+    assert r.status_code == 202, r.text
+    return sid
+
+
+def _legacy_call(url: str, sid: str, id_: int, tool: str) -> dict:
+    """A tools/call in session `sid`; its response (JSON, or the last message of the stream)."""
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": id_, "method": "tools/call",
+                              "params": {"name": tool, "arguments": {}}},
+                   headers={"Accept": "application/json, text/event-stream",
+                            "Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"},
+                   timeout=WAIT_S)
+    if r.headers.get("content-type", "").startswith("text/event-stream"):
+        datas = [line[5:].strip() for line in r.text.splitlines() if line.startswith("data:")]
+        return [json.loads(d) for d in datas if d][-1]
+    return r.json()
+
+
+@pytest.mark.spec("2026-07-28 basic/index (per-request protocol fields)")
+@pytest.mark.parametrize("route", ["m", ""], ids=["server-route", "merged"])
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_each_legacy_client_declares_its_own_capabilities_to_a_modern_backend(
+        mock_server_bin, start_mock_http, start_proxy, transport, route):
+    """A 2026-07-28 server learns the client's capabilities and identity from each request's
+    _meta, as there is no initialize. Two 2025-era clients share the proxy's one backend
+    (shared mode); each request the backend gets carries the capabilities and clientInfo its
+    own client declared in its initialize, not the proxy's (the mock's `meta` tool answers with
+    the request's _meta as it arrived)."""
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {"m": {
+        **_mock_modern(mock_server_bin, start_mock_http, transport), "sessionMode": "shared"}}})
+    url = f"{proxy.base_url}/{route}/mcp" if route else f"{proxy.base_url}/mcp"
+    tool = "meta" if route else "m__meta"
+    clients = [({"sampling": {}}, {"name": "client-a", "version": "1.0.0"}),
+               ({"elicitation": {"form": {}}, "roots": {"listChanged": True}},
+                {"name": "client-b", "version": "2.0.0"})]
+    sids = [_legacy_open(url, caps, info) for caps, info in clients]  # both open at once
+    for round_ in range(2):
+        for k, ((caps, info), sid) in enumerate(zip(clients, sids)):
+            reply = _legacy_call(url, sid, 10 + 2 * round_ + k, tool)
+            meta = reply["result"]["structuredContent"]
+            assert meta[META_VERSION] == MODERN, meta
+            assert meta[META_CAPS] == caps, (info["name"], meta)
+            assert meta[META_INFO] == info, (info["name"], meta)
+    assert "speaks protocol 2026-07-28" in proxy.output()

@@ -130,7 +130,8 @@ void backend_session::send(const message& m) {
   if (alive_) link_->send(m);
 }
 
-std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request) {
+std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request,
+                                                    const protocol::declared_client* declared) {
   json::value client_id = request.id() ? *request.id() : json::value();
   const std::int64_t backend_id = router_.on_client_request(client, request);
   auto pc = std::make_shared<pending_call>(
@@ -157,7 +158,10 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
     return pc;
   }
   calls_.emplace(backend_id, pc);
-  send(request);
+  if (declared)
+    link_->send_for(request, *declared);
+  else
+    send(request);
   return pc;
 }
 

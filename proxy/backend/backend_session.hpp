@@ -8,6 +8,7 @@
 #include "backend/event_backlog.hpp"
 #include "config/config.hpp"
 #include "jsonrpc/message.hpp"
+#include "protocol/declared_client.hpp"
 #include "rpc/id_router.hpp"
 #include "util/async_queue.hpp"
 #include "util/line_budget.hpp"
@@ -85,8 +86,11 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
       boost::asio::any_io_executor ex, const config::server_config& server, handlers h);
   ~backend_session();
 
-  // Sends a client request; the returned call yields its progress and response.
-  std::shared_ptr<pending_call> call(rpc::client_key client, jsonrpc::message request);
+  // Sends a client request; the returned call yields its progress and response. `declared`:
+  // how that client declared itself (a 2026-07-28 backend gets it in the request's _meta);
+  // null: as the session's initialize did.
+  std::shared_ptr<pending_call> call(rpc::client_key client, jsonrpc::message request,
+                                     const protocol::declared_client* declared = nullptr);
   // The client no longer waits: forget the call and send notifications/cancelled with `reason`.
   void abandon(const pending_call& call, std::string_view reason);
   // A client's notifications/cancelled for one of its requests; false if none is in flight.

@@ -104,6 +104,8 @@ std::shared_ptr<client_session> new_client_session(boost::asio::any_io_executor 
   const auto* params = initialize.params_object();
   const auto* caps = params ? params->if_contains("capabilities") : nullptr;
   if (caps && caps->is_object()) s->client_capabilities = caps->get_object();
+  const auto* info = params ? params->if_contains("clientInfo") : nullptr;
+  if (info && info->is_object()) s->client_info = info->get_object();
   return s;
 }
 

@@ -41,6 +41,7 @@ class client_session {
   std::string protocol_version;             // negotiated with the client
   std::string backend_version;              // negotiated with the backend
   boost::json::object client_capabilities;  // as the client declared them in initialize
+  boost::json::object client_info;          // the same (a 2026-07-28 backend is told both)
   // The rank of the level this client set with logging/setLevel (debug = 0 .. emergency = 7);
   // -1 while it set none. Log messages below it are not delivered to it.
   int log_rank = -1;

@@ -387,7 +387,10 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   const auto* params = request.params_object();
   const auto* task_meta = params ? params->if_contains("task") : nullptr;
   const bool creates_task = task_meta && task_meta->is_object();
-  auto call = b->call(s->key(), std::move(request));
+  // Each request for who its client declared itself to be (shared mode: the backend session's
+  // initialize was the proxy's): a 2026-07-28 backend gets that in the request's _meta.
+  const protocol::declared_client declared{&s->client_capabilities, &s->client_info};
+  auto call = b->call(s->key(), std::move(request), &declared);
   call->creates_task = creates_task;
   s->calls.push_back(call);
   call_started cs{call, std::chrono::steady_clock::now() + server_.timeout, std::move(subscribing),

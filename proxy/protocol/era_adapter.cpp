@@ -81,15 +81,20 @@ std::string era_adapter::next_id(std::string_view kind) {
   return std::string(own_id_prefix) + std::string(kind) + ":" + std::to_string(++counter_);
 }
 
-json::object era_adapter::request_meta() const {
-  json::object meta{{meta::protocol_version, modern_version},
-                    {meta::client_capabilities, client_capabilities_}};
-  if (!client_info_.empty()) meta[meta::client_info] = client_info_;
+json::object era_adapter::request_meta(const declared_client* client) const {
+  static const json::object none;
+  // The client of the request, as it declared itself; else the core's initialize.
+  const json::object& caps =
+      client ? (client->capabilities ? *client->capabilities : none) : client_capabilities_;
+  const json::object& info =
+      client ? (client->client_info ? *client->client_info : none) : client_info_;
+  json::object meta{{meta::protocol_version, modern_version}, {meta::client_capabilities, caps}};
+  if (!info.empty()) meta[meta::client_info] = info;
   if (log_level_) meta[meta::log_level] = *log_level_;
   return meta;
 }
 
-message era_adapter::with_meta(const message& m) const {
+message era_adapter::with_meta(const message& m, const declared_client* client) const {
   message out = m;
   if (has_modern_meta(m)) return out;  // a 2026-07-28 client's own request: its own _meta
   auto& o = out.object();
@@ -97,7 +102,7 @@ message era_adapter::with_meta(const message& m) const {
   auto& params = o["params"].get_object();
   if (!params.contains("_meta") || !params["_meta"].is_object()) params["_meta"] = json::object{};
   auto& meta = params["_meta"].get_object();
-  for (auto& kv : request_meta()) meta[kv.key()] = kv.value();
+  for (auto& kv : request_meta(client)) meta[kv.key()] = kv.value();
   return out;
 }
 
@@ -110,7 +115,7 @@ void era_adapter::fail_core(actions& out, const json::value& id, std::int64_t co
   out.to_core.push_back({message::error_response(id, code, text), {}});
 }
 
-era_adapter::actions era_adapter::on_send(const message& m) {
+era_adapter::actions era_adapter::on_send(const message& m, const declared_client* client) {
   actions out;
   if (verdict_ == verdict::legacy) {
     auto stripped = for_legacy_backend(m);
@@ -166,7 +171,7 @@ era_adapter::actions era_adapter::on_send(const message& m) {
   } else if (method == "initialize") {
     fail_core(out, id, codes::invalid_request, "initialize was already answered");
   } else {
-    send_call(out, id, with_meta(m), !has_modern_meta(m), 0);
+    send_call(out, id, with_meta(m, client), !has_modern_meta(m), 0);
   }
   return out;
 }

@@ -15,9 +15,11 @@
 //   notifications/initialized and roots/list_changed (removed in 2026-07-28) are dropped; ping
 //   becomes a server/discover;
 // - each request carries the per-request _meta (basic/index): the protocol version, the
-//   capabilities and clientInfo of the initialize, and the level of logging/setLevel (which is
-//   answered here). A request that already carries a 2026-07-28 client's own _meta keeps it, and
-//   its answers (input_required included) go back as they are: that client speaks the era;
+//   capabilities and clientInfo of the client the request is for (the core says which, as in
+//   shared mode one session serves many clients; else those of the initialize), and the level
+//   of logging/setLevel (which is answered here). A request that already carries a 2026-07-28
+//   client's own _meta keeps it, and its answers (input_required included) go back as they
+//   are: that client speaks the era;
 // - an `input_required` result to any other request (basic/patterns/mrtr) becomes real
 //   requests to the core (sampling, elicitation, roots/list: the core routes them to the
 //   client of the call), and their answers go back as `inputResponses` on a retry with a new id
@@ -30,6 +32,7 @@
 // Thread-safety: none (one owner, one executor).
 
 #include "jsonrpc/message.hpp"
+#include "protocol/declared_client.hpp"
 #include "protocol/param_headers.hpp"
 
 #include <boost/json/object.hpp>
@@ -76,8 +79,9 @@ class era_adapter {
 
   verdict current() const { return verdict_; }
 
-  // A message from the core for the backend.
-  actions on_send(const jsonrpc::message& m);
+  // A message from the core for the backend; `client`: the client a request is for, whose
+  // capabilities and clientInfo its _meta carries (null: those of the initialize).
+  actions on_send(const jsonrpc::message& m, const declared_client* client = nullptr);
   // A message from a modern backend (or during detection); `in_reply_to` is what the transport
   // said (the id of the request whose stream carried it), or null.
   actions on_receive(jsonrpc::message m, const boost::json::value& in_reply_to);
@@ -118,8 +122,8 @@ class era_adapter {
 
   actions start_modern(const boost::json::object& discover, actions out);
   actions fall_back_to_legacy(actions out);
-  boost::json::object request_meta() const;
-  jsonrpc::message with_meta(const jsonrpc::message& m) const;
+  boost::json::object request_meta(const declared_client* client = nullptr) const;
+  jsonrpc::message with_meta(const jsonrpc::message& m, const declared_client* client) const;
   std::string next_id(std::string_view kind);
   void send_call(actions& out, const boost::json::value& core_id, jsonrpc::message request,
                  bool bridged, int rounds);

@@ -49,6 +49,14 @@ class era_link final : public message_link, public std::enable_shared_from_this<
     carry(adapter_.on_send(m));
   }
 
+  void send_for(const jsonrpc::message& m, const protocol::declared_client& client) override {
+    if (adapter_.current() == era_adapter::verdict::legacy) {
+      send(m);  // a 2025-11-25 backend knows its clients from the initialize only
+      return;
+    }
+    carry(adapter_.on_send(m, &client));
+  }
+
   awaitable<std::optional<inbound>> receive() override {
     // A legacy backend, once what was queued is read: its own receive, with no frame of ours.
     if (direct_ && incoming_.closed() && incoming_.empty()) return inner_->receive();

@@ -6,6 +6,7 @@
 // I/O tasks hold a reference until they end.
 
 #include "jsonrpc/message.hpp"
+#include "protocol/declared_client.hpp"
 #include "transport/link_error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -41,6 +42,10 @@ class message_link {
   // sends the message alone.
   using header_list = std::vector<std::pair<std::string, std::string>>;
   virtual void send_with_headers(const jsonrpc::message& m, const header_list&) { send(m); }
+  // A client's request with the client it is for (shared mode: one backend session serves many
+  // clients); a link that gives each request the client's _meta (a 2026-07-28 backend's) puts
+  // that client's capabilities and clientInfo there. Others send the message alone.
+  virtual void send_for(const jsonrpc::message& m, const protocol::declared_client&) { send(m); }
   // The next message from the server; nullopt once the link has ended, and end_reason() then
   // says why.
   virtual boost::asio::awaitable<std::optional<inbound>> receive() = 0;

@@ -273,6 +273,50 @@ TEST(era_adapter, a_client_error_ends_the_call_and_withdraws_the_other_requests)
       a.on_send(message::response(*asked.to_core[1].m.id(), json::object{})).to_backend.empty());
 }
 
+TEST(era_adapter, each_request_carries_the_capabilities_of_the_client_it_is_for) {
+  // basic/index, per-request protocol fields: a 2026-07-28 server knows the client only from
+  // each request's _meta. In shared mode one backend session (initialized by the proxy) serves
+  // many clients: each request carries what its own client declared, retries included.
+  auto a = modern_adapter();
+  const json::object caps{{"elicitation", json::object{{"form", json::object{}}}}};
+  const json::object info{{"name", "client-b"}, {"version", "2"}};
+  const declared_client b{&caps, &info};
+  auto sent = a.on_send(call(3, "weather"), &b).to_backend.at(0);
+  EXPECT_EQ(meta_of(sent).at("io.modelcontextprotocol/clientCapabilities"), caps);
+  EXPECT_EQ(meta_of(sent).at("io.modelcontextprotocol/clientInfo"), info);
+  EXPECT_EQ(meta_of(sent).at("io.modelcontextprotocol/protocolVersion"), "2026-07-28");
+  // Its input_required round: the retry is still for that client.
+  auto asked = a.on_receive(
+      message::response(
+          3, input_required(json::object{{"who", json::object{{"method", "elicitation/create"}}}},
+                            "s1")),
+      {});
+  ASSERT_EQ(asked.to_core.size(), 1u);
+  auto retry =
+      a.on_send(message::response(*asked.to_core[0].m.id(), json::object{{"action", "decline"}}))
+          .to_backend.at(0);
+  EXPECT_EQ(meta_of(retry).at("io.modelcontextprotocol/clientCapabilities"), caps);
+  EXPECT_EQ(meta_of(retry).at("io.modelcontextprotocol/clientInfo"), info);
+  // A client that declared nothing gets nothing of another's; without a client, the initialize's.
+  const declared_client bare{};
+  auto plain = a.on_send(call(4, "echo"), &bare).to_backend.at(0);
+  EXPECT_EQ(meta_of(plain).at("io.modelcontextprotocol/clientCapabilities"), json::object{});
+  EXPECT_FALSE(meta_of(plain).contains("io.modelcontextprotocol/clientInfo"));
+  auto own = a.on_send(call(5, "echo")).to_backend.at(0);
+  EXPECT_TRUE(meta_of(own)
+                  .at("io.modelcontextprotocol/clientCapabilities")
+                  .as_object()
+                  .contains("sampling"));
+  EXPECT_EQ(meta_of(own).at("io.modelcontextprotocol/clientInfo").as_object().at("name"), "c");
+  // A 2026-07-28 client's own request keeps its own _meta whoever the core says it is for.
+  auto modern = call(6, "echo");
+  const json::object own_meta{{"io.modelcontextprotocol/protocolVersion", "2026-07-28"},
+                              {"io.modelcontextprotocol/clientCapabilities", json::object{}},
+                              {"traceparent", "00-1-2-01"}};
+  modern.params_object()->emplace("_meta", own_meta);
+  EXPECT_EQ(meta_of(a.on_send(modern, &b).to_backend.at(0)), own_meta);
+}
+
 TEST(era_adapter, a_modern_clients_own_request_gets_its_answers_as_they_are) {
   auto a = modern_adapter();
   auto own = call(8, "t");
