@@ -11,7 +11,7 @@
 // HS256 token is checked with the RSA public key's PEM as the HMAC secret unless every caller
 // remembers to compare jwt_get_alg() afterwards (the key-confusion attack this module must
 // refuse by construction). It has no PS256 (libjwt 1.16) and no EdDSA (2.0), which issue #16
-// requires; no JWK sets (2.0), so JWKs would need converting to PEM with OpenSSL anyway; it
+// requires; no JWK sets (3.0), so JWKs would need converting to PEM with OpenSSL anyway; it
 // parses JSON with Jansson (another dependency, and duplicate keys are taken silently) and wants
 // NUL-terminated tokens. OpenSSL 3 is already linked (TLS, cursor HMACs), verifies every alg here
 // (RSASSA-PKCS1-v1_5, RSASSA-PSS, ECDSA, Ed25519) and builds keys from JWK parameters
