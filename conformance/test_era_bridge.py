@@ -360,3 +360,56 @@ def test_each_legacy_client_declares_its_own_capabilities_to_a_modern_backend(
             assert meta[META_CAPS] == caps, (info["name"], meta)
             assert meta[META_INFO] == info, (info["name"], meta)
     assert "speaks protocol 2026-07-28" in proxy.output()
+
+
+def _post_and_close(base_url: str, path: str, tool: str, arguments: dict) -> None:
+    """Sends one 2026-07-28 tools/call on a connection of its own and closes that connection
+    without reading anything: the client cancels by closing the response stream
+    (basic/transports/streamable-http, cancellation)."""
+    import socket
+    body = json.dumps({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {
+        "name": tool, "arguments": arguments,
+        "_meta": {META_VERSION: MODERN, META_CAPS: {}}}}).encode()
+    port = int(base_url.rsplit(":", 1)[1])
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+            f"MCP-Protocol-Version: {MODERN}\r\nMcp-Method: tools/call\r\nMcp-Name: {tool}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT_S) as s:
+        s.sendall(head + body)
+
+
+_CANCELLED_CALL = r"request \d+ cancelled"  # the mock's report; the proxy's own ids are strings
+
+
+@pytest.mark.spec("2026-07-28 basic/transports/streamable-http (cancellation)")
+@pytest.mark.parametrize("route", ["m", ""], ids=["server-route", "merged"])
+@pytest.mark.parametrize("backend", ["legacy-stdio", "modern-stdio", "modern-http"])
+def test_closing_the_stream_before_any_event_cancels_the_backend_request(
+        mock_server_bin, start_mock_http, start_proxy, backend, route):
+    """"Closing the response stream cancels the request": a 2026-07-28 client's call of a slow
+    tool (30 s, no progress: nothing is written before its answer) whose connection closes at
+    once is cancelled at the backend within seconds, not at the call's end or deadline: a
+    2025-11-25 backend gets notifications/cancelled, a 2026-07-28 one over stdio too, and one
+    over HTTP sees the request's stream closed (the mock reports each on stderr)."""
+    import re
+    import time
+    era, transport = backend.split("-")
+    if era == "legacy":
+        config = {"command": str(mock_server_bin), "args": [], "timeout": "60s"}
+        log = None
+    elif transport == "stdio":
+        config = {"command": str(mock_server_bin), "args": ["--era", "modern"], "timeout": "60s"}
+        log = None
+    else:
+        log = start_mock_http("--era", "modern")
+        config = {"url": log.url("mcp"), "timeout": "60s"}
+    proxy = start_proxy({"mcpProxy": {"addr": "127.0.0.1:0"}, "mcpServers": {"m": config}})
+    seen = (log or proxy).output
+    assert not re.search(_CANCELLED_CALL, seen())
+    path, tool = (f"/{route}/mcp", "sleep") if route else ("/mcp", "m__sleep")
+    closed_at = time.monotonic()
+    _post_and_close(proxy.base_url, path, tool, {"ms": 30000})
+    assert wait_until(lambda: re.search(_CANCELLED_CALL, seen()), 5.0), \
+        f"the backend saw no cancellation:\n{seen()[-3000:]}\n{proxy.output()[-3000:]}"
+    assert time.monotonic() - closed_at < 5.0

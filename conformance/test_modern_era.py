@@ -412,6 +412,25 @@ def test_listen_resource_subscriptions_map_to_resources_subscribe(http, fixture_
     assert "no subscriber" in text
 
 
+@pytest.mark.spec("2026-07-28 basic/patterns/subscriptions")
+def test_closing_a_listen_ends_it_before_anything_is_written(http, fixture_proxy):
+    """basic/patterns/subscriptions: closing the stream ends the listen. The proxy notices the
+    close while it has nothing to write (no notification, the 15 s keep-alive far off): the
+    listen's session ends at once and the backend is unsubscribed."""
+    url = fixture_proxy.url("fixture")
+    listen = ListenStream(url, "sub-2", {"resourceSubscriptions": ["test://watched-resource"]})
+    try:
+        assert listen.next()["method"] == "notifications/subscriptions/acknowledged"
+        ended = fixture_proxy.output().count(": ended\n")
+    finally:
+        listen.close()
+    assert wait_until(lambda: fixture_proxy.output().count(": ended\n") > ended, 5.0), \
+        fixture_proxy.output()[-3000:]
+    a = modern_call(http, url, "tools/call", {"name": "touch_resource", "arguments": {}},
+                    name="touch_resource", rid=9)
+    assert "no subscriber" in a.final()["result"]["content"][0]["text"], a.messages
+
+
 @pytest.mark.spec("2026-07-28 server/utilities/logging")
 def test_the_fixture_logging_tool_logs_only_with_a_level(http, fixture_proxy):
     """server/utilities/logging: no notifications/message for a request without logLevel (the

@@ -167,7 +167,12 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
 
 void backend_session::abandon(const pending_call& call, std::string_view reason) {
   if (!router_.forget(call.backend_id)) return;
-  calls_.erase(call.backend_id);
+  // Nobody waits for its events any more: a reader blocked on them wakes (nullopt: no response
+  // is owed), now rather than at its deadline.
+  if (auto it = calls_.find(call.backend_id); it != calls_.end()) {
+    it->second->events.close();
+    calls_.erase(it);
+  }
   // The spec forbids cancelling initialize; the caller stops this backend instead.
   if (call.client == proxy_client_key && call.backend_id == initialize_id_) return;
   json::object params{{"requestId", call.backend_id}, {"reason", reason}};

@@ -91,7 +91,8 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   // null: as the session's initialize did.
   std::shared_ptr<pending_call> call(rpc::client_key client, jsonrpc::message request,
                                      const protocol::declared_client* declared = nullptr);
-  // The client no longer waits: forget the call and send notifications/cancelled with `reason`.
+  // The client no longer waits: forget the call, close its events (its reader gets what was
+  // queued, then nullopt) and send notifications/cancelled with `reason`.
   void abandon(const pending_call& call, std::string_view reason);
   // A client's notifications/cancelled for one of its requests; false if none is in flight.
   bool cancel_from_client(rpc::client_key client, const jsonrpc::message& cancelled);

@@ -1,11 +1,13 @@
 #include "frontend/modern_http.hpp"
 
+#include "frontend/close_watch.hpp"
 #include "protocol/call_answer.hpp"
 #include "protocol/http_rules.hpp"
 #include "protocol/modern_request.hpp"
 #include "protocol/sse.hpp"
 #include "util/ascii.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
 namespace mcp_proxy::frontend {
@@ -20,12 +22,42 @@ namespace {
 
 // A modern request's answer on its HTTP response: JSON when the answer comes first, else an
 // event stream without event ids (2026-07-28 has no resumption: streamable-http, changelog).
+// While its call is in flight, the connection is watched: a client that closes it cancels the
+// call at once (streamable-http, cancellation), before any event too.
 class http_output final : public modern_output {
  public:
   http_output(http_context& ctx, tcp_stream& stream, http_request& req)
-      : ctx_(ctx), stream_(stream), req_(req) {}
+      : ctx_(ctx), stream_(stream), req_(req), watch_(stream.socket()) {}
+
+  void started(core::endpoint& ep, core::client_session& s, const core::call_started& cs) override {
+    // Stopped by the write that ends the answer, or the one that fails, or end_unanswered:
+    // the session and the call outlive it.
+    watch_.start([ep = &ep, s = &s, call = cs.call] {
+      spdlog::debug("a 2026-07-28 client closed its response stream; cancelling its call");
+      ep->abandon(*s, *call, "the client closed the response stream");
+    });
+  }
 
   awaitable<bool> write(const message& m, bool final, bool overloaded) override {
+    if (watch_.closed()) co_return false;  // the client left: nothing more is sent
+    if (final) watch_.stop();              // the connection's next request may be read after this
+    const bool ok = co_await write_answer(m, final, overloaded);
+    if (!ok) watch_.stop();
+    co_return ok;
+  }
+
+  awaitable<bool> end_unanswered() override {
+    watch_.stop();
+    // No co_await in a condition (GCC 12 miscompiles some of those): plain statements.
+    bool ok = !watch_.closed();
+    if (ok && answer_.on_cancelled() == call_answer::step::open_and_end)
+      ok = co_await begin_sse(stream_, req_);
+    if (ok) ok = co_await end_chunks(stream_);
+    co_return ok&& req_.keep_alive();
+  }
+
+ private:
+  awaitable<bool> write_answer(const message& m, bool final, bool overloaded) {
     using step = call_answer::step;
     const step next = answer_.on_event(final);
     if (next == step::reply_json) {
@@ -43,18 +75,11 @@ class http_output final : public modern_output {
     co_return true;
   }
 
-  awaitable<bool> end_unanswered() override {
-    if (answer_.on_cancelled() == call_answer::step::open_and_end &&
-        !co_await begin_sse(stream_, req_))
-      co_return false;
-    co_return co_await end_chunks(stream_) && req_.keep_alive();
-  }
-
- private:
   http_context& ctx_;
   tcp_stream& stream_;
   http_request& req_;
   call_answer answer_;
+  close_watch watch_;
 };
 
 }  // namespace
@@ -143,6 +168,15 @@ awaitable<bool> modern_http::run_listen(tcp_stream& stream, http_request& req, c
     ok = co_await write_chunk(ctx_, stream, std::move(ack));
   }
   if (!ok) co_return false;
+  // A client that closes the stream ends the listen now (subscriptions; streamable-http,
+  // cancellation), not at the next notification or keep-alive: the connection is cut, so the
+  // writer, woken, fails at once.
+  close_watch watch(stream.socket());
+  watch.start([out = &stream, outbox = &l.session->outbox] {
+    boost::system::error_code ignored;
+    out->socket().close(ignored);
+    outbox->interrupt();
+  });
   // Explicit captures: GCC 12 mishandles `[&]` in a lambda made in a coroutine.
   const std::function<awaitable<bool>(const message&)> write_one =
       [self = this, out = &stream, ep_ = &ep, listen = &l](const message& m) -> awaitable<bool> {
@@ -152,6 +186,7 @@ awaitable<bool> modern_http::run_listen(tcp_stream& stream, http_request& req, c
     co_return co_await write_chunk(self->ctx_, *out, std::move(event));
   };
   if (!co_await write_queue(ctx_, stream, l.session->outbox, write_one)) co_return false;
+  watch.stop();
   // Ended by the proxy (shutdown, the session's end): the listen result closes it gracefully
   // (subscriptions, graceful closure).
   std::string last =
