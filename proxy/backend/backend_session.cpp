@@ -45,11 +45,8 @@ protocol::era_adapter::mode era_mode(config::backend_era era) {
 pending_call::pending_call(asio::any_io_executor ex, rpc::client_key c, std::int64_t id,
                            json::value cid, backlog_limits limits)
     : client(c), backend_id(id), client_id(std::move(cid)), events(ex, limits) {
-  events.overflow_answer = message::error_response(
-      client_id, jsonrpc::error_codes::internal_error,
-      "mcp-proxy: the call was cancelled: its events went past the backlog bound (" +
-          std::to_string(4 * limits.events) + " events or " + std::to_string(4 * limits.bytes) +
-          " bytes) while the client did not read them");
+  events.answer_id = client_id;
+  events.call_id = backend_id;
 }
 
 backend_session::backend_session(asio::any_io_executor ex, config::server_config server, handlers h)
@@ -138,7 +135,7 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
       ex_, client, backend_id, std::move(client_id),
       backlog_limits{static_cast<std::size_t>(server_.call_backlog_events),
                      static_cast<std::size_t>(server_.call_backlog_bytes)});
-  pc->events.label = "backend " + server_.name + ": call " + std::to_string(backend_id);
+  pc->events.backend_name = server_.name;
   pc->events.on_overflow = [self = weak_from_this(), call = std::weak_ptr<pending_call>(pc)] {
     auto s = self.lock();
     auto c = call.lock();

@@ -36,9 +36,9 @@ bool event_backlog::push(jsonrpc::message m) {
       *last = std::move(m);
       if (++coalesced_ == 1)
         spdlog::warn(
-            "{}: its client reads slower than the backend writes; progress "
+            "backend {}: call {}: its client reads slower than the backend writes; progress "
             "notifications are coalesced",
-            label.empty() ? "a call" : label);
+            backend_name.empty() ? "?" : backend_name, call_id);
       return true;
     }
   }
@@ -46,7 +46,12 @@ bool event_backlog::push(jsonrpc::message m) {
     overflowed_ = true;
     queue_.clear();
     bytes_ = 0;
-    if (overflow_answer) queue_.push(std::move(*overflow_answer));
+    if (answer_id)
+      queue_.push(jsonrpc::message::error_response(
+          std::move(*answer_id), jsonrpc::error_codes::internal_error,
+          "mcp-proxy: the call was cancelled: its events went past the backlog bound (" +
+              std::to_string(4 * limits_.events) + " events or " +
+              std::to_string(4 * limits_.bytes) + " bytes) while the client did not read them"));
     queue_.close();
     if (on_overflow) boost::asio::post(ex_, std::move(on_overflow));
     return false;

@@ -7,9 +7,9 @@
 //   notification of the same token still waiting replaces it (the newest progress is what a
 //   client shows);
 // - past the hard bound (4x the soft one), everything waiting is dropped and its memory freed,
-//   overflow_answer (if any: the call's error response) is queued in its place, the queue
-//   closes, and on_overflow runs once (posted, never inside push): the owner cancels the call at
-//   the backend, or ends the stream.
+//   an error response to answer_id (if set: the call's request id) is queued in its place, the
+//   queue closes, and on_overflow runs once (posted, never inside push): the owner cancels the call
+//   at the backend, or ends the stream.
 // Bytes are counted from each message's size_hint (its size as received), at least 64 each.
 // Thread-safety and cancellation: those of util::async_queue (one executor; deadline or close).
 
@@ -20,9 +20,11 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace mcp_proxy::backend {
 
@@ -55,10 +57,14 @@ class event_backlog {
   boost::asio::awaitable<std::optional<jsonrpc::message>> pop(
       clock::time_point deadline = clock::time_point::max());
 
-  // Names the queue in the log line written when it first coalesces ("backend fs: call 12").
-  std::string label;
-  // What the consumer gets, last, when the hard bound is passed.
-  std::optional<jsonrpc::message> overflow_answer;
+  // Names the queue in the log line written when it first coalesces ("backend fs: call 12"):
+  // the backend's name (owned by whoever pushes, alive while it does) and the call's id there.
+  // Kept as parts, not a string: a call costs no allocation for a line that is rarely written.
+  std::string_view backend_name;
+  std::int64_t call_id = 0;
+  // The id of the call's request: past the hard bound the consumer gets, last, an error
+  // response (-32603) to it, made then (most calls never need it).
+  std::optional<boost::json::value> answer_id;
   // Runs (posted on the executor) when the hard bound is passed.
   std::function<void()> on_overflow;
 

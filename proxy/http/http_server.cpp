@@ -18,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include <tuple>
 #include <unordered_map>
 
 namespace mcp_proxy::http {
@@ -78,6 +79,23 @@ class read_deadline {
   std::shared_ptr<beast::tcp_stream> stream_;
   std::shared_ptr<state> state_;
 };
+
+// Feeds `parser` what `buffer` holds, as Beast's read algorithms do between reads, up to the end
+// of the header (or, with `body`, of the message). Empty when it needs more bytes or is done;
+// else the parse error, which the read would have given.
+boost::system::error_code parse_buffered(beast::flat_buffer& buffer,
+                                         bhttp::request_parser<bhttp::string_body>& parser,
+                                         bool body) {
+  boost::system::error_code ec;
+  while (buffer.size() > 0 && !(body ? parser.is_done() : parser.is_header_done())) {
+    const auto used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) return {};
+    if (ec) return ec;
+    if (used == 0) break;
+  }
+  return ec;
+}
 
 // A connection the limits refused: told so in one non-blocking write (a short answer fits any
 // send buffer), then closed, with no task left behind.
@@ -383,10 +401,17 @@ awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_
       std::min<std::uint64_t>(ctx.proxy.max_header_bytes, std::uint32_t(-1))));
   parser.body_limit(ctx.proxy.max_body_bytes);
   // A request that cannot be read gets its answer and the connection closes: nothing after a
-  // broken frame can be trusted.
-  deadline.arm(ctx.proxy.header_timeout);
-  auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
-  bool timed_out = deadline.disarm();
+  // broken frame can be trusted. What is buffered already (the idle wait's read often brings
+  // the whole request) is parsed first: no read operation, no deadline, for a request that is
+  // all there.
+  auto ec = parse_buffered(buffer, parser, false);
+  bool timed_out = false;
+  if (!ec && !parser.is_header_done()) {
+    deadline.arm(ctx.proxy.header_timeout);
+    std::tie(ec, std::ignore) =
+        co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
+    timed_out = deadline.disarm();
+  }
   if (ec) {
     auto why = why_unreadable(ec, timed_out, false, buffer, parser);
     if (!why) co_return false;
@@ -398,12 +423,14 @@ awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_
   auto bad_fields = check_header_fields(fields, header.count(bhttp::field::host), header.version(),
                                         ctx.proxy.max_headers);
   if (bad_fields) co_return co_await refuse_unreadable(stream, std::move(*bad_fields), false);
-  if (parser.is_done()) co_return true;
-  deadline.arm(body_timeout);
-  auto [body_ec, body_n] = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
-  timed_out = deadline.disarm();
-  if (!body_ec) co_return true;
-  auto why = why_unreadable(body_ec, timed_out, true, buffer, parser);
+  ec = parse_buffered(buffer, parser, true);
+  if (!ec && !parser.is_done()) {
+    deadline.arm(body_timeout);
+    std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
+    timed_out = deadline.disarm();
+  }
+  if (!ec) co_return true;
+  auto why = why_unreadable(ec, timed_out, true, buffer, parser);
   if (!why) co_return false;
   co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
 }

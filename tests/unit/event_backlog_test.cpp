@@ -68,7 +68,7 @@ TEST(event_backlog, past_the_soft_bound_progress_of_one_token_is_merged_into_the
 TEST(event_backlog, past_the_hard_bound_everything_goes_but_the_answer_and_the_owner_is_told) {
   asio::io_context io;
   event_backlog q(io.get_executor(), {4, 1 << 20});
-  q.overflow_answer = message::error_response(7, -32603, "backlog");
+  q.answer_id = 7;
   int told = 0;
   q.on_overflow = [&] { ++told; };
   for (int i = 0; i < 16; ++i) EXPECT_TRUE(q.push(log_line(i)));  // 4x the soft bound
@@ -81,6 +81,8 @@ TEST(event_backlog, past_the_hard_bound_everything_goes_but_the_answer_and_the_o
   EXPECT_EQ(told, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(*out[0].id(), 7);
+  ASSERT_NE(out[0].error(), nullptr);
+  EXPECT_EQ(out[0].error()->at("code"), -32603);
   EXPECT_EQ(q.bytes(), 0u);
 }
 
