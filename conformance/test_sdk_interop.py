@@ -247,9 +247,10 @@ KNOWN_PROXY_BUGS: dict[tuple[str, str], str] = {}
 # Running the clients
 
 
-def _run_sdk_script(peers: NodePeers, args: list[str], script: Path = SDK_CLIENT) -> dict:
+def _run_sdk_script(peers: NodePeers, args: list[str], script: Path = SDK_CLIENT,
+                    extra_env: Optional[dict] = None) -> dict:
     """node SCRIPT ARGS (sdk_client.mjs by default), bounded in time; its JSON line."""
-    env = dict(os.environ, MCP_PROXY_NPM_DIR=str(peers.npm_dir))
+    env = dict(os.environ, MCP_PROXY_NPM_DIR=str(peers.npm_dir), **(extra_env or {}))
     try:
         done = subprocess.run([peers.node, str(script), *args],
                               capture_output=True, text=True, timeout=CLIENT_TIMEOUT_S, env=env,
@@ -263,8 +264,9 @@ def _run_sdk_script(peers: NodePeers, args: list[str], script: Path = SDK_CLIENT
 
 
 def run_sdk_client(peers: NodePeers, url: str, tool: str, arguments: dict,
-                   transport: str = "http") -> dict:
-    return _run_sdk_script(peers, ["--transport", transport, url, tool, json.dumps(arguments)])
+                   transport: str = "http", bearer: Optional[str] = None) -> dict:
+    return _run_sdk_script(peers, ["--transport", transport, url, tool, json.dumps(arguments)],
+                           extra_env={"MCP_TEST_BEARER": bearer} if bearer else None)
 
 
 def _first_text(content: list) -> str:
@@ -424,6 +426,23 @@ def run_inspector(inspector: Inspector, home: Path, *args: str) -> dict:
         raise AssertionError(f"{where} did not print JSON:\n{done.stdout}\n{done.stderr}")
 
 
+@pytest.mark.parametrize("frontend", list(FRONTENDS))
+def test_sdk_client_with_a_bearer_token(peers, start_proxy, mock_server_bin, frontend):
+    """Issue #16: the official SDK client configured with a bearer token (requestInit headers;
+    a fetch that adds it for the SSE transport) works through a proxy that requires one, on a
+    server route and the merged endpoint; without the token it fails on the 401."""
+    token = "sdk-test-token.1"
+    config = mock_config(mock_server_bin, mock={"args": MOCK_ARGS})
+    config["mcpProxy"]["options"] = {"authTokens": [token]}
+    proxy = start_proxy(config)
+    for prefix, tool in (("/mock", MOCK.tool), ("", "mock__" + MOCK.tool)):
+        url = f"{proxy.base_url}{prefix}/{FRONTENDS[frontend]}"
+        out = run_sdk_client(peers, url, tool, MOCK.arguments, transport=frontend, bearer=token)
+        assert _first_text(out["callResult"]["content"]) == MOCK.text, out
+        with pytest.raises(AssertionError, match="401|Unauthorized"):
+            run_sdk_client(peers, url, tool, MOCK.arguments, transport=frontend)
+
+
 @pytest.mark.parametrize("transport,path", [("http", "mcp"), ("sse", "sse")])
 @pytest.mark.parametrize("route", ["mock/", ""], ids=["server-route", "merged"])
 def test_inspector_cli_through_proxy(inspector, start_proxy, mock_server_bin, tmp_path,
@@ -443,6 +462,29 @@ def test_inspector_cli_through_proxy(inspector, start_proxy, mock_server_bin, tm
                            "--tool-arg", "text=hello from the Inspector")
     assert not called.get("isError", False), called
     assert called["content"][0] == {"type": "text", "text": "hello from the Inspector"}, called
+
+
+@pytest.mark.parametrize("transport,path", [("http", "mcp"), ("sse", "sse")])
+def test_inspector_cli_with_a_bearer_token(inspector, start_proxy, mock_server_bin, tmp_path,
+                                           transport, path):
+    """Issue #16: the Inspector CLI with `--header "Authorization: Bearer ..."` lists and calls
+    through a proxy that requires the token; without it, the CLI fails."""
+    token = "inspector-token_2"
+    config = mock_config(mock_server_bin)
+    config["mcpProxy"]["options"] = {"authTokens": [token]}
+    proxy = start_proxy(config)
+    url = f"{proxy.base_url}/mock/{path}"
+    auth = ("--header", f"Authorization: Bearer {token}")
+    listed = run_inspector(inspector, tmp_path / "home", url, "--transport", transport, *auth,
+                           "--method", "tools/list")
+    assert "echo" in [t["name"] for t in listed["tools"]], listed
+    called = run_inspector(inspector, tmp_path / "home", url, "--transport", transport, *auth,
+                           "--method", "tools/call", "--tool-name", "echo",
+                           "--tool-arg", "text=with a token")
+    assert called["content"][0] == {"type": "text", "text": "with a token"}, called
+    with pytest.raises(AssertionError, match="exited"):
+        run_inspector(inspector, tmp_path / "home", url, "--transport", transport,
+                      "--method", "tools/list")
 
 
 # --------------------------------------------------------------------------------------------

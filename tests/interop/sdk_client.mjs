@@ -37,6 +37,10 @@
 // returned is printed for the caller to judge; a tool that fails (isError or a JSON-RPC error)
 // fails the run, since the result is what must show the answers.
 //
+// With env MCP_TEST_BEARER set, every request carries `Authorization: Bearer <it>`, as an
+// application would configure it: `requestInit.headers` for Streamable HTTP, and a `fetch` that
+// adds the header for the SSE transport (its GET and its POSTs).
+//
 // The SDK is loaded from the npm folder in env MCP_PROXY_NPM_DIR (default
 // $HOME/.cache/mcp-proxy/npm), not from beside this file: ESM ignores NODE_PATH, so the package is
 // located with require's search paths and its ESM entry taken from its package.json "exports".
@@ -130,6 +134,7 @@ const SDK = "@modelcontextprotocol/sdk";
 // initialize) recorded in `seen`.
 async function makeTransport(kind, url) {
   const seen = { messageEndpoint: null, protocolVersion: null };
+  const bearer = process.env.MCP_TEST_BEARER;
   let transport;
   if (kind === "sse") {
     const { SSEClientTransport } = await import(resolveEsm(npmDir(), SDK, "client/sse.js"));
@@ -138,13 +143,19 @@ async function makeTransport(kind, url) {
         const u = new URL(input instanceof Request ? input.url : String(input));
         seen.messageEndpoint = u.pathname + u.search;
       }
+      if (bearer) {
+        const headers = new Headers(init?.headers);
+        headers.set("Authorization", `Bearer ${bearer}`);
+        init = { ...init, headers };
+      }
       return fetch(input, init);
     };
     transport = new SSEClientTransport(new URL(url), { fetch: recordingFetch });
   } else {
     const { StreamableHTTPClientTransport } = await import(
       resolveEsm(npmDir(), SDK, "client/streamableHttp.js"));
-    transport = new StreamableHTTPClientTransport(new URL(url));
+    const requestInit = bearer ? { headers: { Authorization: `Bearer ${bearer}` } } : undefined;
+    transport = new StreamableHTTPClientTransport(new URL(url), { requestInit });
   }
   const setProtocolVersion = transport.setProtocolVersion?.bind(transport);
   transport.setProtocolVersion = (version) => {
