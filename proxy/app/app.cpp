@@ -23,6 +23,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <csignal>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <functional>
 #include <iostream>
 #include <sstream>
@@ -284,6 +287,11 @@ int serve(config::config cfg, const serve_options& opt) {
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   bool shutdown_done = false;
+  // glibc keeps the pages of freed memory mapped while anything sits above them in its heap, so
+  // RSS creeps up with churn (sessions and calls come and go) though the heap in use stays flat
+  // (measured by the soak: heaptrack's peak heap 3.7 MB at an RSS growing 0.4 MB/min). Every
+  // 30 s the free pages go back to the system (malloc_trim releases them wherever they are).
+  asio::steady_timer trim_timer(ex);
   // Backends stop in parallel (each may take a few seconds to escalate to SIGKILL).
   std::shared_ptr<util::async_queue<std::string>> stdin_lines;
   auto shutdown = [&]() -> asio::awaitable<void> {
@@ -297,6 +305,7 @@ int serve(config::config cfg, const serve_options& opt) {
       co_await flush.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     server.stop();
+    trim_timer.cancel();
     if (stdin_lines) stdin_lines->close();
     // Merged endpoints first (they end their sessions on the servers), then the servers.
     std::vector<asio::awaitable<void>> merged_stops, server_stops;
@@ -359,6 +368,17 @@ int serve(config::config cfg, const serve_options& opt) {
       co_await shutdown();
     }
   };
+  auto trim_memory = [&]() -> asio::awaitable<void> {
+    for (;;) {
+      trim_timer.expires_after(std::chrono::seconds(30));
+      auto [ec] = co_await trim_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || signals_seen) co_return;
+#ifdef __GLIBC__
+      ::malloc_trim(0);
+#endif
+    }
+  };
+  util::spawn_logged(ex, trim_memory(), "memory trim");
   if (opt.stdio) {
     stdin_lines = frontend::read_stdin_lines(ex);
     util::spawn_logged(ex, serve_stdio(), "stdio server");
