@@ -17,7 +17,8 @@
 //   fits the alg: for the deterministic schemes (EdDSA, RS*) signing its input again with the
 //   private key gives the very signature; for ES* and PS* verify_signature with the key taken
 //   from this target's own list, not from the set;
-// - an accepted token's claims pass this target's own reading of iss, aud and exp at `now`;
+// - an accepted token's claims pass this target's own reading of iss, aud (either of the two
+//   accepted audiences) and exp at `now`;
 // - a parsed JWK set holds at least one key, each with a public key that fits one alg.
 // The seeds (fuzz/corpus/jwt/) are tokens signed with these keys, claims and headers for the
 // signing mode, and JWK sets; the keys are test keys, generated for this target alone.
@@ -101,6 +102,7 @@ constexpr std::string_view base64url_alphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr const char* issuer = "https://as.example.com";
 constexpr const char* audience = "https://proxy.example.com/mcp";
+constexpr const char* other_audience = "extra-aud";  // validation_options takes a list
 
 void check(bool ok, const char* what) {
   if (ok) return;
@@ -128,7 +130,7 @@ struct fixture {
     check(parsed && parsed->keys().size() == keys.size(), "the fixed set parses");
     set = std::move(*parsed);
     options.issuer = issuer;
-    options.audience = audience;
+    options.audiences = {audience, other_audience};
   }
   const auth::testing::test_key* by_kid(std::string_view kid) const {
     for (const auto& k : keys)
@@ -153,9 +155,12 @@ bool claims_hold(const json::object& claims) {
   const auto* aud = claims.if_contains("aud");
   const auto* exp = claims.if_contains("exp");
   if (!iss || !aud || !exp || !exp->is_number()) return false;
-  bool ours = aud->is_string() && aud->get_string() == audience;
+  auto one_of_ours = [](const json::value& a) {
+    return a.is_string() && (a.get_string() == audience || a.get_string() == other_audience);
+  };
+  bool ours = one_of_ours(*aud);
   if (const auto* list = aud->if_array()) {
-    for (const auto& a : *list) ours = ours || (a.is_string() && a.get_string() == audience);
+    for (const auto& a : *list) ours = ours || one_of_ours(a);
   }
   return iss->is_string() && iss->get_string() == issuer && ours &&
          exp->to_number<double>() + 60 > static_cast<double>(now_s);

@@ -99,7 +99,17 @@ std::optional<std::string> ecdsa_der(std::string_view raw, std::size_t coordinat
   return der;
 }
 
-// A NumericDate (RFC 7519 section 2): seconds since the epoch, fractions allowed.
+// Nothing can be accepted without an issuer and an audience to compare with; an empty audience
+// in the list is a configuration slip that must not quietly accept aud "".
+bool misconfigured(const validation_options& options) {
+  return options.issuer.empty() || options.audiences.empty() ||
+         std::any_of(options.audiences.begin(), options.audiences.end(),
+                     [](const std::string& a) { return a.empty(); });
+}
+
+}  // namespace
+
+// Seconds since the epoch, fractions allowed.
 boost::system::result<std::optional<double>, token_error> numeric_date(const json::object& claims,
                                                                        std::string_view name) {
   const auto* v = claims.if_contains(name);
@@ -110,7 +120,32 @@ boost::system::result<std::optional<double>, token_error> numeric_date(const jso
   return fail(token_failure::invalid_claim, std::string(name) + " is not a number");
 }
 
-}  // namespace
+boost::system::result<void, token_error> check_audience(const json::value& aud,
+                                                        const std::vector<std::string>& audiences) {
+  auto ours = [&](std::string_view a) {
+    return std::find(audiences.begin(), audiences.end(), a) != audiences.end();
+  };
+  bool found = false;
+  if (const auto* one = aud.if_string()) {
+    found = ours(*one);
+  } else if (const auto* many = aud.if_array()) {
+    for (const auto& a : *many) {
+      const auto* s = a.if_string();
+      if (!s) return fail(token_failure::invalid_claim, "aud holds a value that is not a string");
+      found = found || ours(*s);
+    }
+  } else {
+    return fail(token_failure::invalid_claim, "aud is not a string or an array of strings");
+  }
+  if (found) return {};
+  if (audiences.size() == 1) {
+    return fail(token_failure::wrong_audience,
+                "aud does not name this resource " + quoted(audiences.front()));
+  }
+  return fail(
+      token_failure::wrong_audience,
+      "aud names none of the " + std::to_string(audiences.size()) + " audiences of this resource");
+}
 
 std::string_view bearer_error_code(bearer_error e) {
   // In the order of the enum.
@@ -232,7 +267,7 @@ bool verify_signature(jws_alg alg, const jwk& key, std::string_view signing_inpu
 boost::system::result<void, token_error> validate_claims(
     const json::object& claims, const validation_options& options,
     std::chrono::system_clock::time_point now) {
-  if (options.issuer.empty() || options.audience.empty()) {
+  if (misconfigured(options)) {
     return fail(token_failure::misconfigured, "no issuer or audience is configured to check");
   }
 
@@ -246,22 +281,8 @@ boost::system::result<void, token_error> validate_claims(
 
   const auto* aud = claims.if_contains("aud");
   if (!aud) return fail(token_failure::missing_claim, "the token has no aud");
-  bool audience_found = false;
-  if (const auto* one = aud->if_string()) {
-    audience_found = *one == options.audience;
-  } else if (const auto* many = aud->if_array()) {
-    for (const auto& a : *many) {
-      const auto* s = a.if_string();
-      if (!s) return fail(token_failure::invalid_claim, "aud holds a value that is not a string");
-      audience_found = audience_found || *s == options.audience;
-    }
-  } else {
-    return fail(token_failure::invalid_claim, "aud is not a string or an array of strings");
-  }
-  if (!audience_found) {
-    return fail(token_failure::wrong_audience,
-                "aud does not name this resource " + quoted(options.audience));
-  }
+  auto audience = check_audience(*aud, options.audiences);
+  if (!audience) return audience.error();
 
   const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double skew = static_cast<double>(options.clock_skew.count());
@@ -285,7 +306,7 @@ boost::system::result<void, token_error> validate_claims(
 boost::system::result<verified_token, token_error> verify_jwt(
     std::string_view token, const jwk_set& keys, const validation_options& options,
     std::chrono::system_clock::time_point now) {
-  if (options.issuer.empty() || options.audience.empty()) {
+  if (misconfigured(options)) {
     return fail(token_failure::misconfigured, "no issuer or audience is configured to check");
   }
   auto jws = parse_compact_jws(token, options.limits, options.allowed_algs);

@@ -2,9 +2,9 @@
 // JWT access tokens as an OAuth 2.1 resource server checks them (RFC 7519, RFC 7515 compact
 // serialization, RFC 9068 profile, MCP 2025-11-25 basic/authorization): the token is split and
 // decoded strictly, its signature verified with a key of a JWK set (auth/jwks.hpp), then its
-// claims: iss exact, aud containing the expected audience (RFC 8707: the proxy's canonical
-// resource URL), exp required, nbf and iat not in the future, all with a clock skew. Sans-io:
-// the time is a parameter.
+// claims: iss exact, aud containing one of the expected audiences (RFC 8707: the canonical
+// resource URLs of the route, and any audience the operator adds), exp required, nbf and iat not
+// in the future, all with a clock skew. Sans-io: the time is a parameter.
 //
 // JOSE library: OpenSSL 3 EVP, not libjwt 1.10 (Debian 12's libjwt-dev 1.10.2). libjwt 1.10
 // takes the algorithm from the token's own header and uses the one key it is given for it: an
@@ -61,6 +61,7 @@ enum class token_failure {
   expired,
   not_yet_valid,     // nbf in the future
   issued_in_future,  // iat in the future
+  inactive,          // introspection (auth/introspection.hpp): the server says it is not active
   misconfigured,     // no issuer or audience to check against: nothing is accepted
 };
 
@@ -81,8 +82,10 @@ struct token_limits {
 };
 
 struct validation_options {
-  std::string issuer;    // required: the exact iss
-  std::string audience;  // required: aud must be it or an array holding it
+  std::string issuer;  // required: the exact iss
+  // Required, none empty: aud must be one of them, or an array holding at least one of them
+  // (the route's resource URLs, compared exactly, and any extra audiences configured).
+  std::vector<std::string> audiences;
   std::chrono::seconds clock_skew{60};
   // Empty: every jws_alg. Else only these (an operator pinning RS256, say).
   std::vector<jws_alg> allowed_algs;
@@ -116,6 +119,15 @@ bool verify_signature(jws_alg alg, const jwk& key, std::string_view signing_inpu
 boost::system::result<void, token_error> validate_claims(const boost::json::object& claims,
                                                          const validation_options& options,
                                                          std::chrono::system_clock::time_point now);
+
+// The parts of validate_claims that introspection (auth/introspection.hpp) shares.
+// A NumericDate claim (RFC 7519 section 2): nullopt when absent, invalid_claim when not a number.
+boost::system::result<std::optional<double>, token_error> numeric_date(
+    const boost::json::object& claims, std::string_view name);
+// That `aud` (the claim's value: a string or an array of strings) names one of `audiences`:
+// invalid_claim for another type, wrong_audience when it names none of them.
+boost::system::result<void, token_error> check_audience(const boost::json::value& aud,
+                                                        const std::vector<std::string>& audiences);
 
 struct verified_token {
   jws_alg alg = jws_alg::rs256;

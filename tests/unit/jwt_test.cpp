@@ -48,7 +48,7 @@ boost::json::object good_claims() {
 validation_options options() {
   validation_options o;
   o.issuer = issuer;
-  o.audience = audience;
+  o.audiences = {audience};
   return o;
 }
 
@@ -184,6 +184,48 @@ TEST(jwt, the_audience_must_name_this_resource) {
                  "aud array with a number");
   c.erase("aud");
   expect_refused(make_token(keys().rsa, jws_alg::rs256, c), token_failure::missing_claim, "no aud");
+}
+
+TEST(jwt, the_audience_may_be_any_of_several) {
+  auto o = options();
+  o.audiences = {"https://proxy.example.com/mcp", "https://proxy.example.com/sse", "extra-aud"};
+  auto c = good_claims();
+  for (const char* aud :
+       {"https://proxy.example.com/mcp", "https://proxy.example.com/sse", "extra-aud"}) {
+    c["aud"] = aud;
+    auto r = check(make_token(keys().p256, jws_alg::es256, c), o);
+    EXPECT_TRUE(r) << aud << ": " << (r ? "" : r.error().message);
+  }
+  c["aud"] = boost::json::array{"https://other.example.com", "extra-aud"};
+  EXPECT_TRUE(check(make_token(keys().p256, jws_alg::es256, c), o)) << "array holding one";
+  c["aud"] = boost::json::array{"https://other.example.com", "EXTRA-AUD"};
+  expect_refused(make_token(keys().p256, jws_alg::es256, c), token_failure::wrong_audience,
+                 "array holding none (compared exactly)", o);
+  c["aud"] = "https://proxy.example.com/message";
+  expect_refused(make_token(keys().p256, jws_alg::es256, c), token_failure::wrong_audience,
+                 "a string naming none", o);
+  c["aud"] = "";
+  expect_refused(make_token(keys().p256, jws_alg::es256, c), token_failure::wrong_audience,
+                 "an empty aud", o);
+  c["aud"] = boost::json::object{{"a", "extra-aud"}};
+  expect_refused(make_token(keys().p256, jws_alg::es256, c), token_failure::invalid_claim,
+                 "aud an object", o);
+}
+
+TEST(jwt, check_audience_alone_reads_a_string_or_an_array) {
+  const std::vector<std::string> ours{"a", "b"};
+  EXPECT_TRUE(check_audience(boost::json::value("b"), ours));
+  EXPECT_TRUE(check_audience(boost::json::value(boost::json::array{"x", "a"}), ours));
+  auto none = check_audience(boost::json::value(boost::json::array{"x"}), ours);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().failure, token_failure::wrong_audience);
+  EXPECT_EQ(none.error().message, "aud names none of the 2 audiences of this resource");
+  auto one = check_audience(boost::json::value("x"), {"a"});
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().message, R"(aud does not name this resource "a")");
+  auto number = check_audience(boost::json::value(7), ours);
+  ASSERT_FALSE(number);
+  EXPECT_EQ(number.error().failure, token_failure::invalid_claim);
 }
 
 TEST(jwt, alg_none_is_refused_with_or_without_a_signature) {
@@ -437,9 +479,12 @@ TEST(jwt, nothing_is_accepted_without_an_issuer_and_an_audience_to_check) {
   expect_refused(make_token(keys().ed, jws_alg::eddsa, good_claims()), token_failure::misconfigured,
                  "no issuer", o);
   o = options();
-  o.audience.clear();
+  o.audiences.clear();
   expect_refused(make_token(keys().ed, jws_alg::eddsa, good_claims()), token_failure::misconfigured,
                  "no audience", o);
+  o.audiences = {audience, ""};
+  expect_refused(make_token(keys().ed, jws_alg::eddsa, good_claims()), token_failure::misconfigured,
+                 "an empty audience in the list", o);
 }
 
 TEST(jwt, every_failure_maps_to_invalid_token) {
