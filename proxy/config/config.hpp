@@ -44,6 +44,79 @@ struct auth_token {
   bool operator==(const auth_token&) const = default;
 };
 
+// A scope requirement on tools: the tools whose names match `pattern` (a glob, `*` and `?`) need
+// every scope of `scopes` (mcpProxy.oauth.toolScopes on exposed names, a server's
+// options.toolScopes on its own names).
+struct tool_scope_rule {
+  std::string pattern;
+  std::vector<std::string> scopes;
+  bool operator==(const tool_scope_rule&) const = default;
+};
+
+// mcpProxy.oauth.introspection: opaque tokens asked of an RFC 7662 endpoint.
+struct oauth_introspection {
+  std::string endpoint;  // https (http only to a loopback host)
+  std::string client_id;
+  std::string client_secret;  // from clientSecret or clientSecretFile; never logged
+  // An active answer is reused this long (never past the token's exp); an inactive one for a
+  // tenth of it.
+  std::chrono::milliseconds cache_ttl{60'000};
+};
+
+// mcpProxy.oauth: the proxy as an OAuth 2.1 resource server (docs/security.md, "OAuth").
+struct oauth_config {
+  bool enabled = false;  // the key is there
+  std::string issuer;    // the exact iss of JWT access tokens
+  // Named in the protected resource metadata (RFC 9728); default: {issuer}.
+  std::vector<std::string> authorization_servers;
+  // Accepted in aud besides the route's own resource URL (RFC 8707).
+  std::vector<std::string> audiences;
+  std::string jwks_file;  // one of jwks_file and jwks_uri, or introspection only
+  std::string jwks_uri;
+  std::optional<std::string> ca_file;   // trusted besides the system store for jwks_uri and
+                                        // the introspection endpoint
+  std::vector<std::string> algorithms;  // JWS algs accepted; empty: all that auth/jwt knows
+  std::chrono::milliseconds clock_skew{60'000};
+  // Unknown kids fetch the JWK set again at most this often; a set older than max age is
+  // fetched again.
+  std::chrono::milliseconds jwks_min_refresh{30'000};
+  std::chrono::milliseconds jwks_max_age{3'600'000};
+  std::optional<oauth_introspection> introspection;
+  std::vector<std::string> scopes_supported;  // in the metadata; default: required_scopes
+  std::vector<std::string> required_scopes;   // every route
+  std::vector<tool_scope_rule> tool_scopes;   // on exposed names, every route
+  std::string resource_name;                  // the metadata's resource_name, if set
+};
+
+// Globs per kind of item: tool names, prompt names, resource URIs (and URI templates). nullopt:
+// the rule says nothing of that kind.
+struct item_patterns {
+  std::optional<std::vector<std::string>> tools, prompts, resources;
+};
+
+// One rule of mcpProxy.access: who it is for, and what it allows and denies them.
+struct access_rule {
+  // Who: a static token's name (token), a JWT's sub, a group (the groups claim holds it), a
+  // scope, or any claim by dotted path holding a value; `everyone` matches every identity.
+  enum class subject_kind { everyone, token, sub, group, scope, claim };
+  subject_kind subject = subject_kind::everyone;
+  std::string claim_path;  // with claim: "realm_access.roles"
+  std::string value;       // the name, sub, group, scope or claim value
+  // Servers whose items the rule is about (globs); empty: patterns are on exposed names (the
+  // names the merged endpoint shows), on every server.
+  std::vector<std::string> servers;
+  // What the rule allows (a kind left out: all of it) and denies (a kind left out: none).
+  item_patterns allow, deny;
+  std::string path;  // "$.mcpProxy.access.rules[2]", for logs
+};
+
+// mcpProxy.access: absent (enabled false) allows every authenticated client everything.
+struct access_config {
+  bool enabled = false;
+  bool default_allow = false;  // "default": "allow" | "deny" (deny): no rule matches the identity
+  std::vector<access_rule> rules;
+};
+
 struct server_config {
   std::string name;
   transport_type transport = transport_type::stdio;
@@ -91,6 +164,9 @@ struct server_config {
   // options.authTokens(File), else mcpProxy.options' (as TBXark). Empty: no token is needed.
   std::vector<auth_token> auth_tokens;
   bool own_auth_tokens = false;  // the server set authTokens or authTokensFile itself
+  // options.requiredScopes and options.toolScopes (with mcpProxy.oauth).
+  std::vector<std::string> required_scopes;
+  std::vector<tool_scope_rule> tool_scopes;
 };
 
 // A virtual server: a merged endpoint at /{name}/mcp over some servers, showing what its filters
@@ -99,6 +175,7 @@ struct group_config {
   std::string name;
   std::vector<std::string> servers;  // empty: every enabled server
   item_filters filters;
+  std::vector<std::string> required_scopes;  // with mcpProxy.oauth
 };
 
 struct proxy_config {
@@ -116,6 +193,8 @@ struct proxy_config {
   // mcpProxy.options.authTokens(File): the tokens of the merged endpoint, the groups, and every
   // server without its own. Empty: no token is needed there.
   std::vector<auth_token> auth_tokens;
+  oauth_config oauth;
+  access_config access;
   // Serving beyond loopback with a route that needs no token (--allow-unauthenticated).
   bool allow_unauthenticated = false;
   // Host header values allowed besides loopback names when listening on loopback (a host or

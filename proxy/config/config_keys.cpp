@@ -32,7 +32,8 @@ struct options_state {
   item_filters& filters;
   // options.authTokens and authTokensFile together; nullopt when neither key is there.
   std::optional<std::vector<auth_token>>& auth_tokens;
-  bool disabled = false;  // a server's options.disabled
+  bool disabled = false;            // a server's options.disabled
+  server_config* server = nullptr;  // reading a server's options
 };
 
 void check_bool(reader& r, const json::value& v, std::string_view path, options_state&) {
@@ -137,12 +138,29 @@ constexpr auto proxy_option_keys = std::to_array<key_rule<options_state>>({
     {"resourceFilter", options_filter<&item_filters::resources>},
 });
 
+void read_options_required_scopes(reader& r, const json::value& v, std::string_view path,
+                                  options_state& o) {
+  read_scope_list(r, v, path, o.server->required_scopes);
+}
+
+void read_options_tool_scopes(reader& r, const json::value& v, std::string_view path,
+                              options_state& o) {
+  read_tool_scopes(r, v, path, o.server->tool_scopes);
+}
+
 constexpr auto server_option_keys =
     joined(proxy_option_keys, std::to_array<key_rule<options_state>>({
                                   {"disabled", read_options_disabled},
+                                  {"requiredScopes", read_options_required_scopes},
+                                  {"toolScopes", read_options_tool_scopes},
                               }));
 
 // --- a group -------------------------------------------------------------------------------------
+
+void read_group_required_scopes(reader& r, const json::value& v, std::string_view path,
+                                group_config& g) {
+  read_scope_list(r, v, path, g.required_scopes);
+}
 
 void read_group_servers(reader& r, const json::value& v, std::string_view path, group_config& g) {
   // With an element left out the indices shift: check_groups would name the wrong ones.
@@ -156,6 +174,7 @@ void group_filter(reader& r, const json::value& v, std::string_view path, group_
 
 constexpr auto group_keys = std::to_array<key_rule<group_config>>({
     {"servers", read_group_servers},
+    {"requiredScopes", read_group_required_scopes},
     {"toolFilter", group_filter<&item_filters::tools>},
     {"promptFilter", group_filter<&item_filters::prompts>},
     {"resourceFilter", group_filter<&item_filters::resources>},
@@ -304,6 +323,8 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"allowedOrigins", read_allowed_origins},
     {"allowedHosts", read_allowed_hosts},
     {"cors", read_cors},
+    {"oauth", read_oauth},
+    {"access", read_access},
     {"allowUnauthenticated", proxy_field<&reader::read_bool, &proxy_config::allow_unauthenticated>},
     {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
     {"maxJsonDepth", read_max_json_depth},
@@ -389,6 +410,7 @@ void read_server_options(reader& r, const json::value& v, std::string_view path,
                          server_config& server, bool& disabled) {
   std::optional<std::vector<auth_token>> tokens;
   options_state o{server.filters, tokens};
+  o.server = &server;
   r.read_object<options_state>(v, path, server_option_keys, o);
   disabled = o.disabled;
   if (tokens) {
@@ -402,6 +424,8 @@ void read_root(reader& r, const json::value& root, config& out) {
   if (!r.read_object<root_state>(root, "$", root_keys, state)) return;
   if (!state.has_servers) r.fail("$", "missing required key \"mcpServers\"");
   if (state.servers_read) check_groups(r, out);
+  check_oauth(r, out);
+  check_access(r, out);
   // CORS with credentials echoes the origin: with "*" any site could read answers sent with
   // the user's credentials.
   const auto& origins = out.proxy.allowed_origins;

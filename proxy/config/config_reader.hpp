@@ -153,6 +153,19 @@ void read_root(reader& r, const boost::json::value& root, config& out);
 // `server`) and "disabled".
 void read_server_options(reader& r, const boost::json::value& v, std::string_view path,
                          server_config& server, bool& disabled);
+// mcpProxy.oauth (config_oauth.cpp), and what it needs of the rest of the document once all is
+// read (a route's scopes without oauth, say).
+void read_oauth(reader& r, const boost::json::value& v, std::string_view path, config& c);
+void check_oauth(reader& r, const config& c);
+// A list of scopes (each a non-empty string without spaces) and a toolScopes object
+// ({"glob": ["scope", ...]}) (config_oauth.cpp).
+bool read_scope_list(reader& r, const boost::json::value& v, std::string_view path,
+                     std::vector<std::string>& out);
+bool read_tool_scopes(reader& r, const boost::json::value& v, std::string_view path,
+                      std::vector<tool_scope_rule>& out);
+// mcpProxy.access (config_access.cpp), and its checks against the servers once all is read.
+void read_access(reader& r, const boost::json::value& v, std::string_view path, config& c);
+void check_access(reader& r, const config& c);
 // One entry of mcpServers (config_server.cpp). `out` gets the name even when it is invalid, so
 // that the checks of groups do not report a server they cannot see.
 void read_server(reader& r, std::string_view name, const boost::json::value& v,

@@ -1,11 +1,12 @@
 #include "http/http_server.hpp"
 
+#include "auth/resource_metadata.hpp"
 #include "frontend/http_io.hpp"
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
 #include "http/connection_limits.hpp"
 #include "http/request_framing.hpp"
-#include "protocol/bearer_auth.hpp"
+#include "jsonrpc/message.hpp"
 #include "protocol/http_rules.hpp"
 #include "util/scope_exit.hpp"
 
@@ -131,8 +132,8 @@ std::string_view bound_name(connection_limits::bound b) {
 
 struct http_server::impl {
   impl(asio::any_io_executor ex, config::proxy_config p,
-       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r, route_tokens t,
-       injected_faults f)
+       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r,
+       route_security_map security, injected_faults f)
       : ctx(ex, std::move(p), f),
         acceptor(ex),
         routes(std::move(r)),
@@ -140,6 +141,7 @@ struct http_server::impl {
         limits(ctx.proxy.max_connections, ctx.proxy.max_connections_per_peer),
         framing{ctx.proxy.header_timeout, ctx.proxy.max_header_bytes, ctx.proxy.max_body_bytes},
         path_prefix(protocol::route_prefix(ctx.proxy.base_url)),
+        auth(ex, ctx.proxy, std::move(security)),
         streamable(ctx),
         legacy(ctx) {
     // The public name in baseURL is how clients behind a reverse proxy reach us.
@@ -147,14 +149,6 @@ struct http_server::impl {
       allowed_hosts.emplace_back(u->encoded_host());
     frontend::set_cors_policy(ctx.proxy.allowed_origins, ctx.proxy.cors_allow_credentials,
                               ctx.proxy.cors_max_age);
-    for (const auto& [route, list] : t) {
-      if (list.empty()) continue;
-      auto& table = tokens[route];
-      for (const auto& token : list) {
-        table.add(token.token, token.name);
-        any_token.add(token.token, token.name);
-      }
-    }
   }
 
   frontend::http_context ctx;
@@ -167,10 +161,7 @@ struct http_server::impl {
   std::unordered_map<connection_limits::id, std::shared_ptr<beast::tcp_stream>> connections;
   connection_limits::id next_connection = 1;
   std::string path_prefix;
-  // Routes that need a bearer token, and every token of any route (asked of a request for a
-  // path that is no route, so that it gets the same refusal as one for a route).
-  std::map<std::string, protocol::token_table, std::less<>> tokens;
-  protocol::token_table any_token;
+  request_auth auth;
   frontend::streamable_http streamable;
   frontend::legacy_sse legacy;
   // What the limits did since they were last logged: one summary line at most every 10 s, as
@@ -201,16 +192,17 @@ struct http_server::impl {
                                bhttp::request_parser<bhttp::string_body>& parser,
                                connection_limits::id c);
   awaitable<bool> dispatch(beast::tcp_stream& stream, http_request& req);
-  // The bearer-token check of a request for `route` (nullptr: a path that is no route); the
-  // refusal when it fails.
-  std::optional<protocol::auth_refusal> authenticate(const http_request& req,
-                                                     const std::string* route) const;
+  // The answer to a request under /.well-known/oauth-protected-resource.
+  awaitable<bool> answer_metadata(beast::tcp_stream& stream, http_request& req,
+                                  std::string_view path);
+  // A tools/call's tool name in a POST body (only read when the route has toolScopes).
+  static std::optional<std::string> called_tool(const http_request& req);
 };
 
 http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
                          std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
-                         route_tokens tokens, injected_faults faults)
-    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), std::move(tokens),
+                         route_security_map security, injected_faults faults)
+    : impl_(std::make_unique<impl>(ex, std::move(proxy), std::move(routes), std::move(security),
                                    faults)) {}
 
 http_server::~http_server() = default;
@@ -232,10 +224,15 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
     return origin + ": cannot listen on " + addr.host + ":" + std::to_string(addr.port) + ": " +
            ec.message();
   impl_->loopback_listener = ip.is_loopback();
-  return a.local_endpoint().port();
+  const auto port = a.local_endpoint().port();
+  // Without baseURL, resource URLs (OAuth) name the listener's own address.
+  const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
+  impl_->auth.set_base_url("http://" + host + ":" + std::to_string(port));
+  return port;
 }
 
 awaitable<void> http_server::run() {
+  impl_->ctx.tasks.spawn(impl_->auth.start(), "JWK set fetch");
   for (;;) {
     auto [ec, sock] = co_await impl_->acceptor.async_accept(tuple_awaitable);
     if (ec) {
@@ -435,19 +432,33 @@ awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_
   co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
 }
 
-std::optional<protocol::auth_refusal> http_server::impl::authenticate(
-    const http_request& req, const std::string* route) const {
-  const protocol::token_table* table = &any_token;
-  if (route) {
-    auto it = tokens.find(*route);
-    table = it == tokens.end() ? nullptr : &it->second;
+awaitable<bool> http_server::impl::answer_metadata(beast::tcp_stream& stream, http_request& req,
+                                                   std::string_view path) {
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+    std::string body = frontend::error_body(codes::invalid_request, "Method not allowed");
+    co_return co_await frontend::reply(stream, req, 405, std::move(body), "application/json", {},
+                                       "GET, HEAD");
   }
-  if (!table || table->empty()) return std::nullopt;
-  std::vector<std::string_view> fields;
-  for (const auto& f : req)
-    if (f.name() == bhttp::field::authorization) fields.push_back(f.value());
-  auto checked = protocol::check_bearer(protocol::read_bearer(fields), *table);
-  return std::move(checked.refusal);
+  auto document = auth.metadata_for(path);
+  if (!document)
+    co_return co_await frontend::reply_error(
+        stream, req, 404, codes::invalid_request,
+        "no protected resource metadata at " + std::string(path));
+  co_return co_await frontend::reply(stream, req, 200, std::move(*document));
+}
+
+std::optional<std::string> http_server::impl::called_tool(const http_request& req) {
+  if (req.method() != bhttp::verb::post) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = jsonrpc::parse_json_value(req.body(), ec);
+  const auto* o = ec ? nullptr : v.if_object();
+  const auto* method = o ? o->if_contains("method") : nullptr;
+  if (!method || !method->is_string() || method->get_string() != "tools/call") return std::nullopt;
+  const auto* params = o->if_contains("params");
+  const auto* name =
+      params && params->is_object() ? params->get_object().if_contains("name") : nullptr;
+  if (!name || !name->is_string()) return std::nullopt;
+  return std::string(name->get_string());
 }
 
 awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_request& req) {
@@ -475,15 +486,28 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
                                        "GET, HEAD");
   }
 
+  if (auth.oauth() && auth::metadata_resource_path(path))
+    co_return co_await answer_metadata(stream, req, path);
+
   auto r = protocol::parse_route(path, path_prefix);
   auto it = r ? routes.find(r->name) : routes.end();
   // Tokens first: a client without a valid one learns nothing of routes or sessions.
   std::string route_name = it == routes.end() ? std::string() : it->first;
-  if (auto refused = authenticate(req, it == routes.end() ? nullptr : &route_name)) {
+  std::vector<std::string_view> authorization;
+  for (const auto& f : req)
+    if (f.name() == bhttp::field::authorization) authorization.push_back(f.value());
+  auto admitted =
+      co_await auth.check(std::move(authorization), it == routes.end() ? nullptr : &route_name,
+                          r ? r->name : std::string_view(), r ? r->kind : "mcp");
+  if (!admitted.refusal && admitted.who && it != routes.end() && auth.has_tool_scopes(route_name))
+    if (auto tool = called_tool(req))
+      admitted.refusal = auth.check_tool(route_name, r->kind, *tool, *admitted.who);
+  if (admitted.refusal) {
+    const auto& refused = *admitted.refusal;
     std::string body =
-        frontend::error_body(codes::invalid_request, refused->text, frontend::body_id(req));
-    const protocol::header_list challenge{{"WWW-Authenticate", refused->www_authenticate}};
-    co_return co_await frontend::reply(stream, req, refused->status, std::move(body),
+        frontend::error_body(codes::invalid_request, refused.text, frontend::body_id(req));
+    const protocol::header_list challenge{{"WWW-Authenticate", refused.www_authenticate}};
+    co_return co_await frontend::reply(stream, req, refused.status, std::move(body),
                                        "application/json", {}, {}, challenge);
   }
   if (it == routes.end()) {

@@ -2,14 +2,16 @@
 // The client-facing HTTP listener: every route (`/{name}/mcp`, `/{name}/sse`,
 // `/{name}/message`, the merged `/mcp`, `/sse`, `/message` and the groups) checked by one
 // function (protocol::check_request) and handed to its frontend (Streamable HTTP or legacy
-// HTTP+SSE), and `/health`. Before any route is looked up: CORS preflights (protocol/cors) and
-// the bearer-token check (protocol/bearer_auth), so that a refusal says nothing about which
-// routes or sessions exist. Beast and Asio stay inside the .cpp files.
+// HTTP+SSE), `/health`, and with mcpProxy.oauth the protected resource metadata under
+// `/.well-known/oauth-protected-resource`. Before any route is looked up: CORS preflights
+// (protocol/cors) and the bearer-token check (http/request_auth), so that a refusal says nothing
+// about which routes or sessions exist. Beast and Asio stay inside the .cpp files.
 // Thread-safety: runs on the executor given at construction (one I/O thread).
 
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
 #include "frontend/injected_faults.hpp"
+#include "http/request_auth.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,15 +27,11 @@ namespace mcp_proxy::http {
 
 using injected_faults = frontend::injected_faults;
 
-// The static bearer tokens each route name accepts (a server's own or the global ones; the
-// merged endpoint and groups take the global ones). A route absent or with none needs no token.
-using route_tokens = std::map<std::string, std::vector<config::auth_token>, std::less<>>;
-
 class http_server {
  public:
   http_server(boost::asio::any_io_executor ex, config::proxy_config proxy,
               std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
-              route_tokens tokens = {}, injected_faults faults = {});
+              route_security_map security = {}, injected_faults faults = {});
   ~http_server();
 
   // Binds and listens; returns the bound port (useful with port 0) or a readable error.

@@ -17,14 +17,21 @@ std::array<unsigned char, 32> sha256(std::string_view s) {
 
 constexpr std::string_view realm = R"(Bearer realm="mcp-proxy")";
 
-std::string challenge(std::string_view error, std::string_view description,
-                      std::string_view extra) {
+}  // namespace
+
+std::string bearer_challenge(std::string_view error, std::string_view description,
+                             std::string_view extra) {
   std::string out(realm);
   if (!error.empty()) {
     out += R"(, error=")";
     out += error;
     out += R"(", error_description=")";
-    out += description;  // our own text: no quote or backslash in it
+    // RFC 6750 section 3: %x20-21 / %x23-5B / %x5D-7E. A quote becomes an apostrophe (claim
+    // values are quoted in messages), anything else outside the set a space.
+    for (char c : description) {
+      const auto u = static_cast<unsigned char>(c);
+      out += c == '"' ? '\'' : (u < 0x20 || u > 0x7e || c == '\\') ? ' ' : c;
+    }
     out += '"';
   }
   if (!extra.empty()) {
@@ -34,7 +41,16 @@ std::string challenge(std::string_view error, std::string_view description,
   return out;
 }
 
-}  // namespace
+std::string challenge_param(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u <= 0x7e && c != '"' && c != '\\') out += c;
+  }
+  out += '"';
+  return out;
+}
 
 bool is_b64token(std::string_view s) {
   std::size_t i = 0;
@@ -102,22 +118,22 @@ auth_result check_bearer(const bearer_credential& credential, const token_table&
   auth_result out;
   switch (credential.what) {
     case bearer_credential::kind::none:
-      out.refusal = auth_refusal{401, challenge({}, {}, extra_params),
+      out.refusal = auth_refusal{401, bearer_challenge({}, {}, extra_params),
                                  "Unauthorized: this endpoint needs a bearer token "
                                  "(Authorization: Bearer <token>)"};
       break;
     case bearer_credential::kind::malformed:
       out.refusal = auth_refusal{
           400,
-          challenge("invalid_request", "one Authorization field, Bearer and a b64token",
-                    extra_params),
+          bearer_challenge("invalid_request", "one Authorization field, Bearer and a b64token",
+                           extra_params),
           "Bad Request: the Authorization header is not one \"Bearer <token>\" credential"};
       break;
     case bearer_credential::kind::token:
       out.identity = tokens.find(credential.token);
       if (!out.identity)
         out.refusal = auth_refusal{
-            401, challenge("invalid_token", "the access token is not valid", extra_params),
+            401, bearer_challenge("invalid_token", "the access token is not valid", extra_params),
             "Unauthorized: the bearer token is not valid"};
       break;
   }

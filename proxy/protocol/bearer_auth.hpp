@@ -21,6 +21,16 @@ bool is_b64token(std::string_view s);
 // token that has no name.
 std::string token_fingerprint(std::string_view token);
 
+// A WWW-Authenticate value: `Bearer realm="mcp-proxy"`, then, with an `error` (an RFC 6750
+// error code), `error` and `error_description` (a quote becomes an apostrophe, other characters
+// RFC 6750 does not allow there spaces), then `extra` (more auth-params, already formatted) when
+// not empty.
+std::string bearer_challenge(std::string_view error, std::string_view description,
+                             std::string_view extra = {});
+// One auth-param, `name="value"`, dropping from the value what a quoted-string of RFC 6750 may
+// not hold (a quote, a backslash, control and non-ASCII bytes).
+std::string challenge_param(std::string_view name, std::string_view value);
+
 // What an Authorization header field holds, for a bearer-token check.
 struct bearer_credential {
   enum class kind {

@@ -75,21 +75,13 @@ request http_link_base::make_request(bhttp::verb verb, const target_url& t, std:
   return req;
 }
 
-awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_link_base::connect(
-    const target_url& t, clock_type::duration limit) {
-  tcp::resolver resolver(ex_);
+awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_connection(
+    asio::any_io_executor ex, ssl::context& tls_context, const target_url& t,
+    clock_type::duration limit, bool verify) {
+  tcp::resolver resolver(ex);
   auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
   if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
-  std::shared_ptr<http_conn> c;
-  if (t.tls) {
-    if (!std::exchange(system_store_loaded_, true)) {
-      boost::system::error_code ignored;
-      // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
-      tls_.set_default_verify_paths(ignored);
-    }
-    c = std::make_shared<http_conn>(ex_, tls_);
-  } else
-    c = std::make_shared<http_conn>(ex_);
+  auto c = t.tls ? std::make_shared<http_conn>(ex, tls_context) : std::make_shared<http_conn>(ex);
   c->lowest().expires_after(limit);
   auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);
   if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
@@ -98,17 +90,28 @@ awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_l
   if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
     // SNI, and the certificate must name the host.
     SSL_set_tlsext_host_name(tls->native_handle(), t.host.c_str());
-    if (!options_.tls_insecure_skip_verify)
-      tls->set_verify_callback(ssl::host_name_verification(t.host));
+    if (verify) tls->set_verify_callback(ssl::host_name_verification(t.host));
     auto [hec] = co_await tls->async_handshake(ssl::stream_base::client, tuple_awaitable);
     if (hec) co_return "TLS handshake with " + t.origin + " failed: " + hec.message();
   }
   c->lowest().expires_never();
+  co_return c;
+}
+
+awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_link_base::connect(
+    const target_url& t, clock_type::duration limit) {
+  if (t.tls && !std::exchange(system_store_loaded_, true)) {
+    boost::system::error_code ignored;
+    // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+    tls_.set_default_verify_paths(ignored);
+  }
+  auto made = co_await open_connection(ex_, tls_, t, limit, !options_.tls_insecure_skip_verify);
+  if (!made) co_return made;
   if (ended_) co_return std::string("the link has ended");
   if (connections_.size() > 64)
     std::erase_if(connections_, [](const auto& w) { return w.expired(); });
-  connections_.push_back(c);
-  co_return c;
+  connections_.push_back(*made);
+  co_return made;
 }
 
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>>

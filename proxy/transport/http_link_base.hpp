@@ -1,6 +1,6 @@
 #pragma once
-// Internal to the HTTP links (http_link_base.cpp, streamable_http_link.cpp, sse_link.cpp): the
-// connection, URL and request plumbing both HTTP transports share. The rules they follow without
+// Internal to the HTTP links (http_link_base.cpp, streamable_http_link.cpp, sse_link.cpp) and
+// http_fetch.cpp: the connection, URL and request plumbing both HTTP transports share. The rules they follow without
 // I/O (what an answer is, how a stream is resumed) are in protocol/streamable_client.hpp.
 // Thread-safety and lifetime: see message_link.
 
@@ -95,6 +95,13 @@ struct http_conn {
     return std::visit(std::forward<Op>(op), stream);
   }
 };
+
+// A new connection to `t` within `limit`: TCP (no Nagle), then, for https, the TLS handshake with
+// SNI and, with `verify`, the certificate checked against `tls`'s store and the host name. The
+// error names the origin, never a path or query.
+awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_connection(
+    asio::any_io_executor ex, ssl::context& tls, const target_url& t, clock_type::duration limit,
+    bool verify);
 
 bool content_type_is(const response_parser& p, std::string_view type);
 std::string status_text(const response_parser& p);

@@ -101,5 +101,20 @@ TEST(check_bearer, appends_extra_challenge_parameters) {
             R"(Bearer realm="mcp-proxy", resource_metadata="https://p.example/.well-known/x")");
 }
 
+TEST(bearer_challenge, keeps_the_description_within_the_rfc_6750_characters) {
+  // RFC 6750 section 3: error_description is %x20-21 / %x23-5B / %x5D-7E.
+  EXPECT_EQ(
+      bearer_challenge("invalid_token", "iss \"x\" is not\\ \"y\"\n\xc3\xa9"),
+      R"(Bearer realm="mcp-proxy", error="invalid_token", error_description="iss 'x' is not  'y'   ")");
+  EXPECT_EQ(bearer_challenge({}, "ignored without an error", R"(scope="a b")"),
+            R"(Bearer realm="mcp-proxy", scope="a b")");
+}
+
+TEST(challenge_param, drops_what_a_quoted_string_may_not_hold) {
+  EXPECT_EQ(challenge_param("scope", "mcp:read mcp:write"), R"(scope="mcp:read mcp:write")");
+  EXPECT_EQ(challenge_param("resource_metadata", "https://h/\"x\\\n"),
+            R"(resource_metadata="https://h/x")");
+}
+
 }  // namespace
 }  // namespace mcp_proxy::protocol

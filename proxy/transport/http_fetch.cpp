@@ -1,0 +1,58 @@
+#include "transport/http_fetch.hpp"
+
+#include "transport/http_link_base.hpp"
+
+namespace mcp_proxy::transport {
+
+using namespace detail;
+
+http_fetcher::http_fetcher(asio::any_io_executor ex) : ex_(ex), tls_(ssl::context::tls_client) {
+  tls_.set_verify_mode(ssl::verify_peer);
+  boost::system::error_code ignored;
+  // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
+  tls_.set_default_verify_paths(ignored);
+}
+
+std::optional<std::string> http_fetcher::trust_ca_file(const std::string& file) {
+  boost::system::error_code ec;
+  tls_.load_verify_file(file, ec);
+  if (ec) return file + ": " + ec.message();
+  return std::nullopt;
+}
+
+awaitable<boost::system::result<fetch_response, std::string>> http_fetcher::fetch(fetch_request r) {
+  auto t = parse_target(r.url);
+  if (!t) co_return t.error();
+  const auto deadline = clock_type::now() + r.timeout;
+  auto made = co_await open_connection(ex_, tls_, *t, r.timeout, true);
+  if (!made) co_return made.error();
+  auto& c = **made;
+  request req{r.post ? bhttp::verb::post : bhttp::verb::get, t->target, 11};
+  req.set(bhttp::field::host, t->host_header);
+  req.set(bhttp::field::user_agent, "mcp-proxy/" MCP_PROXY_VERSION);
+  req.set(bhttp::field::accept, "application/json");
+  req.set(bhttp::field::accept_encoding, "identity");
+  for (auto& [k, v] : r.headers) req.set(k, v);
+  req.body() = std::move(r.body);
+  req.keep_alive(false);
+  req.prepare_payload();
+  c.lowest().expires_at(deadline);
+  auto [wec, written] =
+      co_await c.on_stream([&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
+  if (wec) co_return "sending to " + t->origin + " failed: " + wec.message();
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(r.max_body);
+  auto [rec, read] = co_await c.on_stream(
+      [&](auto& s) { return bhttp::async_read(s, c.buffer, parser, tuple_awaitable); });
+  c.close();
+  if (rec == bhttp::error::body_limit)
+    co_return t->origin + " answered more than " + std::to_string(r.max_body) + " bytes";
+  if (rec) co_return "no answer from " + t->origin + ": " + rec.message();
+  fetch_response out;
+  out.status = parser.get().result_int();
+  out.content_type = std::string(parser.get()[bhttp::field::content_type]);
+  out.body = std::move(parser.get().body());
+  co_return out;
+}
+
+}  // namespace mcp_proxy::transport
