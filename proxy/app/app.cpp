@@ -257,15 +257,6 @@ int serve(config::config cfg, const serve_options& opt) {
     routes = {{it->first, stdio_endpoint}};
   }
   auto security = http::security_of_routes(cfg);
-  // The rules are read and checked (config/config_access.cpp, auth/access.hpp), but lists and
-  // calls do not consult them yet: serving with them would promise a restriction that is not
-  // there.
-  if (cfg.proxy.access.enabled) {
-    spdlog::error("$.mcpProxy.access: access rules by identity are not enforced yet (issue #16); "
-                  "remove the key, or restrict with authTokens per server, toolFilter and "
-                  "oauth.toolScopes");
-    return 2;
-  }
   if (!opt.stdio && !cfg.proxy.allow_unauthenticated) {
     boost::system::error_code ec;
     const auto ip =

@@ -180,4 +180,25 @@ access_grant access_policy::grant_for(const identity& who) const {
       std::make_shared<const detail::grant_state>(detail::grant_state{state_, std::move(matched)}));
 }
 
+namespace {
+
+class grant_access final : public protocol::item_access {
+ public:
+  explicit grant_access(access_grant g) : grant_(std::move(g)) {}
+  bool allows(item_kind kind, std::string_view server, std::string_view own_name,
+              std::string_view exposed_name) const override {
+    return grant_.allows(kind, server, own_name, exposed_name);
+  }
+
+ private:
+  access_grant grant_;
+};
+
+}  // namespace
+
+std::shared_ptr<const protocol::item_access> as_item_access(access_grant grant) {
+  if (grant.unrestricted()) return nullptr;
+  return std::make_shared<const grant_access>(std::move(grant));
+}
+
 }  // namespace mcp_proxy::auth

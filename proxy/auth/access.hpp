@@ -20,6 +20,7 @@
 
 #include "auth/scopes.hpp"
 #include "config/config.hpp"
+#include "protocol/session_narrowing.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -41,7 +42,7 @@ struct identity {
   scope_set scopes;
 };
 
-enum class item_kind { tool, prompt, resource };
+using item_kind = protocol::item_kind;
 
 namespace detail {
 struct policy_state;
@@ -79,6 +80,10 @@ class access_grant {
   bool unrestricted_ = false;
   std::shared_ptr<const detail::grant_state> state_;  // null: no rule matched
 };
+
+// The grant as the endpoints ask it (session_narrowing::access); null when it is unrestricted
+// (nothing to ask).
+std::shared_ptr<const protocol::item_access> as_item_access(access_grant grant);
 
 class access_policy {
  public:

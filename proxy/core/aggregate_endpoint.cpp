@@ -196,8 +196,13 @@ awaitable<bool> aggregate_endpoint::join_member(std::shared_ptr<client_session> 
   if (!m.ep->backend_ready() || s->ended) co_return false;
   json::object params = s->initialize_params;
   params["protocolVersion"] = s->protocol_version;
+  // A member's session is the merged session's: who may use what is checked here. A local, not
+  // a temporary in co_await (GCC 12 copies such a temporary bitwise: its strings then free
+  // another object's buffer).
+  session_narrowing unnarrowed;
   auto outcome = co_await m.ep->initialize(
-      message::request(next_internal_id_++, "initialize", std::move(params)), {});
+      message::request(next_internal_id_++, "initialize", std::move(params)),
+      std::move(unnarrowed));
   if (!outcome.session) {
     spdlog::warn("session {} on {}: server {} left out: {}", s->id(), label_, m.ep->name(),
                  jsonrpc::serialize(outcome.reply));

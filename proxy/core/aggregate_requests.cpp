@@ -235,6 +235,14 @@ std::optional<json::value> aggregate_endpoint::expose_item(const client_session&
         push_unrelated(*session, message::notification(changed), label_);
   }
   if (!exposed || !visible_exposed(s, list_key, *exposed)) return std::nullopt;
+  if (s.narrowing.access) {
+    // mcpProxy.access: by the member's own name and the exposed one.
+    const auto own = item_key(list_key, item);
+    const auto shown = item_key(list_key, *exposed);
+    if (!own || !shown ||
+        !s.narrowing.allows(item_kind_of(list_key), members_[i].ep->name(), *own, *shown))
+      return std::nullopt;
+  }
   return exposed;
 }
 
@@ -279,7 +287,9 @@ awaitable<std::optional<aggregate_endpoint::named_target>> aggregate_endpoint::r
   }
   json::value probe = json::object{{"name", exposed}};
   if (!origin || !active(*s, origin->member) ||
-      !visible_exposed(*s, list_key_of(list_method), probe))
+      !visible_exposed(*s, list_key_of(list_method), probe) ||
+      !s->narrowing.allows(kind == "tool" ? protocol::item_kind::tool : protocol::item_kind::prompt,
+                           members_[origin->member].ep->name(), origin->name, exposed))
     co_return std::nullopt;
   co_return named_target{origin->member, std::move(origin->name)};
 }
@@ -330,7 +340,8 @@ awaitable<request_outcome> aggregate_endpoint::route_by_uri(std::shared_ptr<clie
     if (with_resources == 1) i = only;
   }
   json::value probe = json::object{{"uri", uri}};
-  if (!i || !filters_allow(filters_, "resources", probe))
+  if (!i || !filters_allow(filters_, "resources", probe) ||
+      !s->narrowing.allows(protocol::item_kind::resource, members_[*i].ep->name(), uri, uri))
     co_return unknown_item_error(std::move(id), "resource", uri);
   co_return co_await forward(s, *i, std::move(request));
 }

@@ -187,8 +187,21 @@ bool filters_allow(const config::item_filters& f, std::string_view list_key,
   return filter.allows(key->get_string());
 }
 
+protocol::item_kind item_kind_of(std::string_view list_key) {
+  if (list_key == "tools") return protocol::item_kind::tool;
+  if (list_key == "prompts") return protocol::item_kind::prompt;
+  return protocol::item_kind::resource;
+}
+
+std::optional<std::string_view> item_key(std::string_view list_key, const json::value& item) {
+  const auto* o = item.if_object();
+  const auto* key = o ? o->if_contains(item_field_of(list_key)) : nullptr;
+  if (!key || !key->is_string()) return std::nullopt;
+  return std::string_view(key->get_string());
+}
+
 void filter_list_result(message& response, std::string_view list_key,
-                        const config::item_filters& f) {
+                        const std::function<bool(const json::value& item)>& keep) {
   auto* result = response.object().if_contains("result");
   auto* o = result ? result->if_object() : nullptr;
   auto* items = o ? o->if_contains(list_key) : nullptr;
@@ -196,7 +209,7 @@ void filter_list_result(message& response, std::string_view list_key,
   auto& a = items->get_array();
   json::array kept;
   for (auto& item : a)
-    if (filters_allow(f, list_key, item)) kept.push_back(std::move(item));
+    if (keep(item)) kept.push_back(std::move(item));
   a = std::move(kept);
 }
 

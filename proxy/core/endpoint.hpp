@@ -159,9 +159,14 @@ std::string_view list_key_of(std::string_view method);
 const config::name_filter& filter_for(const config::item_filters& f, std::string_view list_key);
 bool filters_allow(const config::item_filters& f, std::string_view list_key,
                    const boost::json::value& item);
-// Removes from a list response the items `f` hides.
+// Removes from a list response the items `keep` says no to.
 void filter_list_result(jsonrpc::message& response, std::string_view list_key,
-                        const config::item_filters& f);
+                        const std::function<bool(const boost::json::value& item)>& keep);
+// The kind of item of a list key (tools, prompts; resources and their templates), for access
+// rules (session_narrowing::allows).
+protocol::item_kind item_kind_of(std::string_view list_key);
+// The string an item of a list key is known by (its name, uri or uriTemplate), if it has one.
+std::optional<std::string_view> item_key(std::string_view list_key, const boost::json::value& item);
 // The error for a tool, prompt or resource the client may not see or that no server has:
 // -32602 for tools and prompts (spec 2025-11-25 server/tools and server/prompts, error handling),
 // -32002 for resources (server/resources, error handling).

@@ -1,5 +1,6 @@
 #include "core/server_endpoint.hpp"
 
+#include "protocol/naming.hpp"
 #include "protocol/versions.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
@@ -220,7 +221,7 @@ std::string server_endpoint::unavailable_reason() const {
 }
 
 awaitable<initialize_outcome> server_endpoint::initialize(message request,
-                                                          session_narrowing /*narrowing*/) {
+                                                          session_narrowing narrowing) {
   if (auto refused = refuse_initialize(request, stopped_, sessions_.size() + initializing_,
                                        proxy_.max_sessions, server_.name))
     co_return std::move(*refused);
@@ -234,6 +235,8 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
   ++initializing_;
   util::scope_exit counted([this] { --initializing_; });
   auto session = new_client_session(ex_, sessions_, request);
+  // Who opened it and what it may use (a server route has nothing to narrow).
+  session->narrowing = std::move(narrowing);
   json::object result;
   if (server_.mode == config::session_mode::shared) {
     auto b = co_await shared_backend();
@@ -331,7 +334,7 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
     co_return message::error_response(std::move(id), codes::invalid_request,
                                       "this session is already initialized");
   }
-  if (auto refused = refused_by_filters(request)) co_return std::move(*refused);
+  if (auto refused = refused_by_filters(*s, request)) co_return std::move(*refused);
   std::shared_ptr<backend::backend_session> b = s->own_backend;
   if (server_.mode == config::session_mode::shared) b = co_await shared_backend();
   if (!b || !b->alive())
@@ -381,7 +384,7 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   }
   std::string filtered_list;
   if (auto key = list_key_of(request.method());
-      !key.empty() && !filter_for(server_.filters, key).empty())
+      !key.empty() && (!filter_for(server_.filters, key).empty() || s->narrowing.access))
     filtered_list = key;
   const bool own_tasks_only = shared && request.method() == "tasks/list";
   const auto* params = request.params_object();
@@ -399,7 +402,28 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   co_return cs;
 }
 
-std::optional<message> server_endpoint::refused_by_filters(const message& request) const {
+bool server_endpoint::access_allows(const client_session& s, std::string_view list_key,
+                                    std::string_view name) const {
+  if (!s.narrowing.access) return true;
+  const auto kind = item_kind_of(list_key);
+  if (kind == protocol::item_kind::resource)
+    return s.narrowing.allows(kind, server_.name, name, name);
+  // Rules on exposed names mean the names the merged endpoint shows, on every route.
+  const auto exposed = protocol::expose_name(server_.name, server_.prefix.value_or(server_.name),
+                                             proxy_.tool_name_separator, name);
+  return s.narrowing.allows(kind, server_.name, name, exposed);
+}
+
+bool server_endpoint::keeps(const client_session& s, std::string_view list_key,
+                            const json::value& item) const {
+  if (!filters_allow(server_.filters, list_key, item)) return false;
+  if (!s.narrowing.access) return true;
+  const auto key = item_key(list_key, item);
+  return key && access_allows(s, list_key, *key);
+}
+
+std::optional<message> server_endpoint::refused_by_filters(const client_session& s,
+                                                           const message& request) const {
   const auto& f = server_.filters;
   const auto* params = request.params_object();
   auto text_param = [params](std::string_view key) -> std::optional<std::string_view> {
@@ -409,14 +433,17 @@ std::optional<message> server_endpoint::refused_by_filters(const message& reques
   };
   const auto method = request.method();
   if (method == "tools/call") {
-    if (auto name = text_param("name"); name && !f.tools.allows(*name))
+    if (auto name = text_param("name");
+        name && (!f.tools.allows(*name) || !access_allows(s, "tools", *name)))
       return unknown_item_error(*request.id(), "tool", *name);
   } else if (method == "prompts/get") {
-    if (auto name = text_param("name"); name && !f.prompts.allows(*name))
+    if (auto name = text_param("name");
+        name && (!f.prompts.allows(*name) || !access_allows(s, "prompts", *name)))
       return unknown_item_error(*request.id(), "prompt", *name);
   } else if (method == "resources/read" || method == "resources/subscribe" ||
              method == "resources/unsubscribe") {
-    if (auto uri = text_param("uri"); uri && !f.resources.allows(*uri))
+    if (auto uri = text_param("uri");
+        uri && (!f.resources.allows(*uri) || !access_allows(s, "resources", *uri)))
       return unknown_item_error(*request.id(), "resource", *uri);
   }
   return std::nullopt;
@@ -466,7 +493,8 @@ awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
   if (!cs.subscribing_uri.empty() && (!ev || ev->error()))
     subscriptions_.undo_subscribe(s.key(), cs.subscribing_uri);
   if (ev && !cs.filtered_list.empty() && ev->is_response())
-    filter_list_result(*ev, cs.filtered_list, server_.filters);
+    filter_list_result(*ev, cs.filtered_list,
+                       [&](const json::value& item) { return keeps(s, cs.filtered_list, item); });
   if (ev && cs.own_tasks_only && ev->is_response()) tasks_.keep_own(s.key(), *ev);
   if (ev || cs.call->events.closed()) co_return ev;
   abandon(s, *cs.call, "timed out in mcp-proxy");

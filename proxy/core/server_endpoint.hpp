@@ -113,8 +113,16 @@ class server_endpoint : public endpoint {
   // unsubscribes (what the tables decided).
   void send_to_shared(std::optional<int> log_rank, const std::vector<std::string>& unsubscribe);
   void tell_watchers(backend_event e);
-  // A request for something the server's filters hide: the error to answer, else nullopt.
-  std::optional<jsonrpc::message> refused_by_filters(const jsonrpc::message& request) const;
+  // A request for something the server's filters hide, or the session's identity may not use
+  // (mcpProxy.access): the error to answer (that of an unknown item), else nullopt.
+  std::optional<jsonrpc::message> refused_by_filters(const client_session& s,
+                                                     const jsonrpc::message& request) const;
+  // Whether the session's identity may use the item of `list_key` known here as `name`.
+  bool access_allows(const client_session& s, std::string_view list_key,
+                     std::string_view name) const;
+  // What a list answer keeps: what the filters and the session's access allow.
+  bool keeps(const client_session& s, std::string_view list_key,
+             const boost::json::value& item) const;
 
   boost::asio::any_io_executor ex_;
   config::server_config server_;

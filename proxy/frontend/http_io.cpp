@@ -3,6 +3,7 @@
 #include "backend/event_backlog.hpp"
 #include "jsonrpc/top_level_scan.hpp"
 
+#include "protocol/http_rules.hpp"
 #include "protocol/sse.hpp"
 
 #include <spdlog/spdlog.h>
@@ -88,6 +89,17 @@ awaitable<bool> reply_error(tcp_stream& stream, const http_request& req, unsigne
   // A local, not a temporary inside co_await (GCC 12 and coroutine temporaries).
   std::string body = error_body(code, text, body_id(req));
   co_return co_await reply(stream, req, status, std::move(body));
+}
+
+protocol::session_narrowing narrowing_for(const http_request& req, const request_identity& who) {
+  auto n = protocol::narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
+  n.principal = who.principal;
+  n.access = who.access;
+  return n;
+}
+
+bool owned_by(const protocol::session_narrowing& session, const request_identity& who) {
+  return session.principal == who.principal;
 }
 
 std::string peer_address(tcp_stream& stream) {

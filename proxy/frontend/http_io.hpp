@@ -9,6 +9,7 @@
 #include "frontend/request_headers.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/cors.hpp"
+#include "protocol/session_narrowing.hpp"
 #include "util/async_queue.hpp"
 #include "util/keyed_quota.hpp"
 #include "util/task_group.hpp"
@@ -30,6 +31,21 @@ namespace mcp_proxy::frontend {
 
 using tcp_stream = boost::beast::tcp_stream;
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+
+// Who sent a request, as the listener's auth check found it (http/request_auth): the principal
+// sessions are bound to ("" when the route needs no credential) and what it may use (null:
+// everything).
+struct request_identity {
+  std::string principal;
+  std::shared_ptr<const protocol::item_access> access;
+};
+
+// The session_narrowing of a request: what it narrows to (protocol::narrowing_of: the query's
+// `servers` and `tools`, or the Mcp-Proxy-Servers and Mcp-Proxy-Tools headers) and who sent it.
+protocol::session_narrowing narrowing_for(const http_request& req, const request_identity& who);
+// Whether `session` belongs to `who`: another principal's request is answered as for an unknown
+// session (a session id is no credential).
+bool owned_by(const protocol::session_narrowing& session, const request_identity& who);
 
 // What every HTTP frontend of one listener shares.
 struct http_context {

@@ -15,7 +15,6 @@ namespace mcp_proxy::frontend {
 using boost::asio::awaitable;
 using jsonrpc::message;
 namespace codes = jsonrpc::error_codes;
-using protocol::narrowing_of;
 
 // A legacy session: its event stream, and the core session once the client has initialized.
 struct legacy_sse::session {
@@ -75,7 +74,8 @@ void legacy_sse::close_all() {
 }
 
 awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
-                                          std::shared_ptr<core::endpoint> ep) {
+                                          std::shared_ptr<core::endpoint> ep,
+                                          const request_identity& who) {
   auto slot = acquire_session_slot(ctx_, stream);
   if (!slot) co_return co_await refuse_session_slot(ctx_, stream, req);
   auto ls = std::make_shared<session>(ctx_.ex, util::random_hex_id(), ep.get());
@@ -83,7 +83,7 @@ awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
   ls->events.on_overflow = [id = ls->id] {
     spdlog::warn("legacy SSE session {}: its client does not read its stream; ending it", id);
   };
-  ls->narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
+  ls->narrowing = narrowing_for(req, who);
   sessions_.emplace(ls->id, ls);
   // The first event names where to POST (spec 2024-11-05: the endpoint event).
   std::string endpoint = protocol::encode_sse_event(post_url(ep->name(), ls->id), "endpoint");
@@ -105,16 +105,18 @@ awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
 }
 
 awaitable<bool> legacy_sse::handle_post(tcp_stream& stream, http_request& req,
-                                        std::shared_ptr<core::endpoint> ep) {
+                                        std::shared_ptr<core::endpoint> ep,
+                                        const request_identity& who) {
   auto id = query_param(req.target(), "sessionId");
   if (!id) {
     co_return co_await reply_error(stream, req, 400, codes::invalid_request,
                                    "Bad Request: sessionId query parameter is required");
   }
   // A session of another route (`/a/message?sessionId=` of a `/b/sse` stream) is not found
-  // there: one server's client must not reach another's session.
+  // there: one server's client must not reach another's session; nor another principal's.
   auto it = sessions_.find(*id);
-  if (it == sessions_.end() || it->second->endpoint != ep.get())
+  if (it == sessions_.end() || it->second->endpoint != ep.get() ||
+      !owned_by(it->second->narrowing, who))
     co_return co_await reply_error(stream, req, 404, codes::invalid_request, "Session not found");
   auto ls = it->second;
   auto payload = jsonrpc::parse_payload(req.body());

@@ -19,10 +19,14 @@ namespace mcp_proxy::frontend {
 class legacy_sse {
  public:
   explicit legacy_sse(http_context& ctx) : ctx_(ctx) {}
+  // `who` opens the session (handle_stream); a POST from another principal is answered as for
+  // an unknown session.
   boost::asio::awaitable<bool> handle_stream(tcp_stream& stream, http_request& req,
-                                             std::shared_ptr<core::endpoint> ep);
+                                             std::shared_ptr<core::endpoint> ep,
+                                             const request_identity& who);
   boost::asio::awaitable<bool> handle_post(tcp_stream& stream, http_request& req,
-                                           std::shared_ptr<core::endpoint> ep);
+                                           std::shared_ptr<core::endpoint> ep,
+                                           const request_identity& who);
   // Wakes every event stream so it ends (shutdown).
   void close_all();
 

@@ -16,7 +16,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using jsonrpc::message;
 using protocol::call_answer;
-using protocol::narrowing_of;
 
 namespace {
 
@@ -87,7 +86,8 @@ class http_output final : public modern_output {
 modern_http::modern_http(http_context& ctx) : ctx_(ctx), calls_(ctx.ex, ctx.tasks, ctx.stopping) {}
 
 awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
-                                    const mcp_header_values& mcp, message msg) {
+                                    const mcp_header_values& mcp, message msg,
+                                    const request_identity& who) {
   // 2026-07-28 defines no client notification over HTTP (a closed stream is the
   // cancellation): accepted, and nothing is owed.
   if (!msg.is_request()) co_return co_await reply(stream, req, 202, {});
@@ -96,7 +96,7 @@ awaitable<bool> modern_http::handle(tcp_stream& stream, http_request& req, core:
     std::string body = jsonrpc::serialize(protocol::refusal_response(msg, *refused));
     co_return co_await reply(stream, req, refused->status, std::move(body));
   }
-  auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
+  auto narrowing = narrowing_for(req, who);
   if (msg.method() == "subscriptions/listen")
     co_return co_await serve_listen(stream, req, ep, std::move(msg), std::move(narrowing));
   if (msg.method() == "tools/call") {

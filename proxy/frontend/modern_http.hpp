@@ -26,7 +26,8 @@ class modern_http {
   // Answers one modern message (protocol::is_modern) with the request's MCP headers (read once
   // by the caller); true when the connection stays usable.
   boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
-                                      const mcp_header_values& mcp, jsonrpc::message msg);
+                                      const mcp_header_values& mcp, jsonrpc::message msg,
+                                      const request_identity& who);
 
  private:
   boost::asio::awaitable<bool> serve_listen(tcp_stream& stream, http_request& req,

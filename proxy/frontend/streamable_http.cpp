@@ -23,7 +23,6 @@ using asio::awaitable;
 using jsonrpc::message;
 namespace codes = jsonrpc::error_codes;
 using protocol::call_answer;
-using protocol::narrowing_of;
 using clock = std::chrono::steady_clock;
 
 // An event stream of a session: its number in the session's event log, so each event written
@@ -76,10 +75,12 @@ void cut(tcp_stream& stream) {
 
 }  // namespace
 
-awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep) {
-  if (req.method() == bhttp::verb::post) co_return co_await handle_post(stream, req, ep);
+awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
+                                        const request_identity& who) {
+  if (req.method() == bhttp::verb::post) co_return co_await handle_post(stream, req, ep, who);
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, mcp_headers(req).session, keep_alive);
+  auto session =
+      co_await require_session(stream, req, ep, mcp_headers(req).session, who, keep_alive);
   if (!session) co_return keep_alive;
   if (req.method() == bhttp::verb::delete_) {
     co_await ep.end_session(session);
@@ -90,13 +91,14 @@ awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, c
 
 awaitable<std::shared_ptr<core::client_session>> streamable_http::require_session(
     tcp_stream& stream, const http_request& req, core::endpoint& ep,
-    std::optional<std::string_view> sid, bool& keep_alive) {
+    std::optional<std::string_view> sid, const request_identity& who, bool& keep_alive) {
   if (!sid) {
     keep_alive = co_await reply_error(stream, req, 400, codes::invalid_request,
                                       "Bad Request: Mcp-Session-Id header is required");
     co_return nullptr;
   }
   auto session = ep.find_session(*sid);
+  if (session && !owned_by(session->narrowing, who)) session = nullptr;
   if (!session)
     keep_alive =
         co_await reply_error(stream, req, 404, codes::invalid_request, "Session not found");
@@ -104,7 +106,7 @@ awaitable<std::shared_ptr<core::client_session>> streamable_http::require_sessio
 }
 
 awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& req,
-                                             core::endpoint& ep) {
+                                             core::endpoint& ep, const request_identity& who) {
   auto payload = jsonrpc::parse_payload(req.body());
   if (!payload) {
     if (payload.error().too_deep) log_too_deep();
@@ -117,7 +119,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     // alone.
     if (auto refused = version_refusal(headers.version, nullptr))
       co_return co_await reply(stream, req, 400, std::move(*refused));
-    co_return co_await handle_batch(stream, req, ep, std::move(*payload));
+    co_return co_await handle_batch(stream, req, ep, std::move(*payload), who);
   }
   auto& parsed = payload->items.front();
   if (!parsed) {
@@ -127,14 +129,14 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
   message msg = std::move(*parsed);
   if (!ctx_.faults.legacy_only &&
       protocol::is_modern(msg, headers.version, headers.session.has_value()))
-    co_return co_await modern_.handle(stream, req, ep, headers, std::move(msg));
+    co_return co_await modern_.handle(stream, req, ep, headers, std::move(msg), who);
   if (auto refused = version_refusal(headers.version, msg.id() ? *msg.id() : json::value()))
     co_return co_await reply(stream, req, 400, std::move(*refused));
 
   if (msg.is_request() && msg.method() == "initialize") {
     auto slot = acquire_session_slot(ctx_, stream);
     if (!slot) co_return co_await refuse_session_slot(ctx_, stream, req);
-    auto narrowing = narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
+    auto narrowing = narrowing_for(req, who);  // a local: GCC 12 and co_await temporaries
     auto outcome = co_await ep.initialize(std::move(msg), std::move(narrowing));
     // GCC 12 mishandles temporaries of a conditional inside co_await (double free): use locals.
     std::string session_id;
@@ -147,7 +149,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id);
   }
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, headers.session, keep_alive);
+  auto session = co_await require_session(stream, req, ep, headers.session, who, keep_alive);
   if (!session) co_return keep_alive;
   auto d = co_await dispatch(ep, session, std::move(msg));
   if (d.answer) co_return co_await reply(stream, req, 200, jsonrpc::serialize(*d.answer));
@@ -326,10 +328,12 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
 }
 
 awaitable<bool> streamable_http::handle_batch(tcp_stream& stream, http_request& req,
-                                              core::endpoint& ep, jsonrpc::payload batch) {
+                                              core::endpoint& ep, jsonrpc::payload batch,
+                                              const request_identity& who) {
   // Every request of the batch gets its answer on one event stream.
   bool keep_alive = false;
-  auto session = co_await require_session(stream, req, ep, mcp_headers(req).session, keep_alive);
+  auto session =
+      co_await require_session(stream, req, ep, mcp_headers(req).session, who, keep_alive);
   if (!session) co_return keep_alive;
   if (auto why = batch_refusal(batch, session->protocol_version))
     co_return co_await reply_error(stream, req, 400, codes::invalid_request, *why);

@@ -24,22 +24,24 @@ class streamable_http {
   explicit streamable_http(http_context& ctx)
       : ctx_(ctx), streams_(ctx.ex, ctx.proxy), modern_(ctx) {}
   // Answers one request on `ep`'s route; true when the connection stays usable.
-  boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep);
+  boost::asio::awaitable<bool> handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
+                                      const request_identity& who);
 
   struct logged_stream;
 
  private:
   boost::asio::awaitable<bool> handle_post(tcp_stream& stream, http_request& req,
-                                           core::endpoint& ep);
+                                           core::endpoint& ep, const request_identity& who);
   boost::asio::awaitable<bool> handle_get(tcp_stream& stream, http_request& req,
                                           std::shared_ptr<core::client_session> s);
   boost::asio::awaitable<bool> handle_batch(tcp_stream& stream, http_request& req,
-                                            core::endpoint& ep, jsonrpc::payload batch);
-  // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown or
-  // ended), spec 2025-11-25 basic/transports: Session Management.
+                                            core::endpoint& ep, jsonrpc::payload batch,
+                                            const request_identity& who);
+  // The request's session; nullptr after answering 400 (no Mcp-Session-Id) or 404 (unknown,
+  // ended, or another principal's), spec 2025-11-25 basic/transports: Session Management.
   boost::asio::awaitable<std::shared_ptr<core::client_session>> require_session(
       tcp_stream& stream, const http_request& req, core::endpoint& ep,
-      std::optional<std::string_view> sid, bool& keep_alive);
+      std::optional<std::string_view> sid, const request_identity& who, bool& keep_alive);
   boost::asio::awaitable<bool> stream_call(tcp_stream& stream, http_request& req,
                                            core::endpoint& ep,
                                            std::shared_ptr<core::client_session> s,

@@ -440,10 +440,10 @@ awaitable<bool> http_server::impl::answer_metadata(beast::tcp_stream& stream, ht
                                        "GET, HEAD");
   }
   auto document = auth.metadata_for(path);
-  if (!document)
-    co_return co_await frontend::reply_error(
-        stream, req, 404, codes::invalid_request,
-        "no protected resource metadata at " + std::string(path));
+  if (!document) {
+    const std::string why = "no protected resource metadata at " + std::string(path);
+    co_return co_await frontend::reply_error(stream, req, 404, codes::invalid_request, why);
+  }
   co_return co_await frontend::reply(stream, req, 200, std::move(*document));
 }
 
@@ -496,9 +496,11 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
   std::vector<std::string_view> authorization;
   for (const auto& f : req)
     if (f.name() == bhttp::field::authorization) authorization.push_back(f.value());
-  auto admitted =
-      co_await auth.check(std::move(authorization), it == routes.end() ? nullptr : &route_name,
-                          r ? r->name : std::string_view(), r ? r->kind : "mcp");
+  // Locals, not conditionals inside co_await (GCC 12 and coroutine temporaries).
+  const std::string* known = it == routes.end() ? nullptr : &route_name;
+  const std::string_view asked_name = r ? r->name : std::string_view();
+  const std::string_view asked_kind = r ? r->kind : std::string_view("mcp");
+  auto admitted = co_await auth.check(std::move(authorization), known, asked_name, asked_kind);
   if (!admitted.refusal && admitted.who && it != routes.end() && auth.has_tool_scopes(route_name))
     if (auto tool = called_tool(req))
       admitted.refusal = auth.check_tool(route_name, r->kind, *tool, *admitted.who);
@@ -534,9 +536,10 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
     co_return co_await frontend::reply(stream, req, refused->status, std::move(body),
                                        "application/json", {}, refused->allow);
   }
-  if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, it->second);
-  if (r->kind == "message") co_return co_await legacy.handle_post(stream, req, it->second);
-  co_return co_await streamable.handle(stream, req, *it->second);
+  const frontend::request_identity who{std::move(admitted.principal), std::move(admitted.access)};
+  if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, it->second, who);
+  if (r->kind == "message") co_return co_await legacy.handle_post(stream, req, it->second, who);
+  co_return co_await streamable.handle(stream, req, *it->second, who);
 }
 
 }  // namespace mcp_proxy::http

@@ -116,7 +116,8 @@ struct request_auth::impl {
         policy({std::chrono::duration_cast<std::chrono::seconds>(oauth.jwks_min_refresh),
                 std::chrono::duration_cast<std::chrono::seconds>(oauth.jwks_max_age)}),
         fetcher(e),
-        fetched(e) {
+        fetched(e),
+        access(proxy.access) {
     while (!base.empty() && base.back() == '/') base.pop_back();
     std::set<std::string> seen;
     for (const auto& [name, sec] : routes) {
@@ -153,6 +154,29 @@ struct request_auth::impl {
   util::async_event fetched;
   auth::introspection_cache introspected;
   std::string client_credentials;  // the Authorization value for the introspection endpoint
+  auth::access_policy access;
+
+  // Fills in the principal and the grant of an admitted identity.
+  void admit(outcome& out, auth::identity who, std::string_view token) const {
+    switch (who.from) {
+      case auth::identity::source::static_token:
+        out.principal = "token:" + who.name;
+        break;
+      case auth::identity::source::jwt:
+      case auth::identity::source::introspection: {
+        // The subject (else the client); a token naming neither is its own principal.
+        const bool named = who.claims.contains("sub") || who.claims.contains("client_id");
+        out.principal =
+            std::string(who.from == auth::identity::source::jwt ? "jwt:" : "introspection:") +
+            (named ? who.name : protocol::token_fingerprint(token));
+        break;
+      }
+      case auth::identity::source::anonymous:
+        break;
+    }
+    if (access.enabled()) out.access = auth::as_item_access(access.grant_for(who));
+    out.who = std::make_shared<const auth::identity>(std::move(who));
+  }
 
   bool has_jwks() const { return !oauth.jwks_file.empty() || !oauth.jwks_uri.empty(); }
 
@@ -193,6 +217,13 @@ namespace {
 
 auth::token_error token_problem(auth::token_failure f, std::string message) {
   return auth::token_error{f, std::move(message)};
+}
+
+auth::identity static_identity(const std::string& name) {
+  auth::identity who;
+  who.from = auth::identity::source::static_token;
+  who.name = name;
+  return who;
 }
 
 // The identity of a verified token: its sub (else client_id) names it in logs; its scopes from
@@ -403,17 +434,12 @@ awaitable<request_auth::outcome> request_auth::check(std::vector<std::string_vie
   const auto credential = protocol::read_bearer(authorization);
   if (!i.oauth.enabled) {
     if (table->empty()) {
-      out.who = std::make_shared<const auth::identity>();
+      i.admit(out, auth::identity(), {});
       co_return out;
     }
     auto checked = protocol::check_bearer(credential, *table);
     out.refusal = std::move(checked.refusal);
-    if (checked.identity) {
-      auth::identity who;
-      who.from = auth::identity::source::static_token;
-      who.name = *checked.identity;
-      out.who = std::make_shared<const auth::identity>(std::move(who));
-    }
+    if (checked.identity) i.admit(out, static_identity(*checked.identity), credential.token);
     co_return out;
   }
   const auto& required = i.required_scopes(sec);
@@ -426,13 +452,11 @@ awaitable<request_auth::outcome> request_auth::check(std::vector<std::string_vie
   // A configured static token is the operator's: it passes the scope checks (mcpProxy.access
   // narrows what it may use).
   if (const auto* name = table->find(credential.token)) {
-    auth::identity who;
-    who.from = auth::identity::source::static_token;
-    who.name = *name;
-    out.who = std::make_shared<const auth::identity>(std::move(who));
+    i.admit(out, static_identity(*name), credential.token);
     co_return out;
   }
-  auto verified = co_await i.verify(credential.token, i.audiences(route_name));
+  const auto audiences = i.audiences(route_name);  // a local: GCC 12 and co_await temporaries
+  auto verified = co_await i.verify(credential.token, audiences);
   if (!verified) {
     spdlog::debug("refused an access token for route /{}: {}", route_name,
                   verified.error().message);
@@ -450,7 +474,7 @@ awaitable<request_auth::outcome> request_auth::check(std::vector<std::string_vie
         "Forbidden: the access token lacks the scopes " + join_scopes(missing)};
     co_return out;
   }
-  out.who = std::make_shared<const auth::identity>(std::move(*verified));
+  i.admit(out, std::move(*verified), credential.token);
   co_return out;
 }
 

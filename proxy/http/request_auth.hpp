@@ -75,6 +75,11 @@ class request_auth {
   struct outcome {
     std::optional<protocol::auth_refusal> refusal;
     std::shared_ptr<const auth::identity> who;  // set when admitted
+    // Set when admitted: what sessions are bound to ("token:NAME", "jwt:SUB",
+    // "introspection:SUB"; "" on a route that needs no credential) and what the identity may use
+    // by mcpProxy.access (null: everything).
+    std::string principal;
+    std::shared_ptr<const protocol::item_access> access;
   };
   // The check of a request with these Authorization field values for `route` (nullptr: a path
   // that is no route; `route_name` and `kind` are then what the path looks like, so that the
