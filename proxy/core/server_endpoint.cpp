@@ -340,6 +340,18 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   if (!b || !b->alive())
     co_return message::error_response(std::move(id), codes::backend_unavailable,
                                       unavailable_reason());
+  if (s->narrowing.access &&
+      (request.method() == "tools/call" || request.method() == "prompts/get")) {
+    const bool tool = request.method() == "tools/call";
+    const auto* params = request.params_object();
+    const auto* name = params ? params->if_contains("name") : nullptr;
+    if (name && name->is_string()) {
+      std::string asked(name->get_string());
+      const std::string_view list_method = tool ? "tools/list" : "prompts/list";
+      const bool listed = co_await backend_lists(b, *s, list_method, asked);
+      if (!listed) co_return unknown_item_error(std::move(id), tool ? "tool" : "prompt", asked);
+    }
+  }
   if (server_.mode == config::session_mode::shared && request.method() == "logging/setLevel") {
     // Per-session levels over one backend: the backend gets the most verbose level asked for,
     // and deliver() filters per session.
@@ -412,6 +424,44 @@ bool server_endpoint::access_allows(const client_session& s, std::string_view li
   const auto exposed = protocol::expose_name(server_.name, server_.prefix.value_or(server_.name),
                                              proxy_.tool_name_separator, name);
   return s.narrowing.allows(kind, server_.name, name, exposed);
+}
+
+awaitable<bool> server_endpoint::backend_lists(std::shared_ptr<backend::backend_session> b,
+                                               const client_session& s,
+                                               std::string_view list_method, std::string name) {
+  constexpr int max_pages = 100;
+  const auto key = list_key_of(list_method);
+  const protocol::declared_client declared{&s.client_capabilities, &s.client_info};
+  json::value cursor;
+  for (int page = 0; page < max_pages; ++page) {
+    json::object params;
+    if (cursor.is_string()) params["cursor"] = cursor;
+    const json::value request_id(json::string("mcp-proxy-names-" + std::to_string(page)));
+    auto call =
+        b->call(s.key(), message::request(request_id, list_method, std::move(params)), &declared);
+    const auto deadline = std::chrono::steady_clock::now() + server_.timeout;
+    std::optional<message> answer;
+    for (;;) {
+      auto ev = co_await call->events.pop(deadline);
+      if (!ev || ev->is_response()) {
+        answer = std::move(ev);
+        break;
+      }
+    }
+    if (!answer) {
+      b->abandon(*call, "timed out in mcp-proxy");
+      co_return true;
+    }
+    const auto* result = answer->result() ? answer->result()->if_object() : nullptr;
+    const auto* items = result ? result->if_contains(key) : nullptr;
+    if (!items || !items->is_array()) co_return true;  // not a list: the backend decides
+    for (const auto& item : items->get_array())
+      if (auto n = item_key(key, item); n && *n == name) co_return true;
+    const auto* next = result->if_contains("nextCursor");
+    if (!next || !next->is_string()) co_return false;
+    cursor = *next;
+  }
+  co_return true;
 }
 
 bool server_endpoint::keeps(const client_session& s, std::string_view list_key,

@@ -120,6 +120,14 @@ class server_endpoint : public endpoint {
   // Whether the session's identity may use the item of `list_key` known here as `name`.
   bool access_allows(const client_session& s, std::string_view list_key,
                      std::string_view name) const;
+  // Whether backend `b` lists a tool or prompt `name` (`list_method`: tools/list or
+  // prompts/list, every page). Asked for sessions that access rules restrict, so that a name the
+  // rules allow but the backend lacks is refused in the proxy's words, as a name the rules refuse
+  // is: a client cannot tell "denied" from "absent" by the answer. True when the backend cannot
+  // be asked (it then answers the call itself).
+  boost::asio::awaitable<bool> backend_lists(std::shared_ptr<backend::backend_session> b,
+                                             const client_session& s, std::string_view list_method,
+                                             std::string name);
   // What a list answer keeps: what the filters and the session's access allow.
   bool keeps(const client_session& s, std::string_view list_key,
              const boost::json::value& item) const;
