@@ -272,7 +272,7 @@ awaitable<request_outcome> aggregate_endpoint::forward(std::shared_ptr<client_se
   if (auto* cs = std::get_if<call_started>(&outcome)) {
     cs->via = m.ep.get();
     cs->via_session = child;
-    s->calls.push_back(cs->call);
+    s->add_call(cs->call);
   }
   co_return outcome;
 }

@@ -48,6 +48,14 @@ rpc::client_key new_client_key() {
   return next_client_key.fetch_add(1);
 }
 
+void client_session::add_call(const std::shared_ptr<backend::pending_call>& call) {
+  std::erase_if(calls, [](const std::weak_ptr<backend::pending_call>& weak) {
+    auto c = weak.lock();
+    return !c || c->events.closed();
+  });
+  calls.push_back(call);
+}
+
 std::shared_ptr<backend::pending_call> client_session::latest_call() {
   while (!calls.empty()) {
     if (auto c = calls.back().lock(); c && !c->events.closed()) return c;

@@ -407,7 +407,7 @@ awaitable<request_outcome> server_endpoint::on_request(std::shared_ptr<client_se
   const protocol::declared_client declared{&s->client_capabilities, &s->client_info};
   auto call = b->call(s->key(), std::move(request), &declared);
   call->creates_task = creates_task;
-  s->calls.push_back(call);
+  s->add_call(call);
   call_started cs{call, std::chrono::steady_clock::now() + server_.timeout, std::move(subscribing),
                   std::move(filtered_list)};
   cs.own_tasks_only = own_tasks_only;
