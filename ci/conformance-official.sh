@@ -13,17 +13,26 @@
 # conformance/official-expected-failures-2026-07-28.txt; the targets are the same but `sse`: the
 # legacy HTTP+SSE transport has no 2026-07-28 era (the proxy takes such a backend for a 2025-11-25
 # one), so the merged endpoint is over the stdio and Streamable HTTP backends.
+# With --with-token the proxy requires a static bearer token on every route
+# (`mcpProxy.options.authTokens`, a random one per run, never printed). The suite cannot send
+# headers, so its requests reach the proxy through nginx (ci/lib/header-proxy.sh), which adds
+# `Authorization: Bearer TOKEN` and passes everything else through; before the suite runs, each
+# proxy target must answer 401 to a request without the token and to one with a wrong token,
+# straight to the proxy. The `direct` target (the mock) has no token and no nginx.
 #
-# Usage: ci/conformance-official.sh [--era E] [--write-docs] [--keep] [--scenario NAME]...
-#                                   [--target T]...
+# Usage: ci/conformance-official.sh [--era E] [--with-token] [--write-docs] [--keep]
+#                                   [--scenario NAME]... [--target T]...
 #   --era E          2025-11-25 (default) or 2026-07-28
-#   --write-docs     rewrite the results table in docs/conformance.md
+#   --with-token     the proxy requires a bearer token; the suite reaches it through nginx
+#   --write-docs     rewrite the results table in docs/conformance.md (with --with-token: the
+#                    short table of its own, "With a bearer token")
 #   --keep           keep the work folder (configs, logs, each scenario's checks.json)
 #   --scenario NAME  run only NAME (repeatable; the list is then checked for those only)
 #   --target T       run only target T: direct, stdio, sse, streamable-http, merged (repeatable)
 # Environment: PRESET (default release), MCP_PROXY_BIN, MOCK_SERVER_BIN, MCP_PROXY_CACHE (default
 # ~/.cache/mcp-proxy; Node 22 and the suite go to its conformance/ folder), SCENARIO_TIMEOUT
-# (seconds per scenario, default 90).
+# (seconds per scenario, default 90), NGINX_BIN (for --with-token; default: the machine's, else
+# Debian's package unpacked into the cache folder).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
@@ -37,6 +46,7 @@ doc="$repo/docs/conformance.md"
 scenario_timeout="${SCENARIO_TIMEOUT:-90}"
 
 era="2025-11-25"
+with_token=0
 write_docs=0
 keep=0
 only=()
@@ -47,6 +57,7 @@ while [ $# -gt 0 ]; do
       case "${2:-}" in 2025-11-25|2026-07-28) era="$2" ;;
         *) echo "conformance-official: --era is 2025-11-25 or 2026-07-28" >&2; exit 2 ;; esac
       shift ;;
+    --with-token) with_token=1 ;;
     --write-docs) write_docs=1 ;;
     --keep) keep=1 ;;
     --scenario) only+=("${2:?--scenario needs a name}"); shift ;;
@@ -54,7 +65,7 @@ while [ $# -gt 0 ]; do
       case "${2:-}" in direct|stdio|sse|streamable-http|merged) targets+=("$2") ;;
         *) echo "conformance-official: --target is one of direct stdio sse streamable-http merged" >&2; exit 2 ;; esac
       shift ;;
-    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "conformance-official: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -78,6 +89,8 @@ else
   docs_marker=official-results
   all_targets=(direct stdio sse streamable-http merged)
 fi
+[ "$with_token" -eq 0 ] || docs_marker="$docs_marker-token"
+cache_root="${MCP_PROXY_CACHE:-$HOME/.cache/mcp-proxy}"
 for t in "${targets[@]}"; do
   [[ " ${all_targets[*]} " == *" $t "* ]] ||
     { echo "conformance-official: no target $t for $era" >&2; exit 2; }
@@ -170,13 +183,21 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/mcp-official-conformance.XXXXXX")"
 source "$repo/ci/lib/processes.sh"
 # shellcheck source=ci/lib/docs.sh
 source "$repo/ci/lib/docs.sh"
+# shellcheck source=ci/lib/header-proxy.sh
+source "$repo/ci/lib/header-proxy.sh"
 cleanup() {
+  stop_process nginx
   stop_process proxy
   stop_process mock
   if [ "$keep" -eq 1 ]; then log "work folder kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-
+if [ "$with_token" -eq 1 ]; then
+  find_nginx || exit 1
+  command -v curl >/dev/null 2>&1 || { log "--with-token needs curl"; exit 1; }
+  token="$(openssl rand -hex 24 2>/dev/null || head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  [ "${#token}" -eq 48 ] || { log "could not make a random token"; exit 1; }
+fi
 
 # The mock's own HTTP server: the `direct` target, and the HTTP backends of the proxy.
 start_listening mock "$mock_bin" --fixture conformance --name conformance-fixture "${mock_era[@]}" \
@@ -188,9 +209,12 @@ if [ "$era" = 2026-07-28 ]; then
   stdio_args="$stdio_args, \"--era\", \"modern\""
   sse_backend=""  # the mock's modern HTTP side has no legacy SSE
 fi
+# With --with-token the token reaches the proxy's config through the environment of the proxy alone.
+auth_options=""
+[ "$with_token" -eq 0 ] || auth_options=', "options": { "authTokens": ["${MCP_CONFORMANCE_TOKEN}"] }'
 cat >"$work/config.json" <<EOF
 {
-  "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy", "closeStreamAfter": "100ms" },
+  "mcpProxy": { "addr": "127.0.0.1:0", "name": "mcp-proxy", "closeStreamAfter": "100ms"$auth_options },
   "mcpServers": {
     "fixture": {
       "command": "$mock_bin",
@@ -204,15 +228,53 @@ cat >"$work/config.json" <<EOF
   }
 }
 EOF
+[ "$with_token" -eq 0 ] || export MCP_CONFORMANCE_TOKEN="$token"
 start_listening proxy "$proxy_bin" --config "$work/config.json"
+unset MCP_CONFORMANCE_TOKEN
 proxy_url="http://127.0.0.1:$port"
+front_url="$proxy_url"  # where the suite reaches the proxy
+if [ "$with_token" -eq 1 ]; then
+  start_header_proxy nginx "$port" "$token" || exit 1
+  front_url="http://127.0.0.1:$port"
+  log "the proxy is configured to require a bearer token; the suite reaches it through nginx at $front_url"
+fi
 declare -A url_of=(
   [direct]="$mock_url/mcp"
-  [stdio]="$proxy_url/fixture/mcp"
-  [sse]="$proxy_url/fixture-sse/mcp"
-  [streamable-http]="$proxy_url/fixture-http/mcp"
-  [merged]="$proxy_url/mcp"
+  [stdio]="$front_url/fixture/mcp"
+  [sse]="$front_url/fixture-sse/mcp"
+  [streamable-http]="$front_url/fixture-http/mcp"
+  [merged]="$front_url/mcp"
 )
+
+# --with-token must not test an open proxy: each proxy target, asked straight (not through nginx),
+# refuses a request without the token and one with a wrong token (401), and through nginx the
+# same request is served.
+if [ "$with_token" -eq 1 ]; then
+  init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"token-check","version":"1"}}}'
+  ask() {  # ask URL [CURL ARGS...]: prints the HTTP status of an initialize POST
+    local url="$1"; shift
+    curl -s -o /dev/null -D "$work/token-check.headers" -w '%{http_code}' --max-time 10 -X POST \
+      -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' "$@" \
+      --data "$init" "$url" || true
+  }
+  wrong="$(openssl rand -hex 24 2>/dev/null || echo not-the-token)"
+  for t in "${targets[@]}"; do
+    [ "$t" != direct ] || continue
+    straight="$proxy_url${url_of[$t]#"$front_url"}"
+    no_token="$(ask "$straight")"
+    bad_token="$(ask "$straight" -H "Authorization: Bearer $wrong")"
+    through="$(ask "${url_of[$t]}")"
+    # The session the check opened is closed again: the suite starts from a clean proxy.
+    sid="$(tr -d '\r' <"$work/token-check.headers" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *//p' | head -1)"
+    [ -z "$sid" ] || curl -s -o /dev/null --max-time 10 -X DELETE -H "Mcp-Session-Id: $sid" \
+      -H 'MCP-Protocol-Version: 2025-11-25' "${url_of[$t]}" || true
+    if [ "$no_token" != 401 ] || [ "$bad_token" != 401 ] || [ "${through:0:1}" != 2 ]; then
+      log "ERROR: target $t is not guarded by the token: without it $no_token, with a wrong one $bad_token (both must be 401), through nginx $through (must be 2xx)"
+      exit 1
+    fi
+    log "target $t: without the token 401, with a wrong token 401, through nginx $through"
+  done
+fi
 log "suite $suite_version ($(basename "$node") $("$node" --version)), ${#run[@]} scenario(s) x ${#targets[@]} target(s): ${targets[*]}"
 
 # --- run ------------------------------------------------------------------------------------------
@@ -281,7 +343,10 @@ for t in "${targets[@]}"; do
   done
 done
 
-# A clean shutdown is part of the run: the proxy and the mock must exit 0 on SIGTERM.
+# A clean shutdown is part of the run: the proxy and the mock must exit 0 on SIGTERM (nginx, in
+# front of the proxy, first).
+stop_process nginx
+[ "$exit_status" -eq 0 ] || log "warning: nginx exited with status $exit_status on SIGTERM"
 for p in proxy mock; do
   stop_process "$p"
   if [ "$exit_status" -ne 0 ]; then
@@ -313,6 +378,28 @@ if [ "$write_docs" -eq 1 ]; then
     log "$doc has no $docs_marker markers; docs unchanged"; status=1
   else
     table="$work/table.md"
+    if [ "$with_token" -eq 1 ]; then
+      # A short table of its own: the full one above stays the run without a token.
+      commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+      git -C "$repo" diff --quiet HEAD -- proxy mock-servers 2>/dev/null || commit="$commit (the work tree had uncommitted changes to the code)"
+      {
+        echo "Suite \`@modelcontextprotocol/conformance@$suite_version\` (Node $("$node" --version)), run on $(date -u +%Y-%m-%d)"
+        echo "at commit $commit with"
+        echo "\`ci/conformance-official.sh$([ "$era" = 2026-07-28 ] && echo " --era 2026-07-28") --with-token --write-docs\`"
+        echo "(\`$preset\` build, ${elapsed}s). Every proxy target answered 401 without the token and with a wrong one."
+        echo
+        echo "| Target | Scenarios | Pass | Fail |"
+        echo "|---|---|---|---|"
+        for t in "${targets[@]}"; do
+          h="${heading[$t]}"
+          [ "$t" = direct ] && h="$h (no token, no nginx)"
+          echo "| $h | ${#run[@]} | ${n_pass[$t]} | ${n_fail[$t]} |"
+        done
+      } >"$table"
+      write_marked_section "$doc" "$docs_marker" "$table"
+      log "wrote the results (with a token) into ${doc#$repo/}"
+      exit "$status"
+    fi
     {
       echo "Suite \`@modelcontextprotocol/conformance@$suite_version\` (Node $("$node" --version)), run on $(date -u +%Y-%m-%d)"
       if [ "$era" = 2026-07-28 ]; then

@@ -34,6 +34,7 @@ ci/conformance-official.sh
 # The 2026-07-28 scenarios (suite 0.2.0-alpha.12): the mock's modern era directly and through the
 # proxy, which detects it.
 ci/conformance-official.sh --era 2026-07-28
+# Not here: --with-token (one more era, over the time budget; docs/conformance.md, "With a bearer token").
 
 step "pytest (conformance/: the mock over stdio, the proxy over every transport, interop)"
 /usr/bin/python3 -m pytest conformance -q -p no:cacheprovider
