@@ -97,9 +97,7 @@ void read_auth_tokens_file(reader& r, const json::value& v, std::string_view pat
     r.fail(path, "cannot read " + quoted(file) + ": " + std::strerror(errno));
     return;
   }
-  struct stat st {};
-  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-    r.warn(path, quoted(file) + " can be read by other users than its owner (chmod 600 it)");
+  warn_if_others_can_read(r, path, file);
   std::string line;
   for (std::size_t no = 1; std::getline(in, line); ++no) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -405,6 +403,12 @@ void check_groups(reader& r, const config& cfg) {
 }
 
 }  // namespace
+
+void warn_if_others_can_read(reader& r, std::string_view path, const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+    r.warn(path, quoted(file) + " can be read by other users than its owner (chmod 600 it)");
+}
 
 void read_server_options(reader& r, const json::value& v, std::string_view path,
                          server_config& server, bool& disabled) {

@@ -6,8 +6,6 @@
 
 #include <boost/url/parse.hpp>
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -126,9 +124,7 @@ void read_client_secret_file(reader& r, const json::value& v, std::string_view p
                              oauth_introspection& i) {
   std::string file, text;
   if (!read_readable_file(r, v, path, file, text)) return;
-  struct stat st {};
-  if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
-    r.warn(path, quoted(file) + " can be read by other users than its owner (chmod 600 it)");
+  warn_if_others_can_read(r, path, file);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) r.fail(path, quoted(file) + " is empty");
   i.client_secret = std::move(text);

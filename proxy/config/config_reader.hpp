@@ -153,6 +153,9 @@ void read_root(reader& r, const boost::json::value& root, config& out);
 // `server`) and "disabled".
 void read_server_options(reader& r, const boost::json::value& v, std::string_view path,
                          server_config& server, bool& disabled);
+// A warning on `path` when `file` (a secret: tokens, a client secret) can be read by other users
+// than its owner (config_keys.cpp).
+void warn_if_others_can_read(reader& r, std::string_view path, const std::string& file);
 // mcpProxy.oauth (config_oauth.cpp), and what it needs of the rest of the document once all is
 // read (a route's scopes without oauth, say).
 void read_oauth(reader& r, const boost::json::value& v, std::string_view path, config& c);

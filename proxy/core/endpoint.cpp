@@ -188,11 +188,10 @@ bool filters_allow(const config::item_filters& f, std::string_view list_key,
                    const json::value& item) {
   const auto& filter = filter_for(f, list_key);
   if (filter.empty()) return true;
-  const auto* o = item.if_object();
-  const auto* key = o ? o->if_contains(item_field_of(list_key)) : nullptr;
   // An item without a usable key cannot be matched: an allow list hides it, a block list not.
-  if (!key || !key->is_string()) return filter.mode != config::name_filter::filter_mode::allow;
-  return filter.allows(key->get_string());
+  const auto key = item_key(list_key, item);
+  if (!key) return filter.mode != config::name_filter::filter_mode::allow;
+  return filter.allows(*key);
 }
 
 protocol::item_kind item_kind_of(std::string_view list_key) {

@@ -66,10 +66,12 @@ route_security_map security_of_routes(const config::config& cfg) {
     for (const auto& rule : oauth.tool_scopes)
       r.tool_scopes.push_back({rule.pattern, prefix, rule.scopes});
   };
-  // A server's own rules, on its own names (the route shows them as `prefix` + name).
-  auto server_rules = [](route_security& r, const config::server_config& s, std::string prefix) {
+  // A server's own rules, on its own names (a route shows them as `prefix` + name: "" on the
+  // server's route, its exposed prefix on merged routes).
+  auto server_rules = [](route_security& r, const config::server_config& s,
+                         const std::string& prefix) {
     for (const auto& rule : s.tool_scopes)
-      r.tool_scopes.push_back({std::move(prefix) + rule.pattern, {}, rule.scopes});
+      r.tool_scopes.push_back({prefix + rule.pattern, {}, rule.scopes});
   };
   auto merged = [&](const std::vector<std::string>& members, const std::vector<std::string>& own) {
     route_security r;
@@ -84,8 +86,7 @@ route_security_map security_of_routes(const config::config& cfg) {
         continue;
       // A member's own scopes hold here too: a merged route is no way around them.
       add_unique(r.required_scopes, s.required_scopes);
-      for (const auto& rule : s.tool_scopes)
-        r.tool_scopes.push_back({exposed_prefix(s, cfg.proxy) + rule.pattern, {}, rule.scopes});
+      server_rules(r, s, exposed_prefix(s, cfg.proxy));
     }
     return r;
   };

@@ -1,8 +1,8 @@
 #pragma once
 // Internal to the HTTP links (http_link_base.cpp, streamable_http_link.cpp, sse_link.cpp) and
-// http_fetch.cpp: the connection, URL and request plumbing both HTTP transports share. The rules they follow without
-// I/O (what an answer is, how a stream is resumed) are in protocol/streamable_client.hpp.
-// Thread-safety and lifetime: see message_link.
+// http_fetch.cpp: the connection, URL and request plumbing both HTTP transports share. The rules
+// they follow without I/O (what an answer is, how a stream is resumed) are in
+// protocol/streamable_client.hpp. Thread-safety and lifetime: see message_link.
 
 #include "protocol/http_target.hpp"
 #include "protocol/sse.hpp"
