@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -49,11 +48,12 @@ from typing import Any, Callable, Iterator, Optional
 import httpx
 import pytest
 
-from conftest import (_SANITIZER_REPORT, HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient,
-                      ProxyProcess, mock_config, process_exists, text_of)
+from conftest import (HTTP_TIMEOUT_S, LATEST_PROTOCOL_VERSION, McpClient, ProxyProcess,
+                      mock_config, process_exists, text_of)
 from mcp_modern import request_meta
 from mcp_session import LegacySseSession, is_notification, modern_headers
-from oauth_fixtures import ISSUER, SigningKey, claims, jwks_of, make_key, token_parts
+from oauth_fixtures import ISSUER, SigningKey, claims, jwks_of, make_key
+from proxy_fleet import ProxyFleet, SentCredentials
 
 AUD = "urn:mcp-proxy:access-conformance"  # an extra audience: one JWT works on every route
 SEP = "__"
@@ -88,20 +88,9 @@ JWT_CLAIMS = {  # identity -> the claims that make it who it is
 }
 
 # Every credential a test sent: no proxy's output may hold one (checked when proxies stop).
-SENT: set[str] = set(STATIC.values())
-_SENT_LOCK = threading.Lock()
-
-
-def auth(token: str) -> dict:
-    with _SENT_LOCK:
-        SENT.add(token)
-    return {"Authorization": f"Bearer {token}"}
-
-
-def leaked_in(output: str) -> list[str]:
-    with _SENT_LOCK:
-        tokens = list(SENT)
-    return sorted({part for t in tokens for part in token_parts(t) if part in output})
+SENT = SentCredentials(STATIC.values())
+auth = SENT.bearer
+leaked_in = SENT.leaked_in
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,44 +361,9 @@ def assert_served(request: Callable[[str, dict], dict], route: str, kind: str, s
 # Proxies
 
 
-class Proxies:
-    """Proxies of a scope, stopped by PID at its end, each checked as conftest's start_proxy
-    checks its own, and for credentials in its output."""
-
-    def __init__(self, binary: Path, folder: Path):
-        self.binary = binary
-        self.folder = folder
-        self.started: list[ProxyProcess] = []
-
-    def start(self, config: dict) -> ProxyProcess:
-        workdir = self.folder / f"proxy{len(self.started)}"
-        workdir.mkdir()
-        p = ProxyProcess(self.binary, config, workdir)
-        self.started.append(p)
-        return p
-
-    def stop_all(self) -> list[str]:
-        problems = []
-        for p in self.started:
-            exited_already = p.proc.poll() is not None
-            rc = p.stop()
-            out = p.output()
-            if exited_already:
-                problems.append(f"mcp-proxy on port {p.port} had exited ({rc}):\n{out[-6000:]}")
-            elif rc != 0:
-                problems.append(f"mcp-proxy on port {p.port} exited with {rc} on SIGTERM:\n"
-                                f"{out[-6000:]}")
-            if _SANITIZER_REPORT.search(out):
-                problems.append(f"sanitizer report in mcp-proxy output (port {p.port}):\n"
-                                f"{out[-6000:]}")
-            if leaked := leaked_in(out):
-                problems.append(f"credentials in the output of mcp-proxy (port {p.port}): {leaked}")
-        return problems
-
-
 @pytest.fixture(scope="module")
-def module_proxies(mcp_proxy_bin, tmp_path_factory) -> Iterator[Proxies]:
-    proxies = Proxies(mcp_proxy_bin, tmp_path_factory.mktemp("access-proxies"))
+def module_proxies(mcp_proxy_bin, tmp_path_factory) -> Iterator[ProxyFleet]:
+    proxies = ProxyFleet(mcp_proxy_bin, tmp_path_factory.mktemp("access-proxies"), SENT)
     yield proxies
     problems = proxies.stop_all()
     if problems:
@@ -417,8 +371,8 @@ def module_proxies(mcp_proxy_bin, tmp_path_factory) -> Iterator[Proxies]:
 
 
 @pytest.fixture
-def proxies(mcp_proxy_bin, tmp_path) -> Iterator[Proxies]:
-    p = Proxies(mcp_proxy_bin, tmp_path)
+def proxies(mcp_proxy_bin, tmp_path) -> Iterator[ProxyFleet]:
+    p = ProxyFleet(mcp_proxy_bin, tmp_path, SENT)
     yield p
     problems = p.stop_all()
     if problems:
@@ -446,8 +400,7 @@ def token_of(key) -> Callable[[str], str]:
             return STATIC[identity]
         body = dict(JWT_CLAIMS[identity])
         token = key.sign(claims(AUD, sub=body.pop("sub"), **body))
-        with _SENT_LOCK:
-            SENT.add(token)
+        SENT.add(token)
         return token
 
     return make

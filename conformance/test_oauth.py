@@ -36,7 +36,6 @@ import json
 import re
 import secrets
 import subprocess
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -52,6 +51,7 @@ from mcp_session import LegacySseSession
 from oauth_fixtures import (ISSUER, IntrospectionServer, JwksServer, Pki, SigningKey, b64url_json,
                             bearer_params, claims, hs256_token, jwks_of, make_key, make_pki,
                             tamper, token_parts, unsigned_token)
+from proxy_fleet import ProxyFleet, SentCredentials
 
 ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 SECOND_AS = "https://as2.conformance.example"
@@ -71,20 +71,9 @@ NQSCHAR = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 
 # Every credential a test sent: no proxy's output may hold one (checked when proxies stop).
-SENT: set[str] = set()
-_SENT_LOCK = threading.Lock()
-
-
-def bearer(token: str) -> dict:
-    with _SENT_LOCK:
-        SENT.add(token)
-    return {"Authorization": f"Bearer {token}"}
-
-
-def leaked_in(output: str) -> list[str]:
-    with _SENT_LOCK:
-        tokens = list(SENT)
-    return sorted({part for t in tokens for part in token_parts(t) if part in output})
+SENT = SentCredentials()
+bearer = SENT.bearer
+leaked_in = SENT.leaked_in
 
 
 def initialize_message(rid: Any = RID) -> dict:
@@ -208,41 +197,6 @@ def assert_challenge(r: httpx.Response, status: int, *, error: Optional[str] = N
 # Proxies shared by a module's tests
 
 
-class Fleet:
-    """Proxies started once for the module, stopped at its end by PID, each checked as
-    conftest's start_proxy checks its own, and for tokens in its output."""
-
-    def __init__(self, binary: Path, folder: Path):
-        self.binary = binary
-        self.folder = folder
-        self.started: list[ProxyProcess] = []
-
-    def start(self, config: dict) -> ProxyProcess:
-        workdir = self.folder / f"proxy{len(self.started)}"
-        workdir.mkdir()
-        p = ProxyProcess(self.binary, config, workdir)
-        self.started.append(p)
-        return p
-
-    def stop_all(self) -> list[str]:
-        problems = []
-        for p in self.started:
-            exited_already = p.proc.poll() is not None
-            rc = p.stop()
-            out = p.output()
-            if not exited_already and rc != 0:
-                problems.append(f"mcp-proxy on port {p.port} exited with {rc} on SIGTERM:\n"
-                                f"{out[-6000:]}")
-            elif exited_already:
-                problems.append(f"mcp-proxy on port {p.port} had exited ({rc}):\n{out[-6000:]}")
-            if _SANITIZER_REPORT.search(out):
-                problems.append(f"sanitizer report in mcp-proxy output (port {p.port}):\n"
-                                f"{out[-6000:]}")
-            if leaked := leaked_in(out):
-                problems.append(f"tokens in the output of mcp-proxy (port {p.port}): {leaked}")
-        return problems
-
-
 @pytest.fixture(scope="module")
 def keys() -> dict[str, SigningKey]:
     """The keys of the authorization server: one per alg, all in its JWK set."""
@@ -281,8 +235,8 @@ def module_http() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def fleet(mcp_proxy_bin, tmp_path_factory) -> Iterator[Fleet]:
-    f = Fleet(mcp_proxy_bin, tmp_path_factory.mktemp("oauth-proxies"))
+def fleet(mcp_proxy_bin, tmp_path_factory) -> Iterator[ProxyFleet]:
+    f = ProxyFleet(mcp_proxy_bin, tmp_path_factory.mktemp("oauth-proxies"), SENT)
     yield f
     problems = f.stop_all()
     if problems:
