@@ -10,7 +10,7 @@ with_npm=1
 
 packages=(g++ cmake ninja-build clang-14 libclang-rt-14-dev libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcli11-dev
-  libspdlog-dev python3-pytest python3-httpx ccache curl openssl ca-certificates
+  libspdlog-dev python3-pytest python3-pytest-xdist python3-httpx ccache curl openssl ca-certificates
   python3-jwt python3-cryptography  # tokens and keys for the OAuth tests (conformance/test_oauth.py)
   chromium)  # headless, for the browser CORS test (conformance/test_cors_browser.py)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -264,9 +264,11 @@ def test_a_stderr_flood_is_logged_at_a_bounded_rate(start_proxy, mock_server_bin
 def test_junk_stdout_lines_are_logged_at_a_bounded_rate(start_proxy, mock_server_bin, http):
     per_second = 20
     junk = f"while :; do echo not-json-junk; done & exec {mock_server_bin}"
+    # From before the start: the shared backend writes junk (and the proxy logs it) while the
+    # proxy gets ready, which takes seconds on a loaded machine.
+    started = time.monotonic()
     proxy = start_proxy(config_of(j={"command": "bash", "args": ["-c", junk], "timeout": "30s",
                                      "logLinesPerSecond": per_second}))
-    started = time.monotonic()
     mcp = McpClient(proxy.url("j"), http).open_session()
     assert text_of(mcp.call_tool("echo", {"text": "through"})) == "through"
     assert wait_until(lambda: "more messages that are not JSON-RPC" in proxy.output(), 30.0), \
