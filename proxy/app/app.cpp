@@ -3,6 +3,8 @@
 #include "config/config.hpp"
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
+#include "frontend/audit_log.hpp"
+#include "frontend/call_gate.hpp"
 #include "frontend/stdio_frontend.hpp"
 #include "http/http_server.hpp"
 #include "jsonrpc/message.hpp"
@@ -62,14 +64,14 @@ std::vector<std::string> normalized_args(int argc, char** argv) {
 }
 
 void print_ready(std::uint16_t port, const config::listen_address& la, const config::config& cfg,
-                 const http::route_security_map& security) {
+                 const http::route_security_map& security, bool tls) {
   const bool v6 = la.host.find(':') != std::string::npos;
   const std::string bound = (v6 ? "[" + la.host + "]" : la.host) + ":" + std::to_string(port);
   // A wildcard address is no URL a client can use: the routes are shown on loopback.
   const bool wildcard = la.host == "0.0.0.0" || la.host == "::";
   std::string host = wildcard ? (v6 ? "[::1]" : "127.0.0.1") : v6 ? "[" + la.host + "]" : la.host;
-  std::string base =
-      "http://" + host + ":" + std::to_string(port) + protocol::route_prefix(cfg.proxy.base_url);
+  std::string base = (tls ? "https://" : "http://") + host + ":" + std::to_string(port) +
+                     protocol::route_prefix(cfg.proxy.base_url);
   if (wildcard)
     spdlog::info("{} {} listening on {} (every interface); locally: {}", cfg.proxy.name,
                  MCP_PROXY_VERSION, bound, base);
@@ -213,6 +215,11 @@ int run_proxy(int argc, char** argv) {
 
 int serve(config::config cfg, const serve_options& opt) {
   jsonrpc::set_max_json_depth(cfg.proxy.max_json_depth);
+  frontend::set_call_limits(cfg.proxy.limits);
+  if (auto why = frontend::set_audit_log(cfg.proxy.audit_log)) {
+    spdlog::error("$.mcpProxy.auditLog: {}", *why);
+    return 2;
+  }
   auto listen = config::parse_listen_address(cfg.proxy.addr);
   if (!listen) {
     spdlog::error("{}: {}", cfg.proxy.addr_origin,
@@ -257,7 +264,11 @@ int serve(config::config cfg, const serve_options& opt) {
     routes = {{it->first, stdio_endpoint}};
   }
   auto security = http::security_of_routes(cfg);
-  if (!opt.stdio && !cfg.proxy.allow_unauthenticated) {
+  // Required client certificates (mTLS) authenticate every connection.
+  const bool mtls_required =
+      cfg.proxy.tls.enabled() &&
+      cfg.proxy.tls.client_certificates == config::tls_listener_config::client_certs::required;
+  if (!opt.stdio && !cfg.proxy.allow_unauthenticated && !mtls_required) {
     boost::system::error_code ec;
     const auto ip =
         asio::ip::make_address(listen->host == "localhost" ? "127.0.0.1" : listen->host, ec);
@@ -276,6 +287,10 @@ int serve(config::config cfg, const serve_options& opt) {
   http::http_server server(ex, cfg.proxy, routes, security, opt.faults);
   std::optional<std::uint16_t> port;
   if (!opt.stdio) {
+    if (auto why = server.load_tls()) {
+      spdlog::error("{}", *why);
+      return 2;
+    }
     auto bound = server.listen(*listen);
     if (!bound) {
       spdlog::error("{}", bound.error());
@@ -285,6 +300,28 @@ int serve(config::config cfg, const serve_options& opt) {
   }
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  // SIGHUP reloads the TLS files; the rest of the configuration is not reloaded yet (issue #17).
+  // Over stdio it keeps its default (the client's terminal went away: exit).
+  asio::signal_set hangup(ctx);
+  std::function<void(const boost::system::error_code&, int)> on_hangup =
+      [&](const boost::system::error_code& ec, int) {
+        if (ec) return;
+        if (!server.tls()) {
+          spdlog::warn(
+              "received SIGHUP: reloading the configuration is not built yet (issue #17); "
+              "nothing changed");
+        } else if (auto why = server.load_tls()) {
+          spdlog::error("received SIGHUP: TLS files not reloaded, the old ones stay in use: {}",
+                        *why);
+        } else {
+          spdlog::info("received SIGHUP: TLS certificate and key reloaded for new connections");
+        }
+        hangup.async_wait(on_hangup);
+      };
+  if (!opt.stdio) {
+    hangup.add(SIGHUP);
+    hangup.async_wait(on_hangup);
+  }
   bool shutdown_done = false;
   // glibc keeps the pages of freed memory mapped while anything sits above them in its heap, so
   // RSS creeps up with churn (sessions and calls come and go) though the heap in use stays flat
@@ -315,6 +352,7 @@ int serve(config::config cfg, const serve_options& opt) {
     co_await server.drain(std::chrono::steady_clock::now() + std::chrono::seconds(5));
     boost::system::error_code ignored;
     signals.cancel(ignored);
+    hangup.cancel(ignored);
     spdlog::info("shutdown complete");
     shutdown_done = true;
     ctx.stop();
@@ -353,7 +391,7 @@ int serve(config::config cfg, const serve_options& opt) {
   };
   auto serve = [&]() -> asio::awaitable<void> {
     co_await start_all();
-    print_ready(*port, *listen, cfg, security);
+    print_ready(*port, *listen, cfg, security, server.tls());
     co_await server.run();
   };
   auto serve_stdio = [&]() -> asio::awaitable<void> {

@@ -3,6 +3,8 @@
 // binaries: {"mcpProxy": {...}, "mcpServers": {NAME: {...}}}. Keys this project adds are
 // documented in docs/configuration.md. Thread-safety: plain values.
 
+#include "auth/rate_limits.hpp"
+
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -117,6 +119,20 @@ struct access_config {
   std::vector<access_rule> rules;
 };
 
+// A server's clientCredentials: the proxy's own OAuth 2.1 client credentials for an HTTP backend
+// (RFC 6749 section 4.4), so the backend gets `Authorization: Bearer` with a token from its
+// authorization server (docs/security.md, "Backend credentials").
+struct client_credentials_config {
+  std::string token_endpoint;  // https (http on loopback only)
+  std::string client_id;
+  std::string client_secret;  // from clientSecret (${VAR}) or clientSecretFile
+  std::string scope;          // space-separated; "" sends none
+  std::string resource;       // RFC 8707 resource indicator; "" sends none
+  std::string audience;       // the "audience" parameter some servers want; "" sends none
+  std::string ca_file;        // trusted besides the system store, for the token endpoint
+  bool enabled() const { return !token_endpoint.empty(); }
+};
+
 struct server_config {
   std::string name;
   transport_type transport = transport_type::stdio;
@@ -128,6 +144,7 @@ struct server_config {
   // HTTP backends (issue: transports)
   std::string url;
   std::map<std::string, std::string> headers;
+  client_credentials_config client_credentials;
   // The transport was not given: try Streamable HTTP, fall back to legacy SSE.
   bool detect_transport = false;
   // Extra CA certificates (PEM) trusted besides the system store.
@@ -178,6 +195,18 @@ struct group_config {
   std::vector<std::string> required_scopes;  // with mcpProxy.oauth
 };
 
+// mcpProxy.tls: HTTPS on the listener (docs/security.md, "TLS on the listener").
+struct tls_listener_config {
+  std::string cert_file;  // PEM: the certificate chain, leaf first
+  std::string key_file;   // PEM private key
+  // Client certificates (mTLS): "none", "optional" (verified when sent), "required" (the
+  // handshake fails without one); verified against client_ca_file.
+  enum class client_certs { none, optional, required } client_certificates = client_certs::none;
+  std::string client_ca_file;
+  bool tls13_only = false;  // minVersion "1.3"; else TLS 1.2 is the minimum
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct proxy_config {
   std::string addr = "127.0.0.1:9090";  // host:port; ":port" means 127.0.0.1:port
   // Where `addr` came from, for errors about it: "proxy.json: $.mcpProxy.addr", or "--addr".
@@ -195,6 +224,13 @@ struct proxy_config {
   std::vector<auth_token> auth_tokens;
   oauth_config oauth;
   access_config access;
+  // mcpProxy.limits: rates and calls in flight per identity (frontend/call_gate.hpp); nullopt:
+  // no limits.
+  std::optional<auth::limits_config> limits;
+  // mcpProxy.auditLog: a file that gets one JSON line per client request, or "stderr"; empty:
+  // none (frontend/audit_log.hpp).
+  std::string audit_log;
+  tls_listener_config tls;
   // Serving beyond loopback with a route that needs no token (--allow-unauthenticated).
   bool allow_unauthenticated = false;
   // Host header values allowed besides loopback names when listening on loopback (a host or

@@ -169,6 +169,8 @@ bool read_tool_scopes(reader& r, const boost::json::value& v, std::string_view p
 // mcpProxy.access (config_access.cpp), and its checks against the servers once all is read.
 void read_access(reader& r, const boost::json::value& v, std::string_view path, config& c);
 void check_access(reader& r, const config& c);
+void read_limits(reader& r, const boost::json::value& v, std::string_view path, config& c);
+void read_tls(reader& r, const boost::json::value& v, std::string_view path, config& c);
 // One entry of mcpServers (config_server.cpp). `out` gets the name even when it is invalid, so
 // that the checks of groups do not report a server they cannot see.
 void read_server(reader& r, std::string_view name, const boost::json::value& v,

@@ -95,6 +95,15 @@ rpc::client_key new_client_key();
 class endpoint;
 
 // What a client request turns into: an answer now, or a call whose events the transport streams.
+// What a frontend attaches to a call it starts; the server endpoint that serves the call tells it
+// the call's final answer (the backend's, or the proxy's own: a timeout), with the backend's name.
+// A call that ends without one (cancelled, the session gone) is never told.
+class call_watcher {
+ public:
+  virtual ~call_watcher() = default;
+  virtual void on_final(const jsonrpc::message& answer, std::string_view backend) = 0;
+};
+
 struct call_started {
   std::shared_ptr<backend::pending_call> call;
   std::chrono::steady_clock::time_point deadline;
@@ -110,6 +119,10 @@ struct call_started {
   // member outlives the call (the merged endpoint holds it).
   endpoint* via = nullptr;
   std::shared_ptr<client_session> via_session;
+  // The frontend's watch on the call (frontend/call_gate.hpp: the slot of its identity's calls in
+  // flight, the audit record): told the final answer by the endpoint that serves the call, and
+  // released with the call.
+  std::shared_ptr<call_watcher> watcher;
 };
 using request_outcome = std::variant<jsonrpc::message, call_started>;
 

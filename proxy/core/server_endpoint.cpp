@@ -546,13 +546,16 @@ awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
     filter_list_result(*ev, cs.filtered_list,
                        [&](const json::value& item) { return keeps(s, cs.filtered_list, item); });
   if (ev && cs.own_tasks_only && ev->is_response()) tasks_.keep_own(s.key(), *ev);
-  if (ev || cs.call->events.closed()) co_return ev;
-  abandon(s, *cs.call, "timed out in mcp-proxy");
-  spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,
-               server_.timeout.count());
-  co_return message::error_response(cs.call->client_id, codes::request_timeout,
-                                    "backend " + server_.name + " did not answer within " +
-                                        std::to_string(server_.timeout.count()) + " ms");
+  if (!ev && !cs.call->events.closed()) {
+    abandon(s, *cs.call, "timed out in mcp-proxy");
+    spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,
+                 server_.timeout.count());
+    ev = message::error_response(cs.call->client_id, codes::request_timeout,
+                                 "backend " + server_.name + " did not answer within " +
+                                     std::to_string(server_.timeout.count()) + " ms");
+  }
+  if (ev && ev->is_response() && cs.watcher) cs.watcher->on_final(*ev, server_.name);
+  co_return ev;
 }
 
 void server_endpoint::drain(std::shared_ptr<client_session> s, call_started cs) {

@@ -1,6 +1,7 @@
 #include "frontend/http_io.hpp"
 
 #include "backend/event_backlog.hpp"
+#include "frontend/call_gate.hpp"
 #include "jsonrpc/top_level_scan.hpp"
 
 #include "protocol/http_rules.hpp"
@@ -84,6 +85,18 @@ awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned stat
   co_return !ec && res.keep_alive();
 }
 
+awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req, unsigned status,
+                             const jsonrpc::message& answer, std::string_view session_id) {
+  protocol::header_list extra;
+  if (auto after = retry_after_of(answer)) {
+    status = 429;  // RFC 6585 section 4
+    extra.emplace_back("Retry-After", std::to_string(after->count()));
+  }
+  std::string body = jsonrpc::serialize(answer);
+  co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id, {},
+                           extra);
+}
+
 awaitable<bool> reply_error(tcp_stream& stream, const http_request& req, unsigned status,
                             std::int64_t code, std::string_view text) {
   // A local, not a temporary inside co_await (GCC 12 and coroutine temporaries).
@@ -95,6 +108,7 @@ protocol::session_narrowing narrowing_for(const http_request& req, const request
   auto n = protocol::narrowing_of(req.target(), req["Mcp-Proxy-Servers"], req["Mcp-Proxy-Tools"]);
   n.principal = who.principal;
   n.access = who.access;
+  n.limits_key = who.limits_key;
   return n;
 }
 

@@ -5,6 +5,7 @@
 // Thread-safety: every function runs on the connection's executor; a stream has one writer.
 
 #include "config/config.hpp"
+#include "frontend/client_stream.hpp"
 #include "frontend/injected_faults.hpp"
 #include "frontend/request_headers.hpp"
 #include "jsonrpc/message.hpp"
@@ -16,7 +17,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -29,7 +29,7 @@
 
 namespace mcp_proxy::frontend {
 
-using tcp_stream = boost::beast::tcp_stream;
+using tcp_stream = client_stream;  // plain TCP or TLS (frontend/client_stream.hpp)
 using http_request = boost::beast::http::request<boost::beast::http::string_body>;
 
 // Who sent a request, as the listener's auth check found it (http/request_auth): the principal
@@ -38,6 +38,7 @@ using http_request = boost::beast::http::request<boost::beast::http::string_body
 struct request_identity {
   std::string principal;
   std::shared_ptr<const protocol::item_access> access;
+  std::string limits_key;  // the principal, or "peer:ADDRESS" (frontend/call_gate.hpp)
 };
 
 // The session_narrowing of a request: what it narrows to (protocol::narrowing_of: the query's
@@ -102,6 +103,11 @@ boost::asio::awaitable<bool> reply(tcp_stream& stream, const http_request& req, 
                                    std::string_view content_type = "application/json",
                                    std::string_view session_id = {}, std::string_view allow = {},
                                    const protocol::header_list& extra = {});
+// A JSON-RPC answer with `status`, or 429 with Retry-After when it refused the request for a
+// limit (frontend/call_gate.hpp).
+boost::asio::awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req,
+                                          unsigned status, const jsonrpc::message& answer,
+                                          std::string_view session_id = {});
 // An error answer whose JSON-RPC error carries the request's body_id.
 boost::asio::awaitable<bool> reply_error(tcp_stream& stream, const http_request& req,
                                          unsigned status, std::int64_t code, std::string_view text);

@@ -1,6 +1,7 @@
 #include "frontend/legacy_sse.hpp"
 
 #include "backend/event_backlog.hpp"
+#include "frontend/call_gate.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "protocol/http_rules.hpp"
 #include "protocol/sse.hpp"
@@ -130,38 +131,48 @@ awaitable<bool> legacy_sse::handle_post(tcp_stream& stream, http_request& req,
       co_return co_await reply_error(stream, req, 400, codes::invalid_request, *why);
     }
   }
-  // Every answer goes on the event stream; the POST itself is only acknowledged.
+  // Every answer goes on the event stream; the POST itself is only acknowledged. A message
+  // refused for a limit is answered by the POST instead (429 with Retry-After), unless it came
+  // in a batch.
+  const bool single = payload->items.size() == 1;
   for (auto& item : payload->items) {
-    if (!item)
+    if (!item) {
       ls->events.push(jsonrpc::to_error_response(item.error()));
-    else
-      co_await on_message(ls, ep, std::move(*item));
+      continue;
+    }
+    auto limited = co_await on_message(ls, ep, std::move(*item));
+    if (limited && single) co_return co_await reply_answer(stream, req, 200, *limited);
+    if (limited) ls->events.push(std::move(*limited));
   }
   co_return co_await reply(stream, req, 202, "Accepted", "text/plain");
 }
 
-awaitable<void> legacy_sse::on_message(std::shared_ptr<session> ls,
-                                       std::shared_ptr<core::endpoint> ep, message msg) {
+awaitable<std::optional<message>> legacy_sse::on_message(std::shared_ptr<session> ls,
+                                                         std::shared_ptr<core::endpoint> ep,
+                                                         message msg) {
   if (!ls->core) {
     auto o = co_await open_session(*ep, std::move(msg), ls->narrowing);
+    if (o.error && retry_after_of(*o.error)) co_return std::move(o.error);
     if (o.error) ls->events.push(std::move(*o.error));
-    if (!o.opened) co_return;
+    if (!o.opened) co_return std::nullopt;
     ls->events.push(std::move(o.opened->reply));
-    if (!o.opened->session) co_return;
+    if (!o.opened->session) co_return std::nullopt;
     if (ls->events.closed()) {
       // The stream ended while the backend was being initialized.
       co_await ep->end_session(o.opened->session);
-      co_return;
+      co_return std::nullopt;
     }
     ls->core = std::move(o.opened->session);
     ls->core->listening = true;  // the event stream is open: not an idle session
     ctx_.tasks.spawn(forward_outbox(ls), ep->name() + " legacy outbox");
-    co_return;
+    co_return std::nullopt;
   }
   auto d = co_await dispatch(*ep, ls->core, std::move(msg));
+  if (d.answer && retry_after_of(*d.answer)) co_return std::move(d.answer);
   if (d.answer) ls->events.push(std::move(*d.answer));
   if (d.call)
     ctx_.tasks.spawn(follow_call(ls, ep, std::move(*d.call)), ep->name() + " legacy call");
+  co_return std::nullopt;
 }
 
 }  // namespace mcp_proxy::frontend

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace mcp_proxy::frontend {
@@ -33,8 +34,10 @@ class legacy_sse {
   struct session;
 
  private:
-  boost::asio::awaitable<void> on_message(std::shared_ptr<session> ls,
-                                          std::shared_ptr<core::endpoint> ep, jsonrpc::message msg);
+  // Dispatches one message of the session's POST; its answer goes on the event stream, except a
+  // refusal for a limit (frontend/call_gate.hpp), which is returned for the POST to answer.
+  boost::asio::awaitable<std::optional<jsonrpc::message>> on_message(
+      std::shared_ptr<session> ls, std::shared_ptr<core::endpoint> ep, jsonrpc::message msg);
   // The endpoint event's URL: absolute under baseURL when it is set, else a path.
   std::string post_url(std::string_view name, std::string_view id) const;
 

@@ -1,5 +1,7 @@
 #include "frontend/modern_dispatch.hpp"
 
+#include "frontend/call_gate.hpp"
+
 #include "protocol/input_bridge.hpp"
 #include "protocol/modern_request.hpp"
 
@@ -42,12 +44,18 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
   d.client_capabilities = protocol::declared_capabilities(msg);
   if (protocol::input_bridge::may_suspend(d.method)) d.request = msg;
   d.log_rank = protocol::modern_log_rank(msg);
+  auto pass = enter_gate(narrowing, ep.name(), msg);
+  if (pass.refused) {
+    d.answer = std::move(pass.refused);
+    co_return d;
+  }
   auto opened = co_await ep.initialize(protocol::legacy_initialize_for(msg), std::move(narrowing));
   if (!opened.session) {
     d.overloaded = opened.overloaded;
     message refused = std::move(opened.reply);
     refused.set_id(id);
     protocol::to_modern_answer(refused, d.method, d.server_info);
+    answered_now(pass, refused);
     d.answer = std::move(refused);
     co_return d;
   }
@@ -60,6 +68,7 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
     d.server_info = info->get_object();
   if (d.method == "server/discover") {
     d.answer = message::response(id, protocol::discover_result(init->get_object()));
+    answered_now(pass, *d.answer);
     co_await finish_modern(ep, d);
     co_return d;
   }
@@ -76,10 +85,12 @@ awaitable<modern_dispatched> dispatch_modern(core::endpoint& ep, message msg,
   auto outcome = co_await ep.on_request(d.session, std::move(msg));
   if (auto* now = std::get_if<message>(&outcome)) {
     protocol::to_modern_answer(*now, d.method, d.server_info);
+    answered_now(pass, *now);
     d.answer = std::move(*now);
     co_await finish_modern(ep, d);
   } else {
     d.call = std::get<core::call_started>(std::move(outcome));
+    d.call->watcher = std::move(pass.watcher);
   }
   co_return d;
 }
@@ -181,14 +192,22 @@ awaitable<modern_listen> open_listen(core::endpoint& ep, message msg,
         "Invalid params: subscriptions/listen needs params.notifications (an object)");
     co_return l;
   }
+  // A stream, not a call: it counts as a request, and holds no slot of calls in flight.
+  auto pass = enter_gate(narrowing, ep.name(), msg);
+  if (pass.refused) {
+    l.refused = std::move(pass.refused);
+    co_return l;
+  }
   auto opened = co_await ep.initialize(protocol::legacy_initialize_for(msg), std::move(narrowing));
   if (!opened.session) {
     l.overloaded = opened.overloaded;
     message refused = std::move(opened.reply);
     refused.set_id(l.id);
+    answered_now(pass, refused);
     l.refused = std::move(refused);
     co_return l;
   }
+  answered_now(pass, opened.reply);  // the stream is open
   l.session = opened.session;
   l.session->listening = true;  // an open stream: not an idle session
   ep.on_notification(*l.session, message::notification("notifications/initialized"));

@@ -61,7 +61,7 @@ class http_output final : public modern_output {
     const step next = answer_.on_event(final);
     if (next == step::reply_json) {
       const unsigned status = overloaded ? 503 : protocol::modern_http_status(m);
-      co_return co_await reply(stream_, req_, status, jsonrpc::serialize(m));
+      co_return co_await reply_answer(stream_, req_, status, m);
     }
     bool written = true;
     if (next == step::open_and_write) written = co_await begin_sse(stream_, req_);
@@ -150,8 +150,7 @@ awaitable<bool> modern_http::serve_listen(tcp_stream& stream, http_request& req,
   auto l = co_await open_listen(ep, std::move(msg), std::move(narrowing));
   if (l.refused) {
     const unsigned status = l.overloaded ? 503 : protocol::modern_http_status(*l.refused);
-    std::string body = jsonrpc::serialize(*l.refused);
-    co_return co_await reply(stream, req, status, std::move(body));
+    co_return co_await reply_answer(stream, req, status, *l.refused);
   }
   // Closed by the client (a failed write), by the session's end, or at shutdown (then the
   // endpoint's stop ends the session).

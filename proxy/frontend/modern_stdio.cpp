@@ -1,5 +1,6 @@
 #include "frontend/modern_stdio.hpp"
 
+#include "frontend/call_gate.hpp"
 #include "protocol/modern_request.hpp"
 
 #include <spdlog/spdlog.h>
@@ -102,6 +103,7 @@ awaitable<void> modern_stdio::serve(std::shared_ptr<core::endpoint> ep, message 
   auto out = std::make_shared<in_flight>(write_);
   requests_[key] = out;
   core::session_narrowing everything;  // stdio serves what it was started for
+  everything.limits_key = stdio_limits_key;
   co_await calls_.serve(*ep, std::move(msg), std::move(everything), *out);
   if (auto it = requests_.find(key); it != requests_.end() && it->second == out)
     requests_.erase(it);
@@ -111,6 +113,7 @@ awaitable<void> modern_stdio::listen(std::shared_ptr<core::endpoint> ep, message
   const auto key = key_of(*msg.id());
   // Locals, not temporaries, in and around co_await (GCC 12 mishandles those).
   core::session_narrowing everything;  // stdio serves what it was started for
+  everything.limits_key = stdio_limits_key;
   auto opened = co_await open_listen(*ep, std::move(msg), std::move(everything));
   auto l = std::make_shared<modern_listen>(std::move(opened));
   if (l->refused) {

@@ -1,5 +1,7 @@
 #include "frontend/session_dispatch.hpp"
 
+#include "frontend/call_gate.hpp"
+
 #include "protocol/versions.hpp"
 
 namespace mcp_proxy::frontend {
@@ -18,12 +20,20 @@ awaitable<dispatched> dispatch(core::endpoint& ep, std::shared_ptr<core::client_
     ep.on_response(*s, std::move(msg));
     co_return dispatched{};
   }
-  auto outcome = co_await ep.on_request(std::move(s), std::move(msg));
   dispatched d;
-  if (auto* now = std::get_if<message>(&outcome))
+  auto pass = enter_gate(s->narrowing, ep.name(), msg);
+  if (pass.refused) {
+    d.answer = std::move(pass.refused);
+    co_return d;
+  }
+  auto outcome = co_await ep.on_request(std::move(s), std::move(msg));
+  if (auto* now = std::get_if<message>(&outcome)) {
+    answered_now(pass, *now);
     d.answer = std::move(*now);
-  else
+  } else {
     d.call = std::get<core::call_started>(std::move(outcome));
+    d.call->watcher = std::move(pass.watcher);
+  }
   co_return d;
 }
 
@@ -56,8 +66,11 @@ awaitable<dispatched_batch> dispatch_batch(core::endpoint& ep,
 awaitable<opening> open_session(core::endpoint& ep, message msg,
                                 core::session_narrowing narrowing) {
   if (msg.is_request() && msg.method() == "initialize") {
+    auto pass = enter_gate(narrowing, ep.name(), msg);
+    if (pass.refused) co_return opening{{}, std::move(pass.refused)};
     // A local, not a co_await inside an initializer (GCC 12 destroys such temporaries twice).
     auto outcome = co_await ep.initialize(std::move(msg), std::move(narrowing));
+    answered_now(pass, outcome.reply);
     opening o;
     o.opened = std::move(outcome);
     co_return o;

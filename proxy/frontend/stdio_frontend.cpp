@@ -1,5 +1,6 @@
 #include "frontend/stdio_frontend.hpp"
 
+#include "frontend/call_gate.hpp"
 #include "frontend/modern_stdio.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "util/async_queue.hpp"
@@ -57,6 +58,8 @@ awaitable<void> handle_message(asio::any_io_executor ex, std::shared_ptr<stdio_s
   }
   if (!st->session || st->session->ended) {
     core::session_narrowing everything;  // stdio serves what it was started for
+    everything.limits_key = stdio_limits_key;
+    everything.limits_key = stdio_limits_key;
     auto o = co_await open_session(*st->ep, std::move(msg), std::move(everything));
     if (o.error) write_message(*o.error);
     if (!o.opened) co_return;

@@ -1,5 +1,6 @@
 #include "frontend/streamable_http.hpp"
 
+#include "frontend/call_gate.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "protocol/call_answer.hpp"
 #include "protocol/http_rules.hpp"
@@ -134,10 +135,13 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
     co_return co_await reply(stream, req, 400, std::move(*refused));
 
   if (msg.is_request() && msg.method() == "initialize") {
+    auto narrowing = narrowing_for(req, who);  // a local: GCC 12 and co_await temporaries
+    auto pass = enter_gate(narrowing, ep.name(), msg);
+    if (pass.refused) co_return co_await reply_answer(stream, req, 200, *pass.refused);
     auto slot = acquire_session_slot(ctx_, stream);
     if (!slot) co_return co_await refuse_session_slot(ctx_, stream, req);
-    auto narrowing = narrowing_for(req, who);  // a local: GCC 12 and co_await temporaries
     auto outcome = co_await ep.initialize(std::move(msg), std::move(narrowing));
+    answered_now(pass, outcome.reply);
     // GCC 12 mishandles temporaries of a conditional inside co_await (double free): use locals.
     std::string session_id;
     if (outcome.session) {
@@ -152,7 +156,7 @@ awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& r
   auto session = co_await require_session(stream, req, ep, headers.session, who, keep_alive);
   if (!session) co_return keep_alive;
   auto d = co_await dispatch(ep, session, std::move(msg));
-  if (d.answer) co_return co_await reply(stream, req, 200, jsonrpc::serialize(*d.answer));
+  if (d.answer) co_return co_await reply_answer(stream, req, 200, *d.answer);
   if (d.call) co_return co_await stream_call(stream, req, ep, session, std::move(*d.call));
   co_return co_await reply(stream, req, 202, {});
 }

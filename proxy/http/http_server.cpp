@@ -6,6 +6,7 @@
 #include "frontend/streamable_http.hpp"
 #include "http/connection_limits.hpp"
 #include "http/request_framing.hpp"
+#include "http/tls_listener.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/http_rules.hpp"
 #include "util/scope_exit.hpp"
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -29,6 +31,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::awaitable;
 using asio::ip::tcp;
+using frontend::client_stream;
 using frontend::http_request;
 namespace codes = jsonrpc::error_codes;
 
@@ -49,7 +52,7 @@ constexpr auto limits_log_interval = std::chrono::seconds(10);
 // expiry from the current one.
 class read_deadline {
  public:
-  read_deadline(asio::any_io_executor ex, std::shared_ptr<beast::tcp_stream> stream)
+  read_deadline(asio::any_io_executor ex, std::shared_ptr<client_stream> stream)
       : timer_(ex), stream_(std::move(stream)), state_(std::make_shared<state>()) {}
   ~read_deadline() { timer_.cancel(); }
 
@@ -77,7 +80,7 @@ class read_deadline {
     bool expired = false;
   };
   asio::steady_timer timer_;
-  std::shared_ptr<beast::tcp_stream> stream_;
+  std::shared_ptr<client_stream> stream_;
   std::shared_ptr<state> state_;
 };
 
@@ -158,9 +161,12 @@ struct http_server::impl {
   std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
   connection_limits limits;
   framing_limits framing;
-  std::unordered_map<connection_limits::id, std::shared_ptr<beast::tcp_stream>> connections;
+  std::unordered_map<connection_limits::id, std::shared_ptr<client_stream>> connections;
   connection_limits::id next_connection = 1;
   std::string path_prefix;
+  // With mcpProxy.tls: the context new connections are made with (replaced by reload_tls; a
+  // connection keeps the one it was made with).
+  std::shared_ptr<asio::ssl::context> tls;
   request_auth auth;
   frontend::streamable_http streamable;
   frontend::legacy_sse legacy;
@@ -180,21 +186,25 @@ struct http_server::impl {
   void note_limit(connection_limits::bound b, std::string_view peer, bool refused);
   void note_unreadable(const framing_answer& a, bool timed_out);
   void log_limits();
-  awaitable<void> connection(std::shared_ptr<beast::tcp_stream> stream, connection_limits::id c);
+  awaitable<void> connection(std::shared_ptr<client_stream> stream, connection_limits::id c,
+                             std::shared_ptr<asio::ssl::context> tls_context);
+  // The TLS handshake of a new connection, within headerTimeout; the client certificate's
+  // principal ("" without one), or nullopt when the handshake failed.
+  awaitable<std::optional<std::string>> handshake(client_stream& stream);
   // Reads one request into `parser`; false when the connection is to close (after an answer
   // when the request could not be read, see request_framing.hpp).
   std::optional<framing_answer> why_unreadable(
       boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
       const bhttp::request_parser<bhttp::string_body>& parser) const;
-  awaitable<bool> refuse_unreadable(beast::tcp_stream& stream, framing_answer a, bool timed_out);
-  awaitable<bool> read_request(beast::tcp_stream& stream, read_deadline& deadline,
+  awaitable<bool> refuse_unreadable(client_stream& stream, framing_answer a, bool timed_out);
+  awaitable<bool> read_request(client_stream& stream, read_deadline& deadline,
                                beast::flat_buffer& buffer,
                                bhttp::request_parser<bhttp::string_body>& parser,
                                connection_limits::id c);
-  awaitable<bool> dispatch(beast::tcp_stream& stream, http_request& req);
+  awaitable<bool> dispatch(client_stream& stream, http_request& req,
+                           const std::string& cert_principal);
   // The answer to a request under /.well-known/oauth-protected-resource.
-  awaitable<bool> answer_metadata(beast::tcp_stream& stream, http_request& req,
-                                  std::string_view path);
+  awaitable<bool> answer_metadata(client_stream& stream, http_request& req, std::string_view path);
   // A tools/call's tool name in a POST body (only read when the route has toolScopes).
   static std::optional<std::string> called_tool(const http_request& req);
 };
@@ -227,8 +237,21 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
   const auto port = a.local_endpoint().port();
   // Without baseURL, resource URLs (OAuth) name the listener's own address.
   const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
-  impl_->auth.set_base_url("http://" + host + ":" + std::to_string(port));
+  impl_->auth.set_base_url((impl_->tls ? "https://" : "http://") + host + ":" +
+                           std::to_string(port));
   return port;
+}
+
+std::optional<std::string> http_server::load_tls() {
+  if (!impl_->ctx.proxy.tls.enabled()) return std::nullopt;
+  auto made = make_server_tls(impl_->ctx.proxy.tls);
+  if (!made) return "$.mcpProxy.tls: " + made.error();
+  impl_->tls = std::move(*made);
+  return std::nullopt;
+}
+
+bool http_server::tls() const {
+  return impl_->tls != nullptr;
 }
 
 awaitable<void> http_server::run() {
@@ -272,9 +295,10 @@ void http_server::impl::admit(tcp::socket sock) {
     return;
   }
   sock.set_option(tcp::no_delay(true), ec);
-  auto stream = std::make_shared<beast::tcp_stream>(std::move(sock));
+  auto stream = tls ? std::make_shared<client_stream>(std::move(sock), *tls)
+                    : std::make_shared<client_stream>(std::move(sock));
   connections.emplace(c, stream);
-  ctx.tasks.spawn(connection(stream, c), "http connection");
+  ctx.tasks.spawn(connection(stream, c, tls), "http connection");
 }
 
 void http_server::impl::evict(connection_limits::id c) {
@@ -338,8 +362,23 @@ void http_server::stop() {
     c->socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
-awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream> stream,
-                                              connection_limits::id c) {
+awaitable<std::optional<std::string>> http_server::impl::handshake(client_stream& stream) {
+  auto* t = stream.tls();
+  if (!t) co_return std::string();
+  stream.expires_after(ctx.proxy.header_timeout);
+  auto [ec] = co_await t->async_handshake(asio::ssl::stream_base::server, tuple_awaitable);
+  stream.expires_never();
+  if (ec) {
+    // Scanners and plain-HTTP clients fail here often: debug, not a warning each.
+    spdlog::debug("TLS handshake with {} failed: {}", frontend::peer_address(stream), ec.message());
+    co_return std::nullopt;
+  }
+  co_return client_certificate_principal(t->native_handle());
+}
+
+awaitable<void> http_server::impl::connection(std::shared_ptr<client_stream> stream,
+                                              connection_limits::id c,
+                                              std::shared_ptr<asio::ssl::context> tls_context) {
   // However this task ends (an exception included), the socket is closed and forgotten.
   util::scope_exit forget([this, stream, c] {
     boost::system::error_code ignored;
@@ -347,6 +386,8 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream>
     connections.erase(c);
     limits.on_closed(c);
   });
+  const auto cert_principal = co_await handshake(*stream);
+  if (!cert_principal) co_return;
   beast::flat_buffer buffer;
   read_deadline deadline(ctx.ex, stream);
   for (bool first = true;; first = false) {
@@ -364,11 +405,11 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<beast::tcp_stream>
     bhttp::request_parser<bhttp::string_body> parser;
     if (!co_await read_request(*stream, deadline, buffer, parser, c)) break;
     http_request req = parser.release();
-    if (!co_await dispatch(*stream, req) || ctx.stopping) break;
+    if (!co_await dispatch(*stream, req, *cert_principal) || ctx.stopping) break;
   }
 }
 
-awaitable<bool> http_server::impl::refuse_unreadable(beast::tcp_stream& stream, framing_answer a,
+awaitable<bool> http_server::impl::refuse_unreadable(client_stream& stream, framing_answer a,
                                                      bool timed_out) {
   note_unreadable(a, timed_out);
   http_request req;
@@ -390,7 +431,7 @@ std::optional<framing_answer> http_server::impl::why_unreadable(
   return answer_unreadable_request(ec, progress, framing);
 }
 
-awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_deadline& deadline,
+awaitable<bool> http_server::impl::read_request(client_stream& stream, read_deadline& deadline,
                                                 beast::flat_buffer& buffer,
                                                 bhttp::request_parser<bhttp::string_body>& parser,
                                                 connection_limits::id c) {
@@ -432,7 +473,7 @@ awaitable<bool> http_server::impl::read_request(beast::tcp_stream& stream, read_
   co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
 }
 
-awaitable<bool> http_server::impl::answer_metadata(beast::tcp_stream& stream, http_request& req,
+awaitable<bool> http_server::impl::answer_metadata(client_stream& stream, http_request& req,
                                                    std::string_view path) {
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
     std::string body = frontend::error_body(codes::invalid_request, "Method not allowed");
@@ -461,7 +502,8 @@ std::optional<std::string> http_server::impl::called_tool(const http_request& re
   return std::string(name->get_string());
 }
 
-awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_request& req) {
+awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request& req,
+                                            const std::string& cert_principal) {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
   if (req.method() == bhttp::verb::options) {
@@ -536,7 +578,13 @@ awaitable<bool> http_server::impl::dispatch(beast::tcp_stream& stream, http_requ
     co_return co_await frontend::reply(stream, req, refused->status, std::move(body),
                                        "application/json", {}, refused->allow);
   }
-  const frontend::request_identity who{std::move(admitted.principal), std::move(admitted.access)};
+  // Without a bearer credential, a verified client certificate names the caller (mTLS).
+  if (admitted.principal.empty()) admitted.principal = cert_principal;
+  // Limits count per principal; clients without one, per peer address.
+  std::string limits_key =
+      admitted.principal.empty() ? "peer:" + frontend::peer_address(stream) : admitted.principal;
+  const frontend::request_identity who{std::move(admitted.principal), std::move(admitted.access),
+                                       std::move(limits_key)};
   if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, it->second, who);
   if (r->kind == "message") co_return co_await legacy.handle_post(stream, req, it->second, who);
   co_return co_await streamable.handle(stream, req, *it->second, who);

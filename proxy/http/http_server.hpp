@@ -20,6 +20,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ class http_server {
               route_security_map security = {}, injected_faults faults = {});
   ~http_server();
 
+  // With mcpProxy.tls: (re)reads the certificate, key and client CA files into the context new
+  // connections are made with. The error says what is wrong; the old context (if any) then
+  // stays. Before listen() at start; again on SIGHUP.
+  std::optional<std::string> load_tls();
+  bool tls() const;  // HTTPS
   // Binds and listens; returns the bound port (useful with port 0) or a readable error.
   boost::system::result<std::uint16_t, std::string> listen(const config::listen_address& addr);
   // Accepts connections until stop().

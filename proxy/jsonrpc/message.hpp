@@ -24,6 +24,8 @@ inline constexpr std::int64_t internal_error = -32603;
 // Implementation-defined server errors (-32000..-32099).
 inline constexpr std::int64_t backend_unavailable = -32000;
 inline constexpr std::int64_t request_timeout = -32001;
+// A request refused for a limit of its identity (mcpProxy.limits); HTTP answers 429.
+inline constexpr std::int64_t rate_limited = -32029;
 }  // namespace error_codes
 
 enum class message_kind { request, notification, response, error_response };

@@ -33,6 +33,9 @@ struct session_narrowing {
   // from another principal is answered as for an unknown session.
   std::string principal;
   std::shared_ptr<const item_access> access;  // null: everything
+  // Whose limits (mcpProxy.limits) its requests count against: the principal, or without one
+  // "peer:ADDRESS" (HTTP) or "stdio" (frontend/call_gate.hpp).
+  std::string limits_key;
   bool empty() const { return servers.empty() && tools.empty(); }
   bool allows(item_kind kind, std::string_view server, std::string_view own_name,
               std::string_view exposed_name) const {
