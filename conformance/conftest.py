@@ -47,7 +47,7 @@ STARTUP_TIMEOUT_S = 30.0  # an ASan build starts slowly on a busy 2-core machine
 STOP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 20.0
 
-_LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+_LISTENING = re.compile(r"listening on (https?)://127\.0\.0\.1:(\d+)")
 _SANITIZER_REPORT = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:")
 
 
@@ -160,9 +160,9 @@ def terminate(proc: subprocess.Popen, timeout_s: float = STOP_TIMEOUT_S,
 
 
 class ListeningProcess:
-    """A server process that logs "listening on http://127.0.0.1:PORT": stdout and stderr in one
-    pipe drained by one thread (it can never fill up), the port taken from the output, stopped
-    by PID (or by process group with `own_group`)."""
+    """A server process that logs "listening on http://127.0.0.1:PORT" (or https://): stdout and
+    stderr in one pipe drained by one thread (it can never fill up), the scheme and port taken
+    from the output, stopped by PID (or by process group with `own_group`)."""
 
     def __init__(self, what: str, argv: list, *, env: Optional[dict] = None,
                  cwd: Optional[Path] = None, own_group: bool = False,
@@ -174,6 +174,7 @@ class ListeningProcess:
         self._lock = threading.Lock()
         self._settled = threading.Event()  # the port is known, or the output ended
         self.port: Optional[int] = None
+        self.scheme: Optional[str] = None
         self.returncode: Optional[int] = None
         self.proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -195,7 +196,7 @@ class ListeningProcess:
             if self.port is None:
                 m = _LISTENING.search(line)
                 if m:
-                    self.port = int(m.group(1))
+                    self.scheme, self.port = m.group(1), int(m.group(2))
                     self._settled.set()
         self._settled.set()  # EOF: the process is gone
 
@@ -205,7 +206,7 @@ class ListeningProcess:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def stop(self) -> Optional[int]:
         """Every step bounded. Returns the exit status."""

@@ -79,7 +79,9 @@ void read_tls(reader& r, const json::value& v, std::string_view path, config& c)
                      std::string(t.client_certificates == client_certs::required ? "required"
                                                                                  : "optional") +
                      "\" needs \"clientCaFile\" (the CA that signs client certificates)");
-  if (t.client_certificates == client_certs::none && o->contains("clientCaFile"))
+  const auto* asked = o->if_contains("clientCertificates");
+  const bool none_asked = !asked || (asked->is_string() && asked->get_string() == "none");
+  if (none_asked && o->contains("clientCaFile"))
     r.warn(path,
            "\"clientCaFile\" has no effect without \"clientCertificates\": \"optional\" or "
            "\"required\"");

@@ -34,12 +34,14 @@ boost::system::result<std::shared_ptr<ssl::context>, std::string> make_server_tl
   ERR_clear_error();
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(tls.cert_file, ec);
-  if (ec) return "certFile " + tls.cert_file + ": " + openssl_reason(ec);
+  if (ec)
+    return "certFile " + tls.cert_file + ": not a PEM certificate chain (" + openssl_reason(ec) +
+           ")";
+  // OpenSSL checks that the key matches the certificate as it loads it.
   ctx->use_private_key_file(tls.key_file, ssl::context::pem, ec);
-  if (ec) return "keyFile " + tls.key_file + ": " + openssl_reason(ec);
-  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
-    return "keyFile " + tls.key_file + " does not match the certificate of certFile " +
-           tls.cert_file;
+  if (ec)
+    return "keyFile " + tls.key_file + ": not a PEM private key for the certificate of certFile (" +
+           openssl_reason(ec) + ")";
   if (tls.client_certificates != client_certs::none) {
     ctx->load_verify_file(tls.client_ca_file, ec);
     if (ec) return "clientCaFile " + tls.client_ca_file + ": " + openssl_reason(ec);
