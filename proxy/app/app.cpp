@@ -181,8 +181,11 @@ int run_proxy(int argc, char** argv) {
   cli.add_option("--addr", opt.addr, "listen address HOST:PORT, overrides mcpProxy.addr");
   cli.add_flag("--allow-unauthenticated", opt.allow_unauthenticated,
                "serve beyond loopback routes that need no token (mcpProxy.allowUnauthenticated)");
-  cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error")
-      ->capture_default_str();
+  // An unknown name is refused by CLI11 (spdlog's from_str would turn logging off silently).
+  cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
+                             "off"}));
   cli.add_flag("--stdio", opt.serve.stdio,
                "serve one configured server over this process's stdin/stdout instead of HTTP");
   cli.add_option("--server", opt.serve.server,

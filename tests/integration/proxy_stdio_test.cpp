@@ -381,6 +381,20 @@ TEST(proxy_process, a_config_error_names_file_and_path_and_exits_nonzero) {
   EXPECT_NE(out.find("$.mcpServers.x.command"), std::string::npos) << out;
 }
 
+// Issue #17: spdlog reads an unknown level name as "off", which hid even the fatal errors.
+TEST(proxy_process, an_unknown_log_level_is_refused_with_the_valid_names) {
+  auto path = write_temp_file("level.json", mock_config({{"m", ""}}));
+  process p(MCP_PROXY_BINARY, {"--config", path, "--log-level", "verbose"});
+  int status = p.signal_and_wait(0, 10s);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  auto out = p.output();
+  EXPECT_NE(out.find("verbose"), std::string::npos) << out;
+  for (const char* level : {"trace", "debug", "info", "warn", "error"})
+    EXPECT_NE(out.find(level), std::string::npos) << level << " not named in:\n" << out;
+  EXPECT_EQ(out.find("listening on"), std::string::npos) << out;
+}
+
 TEST(proxy_process, tbxark_style_single_dash_config_flag_is_accepted) {
   auto path = write_temp_file("single-dash.json", mock_config({{"m", ""}}));
   process p(MCP_PROXY_BINARY, {"-config", path, "--addr", "127.0.0.1:0"});
