@@ -247,9 +247,10 @@ def test_an_endless_stdout_line_keeps_memory_bounded(start_proxy, mock_server_bi
 def test_a_stderr_flood_is_logged_at_a_bounded_rate(start_proxy, mock_server_bin, http):
     per_second = 20
     flood = f"yes flood-line >&2 & exec {mock_server_bin}"
+    # From before the start, as the flood begins with it (see the junk test below).
+    started = time.monotonic()
     proxy = start_proxy(config_of(f={"command": "bash", "args": ["-c", flood], "timeout": "30s",
                                      "logLinesPerSecond": per_second}))
-    started = time.monotonic()
     assert wait_until(lambda: "suppressed" in proxy.output(), 30.0), proxy.output()[-3000:]
     mcp = McpClient(proxy.url("f"), http).open_session()
     assert text_of(mcp.call_tool("echo", {"text": "heard"})) == "heard"
