@@ -6,6 +6,7 @@
 //   --drop-after-events K   a POST's event stream is cut after K events, before its response
 //   --close-stream-after-ms N  polling: a call still running N ms after its POST has its
 //                              stream ended once primed; the client resumes with GET
+// (--bearer-token-file FILE is served in front of this: mock_modern_http.hpp.)
 
 namespace mock {
 

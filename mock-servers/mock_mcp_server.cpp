@@ -25,8 +25,10 @@
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
 // --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events and
-// --close-stream-after-ms:
-// mock_http.hpp), and the synthetic load and
+// --close-stream-after-ms: mock_http.hpp; and --bearer-token-file FILE: every HTTP request must
+// carry `Authorization: Bearer <FILE's content, trimmed>`, re-read per request, else 401 with
+// `WWW-Authenticate: Bearer error="invalid_token"`: mock_modern_http.hpp), and the synthetic
+// load and
 // fault flags of synthetic.hpp (--tools N, --page-size K, --latency-ms A-B, --crash-after K, ...).
 // --era legacy|modern|dual: the protocol era served (mock_modern.hpp; over HTTP,
 // mock_modern_http.hpp): legacy (the default) is 2024-11-05 .. 2025-11-25 only, modern is
@@ -349,8 +351,10 @@ bool spawn_grandchild(const char* pid_file, bool escape_group) {
 int main(int argc, char** argv) {
   auto era = mock::modern::era::legacy;
   bool over_http = false;
+  bool bearer_token = false;
   for (int i = 1; i < argc; ++i) {
     over_http = over_http || !std::strcmp(argv[i], "--http");
+    bearer_token = bearer_token || !std::strcmp(argv[i], "--bearer-token-file");
     if (!std::strcmp(argv[i], "--era") && i + 1 < argc) {
       std::string_view e = argv[i + 1];
       if (e == "modern")
@@ -365,7 +369,9 @@ int main(int argc, char** argv) {
   }
   // Over HTTP in the legacy era, this process only serves; each session's process parses the
   // other options. The modern and dual eras serve modern requests in this process.
-  if (over_http && era == mock::modern::era::legacy) return mock::serve_over_http(argc, argv);
+  // With --bearer-token-file the token is checked in front of that (mock_modern_http.hpp).
+  if (over_http && era == mock::modern::era::legacy && !bearer_token)
+    return mock::serve_over_http(argc, argv);
   long linger_ms = 0;
   const char* grandchild_pid_file = nullptr;
   bool escape_group = false;
@@ -414,6 +420,10 @@ int main(int argc, char** argv) {
   }
   if (grandchild_pid_file && !spawn_grandchild(grandchild_pid_file, escape_group)) return 2;
   if (over_http) return mock::serve_modern_http(argc, argv);
+  if (bearer_token) {
+    std::fprintf(stderr, "mock-mcp-server: --bearer-token-file needs --http\n");
+    return 2;
+  }
   std::string line;
   while (std::getline(std::cin, line)) {
     if (line.empty()) continue;

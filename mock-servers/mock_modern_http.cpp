@@ -8,6 +8,7 @@
 #include "protocol/http_rules.hpp"
 #include "protocol/modern_request.hpp"
 #include "protocol/versions.hpp"
+#include "util/ascii.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -25,7 +26,9 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 namespace asio = boost::asio;
@@ -58,7 +61,9 @@ using channel = asio::experimental::concurrent_channel<void(boost::system::error
 struct server_state {
   modern::era served = modern::era::modern;
   bool loopback = true;
-  std::optional<legacy_server> legacy;  // dual only
+  // Dual, and legacy with --bearer-token-file: where the legacy era is served.
+  std::optional<legacy_server> legacy;
+  std::string bearer_token_file;  // --bearer-token-file; empty: no token needed
 };
 server_state state;
 
@@ -173,6 +178,34 @@ asio::awaitable<bool> serve_request(beast::tcp_stream& s, const request_t& req, 
   }
 }
 
+// --bearer-token-file: the request carries `Authorization: Bearer <the file's content>`, read
+// now (a test rotates it between requests); leading and trailing white space is not the token.
+bool bearer_accepted(const request_t& req) {
+  std::ifstream in(state.bearer_token_file, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  std::string token = text.str();
+  const auto first = token.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return false;  // no token: nothing is accepted
+  token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+  const auto sent = header(req, "Authorization");
+  if (!sent || sent->size() < 7 || !mcp_proxy::util::ascii_iequals(sent->substr(0, 7), "bearer "))
+    return false;
+  return sent->substr(7) == token;
+}
+
+asio::awaitable<bool> refuse_token(beast::tcp_stream& s, const request_t& req) {
+  std::fprintf(stderr, "mock-mcp-server: %s %s refused: no or wrong bearer token (HTTP 401)\n",
+               std::string(req.method_string()).c_str(), std::string(req.target()).c_str());
+  std::fflush(stderr);
+  http::response<http::string_body> res{http::status::unauthorized, req.version()};
+  res.set(http::field::www_authenticate, R"(Bearer error="invalid_token")");
+  res.keep_alive(req.keep_alive());
+  res.prepare_payload();
+  auto [ec, n] = co_await http::async_write(s, res, asio::as_tuple(asio::use_awaitable));
+  co_return !ec && req.keep_alive();
+}
+
 // A POST to the endpoint: the era decides who serves it.
 asio::awaitable<bool> handle_post(beast::tcp_stream& s, request_t& req) {
   const auto version = header(req, "MCP-Protocol-Version");
@@ -220,6 +253,11 @@ asio::awaitable<bool> handle(beast::tcp_stream& s, request_t& req) {
   if (!protocol::host_allowed(host, state.loopback, none) ||
       (origin && !protocol::origin_allowed(*origin, none)))
     co_return co_await write_json(s, req, 403, {});
+  if (!state.bearer_token_file.empty() && !bearer_accepted(req))
+    co_return co_await refuse_token(s, req);
+  // The legacy era behind the token check: everything goes to the legacy server.
+  if (state.served == modern::era::legacy)
+    co_return co_await relay(s, req, state.legacy->endpoint());
   const bool dual = state.served == modern::era::dual;
   const std::string_view target(req.target().data(), req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
@@ -269,7 +307,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
 bool is_http_option(int& i, int argc, char** argv) {
   const std::string_view a = argv[i];
   if (a != "--http" && a != "--drip-ms" && a != "--drop-after-events" &&
-      a != "--close-stream-after-ms")
+      a != "--close-stream-after-ms" && a != "--bearer-token-file")
     return false;
   if (i + 1 < argc) ++i;
   return true;
@@ -282,6 +320,8 @@ int serve_modern_http(int argc, char** argv) {
     const std::string_view a = argv[i];
     if (a == "--http" && i + 1 < argc)
       addr = argv[++i];
+    else if (a == "--bearer-token-file" && i + 1 < argc)
+      state.bearer_token_file = argv[++i];
     else if (a == "--era" && i + 1 < argc)
       ++i;
     else
@@ -292,15 +332,15 @@ int serve_modern_http(int argc, char** argv) {
     std::fprintf(stderr, "mock-mcp-server: --http needs HOST:PORT, got '%s'\n", addr.c_str());
     return 2;
   }
-  state.served = modern::current().served;
-  if (state.served == modern::era::dual) {
+  state.served = modern::current().served;  // legacy: only with --bearer-token-file
+  if (state.served != modern::era::modern) {
     char self[PATH_MAX];
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) return 1;
     self[n] = '\0';
     state.legacy = legacy_server::start(self, legacy_args);
     if (!state.legacy) {
-      std::fprintf(stderr, "mock-mcp-server: the dual era's legacy server did not start\n");
+      std::fprintf(stderr, "mock-mcp-server: the legacy-era server did not start\n");
       return 1;
     }
   }
@@ -327,9 +367,11 @@ int serve_modern_http(int argc, char** argv) {
   }
   state.loopback = ip.is_loopback();
   const auto port = acceptor.local_endpoint().port();
-  std::fprintf(stderr, "mock-mcp-server (era %s) listening on http://%s:%u%s\n",
-               state.served == modern::era::dual ? "dual" : "modern", listen->host.c_str(), port,
-               std::string(endpoint_path).c_str());
+  const char* served = state.served == modern::era::dual     ? "dual"
+                       : state.served == modern::era::legacy ? "legacy"
+                                                             : "modern";
+  std::fprintf(stderr, "mock-mcp-server (era %s) listening on http://%s:%u%s\n", served,
+               listen->host.c_str(), port, std::string(endpoint_path).c_str());
   std::fflush(stderr);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](auto, int) {

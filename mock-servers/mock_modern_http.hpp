@@ -11,11 +11,17 @@
 // session, GET streams, /mock/sse and /mock/message) is relayed to a legacy-era mock HTTP server
 // this process starts on a loopback port (mock_http.hpp, one mock process per session), so
 // legacy clients get exactly what `--era legacy` serves.
+// `--bearer-token-file FILE` (any era): every request must carry `Authorization: Bearer TOKEN`
+// where TOKEN is FILE's content without surrounding white space, read for each request (a test
+// rotates it); else 401 with `WWW-Authenticate: Bearer error="invalid_token"` and a line on
+// stderr ("... refused: no or wrong bearer token"). An empty or missing file accepts nothing. In
+// the legacy era the check is made here and every accepted request is relayed, as the dual era's
+// legacy requests are (so each gets its own connection).
 
 namespace mock {
 
 // Whether argv[i] is one of the HTTP options (--http, --drip-ms, --drop-after-events,
-// --close-stream-after-ms); if so it is skipped with its value (i advanced).
+// --close-stream-after-ms, --bearer-token-file); if so it is skipped with its value (i advanced).
 bool is_http_option(int& i, int argc, char** argv);
 
 // Serves until SIGINT/SIGTERM (after mock::modern::configure); returns the exit code. `argv` is

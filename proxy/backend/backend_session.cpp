@@ -104,7 +104,8 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
                                          server.detect_transport,
                                          server.mode == config::session_mode::shared,
                                          static_cast<std::size_t>(server.max_message_bytes),
-                                         server.max_retry_wait};
+                                         server.max_retry_wait,
+                                         server.client_credentials};
     auto link = server.transport == config::transport_type::sse
                     ? transport::make_sse_link(ex, std::move(options))
                     : transport::make_streamable_http_link(ex, std::move(options));

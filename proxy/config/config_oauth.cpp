@@ -16,14 +16,6 @@ namespace mcp_proxy::config::detail {
 
 namespace json = boost::json;
 
-namespace {
-
-struct oauth_state {
-  oauth_config& oauth;
-};
-
-// An https URL, or http to a loopback host (a local authorization server in tests and
-// development: nothing leaves the machine).
 bool read_endpoint_url(reader& r, const json::value& v, std::string_view path, std::string& out) {
   if (!r.read_non_empty_string(v, path, out)) return false;
   auto normalized = normalize_http_url(out);
@@ -48,6 +40,24 @@ bool read_readable_file(reader& r, const json::value& v, std::string_view path, 
   return true;
 }
 
+bool read_secret_file(reader& r, const json::value& v, std::string_view path, std::string& secret) {
+  std::string file, text;
+  if (!read_readable_file(r, v, path, file, text)) return false;
+  warn_if_others_can_read(r, path, file);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return r.fail(path, quoted(file) + " is empty");
+  secret = std::move(text);
+  return true;
+}
+
+namespace {
+
+struct oauth_state {
+  oauth_config& oauth;
+};
+
+// An https URL, or http to a loopback host (a local authorization server in tests and
+// development: nothing leaves the machine).
 void read_issuer(reader& r, const json::value& v, std::string_view path, oauth_state& s) {
   r.read_non_empty_string(v, path, s.oauth.issuer);
 }
@@ -122,12 +132,7 @@ void read_client_secret(reader& r, const json::value& v, std::string_view path,
 }
 void read_client_secret_file(reader& r, const json::value& v, std::string_view path,
                              oauth_introspection& i) {
-  std::string file, text;
-  if (!read_readable_file(r, v, path, file, text)) return;
-  warn_if_others_can_read(r, path, file);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  if (text.empty()) r.fail(path, quoted(file) + " is empty");
-  i.client_secret = std::move(text);
+  read_secret_file(r, v, path, i.client_secret);
 }
 void read_cache_ttl(reader& r, const json::value& v, std::string_view path,
                     oauth_introspection& i) {

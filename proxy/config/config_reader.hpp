@@ -156,6 +156,15 @@ void read_server_options(reader& r, const boost::json::value& v, std::string_vie
 // A warning on `path` when `file` (a secret: tokens, a client secret) can be read by other users
 // than its owner (config_keys.cpp).
 void warn_if_others_can_read(reader& r, std::string_view path, const std::string& file);
+// What the proxy fetches from (config_oauth.cpp): an https URL (http to a loopback host only),
+// normalized into `out`; a file read whole; a secret's file (its content without the final line
+// end, not empty; a warning when others may read it).
+bool read_endpoint_url(reader& r, const boost::json::value& v, std::string_view path,
+                       std::string& out);
+bool read_readable_file(reader& r, const boost::json::value& v, std::string_view path,
+                        std::string& file, std::string& text);
+bool read_secret_file(reader& r, const boost::json::value& v, std::string_view path,
+                      std::string& secret);
 // mcpProxy.oauth (config_oauth.cpp), and what it needs of the rest of the document once all is
 // read (a route's scopes without oauth, say).
 void read_oauth(reader& r, const boost::json::value& v, std::string_view path, config& c);

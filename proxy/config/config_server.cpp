@@ -2,6 +2,9 @@
 
 #include "config/config_reader.hpp"
 
+#include <boost/url/parse.hpp>
+
+#include <sstream>
 #include <utility>
 
 namespace mcp_proxy::config::detail {
@@ -71,6 +74,112 @@ void read_headers(reader& r, const json::value& v, std::string_view path, server
       problem = "header value must not contain CR, LF or NUL";
     return problem;
   });
+}
+
+// --- clientCredentials (RFC 6749 section 4.4) ---------------------------------------------------
+
+// The token endpoint: an https URL (http to a loopback host only) without a fragment (RFC 6749
+// section 3.2).
+void read_token_endpoint(reader& r, const json::value& v, std::string_view path,
+                         client_credentials_config& c) {
+  if (!read_endpoint_url(r, v, path, c.token_endpoint)) return;
+  if (auto u = boost::urls::parse_uri(c.token_endpoint); u && u->has_fragment())
+    r.fail(path, "must not have a fragment (RFC 6749 section 3.2)");
+}
+
+void read_cc_client_id(reader& r, const json::value& v, std::string_view path,
+                       client_credentials_config& c) {
+  r.read_non_empty_string(v, path, c.client_id);
+}
+
+void read_cc_client_secret(reader& r, const json::value& v, std::string_view path,
+                           client_credentials_config& c) {
+  r.read_non_empty_string(v, path, c.client_secret);
+}
+
+void read_cc_client_secret_file(reader& r, const json::value& v, std::string_view path,
+                                client_credentials_config& c) {
+  read_secret_file(r, v, path, c.client_secret);
+}
+
+// A space-separated string of scopes, or an array of them (RFC 6749 section 3.3), each checked
+// as read_scope_list checks an array's.
+void read_cc_scope(reader& r, const json::value& v, std::string_view path,
+                   client_credentials_config& c) {
+  std::vector<std::string> scopes;
+  json::value list = v;
+  if (const auto* text = v.if_string()) {
+    json::array words;
+    std::istringstream in{std::string(*text)};
+    for (std::string word; in >> word;) words.emplace_back(word);
+    if (words.empty()) {
+      r.fail(path, "must name at least one scope");
+      return;
+    }
+    list = std::move(words);
+  }
+  if (!read_scope_list(r, list, path, scopes)) return;
+  c.scope.clear();
+  for (const auto& s : scopes) {
+    if (!c.scope.empty()) c.scope += ' ';
+    c.scope += s;
+  }
+}
+
+// RFC 8707 section 2: an absolute URI without a fragment.
+void read_cc_resource(reader& r, const json::value& v, std::string_view path,
+                      client_credentials_config& c) {
+  if (!r.read_non_empty_string(v, path, c.resource)) return;
+  auto u = boost::urls::parse_absolute_uri(c.resource);
+  if (!u) r.fail(path, "expected an absolute URI without a fragment (RFC 8707 section 2)");
+}
+
+void read_cc_audience(reader& r, const json::value& v, std::string_view path,
+                      client_credentials_config& c) {
+  r.read_non_empty_string(v, path, c.audience);
+}
+
+void read_cc_ca_file(reader& r, const json::value& v, std::string_view path,
+                     client_credentials_config& c) {
+  std::string file, text;
+  if (read_readable_file(r, v, path, file, text)) c.ca_file = std::move(file);
+}
+
+constexpr auto client_credentials_keys = std::to_array<key_rule<client_credentials_config>>({
+    {"tokenEndpoint", read_token_endpoint},
+    {"clientId", read_cc_client_id},
+    {"clientSecret", read_cc_client_secret},
+    {"clientSecretFile", read_cc_client_secret_file},
+    {"scope", read_cc_scope},
+    {"resource", read_cc_resource},
+    {"audience", read_cc_audience},
+    {"caFile", read_cc_ca_file},
+});
+
+void read_client_credentials(reader& r, const json::value& v, std::string_view path,
+                             server_state& s) {
+  auto& c = s.out.client_credentials;
+  if (!r.read_object<client_credentials_config>(v, path, client_credentials_keys, c)) return;
+  const auto& o = v.get_object();
+  if (!o.contains("tokenEndpoint")) r.fail(path, "missing required key \"tokenEndpoint\"");
+  if (!o.contains("clientId")) r.fail(path, "missing required key \"clientId\"");
+  const bool secret = o.contains("clientSecret"), secret_file = o.contains("clientSecretFile");
+  if (secret && secret_file)
+    r.fail(path, "set one of \"clientSecret\" and \"clientSecretFile\", not both");
+  else if (!secret && !secret_file)
+    r.fail(path,
+           "missing \"clientSecret\" or \"clientSecretFile\" (RFC 6749 section 2.3.1: the "
+           "token endpoint needs the proxy's own credentials)");
+}
+
+// With clientCredentials, a configured Authorization header is replaced by the bearer token.
+void warn_overridden_authorization(reader& r, std::string_view path, const server_config& s) {
+  if (!s.client_credentials.enabled()) return;
+  for (const auto& [name, value] : s.headers)
+    if (ascii_iequals(name, "authorization"))
+      r.warn(child_path(child_path(path, "headers"), name),
+             "replaced by the access token of \"clientCredentials\" (it sets Authorization on "
+             "every request)");
 }
 
 void read_server_timeout(reader& r, const json::value& v, std::string_view path, server_state& s) {
@@ -164,6 +273,7 @@ constexpr auto server_keys = std::to_array<key_rule<server_state>>({
     {"cwd", read_cwd, key_use::stdio_only},
     {"url", read_url},
     {"headers", read_headers, key_use::http_only},
+    {"clientCredentials", read_client_credentials, key_use::http_only},
     {"timeout", read_server_timeout},
     {"maxMessageBytes",
      server_field<&reader::read_positive_integer, &server_config::max_message_bytes>},
@@ -225,6 +335,7 @@ void resolve_http(reader& r, const json::object& server, std::string_view path, 
   }
   s.out.url = std::move(*normalized);
   warn_ignored_keys(r, server, path, key_use::stdio_only, "ignored for a server with a url");
+  warn_overridden_authorization(r, path, s.out);
   // The legacy HTTP+SSE transport (2024-11-05) has no 2026-07-28 era to detect.
   if (s.out.transport == transport_type::sse) {
     if (s.out.era == backend_era::modern)

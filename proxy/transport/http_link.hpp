@@ -11,10 +11,14 @@
 //   comes on the stream; the link ends with the stream.
 // Both speak http and https (certificates verified against the system store, or SSL_CERT_FILE /
 // SSL_CERT_DIR; the host name is checked; SNI sent), reuse keep-alive connections, send the
-// configured headers on every request, and answer a request they cannot deliver (connection
-// refused, HTTP error) with a JSON-RPC error response, so no call waits for its deadline.
+// configured headers on every request (with client credentials also `Authorization: Bearer` and a
+// token from the backend's authorization server, which wins over a configured Authorization; a
+// POST answered 401 is sent once more with a new token), and answer a request they cannot
+// deliver (connection refused, HTTP error, no token) with a JSON-RPC error response, so no call
+// waits for its deadline.
 // Thread-safety and lifetime: see message_link.
 
+#include "config/config.hpp"
 #include "transport/message_link.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,6 +54,9 @@ struct http_link_options {
   // The longest wait honoured of what a server's `retry` field asks before a stream is resumed
   // (server key maxRetryWait; see docs/conformance.md on why the default follows the server).
   std::chrono::milliseconds max_retry_wait{30'000};
+  // OAuth 2.1 client credentials (server key clientCredentials): every request carries a bearer
+  // token got with them (transport/token_source.hpp). Disabled when its token_endpoint is empty.
+  config::client_credentials_config client_credentials;
 };
 
 // The error says why the URL or the TLS options cannot be used. No I/O happens before the first

@@ -22,6 +22,11 @@ std::string http_link_base::load_tls_settings() {
   if (options_.tls_insecure_skip_verify && url_.tls)
     spdlog::warn("backend {}: tlsInsecureSkipVerify: the server's certificate is not checked",
                  options_.name);
+  if (options_.client_credentials.enabled() && !credentials_) {
+    auto source = token_source::shared_for(ex_, options_.name, options_.client_credentials);
+    if (!source) return source.error();
+    credentials_ = std::move(*source);
+  }
   if (!options_.tls_ca_file) return {};
   boost::system::error_code ec;
   tls_.load_verify_file(*options_.tls_ca_file, ec);
@@ -56,6 +61,28 @@ void http_link_base::fail_request(const json::value& id, std::string_view why) {
   deliver(jsonrpc::serialize(
       message::error_response(id, jsonrpc::error_codes::backend_unavailable,
                               "backend " + options_.name + ": " + std::string(why))));
+}
+
+void http_link_base::log_unsent(const std::string& problem) const {
+  const bool token = problem.starts_with(token_failure_prefix);
+  spdlog::log(token ? spdlog::level::debug : spdlog::level::warn, "backend {}: {}", options_.name,
+              problem);
+}
+
+void http_link_base::fail_unsent(const json::value& id, const std::string& problem,
+                                 std::string_view otherwise) {
+  if (!problem.starts_with(token_failure_prefix)) {
+    fail_request(id, otherwise);
+    return;
+  }
+  deliver(jsonrpc::serialize(
+      message::error_response(id, jsonrpc::error_codes::backend_unavailable, problem)));
+}
+
+bool http_link_base::token_refused(std::string_view sent, int status) {
+  if (!credentials_ || status != 401) return false;
+  credentials_->refused(sent);
+  return true;
 }
 
 request http_link_base::make_request(bhttp::verb verb, const target_url& t, std::string body,
@@ -117,6 +144,15 @@ awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_l
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>>
 http_link_base::write_request(const target_url& t, request& req, bool fresh,
                               clock_type::duration connect_limit) {
+  if (credentials_) {
+    auto source = credentials_;  // the link may end while the token is fetched
+    // A fetch under way may take its whole timeout (10 s); a DELETE at shutdown waits less.
+    const clock_type::duration max_wait = connect_limit + std::chrono::seconds(5);
+    auto bearer = co_await source->authorization(max_wait);
+    if (!bearer) co_return bearer.error();
+    if (ended_) co_return std::string("the link has ended");
+    req.set(bhttp::field::authorization, *bearer);
+  }
   for (;;) {
     std::shared_ptr<http_conn> conn;
     while (!fresh && !conn && !idle_.empty()) {

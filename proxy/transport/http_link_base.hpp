@@ -8,6 +8,7 @@
 #include "protocol/sse.hpp"
 #include "protocol/streamable_client.hpp"
 #include "transport/http_link.hpp"
+#include "transport/token_source.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -52,6 +53,8 @@ inline constexpr std::size_t max_error_body = 64 * 1024;
 inline constexpr std::string_view session_header = "Mcp-Session-Id";
 inline constexpr std::string_view version_header = "MCP-Protocol-Version";
 inline constexpr std::string_view last_event_id_header = "Last-Event-ID";
+// How token_source's errors start.
+inline constexpr std::string_view token_failure_prefix = "cannot get an access token";
 
 using protocol::parse_target;
 using protocol::target_url;
@@ -118,7 +121,8 @@ class http_link_base : public message_link {
     tls_.set_verify_mode(options_.tls_insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
   }
 
-  // Loads the configured CA file; the error names the problem (not the URL).
+  // Loads the configured CA file, and gets the backend's token source when it has client
+  // credentials; the error names the problem (not the URL).
   std::string load_tls_settings();
 
   void send(const message& m) override {
@@ -145,6 +149,18 @@ class http_link_base : public message_link {
   // Answers a request the link could not deliver. The client sees `why` (no URL: backends stay
   // hidden); the log has the details.
   void fail_request(const json::value& id, std::string_view why);
+  // Logs why write_request failed; a missing access token only at debug level (token_source
+  // logged the failed fetch once already).
+  void log_unsent(const std::string& problem) const;
+  // Answers a request whose write_request failed: a missing access token as it is (the text
+  // names the backend), anything else as `otherwise`.
+  void fail_unsent(const json::value& id, const std::string& problem, std::string_view otherwise);
+
+  // A request answered `status` that carried the link's bearer token: on 401 the token is dropped
+  // (the next request fetches a new one) and true says a POST may be sent once more.
+  // `sent`: the request's Authorization value.
+  bool token_refused(std::string_view sent, int status);
+  bool has_credentials() const { return credentials_ != nullptr; }
 
   request make_request(bhttp::verb verb, const target_url& t, std::string body,
                        std::string_view accept) const;
@@ -155,7 +171,9 @@ class http_link_base : public message_link {
 
   // Writes `req` on an idle connection to `t` or a new one; a reused connection that fails is
   // replaced once by a new one (the server may close idle connections at any time). Once a
-  // request is written it is never sent again: the server may have acted on it.
+  // request is written it is never sent again: the server may have acted on it (a 401 is the
+  // exception: the server refused it unread). With client credentials the access token is set
+  // first (fetched when due); without one the error starts with token_failure_prefix.
   awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> write_request(
       const target_url& t, request& req, bool fresh = false,
       clock_type::duration connect_limit = connect_timeout);
@@ -198,6 +216,7 @@ class http_link_base : public message_link {
   // The system store is loaded into tls_ at the first TLS connection: it costs about 0.9 MB a
   // link, and a plain http:// backend (a per-client one is a link per session) never needs it.
   bool system_store_loaded_ = false;
+  std::shared_ptr<token_source> credentials_;  // null without clientCredentials
   util::async_queue<inbound> incoming_;
   util::async_queue<message> outgoing_;
   std::vector<std::shared_ptr<http_conn>> idle_;

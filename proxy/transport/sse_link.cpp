@@ -39,8 +39,11 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     // the details.
     auto conn = co_await write_request(url_, req);
     if (!conn) {
-      spdlog::warn("backend {}: {}", options_.name, conn.error());
-      end(link_error::unreachable, "is unreachable");
+      log_unsent(conn.error());
+      if (conn.error().starts_with(token_failure_prefix))
+        end(link_error::unreachable, "was not reached: " + conn.error());
+      else
+        end(link_error::unreachable, "is unreachable");
       co_return;
     }
     auto header = co_await read_header(**conn, clock_type::now() + connect_timeout);
@@ -50,6 +53,8 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
       co_return;
     }
     response_parser& p = **header;
+    // A refused token is dropped: the owner's reconnect gets a new one.
+    token_refused(req[bhttp::field::authorization], p.get().result_int());
     if (p.get().result_int() != 200 || !content_type_is(p, "text/event-stream")) {
       spdlog::warn("backend {}: GET {} answered {} ({}), not an event stream", options_.name,
                    url_.shown, status_text(p), std::string(p.get()[bhttp::field::content_type]));
@@ -94,27 +99,52 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
       json::value id;
       if (m->is_request() && m->id()) id = *m->id();
       const bool is_request = m->is_request();
-      request req = make_request(bhttp::verb::post, post_url_, jsonrpc::serialize(*m),
-                                 "application/json, text/event-stream");
-      auto conn = co_await write_request(post_url_, req);
-      if (!conn) {
-        if (ended_) co_return;
-        spdlog::warn("backend {}: {}", options_.name, conn.error());
-        if (is_request) fail_request(id, "could not deliver the request");
-        continue;
-      }
+      posted post{std::move(id), jsonrpc::serialize(*m), {}, false};
+      auto conn = co_await send_post(post);
+      if (!conn) continue;
       if (is_request)
-        util::spawn_logged(ex_, acknowledgement(self, std::move(*conn), std::move(id)),
+        util::spawn_logged(ex_, acknowledgement(self, std::move(conn), std::move(post)),
                            options_.name + " POST");
       else
-        co_await acknowledgement(self, std::move(*conn), std::move(id));
+        co_await acknowledgement(self, std::move(conn), std::move(post));
     }
   }
 
-  // Reads a POST's answer: 2xx is all there is to it; otherwise the request (when `id` is not
-  // null) fails, and 404 means the session is gone.
-  awaitable<void> acknowledgement([[maybe_unused]] std::shared_ptr<sse_link> self,
-                                  std::shared_ptr<http_conn> conn, json::value id) {
+  // A message POSTed: its id (null unless a request), and, with client credentials, its text
+  // and Authorization value, kept to send it once more after a 401.
+  struct posted {
+    json::value id;
+    std::string body;
+    std::string authorization;
+    bool retried = false;
+  };
+
+  // Writes `post`; null (after failing a request) when it could not be sent.
+  awaitable<std::shared_ptr<http_conn>> send_post(posted& post) {
+    std::string body;
+    if (has_credentials() && !post.retried)
+      body = post.body;  // kept for one more try
+    else
+      body = std::move(post.body);
+    request req = make_request(bhttp::verb::post, post_url_, std::move(body),
+                               "application/json, text/event-stream");
+    auto conn = co_await write_request(post_url_, req);
+    post.authorization = std::string(req[bhttp::field::authorization]);
+    if (!conn) {
+      if (ended_) co_return nullptr;
+      log_unsent(conn.error());
+      if (!post.id.is_null()) fail_unsent(post.id, conn.error(), "could not deliver the request");
+      co_return nullptr;
+    }
+    co_return std::move(*conn);
+  }
+
+  // Reads a POST's answer: 2xx is all there is to it; 401 with client credentials sends it once
+  // more with a new token; otherwise the request (when `id` is not null) fails, and 404 means the
+  // session is gone.
+  awaitable<void> acknowledgement(std::shared_ptr<sse_link> self, std::shared_ptr<http_conn> conn,
+                                  posted post) {
+    const json::value& id = post.id;
     auto header = co_await read_header(*conn, clock_type::now() + options_.timeout);
     if (!header) {
       if (ended_) co_return;
@@ -128,6 +158,14 @@ class sse_link final : public http_link_base, public std::enable_shared_from_thi
     if (body) release(std::move(conn), p);
     const int status = p.get().result_int();
     if (status / 100 == 2 || ended_) co_return;  // the answer comes on the event stream
+    if (token_refused(post.authorization, status) && !post.retried && !post.body.empty()) {
+      spdlog::info("backend {}: POST answered HTTP 401; sending it again with a new access token",
+                   options_.name);
+      post.retried = true;
+      auto again = co_await send_post(post);
+      if (again) co_await acknowledgement(self, std::move(again), std::move(post));
+      co_return;
+    }
     if (status == 404) {
       end(link_error::session_expired, "ended the session (HTTP 404)");
       co_return;

@@ -14,6 +14,9 @@ using namespace detail;
 
 namespace {
 
+// GET streams refused (HTTP 401) in a row, each with a new token, before the link stops asking.
+constexpr int max_token_refusals = 3;
+
 // ------------------------------------------------------------------------------------------
 // Streamable HTTP (spec 2025-11-25 basic/transports)
 
@@ -83,6 +86,10 @@ class streamable_http_link final : public http_link_base,
     header_list extra;                                 // its Mcp-Param-* headers
     bool listen = false;  // subscriptions/listen: its stream stays open without a deadline
     bool probe = false;   // server/discover: a legacy server's refusal is expected
+    // With client credentials: the Authorization value it was sent with, and whether it is the
+    // one more try after a 401 (its body is kept for that try).
+    std::string authorization;
+    bool retried = false;
   };
 
   // A client of 2026-07-28 cancels a request by closing its stream (streamable-http,
@@ -148,10 +155,12 @@ class streamable_http_link final : public http_link_base,
                                   "application/json, text/event-stream",
                                   post.modern ? &*post.modern : nullptr, post.extra);
     auto conn = co_await write_request(url_, req);
-    if (options_.renew_expired_session && is_request) post.body = std::move(req.body());
+    if ((options_.renew_expired_session && is_request) || (has_credentials() && !post.retried))
+      post.body = std::move(req.body());
+    if (has_credentials()) post.authorization = std::string(req[bhttp::field::authorization]);
     if (!conn) {
-      spdlog::warn("backend {}: {}", options_.name, conn.error());
-      if (is_request) fail_request(post.id, "unreachable");
+      log_unsent(conn.error());
+      if (is_request) fail_unsent(post.id, conn.error(), "unreachable");
       co_return;
     }
     if (is_request)
@@ -223,6 +232,7 @@ class streamable_http_link final : public http_link_base,
     auto header = co_await read_header(**conn, deadline);
     if (!header) co_return header.error();
     response_parser& p = **header;
+    token_refused(req[bhttp::field::authorization], p.get().result_int());
     if (p.get().result_int() / 100 != 2) co_return "initialize answered " + status_text(p);
     std::string answer;
     std::string err;
@@ -257,7 +267,7 @@ class streamable_http_link final : public http_link_base,
 
   // Reads the answer to one POST of session `sid`. `post.id` is the request's id, or null for a
   // notification or a response (then nothing is owed to anyone).
-  awaitable<void> answer([[maybe_unused]] std::shared_ptr<streamable_http_link> self,
+  awaitable<void> answer(std::shared_ptr<streamable_http_link> self,
                          std::shared_ptr<http_conn> conn, outgoing_post post, std::string sid) {
     const json::value& id = post.id;
     const bool is_request = !id.is_null();
@@ -285,6 +295,21 @@ class streamable_http_link final : public http_link_base,
     }
     response_parser& p = **header;
     const int status = p.get().result_int();
+    if (token_refused(post.authorization, status) && !post.retried && !post.body.empty()) {
+      // The token was refused (revoked, or the server rotated its keys): the server did not act
+      // on the POST, so it goes once more with a new token. A second 401 is an answer.
+      auto body =
+          co_await read_whole_body(*conn, p, max_error_body, clock_type::now() + control_timeout);
+      if (body)
+        release(std::move(conn), p);
+      else
+        conn->close();
+      spdlog::info("backend {}: POST answered HTTP 401; sending it again with a new access token",
+                   options_.name);
+      post.retried = true;
+      co_await post_one(self, std::move(post));
+      co_return;
+    }
     using protocol::post_answer;
     const auto kind =
         protocol::classify_post_answer({status, p.get()[bhttp::field::content_type], !sid.empty(),
@@ -390,6 +415,7 @@ class streamable_http_link final : public http_link_base,
     std::shared_ptr<http_conn> conn;
     std::unique_ptr<response_parser> parser;  // null: no answer
     std::string problem;
+    std::string authorization;  // what the GET was sent with
     bool accepted() const {
       return parser && parser->get().result_int() == 200 &&
              content_type_is(*parser, "text/event-stream");
@@ -399,10 +425,12 @@ class streamable_http_link final : public http_link_base,
     request req = session_request(bhttp::verb::get, "", "text/event-stream");
     if (!last_id.empty()) req.set(last_event_id_header, last_id);
     auto conn = co_await write_request(url_, req);
-    if (!conn) co_return event_stream{nullptr, nullptr, conn.error()};
-    auto header = co_await read_header(**conn, clock_type::now() + control_timeout);
-    if (!header) co_return event_stream{nullptr, nullptr, header.error()};
-    co_return event_stream{std::move(*conn), std::move(*header), {}};
+    if (!conn) co_return event_stream{nullptr, nullptr, conn.error(), {}};
+    const auto deadline = clock_type::now() + control_timeout;
+    auto header = co_await read_header(**conn, deadline);
+    if (!header) co_return event_stream{nullptr, nullptr, header.error(), {}};
+    co_return event_stream{
+        std::move(*conn), std::move(*header), {}, std::string(req[bhttp::field::authorization])};
   }
 
   // GETs with Last-Event-ID until `answered` (set by `watch`), the server refuses, or the
@@ -416,6 +444,7 @@ class streamable_http_link final : public http_link_base,
       auto stream = co_await open_event_stream(policy.last_event_id());
       if (!stream.parser) continue;
       if (!stream.accepted()) {
+        token_refused(stream.authorization, stream.parser->get().result_int());
         spdlog::warn("backend {}: resuming a stream: GET answered {}", options_.name,
                      status_text(*stream.parser));
         stream.conn->close();
@@ -435,6 +464,7 @@ class streamable_http_link final : public http_link_base,
     // Where the stream stands (it is resumed without limit).
     protocol::resume_policy pos(options_.max_retry_wait);
     clock_type::duration backoff = protocol::resume_policy::default_retry;
+    int refused_in_a_row = 0;  // 401s with a new token each time
     while (!ended_) {
       if (renewing_ || renew_due_) {
         get_started_ = false;  // the new session starts its own
@@ -453,6 +483,19 @@ class streamable_http_link final : public http_link_base,
           session_refused(sid, std::nullopt);
           co_return;
         }
+        if (token_refused(stream.authorization, status) &&
+            ++refused_in_a_row <= max_token_refusals) {
+          // The token was refused: dropped, so the next GET carries a new one.
+          stream.conn->close();
+          spdlog::warn(
+              "backend {}: GET stream answered HTTP 401; retrying with a new access "
+              "token in {} ms",
+              options_.name,
+              std::chrono::duration_cast<std::chrono::milliseconds>(backoff).count());
+          if (!co_await pause(backoff)) co_return;
+          backoff = std::min<clock_type::duration>(backoff * 2, protocol::resume_policy::max_retry);
+          continue;
+        }
         if (!stream.accepted()) {
           // 405: the server offers no GET stream, which the spec allows.
           if (status == 405)
@@ -464,6 +507,7 @@ class streamable_http_link final : public http_link_base,
           co_return;
         }
         backoff = protocol::resume_policy::default_retry;
+        refused_in_a_row = 0;
         sse_decoder decoder(options_.max_message_bytes);
         co_await pump_events(*stream.conn, *stream.parser, decoder, clock_type::time_point::max(),
                              {});
