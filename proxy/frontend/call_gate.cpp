@@ -30,10 +30,10 @@ class request_watch final : public core::call_watcher {
         start_(std::chrono::steady_clock::now()) {}
   ~request_watch() override {
     if (!entry_) return;
-    if (entry_->outcome.empty()) entry_->outcome = "no answer";
-    entry_->ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
-            .count();
+    if (entry_->outcome.empty()) {
+      entry_->outcome = "no answer";
+      entry_->ms = elapsed_ms();
+    }
     write_audit(*entry_);
   }
   void on_final(const message& answer, std::string_view backend) override {
@@ -41,9 +41,15 @@ class request_watch final : public core::call_watcher {
     if (!entry_) return;
     set_outcome(*entry_, answer);
     entry_->backend = std::string(backend);
+    entry_->ms = elapsed_ms();  // to the answer, not to the end of its relay
   }
 
  private:
+  double elapsed_ms() const {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+        .count();
+  }
+
   auth::identity_limits::call_slot slot_;
   std::optional<audit_entry> entry_;
   std::chrono::steady_clock::time_point start_;
