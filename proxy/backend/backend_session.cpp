@@ -359,9 +359,14 @@ void backend_session::dispatch(message m, const json::value& in_reply_to) {
   if (handlers_.on_request) handlers_.on_request(std::move(m), call_of(in_reply_to));
 }
 
+std::optional<protocol::era> backend_session::detected_era() const {
+  return link_ ? link_->detected_era() : std::nullopt;
+}
+
 void backend_session::fail_all(std::string_view why) {
   if (!alive_) return;
   alive_ = false;
+  end_reason_ = std::string(why);
   if (stopping_ && calls_.empty())
     spdlog::info("{}", why);
   else

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/declared_client.hpp"
+#include "protocol/versions.hpp"
 #include "rpc/id_router.hpp"
 #include "util/async_queue.hpp"
 #include "util/line_budget.hpp"
@@ -114,6 +115,10 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
 
   boost::asio::awaitable<void> stop();
   bool alive() const { return alive_; }
+  // Why it ended ("backend NAME exited with code 1"), once it has; the text clients may see.
+  const std::string& end_reason() const { return end_reason_; }
+  // The era its link found the server to speak ("protocol": "auto"), if it knows.
+  std::optional<protocol::era> detected_era() const;
   const std::string& name() const { return server_.name; }
   const config::server_config& server() const { return server_; }
 
@@ -139,6 +144,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   rpc::id_router router_;
   std::unordered_map<std::int64_t, std::shared_ptr<pending_call>> calls_;
   bool alive_ = true;
+  std::string end_reason_;
   bool stopping_ = false;            // stop() was called: the end of the child is expected
   std::int64_t initialize_id_ = -1;  // backend id of our initialize request
   util::line_budget junk_lines_;     // the log of stdout lines that are not JSON-RPC

@@ -4,6 +4,7 @@
 // documented in docs/configuration.md. Thread-safety: plain values.
 
 #include "auth/rate_limits.hpp"
+#include "protocol/readiness.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -207,6 +208,13 @@ struct tls_listener_config {
   bool enabled() const { return !cert_file.empty(); }
 };
 
+// mcpProxy.readiness: what GET /readyz calls ready, and the disabled servers it lists (filled by
+// the loader: the listener sees no server_config).
+struct readiness_config {
+  protocol::readiness_rule rule;
+  std::vector<protocol::backend_status> disabled;
+};
+
 struct proxy_config {
   std::string addr = "127.0.0.1:9090";  // host:port; ":port" means 127.0.0.1:port
   // Where `addr` came from, for errors about it: "proxy.json: $.mcpProxy.addr", or "--addr".
@@ -286,6 +294,7 @@ struct proxy_config {
   std::chrono::milliseconds fan_out_timeout{10'000};
   // mcpProxy.options filters: the default of every server that sets none of its own.
   item_filters default_filters;
+  readiness_config readiness;
 };
 
 struct config {

@@ -325,6 +325,7 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"access", read_access},
     {"limits", read_limits},
     {"tls", read_tls},
+    {"readiness", read_readiness},
     {"auditLog", proxy_field<&reader::read_non_empty_string, &proxy_config::audit_log>},
     {"allowUnauthenticated", proxy_field<&reader::read_bool, &proxy_config::allow_unauthenticated>},
     {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
@@ -431,6 +432,7 @@ void read_root(reader& r, const json::value& root, config& out) {
   if (!r.read_object<root_state>(root, "$", root_keys, state)) return;
   if (!state.has_servers) r.fail("$", "missing required key \"mcpServers\"");
   if (state.servers_read) check_groups(r, out);
+  if (state.servers_read) check_readiness(r, out);
   check_oauth(r, out);
   check_access(r, out);
   // CORS with credentials echoes the origin: with "*" any site could read answers sent with

@@ -180,6 +180,9 @@ void read_access(reader& r, const boost::json::value& v, std::string_view path, 
 void check_access(reader& r, const config& c);
 void read_limits(reader& r, const boost::json::value& v, std::string_view path, config& c);
 void read_tls(reader& r, const boost::json::value& v, std::string_view path, config& c);
+// mcpProxy.readiness (config_readiness.cpp); its check against the servers once all is read.
+void read_readiness(reader& r, const boost::json::value& v, std::string_view path, config& c);
+void check_readiness(reader& r, config& c);
 // One entry of mcpServers (config_server.cpp). `out` gets the name even when it is invalid, so
 // that the checks of groups do not report a server they cannot see.
 void read_server(reader& r, std::string_view name, const boost::json::value& v,

@@ -1,5 +1,6 @@
 #include "core/server_endpoint.hpp"
 
+#include "config/config_values.hpp"
 #include "protocol/naming.hpp"
 #include "protocol/versions.hpp"
 #include "util/scope_exit.hpp"
@@ -40,7 +41,9 @@ server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config
       start_done_(ex),
       stop_signal_(ex),
       reconnect_signal_(ex),
-      background_(ex) {}
+      background_(ex) {
+  if (server_.mode == config::session_mode::per_client) state_ = protocol::backend_state::ready;
+}
 
 json::object server_endpoint::proxy_initialize_params() const {
   return json::object{
@@ -76,6 +79,33 @@ bool server_endpoint::backend_ready() const {
   return server_.mode == config::session_mode::per_client || (shared_ && shared_->alive());
 }
 
+protocol::backend_status server_endpoint::status() const {
+  protocol::backend_status b;
+  b.name = server_.name;
+  b.state = state_;
+  b.since = state_since_;
+  b.last_error = last_error_;
+  b.restarts = starts_ > 1 ? starts_ - 1 : 0;
+  if (server_.era == config::backend_era::modern) b.backend_era = protocol::era::modern;
+  if (server_.era == config::backend_era::legacy) b.backend_era = protocol::era::legacy;
+  // "protocol": "auto": what the shared backend's link found, once it has.
+  if (!b.backend_era && shared_) b.backend_era = shared_->detected_era();
+  b.transport = std::string(config::detail::transport_name(server_.transport));
+  return b;
+}
+
+void server_endpoint::set_state(protocol::backend_state s) {
+  // Stopped is the last state (a start that was under way may end after stop()).
+  if (s == state_ || state_ == protocol::backend_state::stopped) return;
+  state_ = s;
+  state_since_ = std::chrono::system_clock::now();
+}
+
+void server_endpoint::note_backend_down(std::string why) {
+  last_error_ = std::move(why);
+  set_state(protocol::backend_state::backing_off);
+}
+
 const json::object& server_endpoint::backend_capabilities() const {
   static const json::object none;
   const auto* caps = shared_init_result_.if_contains("capabilities");
@@ -93,6 +123,7 @@ void server_endpoint::tell_watchers(backend_event e) {
 
 awaitable<void> server_endpoint::stop() {
   stopped_ = true;
+  set_state(protocol::backend_state::stopped);
   stop_signal_.close();
   reconnect_signal_.close();
   std::vector<awaitable<void>> ends;
@@ -130,6 +161,7 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
   if (stopped_) co_return nullptr;
   last_start_attempt_ = now;
   starting_ = true;
+  ++starts_;  // the first start stays "starting"; later ones are retries while "backing-off"
   // However this start ends (an exception included), waiting callers are released.
   util::scope_exit release([this] {
     starting_ = false;
@@ -156,7 +188,12 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
                    json::value_to<std::string>(shared_init_result_.at("protocolVersion")));
     }
   }
-  if (!b) spdlog::error("{}", last_start_error_.text);
+  if (!b) {
+    spdlog::error("{}", last_start_error_.text);
+    note_backend_down(last_start_error_.text);
+  } else {
+    set_state(protocol::backend_state::ready);
+  }
   shared_ = b;
   if (b) {
     if (shared_started_before_) on_shared_restart();
@@ -272,12 +309,14 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
     auto started = backend::backend_session::start(ex_, server_, handlers_for(session));
     if (!started) {
       spdlog::error("{}", started.error().text);
+      last_error_ = started.error().text;
       co_return refuse(started.error().rpc_code(), started.error().text);
     }
     auto b = *started;
     auto init = co_await b->initialize(*params, server_.timeout);
     if (!init) {
       spdlog::error("{}", init.error().text);
+      last_error_ = init.error().text;
       stop_in_background(std::move(b));
       co_return refuse(init.error().rpc_code(), init.error().text);
     }

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "core/endpoint.hpp"
 #include "protocol/log_level_mux.hpp"
+#include "protocol/readiness.hpp"
 #include "protocol/server_request_router.hpp"
 #include "protocol/subscription_table.hpp"
 #include "protocol/task_registry.hpp"
@@ -65,6 +66,10 @@ class server_endpoint : public endpoint {
   // For merged endpoints. Shared mode: whether the backend is up now (per-client mode: always,
   // as each session starts its own); what it declared in its last initialize (empty before).
   bool backend_ready() const;
+  // What GET /readyz shows of the backend: its state since when, the last error it started or
+  // ended with, and how often it was started again. Per-client mode: always ready (each session
+  // starts its own backend; their failures still show as the last error).
+  protocol::backend_status status() const;
   const boost::json::object& backend_capabilities() const;
   std::string backend_instructions() const;
   void watch(std::function<void(backend_event)> watcher) {
@@ -113,6 +118,10 @@ class server_endpoint : public endpoint {
   // unsubscribes (what the tables decided).
   void send_to_shared(std::optional<int> log_rank, const std::vector<std::string>& unsubscribe);
   void tell_watchers(backend_event e);
+  // Records a transition for status() (the time only when the state changes).
+  void set_state(protocol::backend_state s);
+  // Shared mode: the backend went away (`why`), and is started again in the background.
+  void note_backend_down(std::string why);
   // A request for something the server's filters hide, or the session's identity may not use
   // (mcpProxy.access): the error to answer (that of an unknown item), else nullopt.
   std::optional<jsonrpc::message> refused_by_filters(const client_session& s,
@@ -156,6 +165,11 @@ class server_endpoint : public endpoint {
   util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
   bool reconnecting_ = false;
   std::vector<std::function<void(backend_event)>> watchers_;
+  // For status(): the state and since when, the last start or end error, the starts so far.
+  protocol::backend_state state_ = protocol::backend_state::starting;
+  std::chrono::system_clock::time_point state_since_ = std::chrono::system_clock::now();
+  std::string last_error_;
+  std::uint64_t starts_ = 0;
   util::task_group background_;  // the reaper, reconnects, drained calls: ended by stop()
 };
 

@@ -58,6 +58,9 @@ backend::backend_session::handlers server_endpoint::handlers_for(
     };
     h.on_closed = [this] {
       if (stopped_) return;
+      // A backend that failed its initialize ends here too: only the shared one going away is
+      // a change of state.
+      if (shared_ && !shared_->alive()) note_backend_down(shared_->end_reason());
       tell_watchers(backend_event::down);
       if (reconnecting_) return;
       reconnecting_ = true;

@@ -1,5 +1,7 @@
 #include "frontend/audit_log.hpp"
 
+#include "util/utc_timestamp.hpp"
+
 #include <boost/json.hpp>
 
 #include <cerrno>
@@ -25,21 +27,10 @@ std::unique_ptr<std::FILE, file_closer>& sink() {
   return f;
 }
 
-std::string utc_timestamp(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  const std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[40];
-  const auto n = std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(out + n, sizeof out - n, ".%03dZ", static_cast<int>(ms.count() % 1000));
-  return out;
-}
-
 }  // namespace
 
 std::string audit_line(const audit_entry& e) {
-  json::object o{{"time", utc_timestamp(e.at)},
+  json::object o{{"time", util::utc_timestamp(e.at)},
                  {"identity", e.identity},
                  {"route", e.route},
                  {"method", e.method}};

@@ -1,6 +1,7 @@
 #include "http/http_server.hpp"
 
 #include "auth/resource_metadata.hpp"
+#include "core/server_endpoint.hpp"
 #include "frontend/http_io.hpp"
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
@@ -152,11 +153,16 @@ struct http_server::impl {
       allowed_hosts.emplace_back(u->encoded_host());
     frontend::set_cors_policy(ctx.proxy.allowed_origins, ctx.proxy.cors_allow_credentials,
                               ctx.proxy.cors_max_age);
+    for (const auto& [name, ep] : routes)
+      if (auto server = std::dynamic_pointer_cast<core::server_endpoint>(ep))
+        backends.push_back(std::move(server));
   }
 
   frontend::http_context ctx;
   tcp::acceptor acceptor;
   std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes;
+  // The server endpoints among the routes: what /readyz reports.
+  std::vector<std::shared_ptr<core::server_endpoint>> backends;
   bool loopback_listener = false;          // set by listen()
   std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
   connection_limits limits;
@@ -520,12 +526,37 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
     co_return co_await frontend::reply(stream, req, a.status, std::move(body), "application/json",
                                        {}, {}, a.headers);
   }
-  if (path == "/health" || path == path_prefix + "/health") {
-    if (req.method() == bhttp::verb::get || req.method() == bhttp::verb::head)
-      co_return co_await frontend::reply(stream, req, 200, R"({"status":"ok"})");
-    std::string body = frontend::error_body(codes::invalid_request, "Method not allowed");
-    co_return co_await frontend::reply(stream, req, 405, std::move(body), "application/json", {},
-                                       "GET, HEAD");
+  // Probes need no token (/health is TBXark's; /healthz and /readyz, issue #17): /readyz shows
+  // backend names, states and the errors clients get anyway (protocol/readiness.hpp).
+  std::string_view probe = path.starts_with(path_prefix) ? path.substr(path_prefix.size()) : "";
+  if (probe != "/health" && probe != "/healthz" && probe != "/readyz") probe = path;
+  if (probe == "/health" || probe == "/healthz" || probe == "/readyz") {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+      std::string body = frontend::error_body(codes::invalid_request, "Method not allowed");
+      co_return co_await frontend::reply(stream, req, 405, std::move(body), "application/json", {},
+                                         "GET, HEAD");
+    }
+    const protocol::header_list no_store{{"Cache-Control", "no-store"}};
+    if (probe != "/readyz") {
+      std::string ok = R"({"status":"ok"})";  // a local: see dispatch's GCC 12 note below
+      co_return co_await frontend::reply(stream, req, 200, std::move(ok), "application/json", {},
+                                         {}, no_store);
+    }
+    // Backend names are for the operator's probes, not for a page that rebinds a name to a
+    // loopback listener: Host is checked as on the MCP routes.
+    const auto host = req.find(bhttp::field::host);
+    const std::string_view host_name = host == req.end() ? "" : host->value();
+    if (!protocol::host_allowed(host_name, loopback_listener, allowed_hosts)) {
+      spdlog::warn("refused /readyz for host {}", host_name);
+      const std::string why = "Forbidden: host not allowed";
+      co_return co_await frontend::reply_error(stream, req, 403, codes::invalid_request, why);
+    }
+    std::vector<protocol::backend_status> states = ctx.proxy.readiness.disabled;
+    for (const auto& b : backends) states.push_back(b->status());
+    auto answer = protocol::answer_readiness(states, ctx.proxy.readiness.rule);
+    const unsigned status = answer.ready ? 200 : 503;
+    co_return co_await frontend::reply(stream, req, status, std::move(answer.body),
+                                       "application/json", {}, {}, no_store);
   }
 
   if (auth.oauth() && auth::metadata_resource_path(path))

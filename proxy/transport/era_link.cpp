@@ -73,6 +73,17 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
   std::string end_reason() const override { return inner_->end_reason(); }
   boost::system::error_code end_cause() const override { return inner_->end_cause(); }
+  std::optional<protocol::era> detected_era() const override {
+    switch (adapter_.current()) {
+      case era_adapter::verdict::modern:
+        return protocol::era::modern;
+      case era_adapter::verdict::legacy:
+        return protocol::era::legacy;
+      case era_adapter::verdict::unknown:
+        break;
+    }
+    return std::nullopt;
+  }
   std::string describe() const override { return inner_->describe(); }
   void set_protocol_version(std::string_view v) override {
     // A modern backend has no session and no GET stream.

@@ -7,6 +7,7 @@
 
 #include "jsonrpc/message.hpp"
 #include "protocol/declared_client.hpp"
+#include "protocol/versions.hpp"
 #include "transport/link_error.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -63,6 +64,9 @@ class message_link {
   virtual std::string describe() const = 0;
   // The protocol version negotiated by initialize (HTTP sends it in MCP-Protocol-Version).
   virtual void set_protocol_version(std::string_view) {}
+  // The era the server was found to speak, when the link finds it out (era_link, for
+  // "protocol": "auto"); nullopt when it does not know or does not look.
+  virtual std::optional<protocol::era> detected_era() const { return std::nullopt; }
 };
 
 }  // namespace mcp_proxy::transport
