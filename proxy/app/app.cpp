@@ -184,8 +184,8 @@ int run_proxy(int argc, char** argv) {
   // An unknown name is refused by CLI11 (spdlog's from_str would turn logging off silently).
   cli.add_option("--log-level", opt.log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str()
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical",
-                             "off"}));
+      ->check(
+          CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical", "off"}));
   cli.add_flag("--stdio", opt.serve.stdio,
                "serve one configured server over this process's stdin/stdout instead of HTTP");
   cli.add_option("--server", opt.serve.server,
