@@ -436,36 +436,13 @@ class IntrospectionServer(_TestServer):
         extra = {"WWW-Authenticate": 'Basic realm="introspection"'} if status == 401 else None
         h.reply(status, {"error": error, "error_description": why}, headers=extra)
 
-    def _client_ok(self, authorization: str) -> bool:
-        scheme, _, b64 = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(b64.strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return False
-        user, sep, password = decoded.partition(":")
-        return bool(sep) and (unquote_plus(user), unquote_plus(password)) == (
-            self.client_id, self.client_secret)
-
     def _serve(self, h: _Handler, method: str) -> None:
         path = h.path.split("?", 1)[0]
         if method != "POST" or path != self.PATH:
             h.reply(404, {"error": "not found"})
             return
-        length = int(h.headers.get("Content-Length") or 0)
-        body = h.rfile.read(length) if 0 < length <= 65536 else b""
-        if not self._client_ok(h.headers.get("Authorization", "")):
-            self._refuse(h, 401, "no or wrong HTTP Basic client credentials", "invalid_client")
-            return
-        ctype = h.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if ctype != "application/x-www-form-urlencoded":
-            self._refuse(h, 400, f"content type {ctype!r}, not a form", "invalid_request")
-            return
-        try:
-            form = parse_qs(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
-        except (ValueError, UnicodeDecodeError):
-            self._refuse(h, 400, "a body that is no form", "invalid_request")
+        form = read_client_form(h, self.client_id, self.client_secret, self._refuse)
+        if form is None:
             return
         tokens = form.get("token", [])
         hints = form.get("token_type_hint", [])
@@ -480,6 +457,34 @@ class IntrospectionServer(_TestServer):
             answer = self.answers.get(tokens[0], {"active": False})
             self._cond.notify_all()
         h.reply(200, answer)
+
+
+def read_client_form(h: "_Handler", client_id: str, client_secret: str,
+                     refuse: Callable[["_Handler", int, str, str], None]) -> Optional[dict]:
+    """The form of an OAuth endpoint's POST (introspection, token) from a client authenticated
+    with HTTP Basic (RFC 6749 section 2.3.1: id and secret form-urlencoded); None after `refuse`
+    answered a wrong client (401 invalid_client) or a body that is no form (400)."""
+    length = int(h.headers.get("Content-Length") or 0)
+    body = h.rfile.read(length) if 0 < length <= 65536 else b""
+    scheme, _, b64 = h.headers.get("Authorization", "").partition(" ")
+    try:
+        decoded = base64.b64decode(b64.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    user, sep, password = decoded.partition(":")
+    if scheme.lower() != "basic" or not sep or (unquote_plus(user), unquote_plus(password)) != (
+            client_id, client_secret):
+        refuse(h, 401, "no or wrong HTTP Basic client credentials", "invalid_client")
+        return None
+    ctype = h.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        refuse(h, 400, f"content type {ctype!r}, not a form", "invalid_request")
+        return None
+    try:
+        return parse_qs(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (ValueError, UnicodeDecodeError):
+        refuse(h, 400, "a body that is no form", "invalid_request")
+        return None
 
 
 # --------------------------------------------------------------------------------------------

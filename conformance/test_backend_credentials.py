@@ -18,7 +18,6 @@ Proxy-specific (mcp-proxy's config): skipped against an external server.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import subprocess
@@ -26,13 +25,12 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
-from urllib.parse import parse_qs, unquote_plus
 
 import httpx
 import pytest
 
 from conftest import STARTUP_TIMEOUT_S, McpClient, ProxyProcess, text_of, wait_until
-from oauth_fixtures import Pki, _Handler, _TestServer, make_pki
+from oauth_fixtures import Pki, _Handler, _TestServer, make_pki, read_client_form
 
 BACKEND_UNAVAILABLE = -32000
 CLIENT_ID = "mcp-proxy client"  # a space: the Basic credentials are form-encoded first
@@ -96,18 +94,6 @@ class TokenServer(_TestServer):
             self._cond.notify_all()
         h.reply(status, {"error": error, "error_description": why})
 
-    def _client_ok(self, authorization: str) -> bool:
-        scheme, _, b64 = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            decoded = base64.b64decode(b64.strip(), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return False
-        user, sep, password = decoded.partition(":")
-        return bool(sep) and (unquote_plus(user), unquote_plus(password)) == (CLIENT_ID,
-                                                                               self.secret)
-
     def _expire(self, token: str) -> None:
         with self._cond:
             if self.issued and self.issued[-1][0] == token:
@@ -117,22 +103,11 @@ class TokenServer(_TestServer):
         if method != "POST" or h.path.split("?", 1)[0] != self.PATH:
             h.reply(404, {"error": "not_found"})
             return
-        length = int(h.headers.get("Content-Length") or 0)
-        body = h.rfile.read(length) if 0 < length <= 65536 else b""
-        if not self._client_ok(h.headers.get("Authorization", "")):
-            self._refuse(h, 401, "no or wrong HTTP Basic client credentials", "invalid_client")
-            return
-        ctype = h.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if ctype != "application/x-www-form-urlencoded":
-            self._refuse(h, 400, f"content type {ctype!r}, not a form", "invalid_request")
+        form = read_client_form(h, CLIENT_ID, self.secret, self._refuse)
+        if form is None:
             return
         if "application/json" not in h.headers.get("Accept", ""):
             self._refuse(h, 400, "no Accept: application/json", "invalid_request")
-            return
-        try:
-            form = parse_qs(body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
-        except (ValueError, UnicodeDecodeError):
-            self._refuse(h, 400, "a body that is no form", "invalid_request")
             return
         with self._cond:
             self.forms.append(form)
