@@ -18,6 +18,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/system/result.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -44,6 +46,9 @@ struct pending_call {
   // A task-augmented request (params.task, spec 2025-11-25 basic/utilities/tasks): its answer
   // names the task it created.
   bool creates_task = false;
+  // For /metrics (protocol/proxy_metrics.hpp): when it was forwarded, and its method's number.
+  std::chrono::steady_clock::time_point sent_at{};
+  std::uint8_t metrics_method = 0;
 };
 
 // Why a backend could not be used: the cause to branch on (transport::link_error) and the text
@@ -148,6 +153,7 @@ class backend_session : public std::enable_shared_from_this<backend_session> {
   bool stopping_ = false;            // stop() was called: the end of the child is expected
   std::int64_t initialize_id_ = -1;  // backend id of our initialize request
   util::line_budget junk_lines_;     // the log of stdout lines that are not JSON-RPC
+  std::uint32_t metrics_id_;         // server_.name in protocol::metrics
 };
 
 // The client key the proxy uses for its own requests (initialize of a shared backend).

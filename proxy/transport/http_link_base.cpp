@@ -1,5 +1,7 @@
 #include "transport/http_link_base.hpp"
 
+#include "protocol/proxy_metrics.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -96,6 +98,8 @@ request http_link_base::make_request(bhttp::verb verb, const target_url& t, std:
   if (!t.basic_auth.empty()) req.set(bhttp::field::authorization, t.basic_auth);
   for (const auto& [k, v] : options_.headers) req.set(k, v);
   if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+  if (auto& m = protocol::metrics::metrics(); m.on() && !body.empty())
+    m.backend_sent(m.name(options_.name), body.size());
   req.body() = std::move(body);
   req.keep_alive(true);
   req.prepare_payload();

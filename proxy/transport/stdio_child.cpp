@@ -1,6 +1,7 @@
 #include "transport/stdio_child.hpp"
 
 #include "protocol/line_splitter.hpp"
+#include "protocol/proxy_metrics.hpp"
 #include "util/line_budget.hpp"
 #include "util/process_guardian.hpp"
 #include "util/process_v2.hpp"
@@ -128,6 +129,7 @@ std::filesystem::path resolve_command(const stdio_child_options& o) {
 
 stdio_child::stdio_child(asio::any_io_executor ex, const stdio_child_options& options)
     : name_(options.name),
+      metrics_id_(protocol::metrics::metrics().name(options.name)),
       impl_(std::make_unique<impl>(ex)),
       outgoing_(ex),
       incoming_(ex),
@@ -190,6 +192,7 @@ void stdio_child::send(const jsonrpc::message& m) {
 
 void stdio_child::send_line(std::string line) {
   line.push_back('\n');
+  if (auto& m = protocol::metrics::metrics(); m.on()) m.backend_sent(metrics_id_, line.size());
   outgoing_.push(std::move(line));
 }
 

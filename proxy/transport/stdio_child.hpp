@@ -86,6 +86,7 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   void close_stdin();
 
   std::string name_;
+  std::uint32_t metrics_id_;  // name_ in protocol::metrics (bytes sent)
   std::unique_ptr<impl> impl_;
   util::async_queue<std::string> outgoing_;
   util::async_queue<std::string> incoming_;
