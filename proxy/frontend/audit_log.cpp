@@ -1,10 +1,15 @@
 #include "frontend/audit_log.hpp"
 
+#include "protocol/log_text.hpp"
+#include "util/log_fields.hpp"
 #include "util/utc_timestamp.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -27,6 +32,25 @@ std::unique_ptr<std::FILE, file_closer>& sink() {
   return f;
 }
 
+std::vector<std::string>& log_enabled_servers() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+bool log_enabled_for(const audit_entry& e) {
+  const auto& names = log_enabled_servers();
+  const auto named = [&](const std::string& n) {
+    return !n.empty() && std::find(names.begin(), names.end(), n) != names.end();
+  };
+  return named(e.route) || named(e.backend);
+}
+
+std::string ms_text(double ms) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%.1f", ms < 0 ? 0.0 : ms);
+  return out;
+}
+
 }  // namespace
 
 std::string audit_line(const audit_entry& e) {
@@ -38,6 +62,7 @@ std::string audit_line(const audit_entry& e) {
   if (!e.backend.empty()) o["backend"] = e.backend;
   o["outcome"] = e.outcome;
   if (e.code) o["code"] = *e.code;
+  if (!e.id.is_null()) o["id"] = e.id;
   // Tenths of a millisecond, written as a plain decimal (Boost.JSON would write 5E-1).
   std::string line = json::serialize(o);
   char ms[32];
@@ -45,6 +70,36 @@ std::string audit_line(const audit_entry& e) {
   line.pop_back();  // the object's closing brace
   line += ms;
   return line;
+}
+
+std::string request_log_text(const audit_entry& e) {
+  using protocol::logfmt_value;
+  std::string line = "request route=" + logfmt_value(e.route) + " method=" + logfmt_value(e.method);
+  if (!e.target.empty()) line += " target=" + logfmt_value(e.target);
+  if (!e.backend.empty()) line += " backend=" + logfmt_value(e.backend);
+  line += " outcome=" + logfmt_value(e.outcome);
+  if (e.code) line += " code=" + std::to_string(*e.code);
+  line += " ms=" + ms_text(e.ms);
+  line += " id=" +
+          logfmt_value(e.id.is_string() ? std::string(e.id.get_string()) : json::serialize(e.id));
+  line += " identity=" + logfmt_value(e.identity);
+  return line;
+}
+
+json::object request_log_fields(const audit_entry& e) {
+  json::object o{{"route", e.route}, {"method", e.method}};
+  if (!e.target.empty()) o["target"] = e.target;
+  if (!e.backend.empty()) o["backend"] = e.backend;
+  o["outcome"] = e.outcome;
+  if (e.code) o["code"] = *e.code;
+  o["ms"] = std::round((e.ms < 0 ? 0.0 : e.ms) * 10) / 10;
+  o["id"] = e.id;
+  o["identity"] = e.identity;
+  return o;
+}
+
+void set_request_log_servers(std::vector<std::string> names) {
+  log_enabled_servers() = std::move(names);
 }
 
 void set_outcome(audit_entry& e, const jsonrpc::message& answer) {
@@ -91,7 +146,17 @@ bool audit_on() {
   return sink() != nullptr;
 }
 
+bool request_record_on() {
+  return audit_on() || spdlog::should_log(spdlog::level::debug) || !log_enabled_servers().empty();
+}
+
 void write_audit(const audit_entry& e) {
+  const auto level = log_enabled_for(e) ? spdlog::level::info : spdlog::level::debug;
+  if (spdlog::should_log(level)) {
+    const auto fields = request_log_fields(e);
+    const util::log_fields_scope scope(fields);
+    spdlog::log(level, "{}", request_log_text(e));
+  }
   auto* f = sink().get();
   if (!f) return;
   std::string line = audit_line(e);

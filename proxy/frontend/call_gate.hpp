@@ -33,8 +33,9 @@ void set_call_limits(std::optional<auth::limits_config> config);
 struct gate_pass {
   // The error to answer with, when a limit refused the request (already audited).
   std::optional<jsonrpc::message> refused;
-  // Null when neither limits nor the audit log are on. Else: the request's watch, to attach to
-  // its call (core::call_started::watcher), or to tell its answer now (answered_now).
+  // Null when neither limits nor the request record (the audit log, the request log line) are
+  // on. Else: the request's watch, to attach to its call (core::call_started::watcher), or to
+  // tell its answer now (answered_now).
   std::shared_ptr<core::call_watcher> watcher;
 };
 // A message of a client of `route` (the endpoint's name) whose session narrowing is `who`. A

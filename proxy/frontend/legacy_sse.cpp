@@ -4,6 +4,7 @@
 #include "frontend/call_gate.hpp"
 #include "frontend/session_dispatch.hpp"
 #include "protocol/http_rules.hpp"
+#include "protocol/log_text.hpp"
 #include "protocol/sse.hpp"
 #include "util/async_queue.hpp"
 #include "util/random_id.hpp"
@@ -82,7 +83,8 @@ awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
   auto ls = std::make_shared<session>(ctx_.ex, util::random_hex_id(), ep.get());
   ls->quota_slot = std::move(slot);
   ls->events.on_overflow = [id = ls->id] {
-    spdlog::warn("legacy SSE session {}: its client does not read its stream; ending it", id);
+    spdlog::warn("legacy SSE session {}: its client does not read its stream; ending it",
+                 protocol::short_id(id));
   };
   ls->narrowing = narrowing_for(req, who);
   sessions_.emplace(ls->id, ls);
@@ -108,6 +110,7 @@ awaitable<bool> legacy_sse::handle_stream(tcp_stream& stream, http_request& req,
 awaitable<bool> legacy_sse::handle_post(tcp_stream& stream, http_request& req,
                                         std::shared_ptr<core::endpoint> ep,
                                         const request_identity& who) {
+  trace_client_body(req);
   auto id = query_param(req.target(), "sessionId");
   if (!id) {
     co_return co_await reply_error(stream, req, 400, codes::invalid_request,

@@ -4,6 +4,7 @@
 #include "frontend/session_dispatch.hpp"
 #include "protocol/call_answer.hpp"
 #include "protocol/http_rules.hpp"
+#include "protocol/log_text.hpp"
 #include "protocol/modern_request.hpp"
 #include "protocol/sse.hpp"
 #include "protocol/versions.hpp"
@@ -51,8 +52,8 @@ awaitable<void> follow_orphaned_call(core::endpoint& ep, std::shared_ptr<core::c
       pending->push(std::move(*ev));
     } else if (!warned) {
       warned = true;
-      spdlog::warn("session {}: a stream nobody resumed holds {} events; dropping more", s->id(),
-                   max_orphaned_events);
+      spdlog::warn("session {}: a stream nobody resumed holds {} events; dropping more",
+                   protocol::short_id(s->id()), max_orphaned_events);
     }
     if (final) break;
   }
@@ -108,6 +109,7 @@ awaitable<std::shared_ptr<core::client_session>> streamable_http::require_sessio
 
 awaitable<bool> streamable_http::handle_post(tcp_stream& stream, http_request& req,
                                              core::endpoint& ep, const request_identity& who) {
+  trace_client_body(req);
   auto payload = jsonrpc::parse_payload(req.body());
   if (!payload) {
     if (payload.error().too_deep) log_too_deep();
@@ -293,7 +295,7 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
         orphan_stream(ep, s, st, std::move(cs), log.no, std::nullopt, false);
         if (!primed) co_return false;
         spdlog::debug("session {}: closing the stream of a call still running (closeStreamAfter)",
-                      s->id());
+                      protocol::short_id(s->id()));
         co_return co_await end_chunks(stream) && req.keep_alive();
       }
     }

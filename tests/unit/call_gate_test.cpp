@@ -1,10 +1,12 @@
 // frontend/call_gate and frontend/audit_log: what a client's request gets from mcpProxy.limits,
-// and the audit line it leaves.
+// and the audit line and the request log line it leaves.
 
 #include "frontend/call_gate.hpp"
 #include "frontend/audit_log.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
 
 #include <unistd.h>
@@ -197,6 +199,116 @@ TEST(audit_log, the_gate_writes_a_line_per_request) {
     EXPECT_EQ(l.at("identity").as_string(), "token:a");
     EXPECT_EQ(l.at("route").as_string(), "fetch");
   }
+}
+
+TEST(audit_log, the_line_carries_the_request_id) {
+  audit_entry e;
+  e.method = "ping";
+  e.outcome = "ok";
+  e.id = "req-7";
+  EXPECT_EQ(json::parse(audit_line(e)).as_object().at("id").as_string(), "req-7");
+  e.id = nullptr;
+  EXPECT_FALSE(json::parse(audit_line(e)).as_object().contains("id"));
+}
+
+// The request line of the log (issue #17): the audit record in words, and as fields.
+TEST(request_log, a_line_names_route_method_target_backend_outcome_ms_and_id) {
+  audit_entry e;
+  e.identity = "token:ci";
+  e.route = "github";
+  e.method = "tools/call";
+  e.target = "search issues";
+  e.backend = "github";
+  e.id = 7;
+  set_outcome(e, message::error_response(7, codes::invalid_params, "bad"));
+  e.ms = 12.345;
+  EXPECT_EQ(request_log_text(e),
+            "request route=github method=tools/call target=\"search issues\" backend=github "
+            "outcome=error code=-32602 ms=12.3 id=7 identity=token:ci");
+  const auto f = request_log_fields(e);
+  EXPECT_EQ(f.at("route").as_string(), "github");
+  EXPECT_EQ(f.at("target").as_string(), "search issues");
+  EXPECT_EQ(f.at("backend").as_string(), "github");
+  EXPECT_EQ(f.at("outcome").as_string(), "error");
+  EXPECT_EQ(f.at("code").as_int64(), codes::invalid_params);
+  EXPECT_DOUBLE_EQ(f.at("ms").as_double(), 12.3);
+  EXPECT_EQ(f.at("id").as_int64(), 7);
+  e.route = "";
+  e.target = "";
+  e.backend = "";
+  e.id = "a b";
+  set_outcome(e, message::response(7, json::object{}));
+  EXPECT_EQ(request_log_text(e),
+            "request route=\"\" method=tools/call outcome=ok ms=12.3 id=\"a b\" "
+            "identity=token:ci");
+}
+
+// Log lines written to a string for one test; the default logger is put back after.
+struct captured_log {
+  explicit captured_log(spdlog::level::level_enum level)
+      : saved(spdlog::default_logger()),
+        logger(std::make_shared<spdlog::logger>(
+            "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(out))) {
+    logger->set_pattern("%l %v");
+    logger->set_level(level);
+    spdlog::set_default_logger(logger);
+  }
+  ~captured_log() { spdlog::set_default_logger(saved); }
+  std::ostringstream out;
+  std::shared_ptr<spdlog::logger> saved;
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+TEST(request_log, the_gate_logs_each_request_at_debug_without_the_audit_log) {
+  set_call_limits(std::nullopt);
+  ASSERT_FALSE(set_audit_log(""));
+  {
+    captured_log log(spdlog::level::debug);
+    auto p = enter_gate(who("peer:127.0.0.1"), "fetch", tool_call(5, "echo"));
+    ASSERT_TRUE(p.watcher);
+    p.watcher->on_final(message::response(5, json::object{}), "fetch");
+    p.watcher.reset();
+    const auto text = log.out.str();
+    EXPECT_NE(text.find("debug request route=fetch method=tools/call target=echo backend=fetch "
+                        "outcome=ok ms="),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(" id=5 identity=peer:127.0.0.1\n"), std::string::npos) << text;
+  }
+  {
+    captured_log log(spdlog::level::info);  // debug off, no audit log: nothing recorded
+    EXPECT_FALSE(enter_gate(who("peer:127.0.0.1"), "fetch", tool_call(6, "echo")).watcher);
+    EXPECT_EQ(log.out.str(), "");
+  }
+}
+
+// options.logEnabled (TBXark's): that server's requests at info, others still at debug.
+TEST(request_log, log_enabled_servers_are_logged_at_info) {
+  set_call_limits(std::nullopt);
+  ASSERT_FALSE(set_audit_log(""));
+  set_request_log_servers({"fetch"});
+  {
+    captured_log log(spdlog::level::info);
+    auto p = enter_gate(who("stdio"), "fetch", tool_call(1, "echo"));
+    ASSERT_TRUE(p.watcher);
+    answered_now(p, message::response(1, json::object{}));
+    auto q = enter_gate(who("stdio"), "other", tool_call(2, "echo"));
+    ASSERT_TRUE(q.watcher);
+    answered_now(q, message::response(2, json::object{}));
+    // The merged endpoint ("") routing to fetch: logged by its backend.
+    auto m = enter_gate(who("stdio"), "", tool_call(3, "fetch__echo"));
+    ASSERT_TRUE(m.watcher);
+    m.watcher->on_final(message::response(3, json::object{}), "fetch");
+    m.watcher.reset();
+    const auto text = log.out.str();
+    EXPECT_NE(text.find("info request route=fetch method=tools/call"), std::string::npos) << text;
+    EXPECT_EQ(text.find("route=other"), std::string::npos) << text;
+    EXPECT_NE(text.find("info request route=\"\" method=tools/call target=fetch__echo "
+                        "backend=fetch"),
+              std::string::npos)
+        << text;
+  }
+  set_request_log_servers({});
 }
 
 TEST(audit_log, an_unwritable_file_is_an_error_that_says_why) {
