@@ -90,6 +90,12 @@ boost::json::value body_id(const http_request& req);
 // The log line of a client message refused for its nesting (jsonrpc::max_json_depth).
 void log_too_deep();
 
+// Trace lines of message bodies (cut by protocol::body_excerpt): a client's POST body, and what
+// is written to a client (whole answers and stream events). Never a header, nor the query (a
+// legacy sessionId is there).
+void trace_client_body(const http_request& req);
+void trace_to_client(std::string_view data);
+
 // The CORS answers of every response to a browser (protocol/cors.hpp): set once by the listener
 // from mcpProxy (allowedOrigins, cors), process-wide like the JSON depth bound.
 void set_cors_policy(std::vector<std::string> allowed_origins, bool allow_credentials,
