@@ -13,7 +13,9 @@ packages=(g++ cmake ninja-build clang-14 libclang-rt-14-dev libboost1.81-dev lib
   libspdlog-dev python3-pytest python3-pytest-xdist python3-httpx ccache curl openssl ca-certificates
   python3-jwt python3-cryptography  # tokens and keys for the OAuth tests (conformance/test_oauth.py)
   python3-prometheus-client  # parses /metrics in conformance/test_metrics.py
-  chromium)  # headless, for the browser CORS test (conformance/test_cors_browser.py)
+  chromium  # headless, for the browser CORS test (conformance/test_cors_browser.py)
+  dpkg-dev file  # CPack's .deb (dpkg-shlibdeps), installed and removed by ci/check-package.sh
+  python3-yaml)  # ci/check-deploy.py parses deploy/kubernetes
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

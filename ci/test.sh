@@ -22,6 +22,14 @@ ci/build.sh asan
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+step "packaging (ci/check-deploy.py: Dockerfile, deploy/kubernetes, options in the docs; ci/check-package.sh: the ASan tree's .deb installed, run and purged)"
+# No container engine or cluster here: the Dockerfile and the manifests are parsed and checked.
+# The .deb is the ASan tree's (a release build would be a second full build): it tests the
+# packaging, and is never shipped (docs/operations.md, "Installing").
+ci/check-deploy.py --self-test
+ci/check-deploy.py --binary build/asan/proxy/mcp-proxy
+ci/check-package.sh build/asan
+
 step "GoogleTest (the unit tests in one process, the integration tests by ctest)"
 # One process for the ~680 unit tests (seconds); ctest starts one ASan process per test, which
 # took minutes for them. The integration tests start real processes: one each, by ctest.
