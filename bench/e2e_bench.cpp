@@ -50,6 +50,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -435,9 +436,39 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
   return 0;
 }
 
+constexpr std::string_view usage = R"(Usage:
+  e2e_bench --url URL [--calls N | --duration-s S] [--warmup N] [--concurrency N]
+            [--method METHOD] [--tool NAME] [--arguments JSON] [--timeout-s S]
+  e2e_bench --url URL --sessions N [--hold-ms M] [--timeout-s S]
+
+A load client for an MCP server over Streamable HTTP. Prints one JSON line of results (calls,
+errors, median_us, p90_us, p99_us, max_us, hist, calls_per_s; or, with --sessions, the time to
+establish each session).
+
+  --url URL          the server's Streamable HTTP endpoint (http only)
+  --calls N          timed sequential calls per connection (default 2000)
+  --duration-s S     instead of --calls: keep calling for S seconds
+  --warmup N         untimed calls per connection first (default 200)
+  --concurrency N    keep-alive connections, one thread each, sharing one session (default 1)
+  --method METHOD    the request's method (default tools/call; another is sent without params)
+  --tool NAME        with tools/call: the tool (default echo)
+  --arguments JSON   with tools/call: its arguments (default {"text":"benchmark"})
+  --timeout-s S      the deadline of each HTTP exchange, in seconds (default 60)
+  --sessions N       establish N sessions in turn on one connection instead of calling
+  --hold-ms M        with --sessions: keep them open M ms before deleting them
+  -h, --help         print this help and exit
+
+Exit status: 0, 1 when no timed call succeeded, 2 for a bad option.
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::cout << usage;
+      return 0;
+    }
   options opt;
   try {
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -465,7 +496,7 @@ int main(int argc, char** argv) {
       else if (k == "--timeout-s")
         opt.timeout_s = std::stod(v);
       else {
-        std::cerr << "e2e_bench: unknown option " << k << "\n";
+        std::cerr << "e2e_bench: unknown option " << k << " (see --help)\n";
         return 2;
       }
     }
@@ -476,10 +507,7 @@ int main(int argc, char** argv) {
   }
   if (opt.url.empty() || opt.calls < 1 || opt.warmup < 0 || opt.concurrency < 1 ||
       opt.sessions < 0 || opt.hold_ms < 0 || opt.duration_s < 0 || opt.timeout_s <= 0) {
-    std::cerr << "usage: e2e_bench --url URL [--calls N | --duration-s S] [--warmup N] "
-                 "[--concurrency N] [--method METHOD] [--tool NAME] [--arguments JSON] "
-                 "[--timeout-s S]\n"
-                 "       e2e_bench --url URL --sessions N [--hold-ms M] [--timeout-s S]\n";
+    std::cerr << usage;
     return 2;
   }
   try {
