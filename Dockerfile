@@ -31,7 +31,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       /tmp/mcp-proxy_*.deb nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/* /tmp/mcp-proxy_*.deb \
- && useradd --system --uid 10001 --user-group --create-home --home-dir /home/mcp-proxy \
+ && groupadd --system --gid 10001 mcp-proxy \
+ && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/mcp-proxy \
       --shell /usr/sbin/nologin mcp-proxy
 # Listens on 0.0.0.0:9090 and needs a token: MCP_PROXY_TOKEN (docs/operations.md).
 COPY packaging/container-config.json /etc/mcp-proxy/config.json
