@@ -24,12 +24,12 @@ RUN cmake --preset release -DMCP_PROXY_BUILD_TESTS=OFF -DMCP_PROXY_BUILD_BENCH=O
  && cd build/release && cpack -G DEB
 
 FROM debian:12-slim
-# The package (its dependencies from Debian), Node and npm for npx backends, and the CA
-# certificates HTTPS backends and npm need.
+# The package (its dependencies from Debian), Node and npm for npx backends, the CA
+# certificates HTTPS backends and npm need, and tini as PID 1.
 COPY --from=build /src/build/release/mcp-proxy_*.deb /tmp/
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      /tmp/mcp-proxy_*.deb nodejs npm ca-certificates \
+      /tmp/mcp-proxy_*.deb nodejs npm ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* /tmp/mcp-proxy_*.deb \
  && groupadd --system --gid 10001 mcp-proxy \
  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/mcp-proxy \
@@ -44,5 +44,7 @@ ENV HOME=/home/mcp-proxy
 EXPOSE 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["/usr/local/bin/mcp-proxy-healthcheck", "9090"]
-ENTRYPOINT ["/usr/bin/mcp-proxy"]
+# tini passes every signal on to mcp-proxy (SIGTERM drains, SIGHUP reloads) and reaps the
+# orphans a backend leaves (npx's grandchildren), which PID 1 must do and mcp-proxy does not.
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/bin/mcp-proxy"]
 CMD ["--config", "/etc/mcp-proxy/config.json"]

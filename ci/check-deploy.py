@@ -10,7 +10,8 @@
   otherwise: proxy/app/app.cpp) it has tokens, or says allowUnauthenticated.
 - The Dockerfile: every COPY source exists and is not left out by .dockerignore, the build stage
   installs only packages ci/install-deps.sh knows, the runtime stage runs as a non-root user,
-  EXPOSEs the config's port, has a HEALTHCHECK on /healthz, and starts with the config it copies.
+  EXPOSEs the config's port, has a HEALTHCHECK on /healthz, installs nodejs and npm, and its
+  ENTRYPOINT and CMD run mcp-proxy with the config it copies.
 - With --binary: every long option `mcp-proxy --help` prints is in the man page and in
   docs/configuration.md's "Command line" section.
 
@@ -287,6 +288,13 @@ def check_dockerfile(instructions, image_config, known_packages, ignore_patterns
             problems.append(f"{where}: HEALTHCHECK's {script} does not ask /healthz")
         if str(port) not in command[1:]:
             problems.append(f"{where}: HEALTHCHECK does not check port {port}")
+    entry = [json.loads(args) for word, args in final if word == "ENTRYPOINT"]
+    if not entry or "/usr/bin/mcp-proxy" not in entry[-1]:
+        problems.append(f"{where}: the ENTRYPOINT does not run /usr/bin/mcp-proxy")
+    installs = " ".join(args for word, args in final if word == "RUN" and "apt-get install" in args)
+    for needed in ("nodejs", "npm"):  # for npx backends
+        if needed not in installs.split():
+            problems.append(f"{where}: the runtime stage does not install {needed}")
     cmd = [json.loads(args) for word, args in final if word == "CMD"]
     cmd = cmd[-1] if cmd else []
     config_path = cmd[cmd.index("--config") + 1] if "--config" in cmd[:-1] else None
@@ -387,6 +395,9 @@ def self_test():
         "copy of a missing file": lambda i: i["dockerfile"].insert(-1, ("COPY", "nothing-here.json /x")),
         "copy of an ignored file": lambda i: i["dockerfile"].insert(-1, ("COPY", "tests /x")),
         "unknown build package": lambda i: i["packages"].discard("libspdlog-dev"),
+        "entrypoint elsewhere": lambda i: replace_step(i, "ENTRYPOINT", '["/bin/sh"]'),
+        "no node in the runtime": lambda i: i["dockerfile"].__setitem__(
+            slice(None), [(w, a.replace(" nodejs", "")) for w, a in i["dockerfile"]]),
     }
     failed = []
     for name, mutate in mutations.items():
