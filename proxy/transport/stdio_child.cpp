@@ -134,6 +134,7 @@ stdio_child::stdio_child(asio::any_io_executor ex, const stdio_child_options& op
       outgoing_(ex),
       incoming_(ex),
       exit_signal_(ex),
+      reaped_(ex),
       max_message_bytes_(options.max_message_bytes),
       log_lines_per_second_(options.log_lines_per_second),
       pipe_closed_(ex) {}
@@ -198,8 +199,13 @@ void stdio_child::send_line(std::string line) {
 
 awaitable<std::optional<inbound>> stdio_child::receive() {
   auto line = co_await incoming_.pop();
-  if (!line) co_return std::nullopt;
-  co_return inbound{std::move(*line), {}};
+  if (line) co_return inbound{std::move(*line), {}};
+  if (!exited_ && !oversized_ && !stopped_) {
+    // A local deadline (the GCC 12 rule of docs/architecture.md).
+    const auto deadline = util::async_event::clock::now() + std::chrono::seconds(1);
+    co_await reaped_.wait(deadline);
+  }
+  co_return std::nullopt;
 }
 
 awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
@@ -295,6 +301,7 @@ awaitable<void> stdio_child::wait_loop([[maybe_unused]] std::shared_ptr<stdio_ch
     else
       exit_code_ = code;
   }
+  reaped_.notify_all();  // receive() waits for this to end the link with the exit status
   spdlog::info("backend {}: process {} {}", name_, pid_, ec ? ec.message() : end_reason());
   outgoing_.close();
   co_await end_group();

@@ -7,6 +7,7 @@
 // hold a reference until the child has exited and been reaped.
 
 #include "transport/message_link.hpp"
+#include "util/async_event.hpp"
 #include "util/async_queue.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,6 +51,8 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   void send_line(std::string line);
   void send(const jsonrpc::message& m) override;
   // The next line from the child's stdout; nullopt once stdout has closed (the child is gone).
+  // Its stdout closes just before it is reaped: nullopt waits a moment (at most 1 s) for its
+  // exit status, so that end_reason() says how it ended (an exit code, or a signal).
   boost::asio::awaitable<std::optional<inbound>> receive() override;
 
   // Closes stdin, waits up to `grace` for exit, then SIGTERM, waits `grace` again, then SIGKILL;
@@ -91,6 +94,7 @@ class stdio_child final : public message_link, public std::enable_shared_from_th
   util::async_queue<std::string> outgoing_;
   util::async_queue<std::string> incoming_;
   util::async_queue<int> exit_signal_;  // one item when the child has been reaped
+  util::async_event reaped_;            // notified when exited_ is set (before end_group)
   int pid_ = -1;
   bool exited_ = false;
   bool stopped_ = false;            // stop() or kill_now() ended it, not the child itself
