@@ -267,6 +267,8 @@ class FaultServer:
         self.get_stream = False  # Streamable HTTP: offer the standalone GET stream (else 405)
         self.ask_timeout_s = 15.0  # how long ask_client waits for the client's answer
         self.log_level: Optional[str] = None  # set by logging/setLevel (with `logging` declared)
+        # Pings get no answer while True (set with ignore_pings()): a server that hangs.
+        self.pings_ignored = False
 
         self.requests: list[Recorded] = []
         self.dropped_at: dict[str, float] = {}  # resumable stream key -> when it was dropped
@@ -307,6 +309,14 @@ class FaultServer:
         """Waits until predicate() (called under the lock) holds; False after timeout_s."""
         with self._cond:
             return self._cond.wait_for(predicate, timeout_s)
+
+    def ignore_pings(self, ignored: bool) -> None:
+        """While `ignored`, a ping gets no answer: over Streamable HTTP its POST is held until
+        pings are answered again (or the server stops, or slow_max_s passes), then its connection
+        is cut; over legacy SSE nothing goes on the stream."""
+        with self._cond:
+            self.pings_ignored = ignored
+            self._cond.notify_all()
 
     def snapshot(self) -> list[Recorded]:
         with self._cond:
@@ -496,7 +506,11 @@ class FaultServer:
                     self._cond.notify_all()
             _send(h, 202, b"", None)
             return
-        if method == "ping":
+        if method == "ping" and self.pings_ignored:
+            self.wait_for(lambda: not self.pings_ignored or self._stopping.is_set(),
+                          self.slow_max_s)
+            _drop(h)
+        elif method == "ping":
             _send_json(h, 200, _result(rid, {}))
         elif method == "tools/list":
             _send_json(h, 200, _result(rid, {"tools": [
@@ -749,7 +763,8 @@ class FaultServer:
         if method == "initialize":
             q.put(self._initialize_result(msg))
         elif method == "ping":
-            q.put(_result(rid, {}))
+            if not self.pings_ignored:
+                q.put(_result(rid, {}))
         elif method == "tools/call":
             name = params.get("name")
             token = (params.get("_meta") or {}).get("progressToken")
