@@ -13,6 +13,7 @@
 //   SSE server is of the 2025 era, durations are 1 ms to 24 h, the listen address parses, the
 //   bounds (JSON depth 32-4096, header bytes >= 1024, header fields >= 8) hold, every auth token
 //   is an RFC 6750 b64token, and a server without tokens of its own has the global ones;
+// - the same with TBXark's -expand-env (env_expansion::whole_text), on the expanded text;
 // - a loaded config, written back as JSON by this target, loads again to the same values (the
 //   fields written below), unless a value holds "${" (it came from the environment: the file
 //   format has no way to write it literally).
@@ -370,6 +371,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
+  // TBXark's -expand-env ($NAME anywhere, before parsing): the same promises, of the expanded text.
+  auto whole = config::parse_config(text, origin, {config::env_expansion::whole_text});
+  if (!whole)
+    check_refusal(config::expand_env_like_go(text), whole.error());
+  else
+    check_loaded(*whole);
   auto loaded = config::parse_config(text, origin);
   if (!loaded) {
     check_refusal(text, loaded.error());

@@ -35,6 +35,8 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr auto npos = std::string_view::npos;
+
 // A config file is small; this bound keeps `--config /dev/zero` from eating memory.
 constexpr std::size_t max_config_file_bytes = 16u * 1024 * 1024;
 
@@ -149,8 +151,38 @@ class duplicate_key_finder {
   std::vector<frame> frames_;
 };
 
+// JSONC, as TBXark's documentation writes its examples: // and /* */ comments, trailing commas.
+json::parse_options jsonc_options() {
+  json::parse_options o;
+  o.allow_comments = true;
+  o.allow_trailing_commas = true;
+  return o;
+}
+
+// Where the parser stopped on an error. Boost.JSON 1.81 reports a bogus count (far past the end)
+// for some errors at a comment that starts where a value may ("/;", "{\"a\": /x", a document of
+// only a comment). Then the byte is found as the last of the shortest prefix that fails other
+// than by ending early, by bisection: each try parses a prefix whole (feeding 1.81's parser a
+// byte at a time reads past its buffer around comments, as fuzz/config_load found).
+std::size_t error_offset(std::string_view body, std::size_t consumed) {
+  if (consumed <= body.size()) return consumed;
+  auto fails = [&](std::size_t n) {
+    json::parser p(json::storage_ptr(), jsonc_options());
+    json::error_code ec;
+    p.write(body.data(), n, ec);
+    return ec && ec != json::error::incomplete;
+  };
+  if (!fails(body.size())) return body.size();  // it ended too early
+  std::size_t passes = 0, fails_at = body.size();
+  while (passes + 1 < fails_at) {
+    const std::size_t mid = passes + (fails_at - passes) / 2;
+    (fails(mid) ? fails_at : passes) = mid;
+  }
+  return fails_at - 1;
+}
+
 std::vector<config_problem> duplicate_keys(std::string_view body) {
-  json::basic_parser<duplicate_key_finder> p(json::parse_options{});
+  json::basic_parser<duplicate_key_finder> p(jsonc_options());
   json::error_code ec;
   p.write_some(false, body.data(), body.size(), ec);
   return std::move(p.handler().problems);
@@ -158,19 +190,77 @@ std::vector<config_problem> duplicate_keys(std::string_view body) {
 
 }  // namespace
 
-boost::system::result<config, config_error> parse_config(std::string_view text,
-                                                         std::string_view origin) {
+std::string expand_env_like_go(std::string_view text) {
+  auto special = [](char c) { return std::string_view("*#$@!?-0123456789").find(c) != npos; };
+  auto name_char = [](char c) { return c == '_' || detail::is_ascii_alnum(c); };
+  std::string out;
+  out.reserve(text.size());
+  auto value_of = [](std::string_view name) {
+    const char* v = std::getenv(std::string(name).c_str());
+    return std::string_view(v ? v : "");
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    // A '$' that ends the text stays.
+    if (c != '$' || i + 1 == text.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    const auto rest = text.substr(i + 1);
+    if (rest[0] == '{') {
+      if (rest.size() > 2 && special(rest[1]) && rest[2] == '}') {
+        out += value_of(rest.substr(1, 1));
+        i += 4;
+        continue;
+      }
+      const auto close = rest.find('}');
+      if (close == npos) {
+        i += 2;  // "${" with no end: dropped
+      } else if (close == 1) {
+        i += 3;  // "${}": dropped
+      } else {
+        out += value_of(rest.substr(1, close - 1));
+        i += close + 2;
+      }
+      continue;
+    }
+    if (special(rest[0])) {
+      out += value_of(rest.substr(0, 1));
+      i += 2;
+      continue;
+    }
+    std::size_t n = 0;
+    while (n < rest.size() && name_char(rest[n])) ++n;
+    if (n == 0)
+      out += '$';  // not followed by a name: kept
+    else
+      out += value_of(rest.substr(0, n));
+    i += 1 + n;
+  }
+  return out;
+}
+
+boost::system::result<config, config_error> parse_config(std::string_view raw_text,
+                                                         std::string_view origin,
+                                                         const load_options& options) {
+  // TBXark's -expand-env works on the text, before it is parsed.
+  std::string expanded;
+  if (options.expansion == env_expansion::whole_text) expanded = expand_env_like_go(raw_text);
+  const std::string_view text =
+      options.expansion == env_expansion::whole_text ? std::string_view(expanded) : raw_text;
   // Editors on Windows like to start UTF-8 files with a byte order mark.
   constexpr std::string_view bom = "\xEF\xBB\xBF";
   std::size_t skipped = 0;
   if (text.substr(0, bom.size()) == bom) skipped = bom.size();
   std::string_view body = text.substr(skipped);
 
-  json::parser parser;
+  json::parser parser(json::storage_ptr(), jsonc_options());
   json::error_code ec;
   std::size_t consumed = parser.write(body.data(), body.size(), ec);
   if (ec) {
-    std::size_t offset = skipped + consumed;
+    std::size_t offset = skipped + error_offset(body, consumed);
     auto [line, column] = line_and_column(text, offset);
     return file_error(origin,
                       "line " + std::to_string(line) + ", column " + std::to_string(column) +
@@ -181,7 +271,7 @@ boost::system::result<config, config_error> parse_config(std::string_view text,
 
   config out;
   out.proxy.addr_origin = std::string(origin) + ": $.mcpProxy.addr";
-  detail::reader r(origin, out.warnings);
+  detail::reader r(origin, out.warnings, options.expansion == env_expansion::braced_values);
   // Before the values: with a key twice, the reader sees only the last.
   for (const auto& d : duplicate_keys(body)) r.fail(d.path, d.message);
   detail::read_root(r, root, out);
@@ -191,7 +281,11 @@ boost::system::result<config, config_error> parse_config(std::string_view text,
   return error;
 }
 
-boost::system::result<config, config_error> load_config_file(const std::string& path) {
+boost::system::result<config, config_error> load_config_file(const std::string& given_path,
+                                                             const load_options& options) {
+  // TBXark's -expand-env also expands the path ("$HOME/mcp.json").
+  const std::string path =
+      options.expansion == env_expansion::whole_text ? expand_env_like_go(given_path) : given_path;
   auto cannot_read = [&](int err) {
     return file_error(path, "", "cannot read: " + std::generic_category().message(err));
   };
@@ -209,7 +303,7 @@ boost::system::result<config, config_error> load_config_file(const std::string& 
     if (n < sizeof buffer) break;
   }
   if (std::ferror(file.get())) return cannot_read(errno ? errno : EIO);
-  return parse_config(text, path);
+  return parse_config(text, path, options);
 }
 
 void throw_exception_from_error(const config_error& e, const boost::source_location& loc) {

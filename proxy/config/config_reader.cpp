@@ -60,6 +60,10 @@ void reader::warn_unknown(std::string_view path, std::optional<std::string_view>
 // and a lone "$" stay as written.
 bool reader::expand(std::string_view path, std::string_view raw, std::string& out) {
   out.clear();
+  if (!expand_) {
+    out.assign(raw);
+    return true;
+  }
   std::size_t i = 0;
   while (i < raw.size()) {
     auto start = raw.find("${", i);

@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,16 +18,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
+using test_support::parse_ok;
+using test_support::scoped_env;
 
 constexpr std::string_view origin = "cfg.json";
-
-// Parses `text` and expects success; returns the config for further checks.
-config parse_ok(std::string_view text) {
-  auto r = parse_config(text, origin);
-  EXPECT_TRUE(r.has_value()) << text << "\n-> " << (r.has_error() ? r.error().message : "");
-  if (!r.has_value()) return {};
-  return *r;
-}
 
 // Parses `text` and expects a failure; returns its message.
 std::string parse_error(std::string_view text) {
@@ -63,23 +58,6 @@ std::string all_warnings(const config& c) {
   for (const auto& w : c.warnings) out += w + "\n";
   return out;
 }
-
-// Sets (or unsets) an environment variable for the scope of a test.
-class scoped_env {
- public:
-  scoped_env(const char* name, const char* value) : name_(name) {
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~scoped_env() { ::unsetenv(name_); }
-  scoped_env(const scoped_env&) = delete;
-  scoped_env& operator=(const scoped_env&) = delete;
-
- private:
-  const char* name_;
-};
 
 // --- the TBXark/mcp-proxy format ---------------------------------------------------------------
 
@@ -159,6 +137,13 @@ TEST(config_parse, tbxark_example_parses_with_its_tokens) {
   EXPECT_TRUE(c.servers[0].filters.tools.allows("list_issues"));
   // Nothing in the example is unknown.
   EXPECT_FALSE(has_warning(c, "unknown key")) << all_warnings(c);
+  // logEnabled and panicIfInvalid: a server's own, else mcpProxy.options' (TBXark's config.go).
+  EXPECT_TRUE(github.log_enabled);
+  EXPECT_FALSE(github.panic_if_invalid);
+  EXPECT_FALSE(fetch.log_enabled);
+  EXPECT_TRUE(fetch.panic_if_invalid);
+  EXPECT_TRUE(amap.log_enabled);
+  EXPECT_FALSE(amap.panic_if_invalid);
 }
 
 TEST(config_parse, errors_never_contain_auth_tokens) {
@@ -233,7 +218,8 @@ TEST(config_parse, syntax_error_column_counts_characters_not_bytes) {
 }
 
 TEST(config_parse, empty_and_truncated_documents_are_invalid_json) {
-  for (std::string_view text : {"", "   ", "{\"mcpServers\": {", "{\"mcpServers\": {},}"}) {
+  // (A trailing comma is JSONC, accepted: config_formats_test.)
+  for (std::string_view text : {"", "   ", "{\"mcpServers\": {", "{\"mcpServers\": {},,}"}) {
     auto msg = parse_error(text);
     EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << text << " -> " << msg;
   }
@@ -244,9 +230,10 @@ TEST(config_parse, trailing_data_is_invalid_json) {
   EXPECT_NE(msg.find("column 20 (byte 19): invalid JSON"), std::string::npos) << msg;
 }
 
-TEST(config_parse, comments_are_invalid_json) {
-  auto msg = parse_error("// servers\n{\"mcpServers\": {}}");
-  EXPECT_NE(msg.find("line 1, column 1"), std::string::npos) << msg;
+TEST(config_parse, an_unterminated_comment_is_invalid_json) {
+  auto msg = parse_error("// servers\n{\"mcpServers\": {}} /* open");
+  EXPECT_NE(msg.find("cfg.json: line 2, column 27 (byte 37): invalid JSON"), std::string::npos)
+      << msg;
 }
 
 TEST(config_parse, byte_order_mark_is_skipped) {
