@@ -20,11 +20,16 @@ std::optional<std::string> http_fetcher::trust_ca_file(const std::string& file) 
   return std::nullopt;
 }
 
+void http_fetcher::skip_verification() {
+  verify_ = false;
+  tls_.set_verify_mode(ssl::verify_none);
+}
+
 awaitable<boost::system::result<fetch_response, std::string>> http_fetcher::fetch(fetch_request r) {
   auto t = parse_target(r.url);
   if (!t) co_return t.error();
   const auto deadline = clock_type::now() + r.timeout;
-  auto made = co_await open_connection(ex_, tls_, *t, r.timeout, true);
+  auto made = co_await open_connection(ex_, tls_, *t, r.timeout, verify_);
   if (!made) co_return made.error();
   auto& c = **made;
   request req{r.post ? bhttp::verb::post : bhttp::verb::get, t->target, 11};
@@ -51,6 +56,7 @@ awaitable<boost::system::result<fetch_response, std::string>> http_fetcher::fetc
   fetch_response out;
   out.status = parser.get().result_int();
   out.content_type = std::string(parser.get()[bhttp::field::content_type]);
+  out.location = std::string(parser.get()[bhttp::field::location]);
   out.body = std::move(parser.get().body());
   co_return out;
 }
