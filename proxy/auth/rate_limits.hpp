@@ -78,6 +78,7 @@ struct tool_limit {
   std::string pattern;
   double calls_per_second = 0;  // > 0
   double burst = 0;             // >= 1; 0: not given (see limit_settings)
+  bool operator==(const tool_limit&) const = default;
 };
 
 // The limits of one identity. An unset rate (or max_calls_in_flight) is no limit. A burst of 0 is
@@ -90,6 +91,7 @@ struct limit_settings {
   double tool_call_burst = 0;
   std::optional<std::size_t> max_calls_in_flight;  // >= 1
   std::vector<tool_limit> per_tool;
+  bool operator==(const limit_settings&) const = default;
 };
 
 struct limits_config {
@@ -100,6 +102,7 @@ struct limits_config {
   // same pattern (its burst falls back to that entry's) and add the others: an override never
   // lifts a default tool limit it does not name.
   std::map<std::string, limit_settings, std::less<>> per_principal;
+  bool operator==(const limits_config&) const = default;
 };
 
 // What is wrong with `s` as configured, in one line naming the field, or nullopt: a rate not

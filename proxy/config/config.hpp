@@ -32,11 +32,13 @@ struct name_filter {
   std::vector<std::string> patterns;
   bool allows(std::string_view name) const;
   bool empty() const { return mode == filter_mode::none; }
+  bool operator==(const name_filter&) const = default;
 };
 
 // The filters of one server or group: tools and prompts by name, resources by URI.
 struct item_filters {
   name_filter tools, prompts, resources;
+  bool operator==(const item_filters&) const = default;
 };
 
 // A static bearer token (options.authTokens, options.authTokensFile). Its name identifies the
@@ -64,6 +66,7 @@ struct oauth_introspection {
   // An active answer is reused this long (never past the token's exp); an inactive one for a
   // tenth of it.
   std::chrono::milliseconds cache_ttl{60'000};
+  bool operator==(const oauth_introspection&) const = default;
 };
 
 // mcpProxy.oauth: the proxy as an OAuth 2.1 resource server (docs/security.md, "OAuth").
@@ -89,12 +92,14 @@ struct oauth_config {
   std::vector<std::string> required_scopes;   // every route
   std::vector<tool_scope_rule> tool_scopes;   // on exposed names, every route
   std::string resource_name;                  // the metadata's resource_name, if set
+  bool operator==(const oauth_config&) const = default;
 };
 
 // Globs per kind of item: tool names, prompt names, resource URIs (and URI templates). nullopt:
 // the rule says nothing of that kind.
 struct item_patterns {
   std::optional<std::vector<std::string>> tools, prompts, resources;
+  bool operator==(const item_patterns&) const = default;
 };
 
 // One rule of mcpProxy.access: who it is for, and what it allows and denies them.
@@ -111,6 +116,7 @@ struct access_rule {
   // What the rule allows (a kind left out: all of it) and denies (a kind left out: none).
   item_patterns allow, deny;
   std::string path;  // "$.mcpProxy.access.rules[2]", for logs
+  bool operator==(const access_rule&) const = default;
 };
 
 // mcpProxy.access: absent (enabled false) allows every authenticated client everything.
@@ -118,6 +124,7 @@ struct access_config {
   bool enabled = false;
   bool default_allow = false;  // "default": "allow" | "deny" (deny): no rule matches the identity
   std::vector<access_rule> rules;
+  bool operator==(const access_config&) const = default;
 };
 
 // A server's clientCredentials: the proxy's own OAuth 2.1 client credentials for an HTTP backend
@@ -132,6 +139,7 @@ struct client_credentials_config {
   std::string audience;       // the "audience" parameter some servers want; "" sends none
   std::string ca_file;        // trusted besides the system store, for the token endpoint
   bool enabled() const { return !token_endpoint.empty(); }
+  bool operator==(const client_credentials_config&) const = default;
 };
 
 struct server_config {
@@ -168,6 +176,10 @@ struct server_config {
   // Streamable HTTP: the longest wait honoured of a server's SSE `retry` field before a stream
   // that ended before its response is resumed (the spec has the client respect it).
   std::chrono::milliseconds max_retry_wait{30'000};
+  // Supervision (docs/operations.md): a ping every ping_interval (0: none), each due before the
+  // next; ping_misses unanswered in a row restart the backend (per-client: end its session).
+  std::chrono::milliseconds ping_interval{30'000};
+  std::uint64_t ping_misses = 3;
   session_mode mode = session_mode::shared;
   // "protocol": "auto" | "2026-07-28" | "2025-11-25".
   backend_era era = backend_era::detect;
@@ -185,6 +197,12 @@ struct server_config {
   // options.requiredScopes and options.toolScopes (with mcpProxy.oauth).
   std::vector<std::string> required_scopes;
   std::vector<tool_scope_rule> tool_scopes;
+  // options.logEnabled and options.panicIfInvalid (TBXark's), else mcpProxy.options'. Log
+  // enabled: the server's requests are logged at info level (docs/operations.md, "Logs").
+  // Panic if invalid: a first start of the backend that fails ends the proxy (exit code 1).
+  bool log_enabled = false;
+  bool panic_if_invalid = false;
+  bool operator==(const server_config&) const = default;
 };
 
 // A virtual server: a merged endpoint at /{name}/mcp over some servers, showing what its filters
@@ -194,6 +212,7 @@ struct group_config {
   std::vector<std::string> servers;  // empty: every enabled server
   item_filters filters;
   std::vector<std::string> required_scopes;  // with mcpProxy.oauth
+  bool operator==(const group_config&) const = default;
 };
 
 // mcpProxy.tls: HTTPS on the listener (docs/security.md, "TLS on the listener").
@@ -206,6 +225,7 @@ struct tls_listener_config {
   std::string client_ca_file;
   bool tls13_only = false;  // minVersion "1.3"; else TLS 1.2 is the minimum
   bool enabled() const { return !cert_file.empty(); }
+  bool operator==(const tls_listener_config&) const = default;
 };
 
 // mcpProxy.readiness: what GET /readyz calls ready, and the disabled servers it lists (filled by
@@ -213,6 +233,16 @@ struct tls_listener_config {
 struct readiness_config {
   protocol::readiness_rule rule;
   std::vector<protocol::backend_status> disabled;
+};
+
+// mcpProxy.metrics, or TBXark's mcpProxy.options.metrics: GET /metrics (docs/operations.md,
+// "Metrics"; protocol/proxy_metrics.hpp).
+struct metrics_config {
+  bool enabled = true;            // counted and served (enabled and not disableEndpoint)
+  std::string path = "/metrics";  // endpointPath
+  std::string addr;               // a listener of its own ("host:port"); empty: the main one
+  std::string read_at;            // the key it was read from ("": not configured), for errors
+  bool operator==(const metrics_config&) const = default;
 };
 
 struct proxy_config {
@@ -238,6 +268,10 @@ struct proxy_config {
   // mcpProxy.auditLog: a file that gets one JSON line per client request, or "stderr"; empty:
   // none (frontend/audit_log.hpp).
   std::string audit_log;
+  // mcpProxy.logLevel and mcpProxy.logFormat (names protocol/log_text.hpp accepts); empty: not
+  // set (info, text). --log-level and --log-format win over them.
+  std::string log_level;
+  std::string log_format;
   tls_listener_config tls;
   // Serving beyond loopback with a route that needs no token (--allow-unauthenticated).
   bool allow_unauthenticated = false;
@@ -275,6 +309,9 @@ struct proxy_config {
   // A client session with no request, no call in flight and no GET stream for this long is
   // ended (its next request gets 404; a per-client backend is stopped).
   std::chrono::milliseconds session_idle_timeout{30 * 60 * 1000};
+  // SIGTERM/SIGINT: how long calls in flight may run on while new sessions get 503; those still
+  // running then are answered with an error. 0: at once.
+  std::chrono::milliseconds shutdown_grace{10'000};
   // Client sessions per server endpoint, open or being initialized; more get HTTP 503.
   std::uint64_t max_sessions = 1000;
   // Client sessions (Streamable HTTP and legacy SSE, all routes together) one client address may
@@ -295,6 +332,7 @@ struct proxy_config {
   // mcpProxy.options filters: the default of every server that sets none of its own.
   item_filters default_filters;
   readiness_config readiness;
+  metrics_config metrics;
 };
 
 struct config {
@@ -326,14 +364,33 @@ struct config_error {
   std::vector<std::string> warnings;
 };
 
-// Parses a config document; `origin` (a file name) prefixes every message. `${VAR}` in string
-// values is replaced from the environment. Never throws on bad input: the problems come back as
-// a config_error, lesser ones (unknown keys and the like) as config::warnings.
+// How environment variables reach the config (docs/configuration.md, "Environment variables").
+enum class env_expansion {
+  // ${NAME} in string values; an unset variable is an error naming the path (the default).
+  braced_values,
+  // TBXark's -expand-env: $NAME and ${NAME} anywhere in the text, before it is parsed (Go's
+  // os.ExpandEnv); an unset variable expands to nothing.
+  whole_text,
+  none,  // -expand-env=false: the text is taken as written
+};
+struct load_options {
+  env_expansion expansion = env_expansion::braced_values;
+};
+
+// Parses a config document (JSON, with comments and trailing commas allowed); `origin` (a file
+// name) prefixes every message. Never throws on bad input: the problems come back as a
+// config_error, lesser ones (unknown keys and the like) as config::warnings.
 boost::system::result<config, config_error> parse_config(std::string_view text,
-                                                         std::string_view origin);
-// Reads and parses a file. `${VAR}` in string values is replaced from the environment; an unset
-// variable is an error naming the path.
-boost::system::result<config, config_error> load_config_file(const std::string& path);
+                                                         std::string_view origin,
+                                                         const load_options& options = {});
+// Reads and parses a file. With env_expansion::whole_text the path is expanded too, as TBXark
+// does.
+boost::system::result<config, config_error> load_config_file(const std::string& path,
+                                                             const load_options& options = {});
+// Go's os.ExpandEnv: $NAME, ${NAME} and Go's special one-character names ($1, $$...) are
+// replaced by the variable (nothing when unset); a '$' followed by nothing of that is kept;
+// "${}" and an unterminated "${" are dropped.
+std::string expand_env_like_go(std::string_view text);
 
 // "30s", "1500ms", "2m", "1h", or a bare number of seconds ("30", 30, 1.5).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);

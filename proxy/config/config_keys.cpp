@@ -4,6 +4,7 @@
 #include "config/config_reader.hpp"
 
 #include "protocol/bearer_auth.hpp"
+#include "protocol/log_text.hpp"
 
 #include <sys/stat.h>
 
@@ -34,11 +35,15 @@ struct options_state {
   std::optional<std::vector<auth_token>>& auth_tokens;
   bool disabled = false;            // a server's options.disabled
   server_config* server = nullptr;  // reading a server's options
+  config* whole = nullptr;          // reading mcpProxy.options
 };
 
-void check_bool(reader& r, const json::value& v, std::string_view path, options_state&) {
-  bool unused = false;
-  r.read_bool(v, path, unused);
+// logEnabled and panicIfInvalid: read into a server (a server's options); in mcpProxy.options
+// only checked here, since read_root reads them first as the default of every server.
+template <bool server_config::*field>
+void read_tbxark_flag(reader& r, const json::value& v, std::string_view path, options_state& o) {
+  bool value = false;
+  if (r.read_bool(v, path, value) && o.server) o.server->*field = value;
 }
 
 // A token must fit an Authorization header (RFC 6750 section 2.1: b64token).
@@ -127,14 +132,23 @@ void read_options_disabled(reader& r, const json::value& v, std::string_view pat
 }
 
 constexpr auto proxy_option_keys = std::to_array<key_rule<options_state>>({
-    {"panicIfInvalid", check_bool, key_use::no_effect},
-    {"logEnabled", check_bool, key_use::no_effect},
+    {"panicIfInvalid", read_tbxark_flag<&server_config::panic_if_invalid>},
+    {"logEnabled", read_tbxark_flag<&server_config::log_enabled>},
     {"authTokens", read_auth_tokens},
     {"authTokensFile", read_auth_tokens_file},
     {"toolFilter", options_filter<&item_filters::tools>},
     {"promptFilter", options_filter<&item_filters::prompts>},
     {"resourceFilter", options_filter<&item_filters::resources>},
 });
+
+void read_options_metrics(reader& r, const json::value& v, std::string_view path,
+                          options_state& o) {
+  read_tbxark_metrics(r, v, path, *o.whole);
+}
+
+// Only mcpProxy's options have "metrics" (TBXark reads it there alone).
+constexpr auto proxy_only_option_keys = joined(
+    proxy_option_keys, std::to_array<key_rule<options_state>>({{"metrics", read_options_metrics}}));
 
 void read_options_required_scopes(reader& r, const json::value& v, std::string_view path,
                                   options_state& o) {
@@ -219,7 +233,8 @@ void read_client_transport(reader& r, const json::value& v, std::string_view pat
 void read_proxy_options(reader& r, const json::value& v, std::string_view path, config& c) {
   std::optional<std::vector<auth_token>> tokens;
   options_state o{c.proxy.default_filters, tokens};
-  r.read_object<options_state>(v, path, proxy_option_keys, o);
+  o.whole = &c;
+  r.read_object<options_state>(v, path, proxy_only_option_keys, o);
   if (tokens) c.proxy.auth_tokens = std::move(*tokens);
 }
 
@@ -301,6 +316,26 @@ void read_allowed_hosts(reader& r, const json::value& v, std::string_view path, 
                       });
 }
 
+// mcpProxy.logLevel: a name --log-level accepts (an unknown one would hide every line).
+void read_log_level(reader& r, const json::value& v, std::string_view path, config& c) {
+  std::string name;
+  if (!r.read_string(v, path, name)) return;
+  if (!protocol::is_log_level_name(name))
+    r.fail(path,
+           "unknown log level " + quoted(name) + "; use one of " + protocol::log_level_list());
+  else
+    c.proxy.log_level = std::move(name);
+}
+
+void read_log_format(reader& r, const json::value& v, std::string_view path, config& c) {
+  std::string name;
+  if (!r.read_string(v, path, name)) return;
+  if (!protocol::log_format_of(name))
+    r.fail(path, "unknown log format " + quoted(name) + "; use \"text\" or \"json\"");
+  else
+    c.proxy.log_format = std::move(name);
+}
+
 constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"addr", read_addr},
     {"baseURL", read_base_url},
@@ -326,7 +361,10 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
     {"limits", read_limits},
     {"tls", read_tls},
     {"readiness", read_readiness},
+    {"metrics", read_metrics},
     {"auditLog", proxy_field<&reader::read_non_empty_string, &proxy_config::audit_log>},
+    {"logLevel", read_log_level},
+    {"logFormat", read_log_format},
     {"allowUnauthenticated", proxy_field<&reader::read_bool, &proxy_config::allow_unauthenticated>},
     {"maxBodyBytes", proxy_field<&reader::read_positive_integer, &proxy_config::max_body_bytes>},
     {"maxJsonDepth", read_max_json_depth},
@@ -346,6 +384,28 @@ constexpr auto proxy_keys = std::to_array<key_rule<config>>({
      proxy_field<&reader::read_positive_integer, &proxy_config::max_per_client_backends>},
     {"getStream", proxy_field<&reader::read_bool, &proxy_config::get_stream>},
     {"sessionIdleTimeout", proxy_field<&reader::read_timeout, &proxy_config::session_idle_timeout>},
+    {"shutdownGrace", proxy_field<&reader::read_duration_or_zero, &proxy_config::shutdown_grace>},
+});
+
+// --- TBXark's older (V1) format: "server" ------------------------------------------------------
+
+void read_v1_addr(reader& r, const json::value& v, std::string_view path, config& c) {
+  read_addr(r, v, path, c);
+  // Listen errors name where the address came from.
+  if (auto at = c.proxy.addr_origin.rfind("$.mcpProxy.addr"); at != std::string::npos)
+    c.proxy.addr_origin.replace(at, std::string::npos, path);
+}
+
+void read_v1_global_tokens(reader& r, const json::value& v, std::string_view path, config& c) {
+  read_auth_token_list(r, v, path, c.proxy.auth_tokens);
+}
+
+constexpr auto v1_server_keys = std::to_array<key_rule<config>>({
+    {"baseURL", read_base_url},
+    {"addr", read_v1_addr},
+    {"name", proxy_field<&reader::read_string, &proxy_config::name>},
+    {"version", proxy_field<&reader::read_string, &proxy_config::version>},
+    {"globalAuthTokens", read_v1_global_tokens},
 });
 
 // --- the root ------------------------------------------------------------------------------------
@@ -354,26 +414,57 @@ struct root_state {
   config& out;
   bool has_servers = false;   // "mcpServers" is there
   bool servers_read = false;  // and is an object: groups can be checked against it
+  // What the document holds, known before its keys are read (they may come in any order).
+  bool has_mcp_proxy = false;
+  bool mcp_servers_empty = true;  // absent or {}: TBXark's V1 "clients" are read instead
+  // mcpProxy.options' logEnabled and panicIfInvalid: the default of every server.
+  bool log_enabled = false, panic_if_invalid = false;
+  bool has_v1_clients = false;
+  bool v1_clients_read = false;
+  std::vector<auth_token> v1_global_tokens;  // "server".globalAuthTokens
 };
 
 void read_mcp_proxy(reader& r, const json::value& v, std::string_view path, root_state& root) {
   r.read_object<config>(v, path, proxy_keys, root.out);
 }
 
-void read_mcp_servers(reader& r, const json::value& v, std::string_view path, root_state& root) {
-  root.has_servers = true;
-  const auto* o = v.if_object();
-  if (!o) {
-    r.type_error(path, "an object", v);
+// TBXark's V1 "server": mcpProxy's baseURL, addr, name and version, and globalAuthTokens as
+// mcpProxy.options.authTokens; ignored when mcpProxy is there (as TBXark), but for its tokens.
+void read_v1_server(reader& r, const json::value& v, std::string_view path, root_state& root) {
+  config scratch;
+  scratch.proxy.addr_origin = root.out.proxy.addr_origin;
+  if (!r.read_object<config>(v, path, v1_server_keys, scratch)) return;
+  root.v1_global_tokens = scratch.proxy.auth_tokens;
+  if (root.has_mcp_proxy) {
+    r.warn(path, "ignored: TBXark's older format, read only when \"mcpProxy\" is absent");
     return;
   }
+  auto& p = root.out.proxy;
+  p.base_url = std::move(scratch.proxy.base_url);
+  p.addr = std::move(scratch.proxy.addr);
+  p.addr_origin = std::move(scratch.proxy.addr_origin);
+  p.name = std::move(scratch.proxy.name);
+  p.version = std::move(scratch.proxy.version);
+  p.auth_tokens = std::move(scratch.proxy.auth_tokens);
+}
+
+using server_reader = void (*)(reader&, std::string_view, const json::value&, std::string_view,
+                               server_config&);
+
+// The entries of mcpServers (read_server) or of V1's clients (read_v1_client), each starting
+// from mcpProxy.options' logEnabled and panicIfInvalid.
+void read_server_entries(reader& r, const json::object& o, std::string_view path, root_state& root,
+                         server_reader read_one) {
   root.servers_read = true;
   auto& servers = root.out.servers;
   servers.clear();
-  servers.reserve(o->size());
-  for (const auto& kv : *o) {
+  servers.reserve(o.size());
+  for (const auto& kv : o) {
     std::string_view name(kv.key().data(), kv.key().size());
-    read_server(r, name, kv.value(), child_path(path, name), servers.emplace_back());
+    auto& s = servers.emplace_back();
+    s.log_enabled = root.log_enabled;
+    s.panic_if_invalid = root.panic_if_invalid;
+    read_one(r, name, kv.value(), child_path(path, name), s);
   }
   if (servers.empty()) {
     r.warn(path, "no servers configured");
@@ -383,10 +474,58 @@ void read_mcp_servers(reader& r, const json::value& v, std::string_view path, ro
   }
 }
 
+// TBXark's V1 "clients", read (as TBXark does) when mcpServers is absent or empty.
+void read_v1_clients(reader& r, const json::value& v, std::string_view path, root_state& root) {
+  if (!root.mcp_servers_empty) {
+    r.warn(path,
+           "ignored: TBXark's older format, read only when \"mcpServers\" is absent or "
+           "empty");
+    return;
+  }
+  const auto* o = v.if_object();
+  if (!o) {
+    r.type_error(path, "an object", v);
+    return;
+  }
+  root.v1_clients_read = true;
+  read_server_entries(r, *o, path, root, read_v1_client);
+}
+
+void read_mcp_servers(reader& r, const json::value& v, std::string_view path, root_state& root) {
+  root.has_servers = true;
+  const auto* o = v.if_object();
+  if (!o) {
+    r.type_error(path, "an object", v);
+    return;
+  }
+  // mcpServers is {}: TBXark's V1 "clients" (before or after it) are the servers.
+  if (root.v1_clients_read || (o->empty() && root.has_v1_clients)) return;
+  read_server_entries(r, *o, path, root, read_server);
+}
+
 constexpr auto root_keys = std::to_array<key_rule<root_state>>({
     {"mcpProxy", read_mcp_proxy},
     {"mcpServers", read_mcp_servers},
+    {"server", read_v1_server},
+    {"clients", read_v1_clients},
 });
+
+// What read_root needs to know of the document before it reads its keys in file order.
+void scan_root(const json::object& root, root_state& state) {
+  const auto* proxy = root.if_contains("mcpProxy");
+  state.has_mcp_proxy = proxy != nullptr;
+  const auto* servers = root.if_contains("mcpServers");
+  state.mcp_servers_empty = !servers || (servers->is_object() && servers->get_object().empty());
+  state.has_v1_clients = root.contains("clients");
+  const auto* options =
+      proxy && proxy->is_object() ? proxy->get_object().if_contains("options") : nullptr;
+  if (!options || !options->is_object()) return;
+  // Wrong types are reported where mcpProxy.options is read.
+  if (const auto* b = options->get_object().if_contains("logEnabled"); b && b->is_bool())
+    state.log_enabled = b->get_bool();
+  if (const auto* b = options->get_object().if_contains("panicIfInvalid"); b && b->is_bool())
+    state.panic_if_invalid = b->get_bool();
+}
 
 // Groups name configured servers and never share a route with one.
 void check_groups(reader& r, const config& cfg) {
@@ -427,10 +566,30 @@ void read_server_options(reader& r, const json::value& v, std::string_view path,
   }
 }
 
+void read_auth_token_list(reader& r, const json::value& v, std::string_view path,
+                          std::vector<auth_token>& out) {
+  item_filters unused;
+  std::optional<std::vector<auth_token>> tokens;
+  options_state o{unused, tokens};
+  read_auth_tokens(r, v, path, o);
+  if (tokens) out.insert(out.end(), tokens->begin(), tokens->end());
+}
+
 void read_root(reader& r, const json::value& root, config& out) {
   root_state state{out};
+  if (const auto* o = root.if_object()) scan_root(*o, state);
   if (!r.read_object<root_state>(root, "$", root_keys, state)) return;
-  if (!state.has_servers) r.fail("$", "missing required key \"mcpServers\"");
+  if (!state.has_servers && !state.v1_clients_read)
+    r.fail("$", "missing required key \"mcpServers\"");
+  // TBXark's V1: a client's tokens, then the global ones (a client without either keeps the
+  // default, mcpProxy.options' tokens).
+  if (state.v1_clients_read && !state.v1_global_tokens.empty()) {
+    for (auto& s : out.servers) {
+      s.auth_tokens.insert(s.auth_tokens.end(), state.v1_global_tokens.begin(),
+                           state.v1_global_tokens.end());
+      s.own_auth_tokens = true;
+    }
+  }
   if (state.servers_read) check_groups(r, out);
   if (state.servers_read) check_readiness(r, out);
   check_oauth(r, out);

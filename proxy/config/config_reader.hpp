@@ -86,8 +86,9 @@ using entry_check = std::optional<std::string> (*)(const std::string& key,
 
 class reader {
  public:
-  reader(std::string_view origin, std::vector<std::string>& warnings)
-      : origin_(origin), warnings_(warnings) {}
+  // `expand`: ${NAME} in string values is replaced from the environment.
+  reader(std::string_view origin, std::vector<std::string>& warnings, bool expand = true)
+      : origin_(origin), warnings_(warnings), expand_(expand) {}
 
   bool has_errors() const { return !errors_.empty(); }
   // Every error recorded, as parse_config returns it.
@@ -117,7 +118,7 @@ class reader {
   }
 
   // Each returns whether the value was read; on false an error is recorded. Strings have their
-  // ${VAR} references expanded.
+  // ${VAR} references expanded (unless the reader was made without expansion).
   bool read_string(const boost::json::value& v, std::string_view path, std::string& out);
   bool read_non_empty_string(const boost::json::value& v, std::string_view path, std::string& out);
   bool read_bool(const boost::json::value& v, std::string_view path, bool& out);
@@ -145,6 +146,7 @@ class reader {
   std::vector<std::string>& warnings_;
   std::vector<config_problem> errors_;
   std::size_t errors_left_out_ = 0;  // past max_reported_errors
+  bool expand_ = true;
 };
 
 // The whole document (config_keys.cpp).
@@ -183,6 +185,16 @@ void read_tls(reader& r, const boost::json::value& v, std::string_view path, con
 // mcpProxy.readiness (config_readiness.cpp); its check against the servers once all is read.
 void read_readiness(reader& r, const boost::json::value& v, std::string_view path, config& c);
 void check_readiness(reader& r, config& c);
+// mcpProxy.metrics, and TBXark's mcpProxy.options.metrics (config_metrics.cpp).
+void read_metrics(reader& r, const boost::json::value& v, std::string_view path, config& c);
+void read_tbxark_metrics(reader& r, const boost::json::value& v, std::string_view path, config& c);
+// A list of static tokens, as options.authTokens holds it (config_keys.cpp); appended to `out`.
+void read_auth_token_list(reader& r, const boost::json::value& v, std::string_view path,
+                          std::vector<auth_token>& out);
+// One entry of TBXark's older "clients" (config_server.cpp): {"type", "config" (a server entry's
+// keys), "panicIfInvalid", "logEnabled", "authTokens"}.
+void read_v1_client(reader& r, std::string_view name, const boost::json::value& v,
+                    std::string_view path, server_config& out);
 // One entry of mcpServers (config_server.cpp). `out` gets the name even when it is invalid, so
 // that the checks of groups do not report a server they cannot see.
 void read_server(reader& r, std::string_view name, const boost::json::value& v,

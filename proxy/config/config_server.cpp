@@ -247,6 +247,17 @@ void read_protocol(reader& r, const json::value& v, std::string_view path, serve
     r.fail(path, "expected \"auto\", \"2026-07-28\" or \"2025-11-25\", got " + quoted(era));
 }
 
+void read_ping_interval(reader& r, const json::value& v, std::string_view path, server_state& s) {
+  std::chrono::milliseconds interval{};
+  if (!r.read_duration_or_zero(v, path, interval)) return;
+  // Each ping's answer is due before the next: shorter than this restarts healthy backends.
+  if (interval.count() != 0 && interval < std::chrono::milliseconds(100)) {
+    r.fail(path, "must be 0 (no pings) or at least 100ms");
+    return;
+  }
+  s.out.ping_interval = interval;
+}
+
 void read_disabled(reader& r, const json::value& v, std::string_view path, server_state& s) {
   r.read_bool(v, path, s.out.disabled);
 }
@@ -285,6 +296,8 @@ constexpr auto server_keys = std::to_array<key_rule<server_state>>({
      server_field<&reader::read_positive_integer, &server_config::call_backlog_bytes>},
     {"maxRetryWait", server_field<&reader::read_timeout, &server_config::max_retry_wait>,
      key_use::http_only},
+    {"pingInterval", read_ping_interval},
+    {"pingMisses", server_field<&reader::read_positive_integer, &server_config::ping_misses>},
     {"tlsCaFile", read_tls_ca_file, key_use::http_only},
     {"tlsInsecureSkipVerify", read_tls_insecure_skip_verify, key_use::http_only},
     {"transportType", read_transport<false>},
@@ -345,19 +358,9 @@ void resolve_http(reader& r, const json::object& server, std::string_view path, 
   }
 }
 
-}  // namespace
-
-void read_server(reader& r, std::string_view name, const json::value& v, std::string_view path,
-                 server_config& out) {
-  out.name = std::string(name);
-  if (!is_valid_server_name(name))
-    r.fail(path, "invalid server name " + quoted(name) +
-                     ": use 1 to 64 of A-Z a-z 0-9 _ . - (names become URL path segments)");
-  server_state s{out};
-  if (!r.read_object<server_state>(v, path, server_keys, s)) return;
-  out.disabled = out.disabled || s.options_disabled;
-
-  const auto& server = v.get_object();
+// What is checked once every key of a server object is read: its transport.
+void finish_server(reader& r, const json::object& server, std::string_view path, server_state& s) {
+  s.out.disabled = s.out.disabled || s.options_disabled;
   if (s.has_command && s.has_url)
     r.fail(path, "has both \"command\" and \"url\": a server is either a command (stdio) or a url");
   else if (!s.has_command && !s.has_url)
@@ -366,6 +369,90 @@ void read_server(reader& r, std::string_view name, const json::value& v, std::st
     resolve_stdio(r, server, path, s);
   else
     resolve_http(r, server, path, s);
+}
+
+// The entry's name, recorded even when invalid (see read_server in config_reader.hpp).
+void name_server(reader& r, std::string_view name, std::string_view path, server_config& out) {
+  out.name = std::string(name);
+  if (!is_valid_server_name(name))
+    r.fail(path, "invalid server name " + quoted(name) +
+                     ": use 1 to 64 of A-Z a-z 0-9 _ . - (names become URL path segments)");
+}
+
+// --- TBXark's older (V1) format: {"clients": {NAME: {"type", "config", ...}}} -------------------
+
+struct v1_client_state {
+  server_config& out;
+  std::optional<transport_type> type = {};
+  std::string type_path = {};
+  bool has_type = false;
+  const json::value* config = nullptr;
+  std::string config_path = {};
+  bool has_tokens = false;
+};
+
+void read_v1_type(reader& r, const json::value& v, std::string_view path, v1_client_state& c) {
+  c.has_type = true;
+  std::string name;
+  if (!r.read_string(v, path, name)) return;
+  c.type = transport_from_name(name, false);
+  if (!c.type)
+    r.fail(path, "expected \"stdio\", \"sse\" or \"streamable-http\", got " + quoted(name));
+  c.type_path = std::string(path);
+}
+
+void read_v1_config(reader&, const json::value& v, std::string_view path, v1_client_state& c) {
+  c.config = &v;
+  c.config_path = std::string(path);
+}
+
+template <bool server_config::*field>
+void read_v1_flag(reader& r, const json::value& v, std::string_view path, v1_client_state& c) {
+  r.read_bool(v, path, c.out.*field);
+}
+
+void read_v1_tokens(reader& r, const json::value& v, std::string_view path, v1_client_state& c) {
+  c.has_tokens = true;
+  read_auth_token_list(r, v, path, c.out.auth_tokens);
+}
+
+constexpr auto v1_client_keys = std::to_array<key_rule<v1_client_state>>({
+    {"type", read_v1_type},
+    {"config", read_v1_config},
+    {"panicIfInvalid", read_v1_flag<&server_config::panic_if_invalid>},
+    {"logEnabled", read_v1_flag<&server_config::log_enabled>},
+    {"authTokens", read_v1_tokens},
+});
+
+}  // namespace
+
+void read_server(reader& r, std::string_view name, const json::value& v, std::string_view path,
+                 server_config& out) {
+  name_server(r, name, path, out);
+  server_state s{out};
+  if (!r.read_object<server_state>(v, path, server_keys, s)) return;
+  finish_server(r, v.get_object(), path, s);
+}
+
+void read_v1_client(reader& r, std::string_view name, const json::value& v, std::string_view path,
+                    server_config& out) {
+  name_server(r, name, path, out);
+  v1_client_state c{out};
+  if (!r.read_object<v1_client_state>(v, path, v1_client_keys, c)) return;
+  if (!c.has_type) r.fail(path, "missing required key \"type\" (stdio, sse or streamable-http)");
+  if (!c.config) {
+    r.fail(path, "missing required key \"config\"");
+    return;
+  }
+  out.own_auth_tokens = c.has_tokens;
+  // "config" holds what a V2 server entry holds, its transport given by "type".
+  server_state s{out};
+  s.explicit_transport = c.type;
+  s.explicit_path = c.type_path;
+  if (!r.read_object<server_state>(*c.config, c.config_path, server_keys, s)) return;
+  // An invalid "type" is reported; the transport's own checks would only repeat it.
+  if (c.has_type && !c.type) return;
+  finish_server(r, c.config->get_object(), c.config_path, s);
 }
 
 }  // namespace mcp_proxy::config::detail

@@ -19,9 +19,10 @@
 namespace mcp_proxy::protocol {
 
 // The states of issue #17. What the proxy tells apart today (core/server_endpoint.cpp):
-// starting (the first start is under way), ready, backing-off (down: it failed to start or went
-// away, and is started again with a growing delay), stopped (the proxy is shutting down),
-// disabled (options.disabled). `degraded` has no source yet (no ping supervision).
+// starting (the first start is under way), ready, degraded (it missed its last ping, fewer than
+// pingMisses in a row; it is still used, but counts as not ready), backing-off (down: it failed
+// to start, went away or was restarted for missed pings, and is started again with a growing
+// delay), stopped (the proxy is shutting down), disabled (options.disabled).
 enum class backend_state { starting, ready, degraded, backing_off, stopped, disabled };
 std::string_view state_name(backend_state s);
 
@@ -41,6 +42,7 @@ struct readiness_rule {
   enum class kind { all, any, servers };
   kind rule = kind::all;
   std::vector<std::string> servers;  // with kind::servers
+  bool operator==(const readiness_rule&) const = default;
 };
 
 struct readiness_answer {
