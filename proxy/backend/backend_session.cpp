@@ -1,6 +1,8 @@
 #include "backend/backend_session.hpp"
 
 #include "jsonrpc/top_level_scan.hpp"
+#include "protocol/log_text.hpp"
+#include "protocol/proxy_metrics.hpp"
 #include "transport/era_link.hpp"
 #include "transport/http_link.hpp"
 #include "transport/stdio_child.hpp"
@@ -22,6 +24,16 @@ std::string preview(std::string_view line) {
   std::string out(line.substr(0, max));
   if (line.size() > max) out += "...";
   return out;
+}
+
+// The trace line of a message to or from a backend (its body cut, never a header).
+void trace_body(const std::string& backend, std::string_view direction, std::string_view text) {
+  if (spdlog::should_log(spdlog::level::trace))
+    spdlog::trace("backend {}: {}: {}", backend, direction, protocol::body_excerpt(text));
+}
+void trace_body(const std::string& backend, const message& m) {
+  if (spdlog::should_log(spdlog::level::trace))
+    trace_body(backend, "proxy -> backend", jsonrpc::serialize(m));
 }
 
 // How long a backend of unknown era may take to answer server/discover (at most half its
@@ -53,7 +65,8 @@ backend_session::backend_session(asio::any_io_executor ex, config::server_config
     : ex_(ex),
       server_(std::move(server)),
       handlers_(std::move(h)),
-      junk_lines_(server_.log_lines_per_second) {}
+      junk_lines_(server_.log_lines_per_second),
+      metrics_id_(protocol::metrics::metrics().name(server_.name)) {}
 
 backend_session::~backend_session() {
   if (link_) link_->kill_now();
@@ -125,7 +138,9 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
 }
 
 void backend_session::send(const message& m) {
-  if (alive_) link_->send(m);
+  if (!alive_) return;
+  trace_body(server_.name, m);
+  link_->send(m);
 }
 
 std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, message request,
@@ -156,9 +171,14 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
     return pc;
   }
   calls_.emplace(backend_id, pc);
-  if (declared)
+  if (protocol::metrics::metrics().on()) {
+    pc->sent_at = std::chrono::steady_clock::now();
+    pc->metrics_method = protocol::metrics::registry::method(request.method());
+  }
+  if (declared) {
+    trace_body(server_.name, request);
     link_->send_for(request, *declared);
-  else
+  } else
     send(request);
   return pc;
 }
@@ -271,6 +291,9 @@ awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<back
       if (handlers_.on_renewed) handlers_.on_renewed();
       continue;
     }
+    trace_body(server_.name, "backend -> proxy", in->text);
+    if (auto& m = protocol::metrics::metrics(); m.on())
+      m.backend_received(metrics_id_, in->text.size());
     auto parsed = jsonrpc::parse(in->text);
     if (!parsed) {
       if (junk_lines_.allow(util::line_budget::clock::now())) {
@@ -327,6 +350,10 @@ void backend_session::dispatch(message m, const json::value& in_reply_to) {
     }
     if (auto it = calls_.find(backend_id); it != calls_.end()) {
       if (handlers_.on_answer) handlers_.on_answer(*it->second, m);
+      if (auto& metrics = protocol::metrics::metrics();
+          metrics.on() && it->second->sent_at != std::chrono::steady_clock::time_point{})
+        metrics.backend_answered(metrics_id_, it->second->metrics_method,
+                                 std::chrono::steady_clock::now() - it->second->sent_at);
       it->second->events.push(std::move(m));
       it->second->events.close();
       calls_.erase(it);

@@ -1,6 +1,7 @@
 #include "core/aggregate_endpoint.hpp"
 
 #include "core/aggregate_detail.hpp"
+#include "protocol/log_text.hpp"
 
 #include "protocol/patterns.hpp"
 #include "protocol/versions.hpp"
@@ -96,6 +97,68 @@ aggregate_endpoint::aggregate_endpoint(asio::any_io_executor ex, std::string nam
   }
 }
 
+void aggregate_endpoint::add_member(std::shared_ptr<server_endpoint> ep) {
+  const auto i = members_.size();
+  members_.push_back(member{});
+  auto& m = members_.back();
+  m.ep = std::move(ep);
+  std::vector<std::shared_ptr<server_endpoint>> one{m.ep};
+  catalog_.add_member(std::move(catalog_members(one).front()));
+  m.ready = m.ep->backend_ready();
+  if (m.ready) {
+    m.capabilities = m.ep->backend_capabilities();
+    m.instructions = m.ep->backend_instructions();
+  }
+  m.ep->watch([this, i](backend_event e) { on_member_event(i, e); });
+}
+
+awaitable<void> aggregate_endpoint::set_members(
+    std::vector<std::shared_ptr<server_endpoint>> members, config::item_filters filters) {
+  const bool filters_changed = !(filters_ == filters);
+  filters_ = std::move(filters);
+  std::vector<std::size_t> left, joined;
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    auto& m = members_[i];
+    if (m.retired || std::find(members.begin(), members.end(), m.ep) != members.end()) continue;
+    m.retired = true;
+    m.ready = false;
+    m.cache.clear();
+    catalog_.retire(i);
+    left.push_back(i);
+  }
+  for (auto& ep : members) {
+    const bool known = std::any_of(members_.begin(), members_.end(),
+                                   [&](const member& m) { return !m.retired && m.ep == ep; });
+    if (known) continue;
+    joined.push_back(members_.size());
+    add_member(ep);
+  }
+  if (left.empty() && joined.empty() && !filters_changed) co_return;
+  spdlog::info("{}: reconfigured: {} server(s) left, {} joined{}", label_, left.size(),
+               joined.size(), filters_changed ? ", filters changed" : "");
+  std::vector<std::shared_ptr<client_session>> sessions;
+  for (auto& [id, s] : sessions_) sessions.push_back(s);
+  std::vector<awaitable<void>> leaving;
+  for (auto& s : sessions) {
+    s->children.resize(members_.size());
+    for (auto i : left)
+      if (auto child = std::exchange(s->children[i], nullptr))
+        leaving.push_back(members_[i].ep->end_session(std::move(child)));
+  }
+  co_await util::run_all(ex_, std::move(leaving), label_ + " leave");
+  for (auto& s : sessions) {
+    if (s->ended) continue;
+    // The lists are told changed once the new members joined (or at once when none did).
+    auto join_then_tell = [](aggregate_endpoint& self, std::shared_ptr<client_session> s,
+                             std::vector<std::size_t> joined) -> awaitable<void> {
+      for (auto i : joined)
+        if (self.active(*s, i)) co_await self.join_member(s, i);
+      if (!s->ended) self.tell_lists_changed(*s);
+    };
+    background_.spawn(join_then_tell(*this, s, joined), label_ + " join");
+  }
+}
+
 awaitable<void> aggregate_endpoint::start() {
   for (std::size_t i = 0; i < members_.size(); ++i) {
     auto& m = members_[i];
@@ -128,6 +191,7 @@ awaitable<void> aggregate_endpoint::stop() {
 }
 
 bool aggregate_endpoint::active(const client_session& s, std::size_t i) const {
+  if (members_[i].retired) return false;
   const auto& wanted = s.narrowing.servers;
   return wanted.empty() ||
          std::find(wanted.begin(), wanted.end(), members_[i].ep->name()) != wanted.end();
@@ -182,11 +246,14 @@ awaitable<initialize_outcome> aggregate_endpoint::initialize(message request,
   };
   if (auto text = merged_instructions(*session); !text.empty()) result["instructions"] = text;
   session->declared_capabilities = result.at("capabilities").get_object();
+  session->children.resize(members_.size());  // a reload may have added members meanwhile
   sessions_.emplace(session->id(), session);
+  count_session(*session, request, protocol::metrics::session_mode::merged);
   std::size_t joined = 0;
   for (const auto& c : session->children) joined += c ? 1 : 0;
   spdlog::info("session {} on {}: initialized (protocol {}, {} of {} servers joined)",
-               session->id(), label_, session->protocol_version, joined, members_.size());
+               protocol::short_id(session->id()), label_, session->protocol_version, joined,
+               members_.size());
   co_return initialize_outcome{session, message::response(std::move(id), std::move(result))};
 }
 
@@ -204,15 +271,17 @@ awaitable<bool> aggregate_endpoint::join_member(std::shared_ptr<client_session> 
       message::request(next_internal_id_++, "initialize", std::move(params)),
       std::move(unnarrowed));
   if (!outcome.session) {
-    spdlog::warn("session {} on {}: server {} left out: {}", s->id(), label_, m.ep->name(),
-                 jsonrpc::serialize(outcome.reply));
+    spdlog::warn("session {} on {}: server {} left out: {}", protocol::short_id(s->id()), label_,
+                 m.ep->name(), jsonrpc::serialize(outcome.reply));
+    if (auto& metrics = protocol::metrics::metrics(); metrics.on())
+      metrics.left_out(name_, m.ep->name());
     co_return false;
   }
   auto child = outcome.session;
-  if (s->ended || (s->children[i] && !s->children[i]->ended)) {
+  if (s->ended || m.retired || (s->children[i] && !s->children[i]->ended)) {
     // The session ended meanwhile, or a concurrent join won.
     co_await m.ep->end_session(child);
-    co_return !s->ended;
+    co_return !s->ended && !m.retired;
   }
   child->forward_to_parent = [this, parent = std::weak_ptr<client_session>(s), i](message msg) {
     on_member_message(parent, i, std::move(msg));
@@ -260,7 +329,7 @@ awaitable<void> aggregate_endpoint::end_session(std::shared_ptr<client_session> 
 void aggregate_endpoint::on_member_message(std::weak_ptr<client_session> parent, std::size_t i,
                                            message m) {
   auto s = parent.lock();
-  if (!s || s->ended) return;
+  if (!s || s->ended || members_[i].retired) return;
   name_logger(m, members_[i].ep->name());
   if (m.is_notification() && m.method() == "notifications/resources/list_changed") {
     // Templates may have changed too: forget the routes learnt from this member.
@@ -304,6 +373,7 @@ void aggregate_endpoint::tell_lists_changed(client_session& s) {
 
 void aggregate_endpoint::on_member_event(std::size_t i, backend_event e) {
   auto& m = members_[i];
+  if (m.retired || stopped_) return;
   if (e == backend_event::up || e == backend_event::down) {
     invalidate(m, {});
     const bool was_ready = m.ready;
@@ -404,7 +474,8 @@ bool aggregate_endpoint::on_response(client_session& s, message response) {
   // Requests to clients have process-wide unique ids: one member at most knows this one.
   for (std::size_t i = 0; i < s.children.size(); ++i)
     if (s.children[i] && members_[i].ep->on_response(*s.children[i], response)) return true;
-  spdlog::warn("session {} on {}: response to no request of a server; dropped", s.id(), label_);
+  spdlog::warn("session {} on {}: response to no request of a server; dropped",
+               protocol::short_id(s.id()), label_);
   return false;
 }
 

@@ -23,6 +23,7 @@
 
 #include <boost/system/result.hpp>
 
+#include <deque>
 #include <map>
 #include <set>
 
@@ -54,6 +55,15 @@ class aggregate_endpoint : public endpoint {
       client_session& s, const call_started& cs) override;
   void drain(std::shared_ptr<client_session> s, call_started cs) override;
 
+  // A configuration reload: the members are now `members` (in config order) and the filters
+  // `filters`. Members kept keep their sessions, caches and calls in flight; a member that left
+  // has the sessions held here on it ended (before this returns); a new one joins the open
+  // sessions as a member coming up does (in the background). Sessions are told their lists
+  // changed. A member added by a reload comes after the others when exposed names collide,
+  // until a restart.
+  boost::asio::awaitable<void> set_members(std::vector<std::shared_ptr<server_endpoint>> members,
+                                           config::item_filters filters);
+
  private:
   // A member's list result, shared by the cache and the requests reading it (never copied).
   using page = std::shared_ptr<const boost::json::object>;
@@ -69,6 +79,7 @@ class aggregate_endpoint : public endpoint {
     // Shared mode: list method -> the member's cursor ("" for the first page) -> page.
     std::map<std::string, std::map<std::string, cached_page>, std::less<>> cache;
     std::uint64_t cache_epoch = 0;  // bumped at each invalidation: fetches started before drop
+    bool retired = false;           // removed by a reload: never active again
   };
   using page_result = boost::system::result<page, std::string>;
 
@@ -132,6 +143,7 @@ class aggregate_endpoint : public endpoint {
   std::string merged_instructions(const client_session& s) const;
   std::uint64_t list_generation(const client_session& s, std::string_view method) const;
   void on_member_event(std::size_t i, backend_event e);
+  void add_member(std::shared_ptr<server_endpoint> ep);
   void on_member_message(std::weak_ptr<client_session> parent, std::size_t i, jsonrpc::message m);
   void invalidate(member& m, std::string_view method);
   void tell_lists_changed(client_session& s);
@@ -141,7 +153,10 @@ class aggregate_endpoint : public endpoint {
   boost::asio::any_io_executor ex_;
   std::string name_;
   std::string label_;  // for logs: "merged endpoint /mcp" or "group dev"
-  std::vector<member> members_;
+  // Indexes are stable (sessions' children, the catalog and calls in flight refer to them): a
+  // reload appends members and retires others. A deque, so that a reference to a member held
+  // across a suspension stays good while members are appended.
+  std::deque<member> members_;
   config::item_filters filters_;
   config::proxy_config proxy_;
   protocol::cursor_codec cursors_;

@@ -1,6 +1,7 @@
 #include "core/aggregate_endpoint.hpp"
 
 #include "core/aggregate_detail.hpp"
+#include "protocol/log_text.hpp"
 
 #include "protocol/patterns.hpp"
 #include "protocol/versions.hpp"
@@ -155,8 +156,8 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
                        : boost::system::result<protocol::composite_cursor, std::string>(
                              std::string("not a string"));
     if (!decoded || !protocol::walk_fits(*decoded, servers)) {
-      spdlog::info("session {} on {}: {} with an invalid cursor: {}", s->id(), label_, method,
-                   decoded ? std::string("servers differ") : decoded.error());
+      spdlog::info("session {} on {}: {} with an invalid cursor: {}", protocol::short_id(s->id()),
+                   label_, method, decoded ? std::string("servers differ") : decoded.error());
       co_return message::error_response(std::move(id), codes::invalid_params,
                                         "Invalid params: invalid cursor");
     }
@@ -200,9 +201,11 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   for (std::size_t n : merged.left_out) {
     const auto& page = (*pages)[n];
     const auto& server = members_[index_of[n]].ep->name();
-    spdlog::warn("session {} on {}: server {} left out of {}: {}", s->id(), label_, server, method,
+    spdlog::warn("session {} on {}: server {} left out of {}: {}", protocol::short_id(s->id()),
+                 label_, server, method,
                  page ? page->error() : std::string("no answer within the fan-out deadline"));
     tell_left_out(*s, server, method);
+    if (auto& m = protocol::metrics::metrics(); m.on()) m.left_out(name_, server);
   }
   json::object result{{std::string(key), std::move(merged.items)}};
   if (merged.more) result["nextCursor"] = cursors_.encode(walk);
@@ -383,8 +386,9 @@ awaitable<message> aggregate_endpoint::merged_tasks(std::shared_ptr<client_sessi
           deadline);
       const auto* result = answer.result() ? answer.result()->if_object() : nullptr;
       if (!result) {
-        spdlog::warn("session {} on {}: server {} failed tasks/list: {}", s->id(), label_,
-                     members_[i].ep->name(), jsonrpc::serialize(answer));
+        spdlog::warn("session {} on {}: server {} failed tasks/list: {}",
+                     protocol::short_id(s->id()), label_, members_[i].ep->name(),
+                     jsonrpc::serialize(answer));
         break;
       }
       if (const auto* items = result->if_contains("tasks"); items && items->is_array())
@@ -452,8 +456,9 @@ awaitable<message> aggregate_endpoint::set_level(std::shared_ptr<client_session>
                   message request, clock::time_point deadline) -> awaitable<void> {
       auto answer = co_await self.member_request(s, i, std::move(request), deadline);
       if (answer.error())
-        spdlog::warn("session {} on {}: server {} refused logging/setLevel: {}", s->id(),
-                     self.label_, self.members_[i].ep->name(), jsonrpc::serialize(answer));
+        spdlog::warn("session {} on {}: server {} refused logging/setLevel: {}",
+                     protocol::short_id(s->id()), self.label_, self.members_[i].ep->name(),
+                     jsonrpc::serialize(answer));
     };
     legs.push_back(leg(*this, s, i, request, deadline));
   }

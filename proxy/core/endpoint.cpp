@@ -1,5 +1,6 @@
 #include "core/endpoint.hpp"
 
+#include "protocol/log_text.hpp"
 #include "util/random_id.hpp"
 
 #include <spdlog/spdlog.h>
@@ -64,6 +65,14 @@ std::shared_ptr<backend::pending_call> client_session::latest_call() {
   return nullptr;
 }
 
+std::size_t calls_in_flight(const session_map& sessions) {
+  std::size_t n = 0;
+  for (const auto& [id, s] : sessions)
+    for (const auto& weak : s->calls)
+      if (auto call = weak.lock(); call && !call->events.closed()) ++n;
+  return n;
+}
+
 std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why) {
   std::size_t failed = 0;
   for (const auto& [id, s] : sessions) {
@@ -123,8 +132,21 @@ void close_session(session_map& sessions, client_session& s, std::string_view la
   s.ended = true;
   s.outbox.close();
   s.quota_slot.reset();
+  s.counted.release();
   sessions.erase(s.id());
-  spdlog::info("session {} on {}: {}", s.id(), label, why);
+  spdlog::info("session {} on {}: {}", protocol::short_id(s.id()), label, why);
+}
+
+void count_session(client_session& s, const message& initialize,
+                   protocol::metrics::session_mode mode) {
+  auto& m = protocol::metrics::metrics();
+  if (!m.on()) return;
+  // The session the proxy opens for one 2026-07-28 request (protocol::legacy_initialize_for).
+  const auto* id = initialize.id();
+  const bool modern = id && id->is_string() && id->get_string() == "modern-initialize";
+  s.counted = m.session_opened(
+      modern ? protocol::metrics::session_era::modern : protocol::metrics::session_era::legacy,
+      mode);
 }
 
 std::shared_ptr<client_session> find_and_touch(const session_map& sessions, std::string_view id) {
@@ -151,7 +173,8 @@ boost::asio::awaitable<void> reap_idle_sessions(
           now - s->last_activity >= idle)
         expired.push_back(s);
     for (auto& s : expired) {
-      spdlog::info("session {} on {}: idle for {} ms; ending it", s->id(), label, idle.count());
+      spdlog::info("session {} on {}: idle for {} ms; ending it", protocol::short_id(s->id()),
+                   label, idle.count());
       co_await end(s);
     }
   }
@@ -163,8 +186,8 @@ void push_unrelated(client_session& s, message m, std::string_view where) {
     return;
   }
   if (s.outbox.size() >= max_outbox) {
-    spdlog::warn("session {} on {}: outbox full ({} messages); dropping {}", s.id(), where,
-                 max_outbox, m.method());
+    spdlog::warn("session {} on {}: outbox full ({} messages); dropping {}",
+                 protocol::short_id(s.id()), where, max_outbox, m.method());
     return;
   }
   s.outbox.push(std::move(m));

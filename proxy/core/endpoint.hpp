@@ -8,6 +8,7 @@
 #include "backend/backend_session.hpp"
 #include "config/config.hpp"
 #include "jsonrpc/message.hpp"
+#include "protocol/proxy_metrics.hpp"
 #include "protocol/session_narrowing.hpp"
 #include "util/async_queue.hpp"
 
@@ -57,6 +58,8 @@ class client_session {
   // What the session holds of a frontend's per-client-address quota (frontend/peer_quota.hpp);
   // dropped when the session ends.
   std::shared_ptr<void> quota_slot;
+  // Counted in /metrics' open sessions (count_session) until it ends.
+  protocol::metrics::session_count counted;
   // Per-client mode: the slot of its backend process (mcpProxy.maxPerClientBackends), held until
   // that process is stopped.
   std::shared_ptr<void> backend_slot;
@@ -168,6 +171,8 @@ class endpoint {
   // while its client's stream is still open (its backend's answer, if any, is dropped).
   // Returns how many.
   virtual std::size_t fail_calls_in_flight(std::string_view /*why*/) { return 0; }
+  // Calls not answered yet (SIGTERM waits for them, up to mcpProxy.shutdownGrace).
+  virtual std::size_t calls_in_flight() const { return 0; }
 };
 
 // The key of a list method's item array ("tools" for tools/list, "resourceTemplates" for
@@ -193,6 +198,8 @@ jsonrpc::message unknown_item_error(boost::json::value id, std::string_view kind
 
 using session_map = std::map<std::string, std::shared_ptr<client_session>, std::less<>>;
 
+// endpoint::calls_in_flight over a session map.
+std::size_t calls_in_flight(const session_map& sessions);
 // endpoint::fail_calls_in_flight over a session map.
 std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why);
 
@@ -207,6 +214,10 @@ std::optional<initialize_outcome> refuse_initialize(const jsonrpc::message& requ
 std::shared_ptr<client_session> new_client_session(boost::asio::any_io_executor ex,
                                                    const session_map& sessions,
                                                    const jsonrpc::message& initialize);
+// Counts an initialized session in /metrics (protocol/proxy_metrics.hpp) by the era of the
+// `initialize` that opened it and `mode`, until close_session.
+void count_session(client_session& s, const jsonrpc::message& initialize,
+                   protocol::metrics::session_mode mode);
 // Marks a session ended, closes its outbox and forgets it (logged with `why`).
 void close_session(session_map& sessions, client_session& s, std::string_view label,
                    std::string_view why);

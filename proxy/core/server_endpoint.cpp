@@ -1,7 +1,9 @@
 #include "core/server_endpoint.hpp"
 
 #include "config/config_values.hpp"
+#include "protocol/log_text.hpp"
 #include "protocol/naming.hpp"
+#include "protocol/supervision.hpp"
 #include "protocol/versions.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
@@ -14,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <random>
 #include <stdexcept>
 
 namespace mcp_proxy::core {
@@ -29,6 +32,12 @@ namespace {
 // A backend that failed to start is not started again sooner than this.
 constexpr std::chrono::seconds restart_backoff{1};
 
+// A number in [0, 1) for the jitter of restart delays.
+double unit_random() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(engine);
+}
+
 }  // namespace
 
 server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config server,
@@ -41,6 +50,7 @@ server_endpoint::server_endpoint(asio::any_io_executor ex, config::server_config
       start_done_(ex),
       stop_signal_(ex),
       reconnect_signal_(ex),
+      supervision_wake_(ex),
       background_(ex) {
   if (server_.mode == config::session_mode::per_client) state_ = protocol::backend_state::ready;
 }
@@ -126,6 +136,7 @@ awaitable<void> server_endpoint::stop() {
   set_state(protocol::backend_state::stopped);
   stop_signal_.close();
   reconnect_signal_.close();
+  supervision_wake_.notify_all();
   std::vector<awaitable<void>> ends;
   for (auto& [id, s] : sessions_) ends.push_back(end_session(s));
   co_await util::run_all(ex_, std::move(ends), server_.name + " end session");
@@ -199,21 +210,120 @@ awaitable<std::shared_ptr<backend::backend_session>> server_endpoint::shared_bac
     if (shared_started_before_) on_shared_restart();
     shared_started_before_ = true;
     tell_watchers(backend_event::up);
+    start_supervision(b, {});
   }
   co_return b;
 }
 
 awaitable<void> server_endpoint::reconnect_shared() {
   util::scope_exit done([this] { reconnecting_ = false; });
-  auto delay = std::chrono::milliseconds(1000);
-  for (int attempt = 0; attempt < 1000 && !stopped_; ++attempt) {
+  for (std::uint64_t attempt = 0; attempt < 1000 && !stopped_; ++attempt) {
+    const auto delay = protocol::restart_delay(attempt, unit_random());
     // Closed at stop(): the wait ends at once.
     co_await reconnect_signal_.pop(std::chrono::steady_clock::now() + delay);
     if (stopped_ || (shared_ && shared_->alive())) co_return;  // a request restarted it
-    spdlog::info("backend {}: reconnecting", server_.name);
+    spdlog::info("backend {}: reconnecting (attempt {}, after {} ms)", server_.name, attempt + 1,
+                 delay.count());
     auto b = co_await shared_backend();
     if (b) co_return;
-    delay = std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(30));
+  }
+}
+
+void server_endpoint::start_supervision(std::shared_ptr<backend::backend_session> b,
+                                        std::weak_ptr<client_session> owner) {
+  if (server_.ping_interval.count() == 0 || stopped_) return;
+  background_.spawn(supervise(std::move(b), std::move(owner)), server_.name + " ping supervision");
+}
+
+awaitable<void> server_endpoint::supervise(std::shared_ptr<backend::backend_session> b,
+                                           std::weak_ptr<client_session> owner) {
+  using clock = std::chrono::steady_clock;
+  const bool per_client = server_.mode == config::session_mode::per_client;
+  const auto interval = server_.ping_interval;
+  auto watched = [&] {
+    if (stopped_ || !b->alive()) return false;
+    if (!per_client) return shared_ == b;
+    auto s = owner.lock();
+    return s && !s->ended && s->own_backend == b;
+  };
+  protocol::ping_watch watch(server_.ping_misses);
+  std::uint64_t sent = 0;
+  // Per-client: which session's backend (a server may have many).
+  std::string who = server_.name;
+  if (auto s = owner.lock()) who += " (session " + std::string(protocol::short_id(s->id())) + ")";
+  // The first ping one interval after initialize, whose answer was the first sign of life.
+  auto next = clock::now() + interval;
+  while (watched()) {
+    co_await supervision_wake_.wait(next);
+    if (!watched()) break;
+    if (clock::now() < next) continue;  // woken for another backend, or for stop()
+    // Each answer is due before the next ping: one ping in flight at a time.
+    next = clock::now() + interval;
+    const json::value ping_id(json::string("mcp-proxy-ping-" + std::to_string(++sent)));
+    auto call = b->call(backend::proxy_client_key, message::request(ping_id, "ping"));
+    std::optional<message> answer;
+    for (;;) {
+      answer = co_await call->events.pop(next);
+      if (!answer || answer->is_response()) break;
+    }
+    // A backend that ended failed the ping: what happens next is the exit's business.
+    if (!watched()) break;
+    if (!answer) b->abandon(*call, "mcp-proxy: ping unanswered within pingInterval");
+    // An error from the server is an answer: it is there (one without ping says -32601). The
+    // link's own errors for a request that never got through (an HTTP server that refuses the
+    // connection or times out) carry -32000 or -32001, and are misses.
+    const auto* error = answer ? answer->error() : nullptr;
+    const auto* code =
+        error && error->is_object() ? error->get_object().if_contains("code") : nullptr;
+    const bool link_failed = code && code->is_int64() &&
+                             (code->get_int64() == codes::backend_unavailable ||
+                              code->get_int64() == codes::request_timeout);
+    const bool answered = answer && !link_failed;
+    const auto verdict = answered ? watch.on_answer() : watch.on_miss();
+    std::string miss = "no answer to ping within " + std::to_string(interval.count()) + " ms";
+    if (link_failed) {
+      const auto* text = error->get_object().if_contains("message");
+      miss = "ping failed: " + (text && text->is_string() ? std::string(text->get_string())
+                                                          : json::serialize(*error));
+    }
+    switch (verdict) {
+      case protocol::ping_watch::verdict::none:
+        if (!answered)
+          spdlog::warn("backend {}: {} ({} of {} misses in a row)", who, miss, watch.misses(),
+                       watch.misses_allowed());
+        break;
+      case protocol::ping_watch::verdict::degraded:
+        spdlog::warn("backend {}: {} ({} of {} misses in a row); degraded", who, miss,
+                     watch.misses(), watch.misses_allowed());
+        if (!per_client && state_ == protocol::backend_state::ready)
+          set_state(protocol::backend_state::degraded);
+        break;
+      case protocol::ping_watch::verdict::recovered:
+        spdlog::info("backend {}: answered a ping again; ready", who);
+        if (!per_client && state_ == protocol::backend_state::degraded)
+          set_state(protocol::backend_state::ready);
+        break;
+      case protocol::ping_watch::verdict::restart: {
+        const std::string why = "backend " + server_.name + " did not answer " +
+                                std::to_string(watch.misses_allowed()) +
+                                " pings in a row (pingInterval " +
+                                std::to_string(interval.count()) + " ms)";
+        if (per_client) {
+          auto s = owner.lock();
+          if (!s) co_return;
+          spdlog::error("{}; ending session {} (its client starts a new one)", why,
+                        protocol::short_id(s->id()));
+          last_error_ = why;
+          co_await end_session(s);
+          co_return;
+        }
+        spdlog::error("{}; restarting it", why);
+        co_await b->stop();
+        // Its end was recorded as a stop; the reason is this.
+        if (!stopped_) last_error_ = why;
+        co_return;
+      }
+    }
   }
 }
 
@@ -334,8 +444,14 @@ awaitable<initialize_outcome> server_endpoint::initialize(message request,
                      "backend " + server_.name + " exited during initialize");
   result["protocolVersion"] = session->protocol_version;
   sessions_.emplace(session->id(), session);
+  count_session(*session, request,
+                server_.mode == config::session_mode::shared
+                    ? protocol::metrics::session_mode::shared
+                    : protocol::metrics::session_mode::per_client);
+  if (session->own_backend) start_supervision(session->own_backend, session);
   spdlog::info("session {} on {}: initialized (client protocol {}, backend protocol {})",
-               session->id(), server_.name, session->protocol_version, session->backend_version);
+               protocol::short_id(session->id()), server_.name, session->protocol_version,
+               session->backend_version);
   co_return initialize_outcome{session, message::response(std::move(id), std::move(result))};
 }
 
@@ -356,6 +472,7 @@ awaitable<void> server_endpoint::end_session(std::shared_ptr<client_session> s) 
     if (s->initialized) tell_roots_changed(*s);
   } else if (s->own_backend) {
     auto b = std::move(s->own_backend);
+    supervision_wake_.notify_all();  // its supervision ends
     co_await b->stop();
     s->backend_slot.reset();  // its process is gone now
   }
@@ -553,7 +670,8 @@ void server_endpoint::on_notification(client_session& s, const message& n) {
   if (!b) return;
   if (n.method() == "notifications/cancelled") {
     if (!b->cancel_from_client(s.key(), n))
-      spdlog::debug("session {}: cancellation for no request in flight", s.id());
+      spdlog::debug("session {}: cancellation for no request in flight",
+                    protocol::short_id(s.id()));
     return;
   }
   if (n.method() == "notifications/roots/list_changed") {
@@ -571,8 +689,8 @@ bool server_endpoint::on_response(client_session& s, message response) {
   auto b = backend_of(s);
   if (b && b->answer_from_client(s.key(), std::move(response))) return true;
   if (!s.forward_to_parent)  // a merged endpoint asks each member in turn, and logs itself
-    spdlog::warn("session {} on {}: response to no request of the backend; dropped", s.id(),
-                 server_.name);
+    spdlog::warn("session {} on {}: response to no request of the backend; dropped",
+                 protocol::short_id(s.id()), server_.name);
   return false;
 }
 
@@ -587,8 +705,8 @@ awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
   if (ev && cs.own_tasks_only && ev->is_response()) tasks_.keep_own(s.key(), *ev);
   if (!ev && !cs.call->events.closed()) {
     abandon(s, *cs.call, "timed out in mcp-proxy");
-    spdlog::warn("session {} on {}: request timed out after {} ms", s.id(), server_.name,
-                 server_.timeout.count());
+    spdlog::warn("session {} on {}: request timed out after {} ms", protocol::short_id(s.id()),
+                 server_.name, server_.timeout.count());
     ev = message::error_response(cs.call->client_id, codes::request_timeout,
                                  "backend " + server_.name + " did not answer within " +
                                      std::to_string(server_.timeout.count()) + " ms");

@@ -37,13 +37,15 @@ class server_endpoint : public endpoint {
 
   const std::string& name() const override { return server_.name; }
   const config::server_config& server() const { return server_; }
+  std::size_t calls_in_flight() const override { return core::calls_in_flight(sessions_); }
   std::size_t fail_calls_in_flight(std::string_view why) override {
     return core::fail_calls_in_flight(sessions_, why);
   }
 
   // Shared mode: starts and initializes the backend now, so a broken command shows at start-up.
   // A failure is logged, and the backend is started again in the background (1 s, doubling to
-  // 30 s) or by the next request. Also starts the reaper of idle sessions.
+  // 30 s, with jitter: protocol/supervision.hpp) or by the next request. Also starts the reaper
+  // of idle sessions.
   boost::asio::awaitable<void> start() override;
   boost::asio::awaitable<void> stop() override;
 
@@ -92,6 +94,14 @@ class server_endpoint : public endpoint {
   // Streamable HTTP session) is started again in the background, with a growing delay, so what
   // the server sends on its own keeps arriving without waiting for a client's next request.
   boost::asio::awaitable<void> reconnect_shared();
+  // Ping supervision (server.ping_interval; docs/operations.md): `b` is pinged every interval
+  // while it is the shared backend (owner null) or the backend of `owner` (per-client). A
+  // missed ping makes a shared backend degraded, the next answer ready again; ping_misses in a
+  // row stop it (and it is started again as when it exits), or end the per-client session.
+  void start_supervision(std::shared_ptr<backend::backend_session> b,
+                         std::weak_ptr<client_session> owner);
+  boost::asio::awaitable<void> supervise(std::shared_ptr<backend::backend_session> b,
+                                         std::weak_ptr<client_session> owner);
   backend::backend_session::handlers handlers_for(std::weak_ptr<client_session> owner);
   using related_call = backend::backend_session::related_call;
   void on_backend_notification(std::weak_ptr<client_session> owner, jsonrpc::message m,
@@ -163,6 +173,7 @@ class server_endpoint : public endpoint {
   protocol::task_registry tasks_;             // both modes (merged endpoints route by it)
   util::async_queue<bool> stop_signal_;       // wakes the idle reaper at stop()
   util::async_queue<bool> reconnect_signal_;  // wakes reconnect_shared at stop()
+  util::async_event supervision_wake_;        // wakes supervise() at stop() and end_session()
   bool reconnecting_ = false;
   std::vector<std::function<void(backend_event)>> watchers_;
   // For status(): the state and since when, the last start or end error, the starts so far.

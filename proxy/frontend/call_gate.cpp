@@ -1,6 +1,7 @@
 #include "frontend/call_gate.hpp"
 
 #include "frontend/audit_log.hpp"
+#include "protocol/proxy_metrics.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,7 @@ namespace mcp_proxy::frontend {
 
 namespace json = boost::json;
 namespace codes = jsonrpc::error_codes;
+namespace metrics = protocol::metrics;
 using jsonrpc::message;
 
 namespace {
@@ -20,15 +22,34 @@ std::unique_ptr<auth::identity_limits>& limits() {
   return instance;
 }
 
+// What /metrics counts of one request (protocol/proxy_metrics.hpp): its route and method as
+// numbers, found once when it comes in.
+struct metered {
+  metrics::name_id route = 0;
+  metrics::method_id method = 0;
+  bool on = false;
+};
+
+metered meter(std::string_view route, const message& request) {
+  auto& m = metrics::metrics();
+  if (!m.on()) return {};
+  return {m.name(route), metrics::registry::method(request.method()), true};
+}
+
 // The watch on one request: holds its slot of calls in flight, and writes its audit line when
-// it is released (the outcome "no answer" unless it was told one).
+// it is released (the outcome "no answer" unless it was told one); counts it for /metrics.
 class request_watch final : public core::call_watcher {
  public:
-  request_watch(auth::identity_limits::call_slot slot, std::optional<audit_entry> entry)
+  request_watch(auth::identity_limits::call_slot slot, std::optional<audit_entry> entry,
+                metered counted)
       : slot_(std::move(slot)),
         entry_(std::move(entry)),
-        start_(std::chrono::steady_clock::now()) {}
+        counted_(counted),
+        start_(std::chrono::steady_clock::now()) {
+    if (counted_.on) metrics::metrics().call_started(counted_.route);
+  }
   ~request_watch() override {
+    if (counted_.on) count(0, metrics::outcome::no_answer);
     if (!entry_) return;
     if (entry_->outcome.empty()) {
       entry_->outcome = "no answer";
@@ -38,6 +59,7 @@ class request_watch final : public core::call_watcher {
   }
   void on_final(const message& answer, std::string_view backend) override {
     slot_.release();  // the answer is on its way: the call is no longer in flight
+    if (counted_.on) count(metrics::metrics().name(backend), metrics::outcome_of(answer));
     if (!entry_) return;
     set_outcome(*entry_, answer);
     entry_->backend = std::string(backend);
@@ -50,8 +72,18 @@ class request_watch final : public core::call_watcher {
         .count();
   }
 
+  // Once: at the answer, or at the end of a request never answered.
+  void count(metrics::name_id backend, metrics::outcome o) {
+    counted_.on = false;
+    auto& m = metrics::metrics();
+    m.call_ended(counted_.route);
+    m.answered(counted_.route, counted_.method, backend, o,
+               std::chrono::steady_clock::now() - start_);
+  }
+
   auth::identity_limits::call_slot slot_;
   std::optional<audit_entry> entry_;
+  metered counted_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -61,13 +93,14 @@ std::string_view key_of(const protocol::session_narrowing& who) {
 
 std::optional<audit_entry> audit_entry_for(std::string_view key, std::string_view route,
                                            const message& request) {
-  if (!audit_on()) return std::nullopt;
+  if (!request_record_on()) return std::nullopt;
   audit_entry e;
   e.at = std::chrono::system_clock::now();
   e.identity = std::string(key);
   e.route = std::string(route);
   e.method = std::string(request.method());
   e.target = audit_target(request);
+  if (const auto* id = request.id()) e.id = *id;
   return e;
 }
 
@@ -127,12 +160,19 @@ void set_call_limits(std::optional<auth::limits_config> config) {
 gate_pass enter_gate(const protocol::session_narrowing& who, std::string_view route,
                      const message& msg) {
   gate_pass pass;
-  if (!msg.is_request() || (!limits() && !audit_on())) return pass;
+  if (!msg.is_request() || (!limits() && !request_record_on() && !metrics::metrics().on()))
+    return pass;
   const auto key = key_of(who);
   auto admitted = admit(key, msg);
   auto entry = audit_entry_for(key, route, msg);
+  const auto counted = meter(route, msg);
   if (auto* why = std::get_if<auth::identity_limits::refusal>(&admitted)) {
     pass.refused = refusal_answer(msg, key, *why);
+    if (counted.on) {
+      auto& m = metrics::metrics();
+      m.refused(metrics::limit_kind_of(why->what));
+      m.answered(counted.route, counted.method, 0, metrics::outcome::refused, {});
+    }
     if (entry) {
       set_outcome(*entry, *pass.refused);
       write_audit(*entry);
@@ -140,7 +180,7 @@ gate_pass enter_gate(const protocol::session_narrowing& who, std::string_view ro
     return pass;
   }
   pass.watcher = std::make_shared<request_watch>(
-      std::get<auth::identity_limits::call_slot>(std::move(admitted)), std::move(entry));
+      std::get<auth::identity_limits::call_slot>(std::move(admitted)), std::move(entry), counted);
   return pass;
 }
 

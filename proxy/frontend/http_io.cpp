@@ -5,6 +5,8 @@
 #include "jsonrpc/top_level_scan.hpp"
 
 #include "protocol/http_rules.hpp"
+#include "protocol/log_text.hpp"
+#include "protocol/proxy_metrics.hpp"
 #include "protocol/sse.hpp"
 
 #include <spdlog/spdlog.h>
@@ -75,6 +77,7 @@ awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned stat
   if (!session_id.empty()) res.set(session_header, session_id);
   if (!allow.empty()) res.set(bhttp::field::allow, allow);
   res.keep_alive(req.keep_alive());
+  trace_to_client(body);
   res.body() = std::move(body);
   res.prepare_payload();
   // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
@@ -82,7 +85,23 @@ awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned stat
   stream.expires_after(write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
   stream.expires_never();
+  if (auto& m = protocol::metrics::metrics(); m.on()) m.client_sent(n);
   co_return !ec && res.keep_alive();
+}
+
+void trace_client_body(const http_request& req) {
+  if (!spdlog::should_log(spdlog::level::trace)) return;
+  const std::string_view target = req.target();
+  const auto path = target.substr(0, target.find('?'));
+  spdlog::trace("client -> proxy {} {}: {}", std::string_view(req.method_string()),
+                protocol::body_excerpt(path, 256), protocol::body_excerpt(req.body()));
+}
+
+void trace_to_client(std::string_view data) {
+  if (data.empty() || data.front() == ':' || !spdlog::should_log(spdlog::level::trace)) return;
+  // A legacy SSE stream's endpoint event holds the session id in its URL.
+  spdlog::trace("proxy -> client: {}",
+                protocol::body_excerpt(protocol::redact_session_query(data)));
 }
 
 awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req, unsigned status,
@@ -156,6 +175,8 @@ awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req) {
 }
 
 awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string data) {
+  trace_to_client(data);
+  if (auto& m = protocol::metrics::metrics(); m.on()) m.client_sent(data.size());
   const auto& faults = ctx.faults;
   if (faults.drip_interval.count() > 0 && data.size() > faults.drip_bytes) {
     // One chunk per piece, each after a pause: a slow-drip stream.

@@ -3,6 +3,8 @@
 #include "frontend/call_gate.hpp"
 #include "frontend/modern_stdio.hpp"
 #include "frontend/session_dispatch.hpp"
+#include "protocol/log_text.hpp"
+#include "protocol/proxy_metrics.hpp"
 #include "util/async_queue.hpp"
 #include "util/spawn.hpp"
 
@@ -25,7 +27,10 @@ namespace {
 // One writer, on the executor: a line is written whole before the next one starts.
 void write_message(const message& m) {
   std::string line = jsonrpc::serialize(m);
+  if (spdlog::should_log(spdlog::level::trace))
+    spdlog::trace("proxy -> client: {}", protocol::body_excerpt(line));
   line.push_back('\n');
+  if (auto& m = protocol::metrics::metrics(); m.on()) m.client_sent(line.size());
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
 }
@@ -79,6 +84,9 @@ awaitable<void> handle_message(asio::any_io_executor ex, std::shared_ptr<stdio_s
 // One line: a message, or a batch (2025-03-26 and older), answered in the order given.
 awaitable<void> handle_line(asio::any_io_executor ex, std::shared_ptr<stdio_state> st,
                             std::string line) {
+  if (spdlog::should_log(spdlog::level::trace))
+    spdlog::trace("client -> proxy: {}", protocol::body_excerpt(line));
+  if (auto& m = protocol::metrics::metrics(); m.on()) m.client_received(line.size());
   auto payload = jsonrpc::parse_payload(line);
   if (!payload) {
     if (payload.error().too_deep)

@@ -6,10 +6,12 @@
 #include "frontend/legacy_sse.hpp"
 #include "frontend/streamable_http.hpp"
 #include "http/connection_limits.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "http/request_framing.hpp"
 #include "http/tls_listener.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/http_rules.hpp"
+#include "util/async_event.hpp"
 #include "util/scope_exit.hpp"
 
 #include <spdlog/spdlog.h>
@@ -102,6 +104,14 @@ boost::system::error_code parse_buffered(beast::flat_buffer& buffer,
   return ec;
 }
 
+// What a draining listener refuses: a request that would open a session (a legacy event stream,
+// a POST without Mcp-Session-Id: an initialize, or a 2026-07-28 request, which has no session).
+bool starts_new_work(const http_request& req, std::string_view kind) {
+  if (kind == "sse") return req.method() == bhttp::verb::get;
+  return kind == "mcp" && req.method() == bhttp::verb::post &&
+         req.find("Mcp-Session-Id") == req.end();
+}
+
 // A connection the limits refused: told so in one non-blocking write (a short answer fits any
 // send buffer), then closed, with no task left behind.
 void refuse_connection(tcp::socket& sock) {
@@ -153,6 +163,11 @@ struct http_server::impl {
       allowed_hosts.emplace_back(u->encoded_host());
     frontend::set_cors_policy(ctx.proxy.allowed_origins, ctx.proxy.cors_allow_credentials,
                               ctx.proxy.cors_max_age);
+    index_backends();
+  }
+
+  void index_backends() {
+    backends.clear();
     for (const auto& [name, ep] : routes)
       if (auto server = std::dynamic_pointer_cast<core::server_endpoint>(ep))
         backends.push_back(std::move(server));
@@ -163,7 +178,10 @@ struct http_server::impl {
   std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes;
   // The server endpoints among the routes: what /readyz reports.
   std::vector<std::shared_ptr<core::server_endpoint>> backends;
-  bool loopback_listener = false;          // set by listen()
+  bool loopback_listener = false;  // set by listen()
+  bool draining = false;           // set_draining: new sessions get 503
+  bool started = false;            // set_started: the backends' start is over
+  util::async_event started_event{ctx.ex};
   std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
   connection_limits limits;
   framing_limits framing;
@@ -211,6 +229,23 @@ struct http_server::impl {
                            const std::string& cert_principal);
   // The answer to a request under /.well-known/oauth-protected-resource.
   awaitable<bool> answer_metadata(client_stream& stream, http_request& req, std::string_view path);
+  // What /readyz and /metrics report of the backends (disabled ones included).
+  std::vector<protocol::backend_status> backend_states() const {
+    std::vector<protocol::backend_status> states = ctx.proxy.readiness.disabled;
+    for (const auto& b : backends) states.push_back(b->status());
+    return states;
+  }
+  // GET /metrics (http/metrics_endpoint.hpp); with mcpProxy.metrics.addr, on its own listener.
+  std::string metrics_text() const {
+    return protocol::metrics::metrics().render(backend_states(), MCP_PROXY_VERSION);
+  }
+  bool is_metrics_path(std::string_view path) const {
+    const auto& m = ctx.proxy.metrics;
+    if (!m.enabled || !m.addr.empty()) return false;
+    return path == m.path || (path.starts_with(path_prefix) &&
+                              path.substr(path_prefix.size()) == m.path && !path_prefix.empty());
+  }
+  std::unique_ptr<metrics_listener> own_metrics;
   // A tools/call's tool name in a POST body (only read when the route has toolScopes).
   static std::optional<std::string> called_tool(const http_request& req);
 };
@@ -241,6 +276,12 @@ boost::system::result<std::uint16_t, std::string> http_server::listen(
            ec.message();
   impl_->loopback_listener = ip.is_loopback();
   const auto port = a.local_endpoint().port();
+  protocol::metrics::metrics().set_on(impl_->ctx.proxy.metrics.enabled);
+  if (impl_->ctx.proxy.metrics.enabled && !impl_->ctx.proxy.metrics.addr.empty()) {
+    impl_->own_metrics = std::make_unique<metrics_listener>(
+        impl_->ctx.ex, impl_->ctx.proxy, [i = impl_.get()] { return i->metrics_text(); });
+    if (auto bound = impl_->own_metrics->listen(); !bound) return bound.error();
+  }
   // Without baseURL, resource URLs (OAuth) name the listener's own address.
   const std::string host = ip.is_v6() ? "[" + ip.to_string() + "]" : ip.to_string();
   impl_->auth.set_base_url((impl_->tls ? "https://" : "http://") + host + ":" +
@@ -256,12 +297,31 @@ std::optional<std::string> http_server::load_tls() {
   return std::nullopt;
 }
 
+void http_server::set_routes(routes_map routes, route_security_map security,
+                             config::readiness_config readiness, config::tls_listener_config tls) {
+  impl_->routes = std::move(routes);
+  impl_->index_backends();
+  impl_->auth.set_routes(std::move(security));
+  impl_->ctx.proxy.readiness = std::move(readiness);
+  impl_->ctx.proxy.tls = std::move(tls);
+}
+
+void http_server::set_started() {
+  impl_->started = true;
+  impl_->started_event.notify_all();
+}
+
+void http_server::set_draining() {
+  impl_->draining = true;
+}
+
 bool http_server::tls() const {
   return impl_->tls != nullptr;
 }
 
 awaitable<void> http_server::run() {
   impl_->ctx.tasks.spawn(impl_->auth.start(), "JWK set fetch");
+  if (impl_->own_metrics) impl_->ctx.tasks.spawn(impl_->own_metrics->run(), "metrics listener");
   for (;;) {
     auto [ec, sock] = co_await impl_->acceptor.async_accept(tuple_awaitable);
     if (ec) {
@@ -360,8 +420,10 @@ awaitable<void> http_server::drain(std::chrono::steady_clock::time_point deadlin
 
 void http_server::stop() {
   impl_->ctx.stopping = true;
+  impl_->started_event.notify_all();  // requests waiting for the start give up
   boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
+  if (impl_->own_metrics) impl_->own_metrics->stop();
   // Legacy event streams wait on their queue between keep-alives: wake them to end.
   impl_->legacy.close_all();
   for (auto& [id, c] : impl_->connections)
@@ -411,6 +473,7 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<client_stream> str
     bhttp::request_parser<bhttp::string_body> parser;
     if (!co_await read_request(*stream, deadline, buffer, parser, c)) break;
     http_request req = parser.release();
+    if (auto& m = protocol::metrics::metrics(); m.on()) m.client_received(req.body().size());
     if (!co_await dispatch(*stream, req, *cert_principal) || ctx.stopping) break;
   }
 }
@@ -542,23 +605,34 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
       co_return co_await frontend::reply(stream, req, 200, std::move(ok), "application/json", {},
                                          {}, no_store);
     }
-    // Backend names are for the operator's probes, not for a page that rebinds a name to a
-    // loopback listener: Host is checked as on the MCP routes.
-    const auto host = req.find(bhttp::field::host);
-    const std::string_view host_name = host == req.end() ? "" : host->value();
-    if (!protocol::host_allowed(host_name, loopback_listener, allowed_hosts)) {
-      spdlog::warn("refused /readyz for host {}", host_name);
+    // Host is checked as on the MCP routes (http/metrics_endpoint.hpp).
+    if (!probe_host_allowed(req, loopback_listener, allowed_hosts, "/readyz")) {
       const std::string why = "Forbidden: host not allowed";
       co_return co_await frontend::reply_error(stream, req, 403, codes::invalid_request, why);
     }
-    std::vector<protocol::backend_status> states = ctx.proxy.readiness.disabled;
-    for (const auto& b : backends) states.push_back(b->status());
-    auto answer = protocol::answer_readiness(states, ctx.proxy.readiness.rule);
+    if (draining) {
+      std::string body = R"({"ready":false,"reason":"shutting down"})";
+      co_return co_await frontend::reply(stream, req, 503, std::move(body), "application/json", {},
+                                         {}, no_store);
+    }
+    auto answer = protocol::answer_readiness(backend_states(), ctx.proxy.readiness.rule);
     const unsigned status = answer.ready ? 200 : 503;
     co_return co_await frontend::reply(stream, req, status, std::move(answer.body),
                                        "application/json", {}, {}, no_store);
   }
 
+  if (is_metrics_path(path)) {
+    const std::function<std::string()> render = [this] { return metrics_text(); };
+    co_return co_await answer_metrics(stream, req, render, loopback_listener, allowed_hosts);
+  }
+  if (!started) {
+    // The backends are starting (app.cpp): MCP requests wait for that, so that an early client
+    // sees every backend that comes up in time; probes have answered above.
+    const auto until =
+        std::chrono::steady_clock::now() + ctx.proxy.fan_out_timeout + std::chrono::seconds(5);
+    while (!started && !ctx.stopping && std::chrono::steady_clock::now() < until)
+      if (!co_await started_event.wait(until)) break;
+  }
   if (auth.oauth() && auth::metadata_resource_path(path))
     co_return co_await answer_metadata(stream, req, path);
 
@@ -573,8 +647,10 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
   const std::string* known = it == routes.end() ? nullptr : &route_name;
   const std::string_view asked_name = r ? r->name : std::string_view();
   const std::string_view asked_kind = r ? r->kind : std::string_view("mcp");
+  // Held here: a reload (set_routes) may replace the routes while the token is checked.
+  std::shared_ptr<core::endpoint> routed = it == routes.end() ? nullptr : it->second;
   auto admitted = co_await auth.check(std::move(authorization), known, asked_name, asked_kind);
-  if (!admitted.refusal && admitted.who && it != routes.end() && auth.has_tool_scopes(route_name))
+  if (!admitted.refusal && admitted.who && routed && auth.has_tool_scopes(route_name))
     if (auto tool = called_tool(req))
       admitted.refusal = auth.check_tool(route_name, r->kind, *tool, *admitted.who);
   if (admitted.refusal) {
@@ -585,7 +661,7 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
     co_return co_await frontend::reply(stream, req, refused.status, std::move(body),
                                        "application/json", {}, {}, challenge);
   }
-  if (it == routes.end()) {
+  if (!routed) {
     co_return co_await frontend::reply_error(stream, req, 404, codes::invalid_request,
                                              "no MCP endpoint at " + std::string(path));
   }
@@ -616,9 +692,14 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
       admitted.principal.empty() ? "peer:" + frontend::peer_address(stream) : admitted.principal;
   const frontend::request_identity who{std::move(admitted.principal), std::move(admitted.access),
                                        std::move(limits_key)};
-  if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, it->second, who);
-  if (r->kind == "message") co_return co_await legacy.handle_post(stream, req, it->second, who);
-  co_return co_await streamable.handle(stream, req, *it->second, who);
+  if (draining && starts_new_work(req, r->kind)) {
+    // SIGTERM: calls in flight finish; new clients go to another instance.
+    const std::string why = "mcp-proxy is shutting down";
+    co_return co_await frontend::reply_error(stream, req, 503, codes::backend_unavailable, why);
+  }
+  if (r->kind == "sse") co_return co_await legacy.handle_stream(stream, req, routed, who);
+  if (r->kind == "message") co_return co_await legacy.handle_post(stream, req, routed, who);
+  co_return co_await streamable.handle(stream, req, *routed, who);
 }
 
 }  // namespace mcp_proxy::http

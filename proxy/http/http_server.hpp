@@ -28,10 +28,11 @@ namespace mcp_proxy::http {
 
 using injected_faults = frontend::injected_faults;
 
+using routes_map = std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>>;
+
 class http_server {
  public:
-  http_server(boost::asio::any_io_executor ex, config::proxy_config proxy,
-              std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
+  http_server(boost::asio::any_io_executor ex, config::proxy_config proxy, routes_map routes,
               route_security_map security = {}, injected_faults faults = {});
   ~http_server();
 
@@ -40,8 +41,19 @@ class http_server {
   // stays. Before listen() at start; again on SIGHUP.
   std::optional<std::string> load_tls();
   bool tls() const;  // HTTPS
+  // A configuration reload: the routes, their tokens and scopes, the readiness rule and the TLS
+  // files (read by the next load_tls) from now on. Requests under way keep the endpoint they
+  // were routed to.
+  void set_routes(routes_map routes, route_security_map security,
+                  config::readiness_config readiness, config::tls_listener_config tls);
+  // SIGTERM: requests that would open a session (initialize, a legacy event stream, a
+  // 2026-07-28 request) get 503 and /readyz answers 503; requests in open sessions go on.
+  void set_draining();
   // Binds and listens; returns the bound port (useful with port 0) or a readable error.
   boost::system::result<std::uint16_t, std::string> listen(const config::listen_address& addr);
+  // Accepts connections until stop(). Until set_started(), requests to the MCP routes wait for
+  // it (at most fanOutTimeout + 5 s); /healthz, /readyz and /metrics answer at once.
+  void set_started();
   // Accepts connections until stop().
   boost::asio::awaitable<void> run();
   // Stops accepting and closes idle connections; streams end when their sessions end.

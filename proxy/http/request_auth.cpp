@@ -120,15 +120,7 @@ struct request_auth::impl {
         fetched(e),
         access(proxy.access) {
     while (!base.empty() && base.back() == '/') base.pop_back();
-    std::set<std::string> seen;
-    for (const auto& [name, sec] : routes) {
-      auto& table = tables[name];
-      for (const auto& t : sec.tokens) {
-        table.add(t.token, t.name);
-        // Every distinct token once: a path that is no route is checked against all of them.
-        if (seen.insert(t.token).second) any_token.add(t.token, t.name);
-      }
-    }
+    index_tokens();
     for (const auto& name : oauth.algorithms)
       if (auto alg = auth::alg_from_name(name)) algs.push_back(*alg);
     if (oauth.ca_file)
@@ -156,6 +148,20 @@ struct request_auth::impl {
   auth::introspection_cache introspected;
   std::string client_credentials;  // the Authorization value for the introspection endpoint
   auth::access_policy access;
+
+  void index_tokens() {
+    tables.clear();
+    any_token = {};
+    std::set<std::string> seen;
+    for (const auto& [name, sec] : routes) {
+      auto& table = tables[name];
+      for (const auto& t : sec.tokens) {
+        table.add(t.token, t.name);
+        // Every distinct token once: a path that is no route is checked against all of them.
+        if (seen.insert(t.token).second) any_token.add(t.token, t.name);
+      }
+    }
+  }
 
   // Fills in the principal and the grant of an admitted identity.
   void admit(outcome& out, auth::identity who, std::string_view token) const {
@@ -385,6 +391,11 @@ request_auth::request_auth(asio::any_io_executor ex, const config::proxy_config&
 
 request_auth::~request_auth() = default;
 
+void request_auth::set_routes(route_security_map routes) {
+  impl_->routes = std::move(routes);
+  impl_->index_tokens();
+}
+
 void request_auth::set_base_url(std::string base) {
   if (!impl_->base.empty()) return;  // baseURL says how clients reach the proxy
   impl_->base = std::move(base);
@@ -443,7 +454,8 @@ awaitable<request_auth::outcome> request_auth::check(std::vector<std::string_vie
     if (checked.identity) i.admit(out, static_identity(*checked.identity), credential.token);
     co_return out;
   }
-  const auto& required = i.required_scopes(sec);
+  // A copy: a reload (set_routes) may replace the routes while the token is verified.
+  const auto required = i.required_scopes(sec);
   const auto params = i.challenge_params(route_name, kind, required);
   if (credential.what != protocol::bearer_credential::kind::token) {
     // No credential or a malformed one: the static check's answers, with the OAuth parameters.

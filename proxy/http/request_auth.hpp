@@ -58,6 +58,9 @@ class request_auth {
                route_security_map routes);
   ~request_auth();
 
+  // A configuration reload: the routes and their tokens and scopes from now on (requests being
+  // checked keep what they were checked against).
+  void set_routes(route_security_map routes);
   // The public base URL (baseURL, or the listener's address once bound), for resource URLs.
   void set_base_url(std::string base);
   // With a jwksUri: the first fetch of the JWK set (logged; a failure leaves tokens refused

@@ -21,13 +21,27 @@ std::optional<std::string_view> string_member(const json::object& o, std::string
 }  // namespace
 
 merged_catalog::merged_catalog(std::vector<catalog_member> members, std::string separator)
-    : members_(std::move(members)), separator_(std::move(separator)) {}
+    : members_(std::move(members)), retired_(members_.size()), separator_(std::move(separator)) {}
+
+std::size_t merged_catalog::add_member(catalog_member m) {
+  members_.push_back(std::move(m));
+  retired_.push_back(false);
+  return members_.size() - 1;
+}
+
+void merged_catalog::retire(std::size_t i) {
+  retired_[i] = true;
+  tools_.forget_server(members_[i].server);
+  prompts_.forget_server(members_[i].server);
+  std::erase_if(resource_owner_, [i](const auto& entry) { return entry.second == i; });
+  forget_templates(i);
+}
 
 std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_view list_key,
                                                   const json::value& item,
                                                   std::vector<catalog_note>& notes) {
   const auto* o = item.if_object();
-  if (!o) return std::nullopt;
+  if (!o || retired_[i]) return std::nullopt;
   const auto& server = members_[i].server;
   if (list_key == "tools" || list_key == "prompts") {
     auto name = string_member(*o, "name");
@@ -117,7 +131,7 @@ void merged_catalog::forget_templates(std::size_t i) {
 
 std::optional<std::size_t> merged_catalog::member_index(std::string_view server) const {
   for (std::size_t i = 0; i < members_.size(); ++i)
-    if (members_[i].server == server) return i;
+    if (members_[i].server == server && !retired_[i]) return i;
   return std::nullopt;
 }
 

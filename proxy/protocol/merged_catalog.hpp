@@ -63,12 +63,19 @@ class merged_catalog {
       std::string_view uri_template, const std::function<bool(std::size_t)>& usable) const;
   // A member's resources changed: the templates learnt from it are forgotten.
   void forget_templates(std::size_t i);
+  // A configuration reload: a member comes after the others (its index is size() before), or one
+  // leaves for good (its names, URIs and templates are forgotten, and member_index no longer
+  // finds it; its index is never reused, so that what refers to indexes stays right).
+  std::size_t add_member(catalog_member m);
+  void retire(std::size_t i);
+  bool retired(std::size_t i) const { return retired_[i]; }
   std::optional<std::size_t> member_index(std::string_view server) const;
   const catalog_member& member(std::size_t i) const { return members_[i]; }
   std::size_t size() const { return members_.size(); }
 
  private:
   std::vector<catalog_member> members_;
+  std::vector<bool> retired_;
   std::string separator_;
   name_table tools_, prompts_;
   std::map<std::string, std::size_t, std::less<>> resource_owner_;
