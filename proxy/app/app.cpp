@@ -1,5 +1,6 @@
 #include "app/app.hpp"
 
+#include "app/served.hpp"
 #include "config/config.hpp"
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
@@ -22,7 +23,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -89,53 +97,48 @@ std::optional<std::string> open_routes(const http::route_security_map& routes, b
   return open;
 }
 
-using endpoint_map = std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>>;
+// Serving beyond loopback, every route needs a token unless the operator said otherwise (or
+// required client certificates authenticate every connection): the error, or nullopt.
+std::optional<std::string> exposure_problem(const config::config& cfg,
+                                            const config::listen_address& listen,
+                                            const http::route_security_map& security) {
+  const bool mtls_required =
+      cfg.proxy.tls.enabled() &&
+      cfg.proxy.tls.client_certificates == config::tls_listener_config::client_certs::required;
+  if (cfg.proxy.allow_unauthenticated || mtls_required) return std::nullopt;
+  boost::system::error_code ec;
+  const auto ip =
+      asio::ip::make_address(listen.host == "localhost" ? "127.0.0.1" : listen.host, ec);
+  if (ec || ip.is_loopback()) return std::nullopt;
+  auto open = open_routes(security, cfg.proxy.oauth.enabled);
+  if (!open) return std::nullopt;
+  return cfg.proxy.addr_origin + ": " + cfg.proxy.addr +
+         " is reachable from other machines, and these routes need no token: " + *open +
+         ". Set mcpProxy.options.authTokens (or a server's own), or, if something in front of "
+         "the proxy authenticates, start with --allow-unauthenticated or set "
+         "mcpProxy.allowUnauthenticated: true";
+}
 
-// What the process serves: the server endpoints, the merged ones over them (the one at "" when
-// mcpProxy.aggregate, and the groups), and the routes to all of them. Disabled servers are in
-// none.
-struct endpoints {
-  std::vector<std::shared_ptr<core::server_endpoint>> servers;
-  std::vector<std::shared_ptr<core::aggregate_endpoint>> merged;
-  endpoint_map routes;
-  void add_merged(std::string name, std::vector<std::shared_ptr<core::server_endpoint>> members,
-                  config::item_filters filters, asio::any_io_executor ex,
-                  const config::proxy_config& proxy) {
-    auto ep = std::make_shared<core::aggregate_endpoint>(ex, name, std::move(members),
-                                                         std::move(filters), proxy);
-    merged.push_back(ep);
-    routes.emplace(std::move(name), std::move(ep));
-  }
+// Logs every problem of a config that could not be loaded, one line each.
+void log_config_error(const config::config_error& e) {
+  for (const auto& w : e.warnings) spdlog::warn("{}", w);
+  std::istringstream lines(e.message);
+  for (std::string line; std::getline(lines, line);) spdlog::error("{}", line);
+}
+
+// A file's identity for --watch: a change of any part (an editor that writes a new file and
+// renames it changes the inode) is a change.
+struct file_stamp {
+  bool exists = false;
+  std::uint64_t inode = 0, size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const file_stamp&) const = default;
 };
-
-endpoints make_endpoints(asio::any_io_executor ex, const config::config& cfg) {
-  endpoints out;
-  auto& servers = out.servers;
-  std::map<std::string, std::shared_ptr<core::server_endpoint>, std::less<>> by_name;
-  auto per_client_backends = std::make_shared<util::keyed_quota>(cfg.proxy.max_per_client_backends);
-  for (const auto& s : cfg.servers) {
-    if (s.disabled) {
-      spdlog::info("server {}: disabled", s.name);
-      continue;
-    }
-    auto ep = std::make_shared<core::server_endpoint>(ex, s, cfg.proxy, per_client_backends);
-    servers.push_back(ep);
-    by_name.emplace(s.name, ep);
-    out.routes.emplace(s.name, ep);
-  }
-  if (cfg.proxy.aggregate) out.add_merged("", servers, {}, ex, cfg.proxy);
-  for (const auto& g : cfg.groups) {
-    std::vector<std::shared_ptr<core::server_endpoint>> members;
-    if (g.servers.empty()) members = servers;
-    for (const auto& name : g.servers) {
-      if (auto it = by_name.find(name); it != by_name.end())
-        members.push_back(it->second);
-      else
-        spdlog::warn("group {}: server {} is disabled; left out", g.name, name);
-    }
-    out.add_merged(g.name, std::move(members), g.filters, ex, cfg.proxy);
-  }
-  return out;
+file_stamp stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {true, static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 }  // namespace
@@ -163,7 +166,8 @@ int serve(config::config cfg, const serve_options& opt) {
 
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
-  auto [servers, merged, routes] = make_endpoints(ex, cfg);
+  app::served state(ex, cfg);
+  auto& [servers, merged, routes] = state.now();
   std::shared_ptr<core::endpoint> stdio_endpoint;
   if (opt.stdio) {
     // One endpoint is served; no listener. Without --server: the only server, else all merged.
@@ -191,24 +195,10 @@ int serve(config::config cfg, const serve_options& opt) {
     routes = {{it->first, stdio_endpoint}};
   }
   auto security = http::security_of_routes(cfg);
-  // Required client certificates (mTLS) authenticate every connection.
-  const bool mtls_required =
-      cfg.proxy.tls.enabled() &&
-      cfg.proxy.tls.client_certificates == config::tls_listener_config::client_certs::required;
-  if (!opt.stdio && !cfg.proxy.allow_unauthenticated && !mtls_required) {
-    boost::system::error_code ec;
-    const auto ip =
-        asio::ip::make_address(listen->host == "localhost" ? "127.0.0.1" : listen->host, ec);
-    if (!ec && !ip.is_loopback()) {
-      if (auto open = open_routes(security, cfg.proxy.oauth.enabled)) {
-        spdlog::error(
-            "{}: {} is reachable from other machines, and these routes need no token: {}. Set "
-            "mcpProxy.options.authTokens (or a server's own), or, if something in front of the "
-            "proxy authenticates, start with --allow-unauthenticated or set "
-            "mcpProxy.allowUnauthenticated: true",
-            cfg.proxy.addr_origin, cfg.proxy.addr, *open);
-        return 2;
-      }
+  if (!opt.stdio) {
+    if (auto why = exposure_problem(cfg, *listen, security)) {
+      spdlog::error("{}", *why);
+      return 2;
     }
   }
   http::http_server server(ex, cfg.proxy, routes, security, opt.faults);
@@ -226,29 +216,109 @@ int serve(config::config cfg, const serve_options& opt) {
     port = *bound;
   }
 
+  util::scope_exit pid_file_removal([&] {
+    if (!opt.pid_file.empty()) ::unlink(opt.pid_file.c_str());
+  });
+  if (!opt.pid_file.empty()) {
+    std::ofstream pid(opt.pid_file, std::ios::trunc);
+    pid << ::getpid() << '\n';
+    if (!pid.flush()) {
+      spdlog::error("--pid-file {}: cannot write it: {}", opt.pid_file, std::strerror(errno));
+      return 2;
+    }
+  }
+
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
-  // SIGHUP reloads the TLS files; the rest of the configuration is not reloaded yet (issue #17).
-  // Over stdio it keeps its default (the client's terminal went away: exit).
+  int signals_seen = 0;
+  // SIGHUP, and with --watch a change of the config file, reload the configuration
+  // (app/served.hpp); without a loader (the mock servers) only the TLS files. One reload at a
+  // time: a trigger during one runs another after it. Over stdio SIGHUP keeps its default (the
+  // client's terminal went away: exit).
   asio::signal_set hangup(ctx);
+  bool reload_running = false, reload_again = false;
+  auto reload_tls_only = [&] {
+    if (!server.tls())
+      spdlog::warn("nothing to reload: this server was started without a config file");
+    else if (auto why = server.load_tls())
+      spdlog::error("TLS files not reloaded, the old ones stay in use: {}", *why);
+    else
+      spdlog::info("TLS certificate and key reloaded for new connections");
+  };
+  auto reload_config = [&]() -> asio::awaitable<void> {
+    auto loaded = opt.load_again();
+    if (!loaded) {
+      spdlog::error(
+          "reload refused: the new configuration has {} problem(s); the running one stays in "
+          "use",
+          loaded.error().errors.size());
+      log_config_error(loaded.error());
+      co_return;
+    }
+    for (const auto& w : loaded->warnings) spdlog::warn("{}", w);
+    // Read only at start: the check is of the new tokens on the address in use.
+    loaded->proxy.allow_unauthenticated = state.cfg().proxy.allow_unauthenticated;
+    loaded->proxy.addr = state.cfg().proxy.addr;
+    loaded->proxy.addr_origin = state.cfg().proxy.addr_origin;
+    const auto next_security = http::security_of_routes(*loaded);
+    if (auto why = exposure_problem(*loaded, *listen, next_security)) {
+      spdlog::error("reload refused; the running configuration stays in use: {}", *why);
+      co_return;
+    }
+    auto refused = co_await state.reload(std::move(*loaded), server);
+    if (refused)
+      spdlog::error("reload refused; the running configuration stays in use: {}", *refused);
+    else
+      spdlog::info("reload done");
+  };
+  auto reload = [&](std::string trigger) -> asio::awaitable<void> {
+    if (reload_running) {
+      reload_again = true;
+      co_return;
+    }
+    reload_running = true;
+    util::scope_exit not_running([&] { reload_running = false; });
+    do {
+      reload_again = false;
+      if (signals_seen) co_return;
+      spdlog::info("{}: reloading the configuration", trigger);
+      if (opt.load_again)
+        co_await reload_config();
+      else
+        reload_tls_only();
+    } while (reload_again);
+  };
   std::function<void(const boost::system::error_code&, int)> on_hangup =
       [&](const boost::system::error_code& ec, int) {
         if (ec) return;
-        if (!server.tls()) {
-          spdlog::warn(
-              "received SIGHUP: reloading the configuration is not built yet (issue #17); "
-              "nothing changed");
-        } else if (auto why = server.load_tls()) {
-          spdlog::error("received SIGHUP: TLS files not reloaded, the old ones stay in use: {}",
-                        *why);
-        } else {
-          spdlog::info("received SIGHUP: TLS certificate and key reloaded for new connections");
-        }
+        util::spawn_logged(ex, reload("received SIGHUP"), "reload");
         hangup.async_wait(on_hangup);
       };
   if (!opt.stdio) {
     hangup.add(SIGHUP);
     hangup.async_wait(on_hangup);
   }
+  // --watch: the file is looked at every second; a change is reloaded once the file has stayed
+  // the same for 300 ms (an editor may write it in several steps).
+  asio::steady_timer watch_timer(ex);
+  auto watch_config = [&]() -> asio::awaitable<void> {
+    auto last = stamp_of(opt.watch_file);
+    bool settling = false;
+    for (;;) {
+      watch_timer.expires_after(settling ? std::chrono::milliseconds(300)
+                                         : std::chrono::milliseconds(1000));
+      auto [ec] = co_await watch_timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (ec || signals_seen) co_return;
+      auto now = stamp_of(opt.watch_file);
+      if (now != last || !now.exists) {
+        last = now;
+        settling = true;
+        continue;
+      }
+      if (!settling) continue;
+      settling = false;
+      co_await reload("the config file changed");
+    }
+  };
   bool shutdown_done = false;
   // glibc keeps the pages of freed memory mapped while anything sits above them in its heap, so
   // RSS creeps up with churn (sessions and calls come and go) though the heap in use stays flat
@@ -258,7 +328,29 @@ int serve(config::config cfg, const serve_options& opt) {
   // Backends stop in parallel (each may take a few seconds to escalate to SIGKILL).
   std::shared_ptr<util::async_queue<std::string>> stdin_lines;
   auto shutdown = [&]() -> asio::awaitable<void> {
+    // New sessions get 503 (and /readyz) while the calls in flight get mcpProxy.shutdownGrace to
+    // finish; a second signal ends the wait (and the process).
+    const auto grace = state.cfg().proxy.shutdown_grace;
+    auto running = [&] {
+      std::size_t n = 0;
+      for (auto& ep : servers) n += ep->calls_in_flight();
+      return n;
+    };
+    if (!opt.stdio) server.set_draining();
+    if (const auto n = running(); n > 0 && grace.count() > 0 && !opt.stdio) {
+      spdlog::info(
+          "shutting down: new sessions are refused; waiting up to {} ms for {} call(s) in "
+          "flight",
+          grace.count(), n);
+      const auto deadline = std::chrono::steady_clock::now() + grace;
+      asio::steady_timer tick(ex);
+      while (running() > 0 && std::chrono::steady_clock::now() < deadline) {
+        tick.expires_after(std::chrono::milliseconds(50));
+        co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
     spdlog::info("shutting down: closing sessions and stopping backends");
+    watch_timer.cancel();
     // Calls in flight are answered while their clients' streams are still open.
     std::size_t failed = 0;
     for (auto& ep : servers) failed += ep->fail_calls_in_flight("mcp-proxy is shutting down");
@@ -285,7 +377,6 @@ int serve(config::config cfg, const serve_options& opt) {
     ctx.stop();
   };
   std::function<void(const boost::system::error_code&, int)> on_signal;
-  int signals_seen = 0;
   on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     if (++signals_seen > 1) {
@@ -304,9 +395,21 @@ int serve(config::config cfg, const serve_options& opt) {
   // Servers start in parallel, then the merged endpoints over them. A backend slower than
   // fanOutTimeout (one that hangs, up to its own timeout) does not hold up the others: serving
   // starts without it, and it joins the merged endpoints when it comes up.
+  // options.panicIfInvalid (TBXark's): a server whose first start fails ends the proxy with exit
+  // code 1, when that start ends (serving may have begun, as in TBXark).
+  int exit_code = 0;
+  auto start_checked = [&](std::shared_ptr<core::server_endpoint> ep) -> asio::awaitable<void> {
+    co_await ep->start();
+    if (!ep->server().panic_if_invalid || ep->backend_ready() || signals_seen || exit_code)
+      co_return;
+    spdlog::critical("backend {}: failed to start, and options.panicIfInvalid is true: exiting",
+                     ep->name());
+    exit_code = 1;
+    std::raise(SIGTERM);  // the usual shutdown, from the signal handler
+  };
   auto start_all = [&]() -> asio::awaitable<void> {
     std::vector<asio::awaitable<void>> starts;
-    for (auto& ep : servers) starts.push_back(ep->start());
+    for (auto& ep : servers) starts.push_back(start_checked(ep));
     co_await util::run_all_until(ex, std::move(starts),
                                  std::chrono::steady_clock::now() + cfg.proxy.fan_out_timeout,
                                  "start backend");
@@ -316,10 +419,18 @@ int serve(config::config cfg, const serve_options& opt) {
                      ep->name());
     for (auto& ep : merged) co_await ep->start();
   };
+  // The listener accepts at once (probes answer; MCP requests wait for the start), and the
+  // backends start meanwhile (docs/operations.md, "Start-up").
+  // "listening on" (and the routes) is logged once the start is over, when requests are served.
   auto serve = [&]() -> asio::awaitable<void> {
+    util::spawn_logged(ex, server.run(), "http listener");
+    spdlog::info(
+        "accepting connections on port {}; /healthz and /readyz answer, MCP requests wait "
+        "until the backends have started (at most fanOutTimeout, {} ms)",
+        *port, cfg.proxy.fan_out_timeout.count());
     co_await start_all();
+    server.set_started();
     print_ready(*port, *listen, cfg, security, server.tls());
-    co_await server.run();
   };
   auto serve_stdio = [&]() -> asio::awaitable<void> {
     co_await start_all();
@@ -343,6 +454,8 @@ int serve(config::config cfg, const serve_options& opt) {
     }
   };
   util::spawn_logged(ex, trim_memory(), "memory trim");
+  if (!opt.stdio && !opt.watch_file.empty() && opt.load_again)
+    util::spawn_logged(ex, watch_config(), "config watch");
   if (opt.stdio) {
     stdin_lines = frontend::read_stdin_lines(ex);
     util::spawn_logged(ex, serve_stdio(), "stdio server");
@@ -360,14 +473,14 @@ int serve(config::config cfg, const serve_options& opt) {
       if (!ctx.stopped()) {
         spdlog::warn("tasks still pending 5 s after shutdown; exiting without cleanup");
         spdlog::shutdown();
-        std::_Exit(0);
+        std::_Exit(exit_code);
       }
     }
   } catch (const std::exception& e) {
     spdlog::critical("fatal: {}", e.what());
     return 1;
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace mcp_proxy
