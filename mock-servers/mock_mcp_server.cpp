@@ -22,6 +22,8 @@
 // --spawn-grandchild PATH (fork a process that sleeps until killed, holding stdout and stderr,
 // and write its pid to PATH; with --ignore-sigterm it ignores SIGTERM too; with --escape-group it
 // leaves the process group with setsid, as a daemon would),
+// --ignore-pings-while PATH (answers no ping while the file PATH exists: a backend that stops
+// answering pings, and answers again once the file is removed, for the proxy's ping supervision),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
 // --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events and
@@ -62,6 +64,7 @@ using mock::emit;
 
 std::string server_name = "mock-mcp-server";
 bool conformance_fixture = false;
+const char* ignore_pings_while = nullptr;  // --ignore-pings-while PATH
 
 json::object text_result(std::string text) {
   return {{"content", json::array{json::object{{"type", "text"}, {"text", std::move(text)}}}}};
@@ -277,6 +280,10 @@ void handle(const message& m) {
                          {"serverInfo", json::object{{"name", server_name}, {"version", "1.0.0"}}},
                          {"instructions", instructions}}));
   } else if (method == "ping") {
+    if (ignore_pings_while && ::access(ignore_pings_while, F_OK) == 0) {
+      std::fprintf(stderr, "mock-mcp-server: ignoring a ping (%s exists)\n", ignore_pings_while);
+      return;
+    }
     emit(message::response(id, json::object{}));
   } else if (method == "tools/list") {
     json::array tools = tool_list();
@@ -346,9 +353,66 @@ bool spawn_grandchild(const char* pid_file, bool escape_group) {
   return true;
 }
 
+// --help: every option main, mock_http.cpp, mock_modern_http.cpp and synthetic.cpp accept.
+constexpr std::string_view usage = R"(Usage: mock-mcp-server [OPTIONS]
+
+A deterministic MCP server for tests and the bundled default config. It speaks MCP over
+stdin/stdout (one JSON-RPC message a line), or over HTTP with --http. Tools: echo, add, sleep,
+progress, log, big, stderr_flood, crash, pid, env, cwd, change_tools, nested, meta.
+
+Server:
+  --name NAME                 serverInfo.name (default: mock-mcp-server)
+  --era legacy|modern|dual    the protocol era served: legacy (default) is 2024-11-05 ..
+                              2025-11-25, modern is 2026-07-28, dual serves each request in its
+                              own era
+  --fixture conformance       add the tools, resources, prompts and behaviours the official
+                              conformance suite's server scenarios expect
+  -h, --help                  print this help and exit
+
+HTTP (instead of stdio):
+  --http HOST:PORT            serve Streamable HTTP at /mock/mcp and legacy HTTP+SSE at /mock/sse
+                              (port 0: any free port, printed on stderr)
+  --bearer-token-file FILE    every request must carry Authorization: Bearer <FILE's content>,
+                              re-read per request; else 401
+  --drip-ms N                 write event streams 8 bytes at a time, one piece every N ms
+  --drop-after-events K       cut a POST's event stream after K events, before its response
+  --close-stream-after-ms N   end the stream of a call still running N ms after its POST (the
+                              client resumes with GET)
+
+Process behaviour:
+  --ignore-sigterm            ignore SIGTERM
+  --linger-ms N               stay alive N ms after stdin closes
+  --spawn-grandchild PATH     fork a process that sleeps until killed, holding stdout and
+                              stderr, and write its pid to PATH
+  --escape-group              with --spawn-grandchild: the grandchild leaves the process group
+  --ignore-pings-while PATH   answer no ping while the file PATH exists
+  --ignore-pings-while PATH   answer no ping while the file PATH exists
+
+Generated items and faults:
+  --tools N                   N generated tools (gen_tool_0001 echoes its arguments)
+  --resources N               N generated resources (mock://gen/0001); not with --fixture
+  --prompts N                 N generated prompts (gen_prompt_0001); not with --fixture
+  --page-size K               list methods answer K items a page with a nextCursor (0: one page)
+  --latency-ms A|A-B          answer every tools/call after A ms, or a random time in [A, B]
+  --list-latency-ms N         answer every tools/list after N ms
+  --crash-after K             answer K tool calls, then exit with code 3 on the next
+  --hang-after K              answer K tool calls, then answer nothing at all
+  --mute                      answer nothing at all, not even initialize
+  --garbage-every K           write a line that is not JSON before every K-th message
+  --garbage-bytes N           with --garbage-every: that line's length (default 32)
+
+Exit status: 0 when stdin closes (or on SIGINT/SIGTERM over HTTP), 2 for a bad option, 3 after
+the crash tool or --crash-after.
+)";
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::fwrite(usage.data(), 1, usage.size(), stdout);
+      return 0;
+    }
   auto era = mock::modern::era::legacy;
   bool over_http = false;
   bool bearer_token = false;
@@ -389,6 +453,8 @@ int main(int argc, char** argv) {
       grandchild_pid_file = argv[++i];
     else if (!std::strcmp(argv[i], "--escape-group"))
       escape_group = true;
+    else if (!std::strcmp(argv[i], "--ignore-pings-while") && i + 1 < argc)
+      ignore_pings_while = argv[++i];
     else if (!std::strcmp(argv[i], "--fixture") && i + 1 < argc) {
       std::string_view fixture = argv[++i];
       if (fixture != "conformance") {
@@ -403,7 +469,7 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
-      std::fprintf(stderr, "mock-mcp-server: unknown option '%s'\n", argv[i]);
+      std::fprintf(stderr, "mock-mcp-server: unknown option '%s' (see --help)\n", argv[i]);
       return 2;
     }
   }
