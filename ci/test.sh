@@ -57,7 +57,7 @@ step "pytest suite pointed at each transport (ci/conformance-pytest.sh: the mock
 ci/conformance-pytest.sh
 
 step "fuzz smoke"
-FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ci/fuzz-smoke.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ci/fuzz-smoke.sh
 
 step "benchmark smoke"
 build/asan/bench/micro_bench --benchmark_min_time=0.01 >/dev/null
