@@ -55,7 +55,7 @@ std::optional<std::string> unusable(const config::reload_plan& plan,
   }
   if (next.tls.enabled())
     if (auto made = http::make_server_tls(next.tls); !made)
-      return "$.mcpProxy.tls: " + made.error();
+      return "$.mcpProxy.tls: TLS files not reloaded: " + made.error();
   return std::nullopt;
 }
 
@@ -211,7 +211,10 @@ awaitable<std::optional<std::string>> served::reload(config::config next,
   retired_.insert(retired_.end(), leaving.begin(), leaving.end());
 
   if (server.tls()) {
-    if (auto why = server.load_tls()) spdlog::error("reload: TLS files: {}", *why);
+    if (auto why = server.load_tls())
+      spdlog::error("reload: TLS files not reloaded, the old ones stay in use: {}", *why);
+    else
+      spdlog::info("reload: TLS certificate and key reloaded for new connections");
   }
   co_return std::nullopt;
 }
