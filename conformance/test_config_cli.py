@@ -166,6 +166,10 @@ def test_check_prints_the_resolved_view_with_secrets_redacted_and_starts_nothing
     assert remote["headers"] == {"Authorization": "REDACTED"}
     assert remote["options"]["panicIfInvalid"] is True
     assert remote["transportType"] == "streamable-http" and remote["timeout"] == "60s"
+    # Defaults filled in for the keys of supervision, shutdown and metrics too.
+    assert local["pingInterval"] == "30s" and local["pingMisses"] == 3
+    assert view["mcpProxy"]["shutdownGrace"] == "10s"
+    assert view["mcpProxy"]["metrics"] == {"enabled": True, "endpointPath": "/metrics", "addr": ""}
     assert not marker.exists(), "--check started a backend"
 
 

@@ -257,6 +257,8 @@ json::object server_view(const server_config& s) {
     o["maxRetryWait"] = duration_text(s.max_retry_wait);
   }
   o["timeout"] = duration_text(s.timeout);
+  o["pingInterval"] = duration_text(s.ping_interval);
+  o["pingMisses"] = s.ping_misses;
   o["maxMessageBytes"] = s.max_message_bytes;
   o["logLinesPerSecond"] = s.log_lines_per_second;
   o["callBacklogEvents"] = s.call_backlog_events;
@@ -333,6 +335,7 @@ json::object proxy_view(const config& c) {
       {"replayStreams", p.replay_streams},
       {"replayBytes", p.replay_bytes},
       {"sessionIdleTimeout", duration_text(p.session_idle_timeout)},
+      {"shutdownGrace", duration_text(p.shutdown_grace)},
       {"maxSessions", p.max_sessions},
       {"maxSessionsPerPeer", p.max_sessions_per_peer},
       {"maxPerClientBackends", p.max_per_client_backends},
@@ -341,6 +344,10 @@ json::object proxy_view(const config& c) {
   };
   if (!p.base_url.empty()) o["baseURL"] = redact_url(p.base_url);
   if (!p.audit_log.empty()) o["auditLog"] = p.audit_log;
+  if (!p.log_level.empty()) o["logLevel"] = p.log_level;
+  if (!p.log_format.empty()) o["logFormat"] = p.log_format;
+  o["metrics"] = json::object{
+      {"enabled", p.metrics.enabled}, {"endpointPath", p.metrics.path}, {"addr", p.metrics.addr}};
   json::object options{{"authTokens", tokens_view(p.auth_tokens)}};
   add_filters(options, p.default_filters);
   o["options"] = std::move(options);
