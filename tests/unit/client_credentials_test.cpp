@@ -19,16 +19,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string temp_file(std::string_view text, bool private_file = true) {
-  static int n = 0;
-  auto path = std::filesystem::temp_directory_path() /
-              ("client_credentials_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-  std::ofstream(path) << text;
-  auto perms = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
-  if (!private_file) perms |= std::filesystem::perms::others_read;
-  std::filesystem::permissions(path, perms);
-  return path.string();
-}
+// A file in the temporary directory, removed when the test is done with it.
+struct temp_file {
+  std::string path;
+  explicit temp_file(std::string_view text, bool private_file = true) {
+    static int n = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("client_credentials_test_" + std::to_string(::getpid()) + "_" + std::to_string(n++)))
+               .string();
+    std::ofstream(path) << text;
+    auto perms = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+    if (!private_file) perms |= std::filesystem::perms::others_read;
+    std::filesystem::permissions(path, perms);
+  }
+  ~temp_file() {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+  }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+};
 
 boost::system::result<config::config, config::config_error> with_credentials(
     const std::string& credentials, const std::string& server_extra = "") {
@@ -46,11 +56,11 @@ bool has_warning(const config::config& c, std::string_view part) {
 // --- config ------------------------------------------------------------------------------------
 
 TEST(client_credentials_config, reads_every_key) {
-  const auto ca = temp_file("-----BEGIN CERTIFICATE-----\n");
+  const temp_file ca("-----BEGIN CERTIFICATE-----\n");
   auto c = with_credentials(R"({"tokenEndpoint": "https://as.example/oauth/token",
       "clientId": "mcp-proxy", "clientSecret": "s3cret", "scope": "mcp:read  mcp:call",
       "resource": "https://api.example/mcp", "audience": "api", "caFile": ")" +
-                            ca + R"("})");
+                            ca.path + R"("})");
   ASSERT_TRUE(c) << c.error().message;
   const auto& cc = c->servers.at(0).client_credentials;
   EXPECT_TRUE(cc.enabled());
@@ -60,7 +70,7 @@ TEST(client_credentials_config, reads_every_key) {
   EXPECT_EQ(cc.scope, "mcp:read mcp:call");
   EXPECT_EQ(cc.resource, "https://api.example/mcp");
   EXPECT_EQ(cc.audience, "api");
-  EXPECT_EQ(cc.ca_file, ca);
+  EXPECT_EQ(cc.ca_file, ca.path);
   EXPECT_TRUE(c->warnings.empty()) << c->warnings.at(0);
 }
 
@@ -72,10 +82,10 @@ TEST(client_credentials_config, absent_means_disabled) {
 }
 
 TEST(client_credentials_config, reads_the_secret_from_a_file_or_the_environment) {
-  const auto secret = temp_file("from-file\n");
+  const temp_file secret("from-file\n");
   auto c = with_credentials(R"({"tokenEndpoint": "http://127.0.0.1:9/token", "clientId": "p",
       "clientSecretFile": ")" +
-                            secret + R"(", "scope": ["a", "b:c"]})");
+                            secret.path + R"(", "scope": ["a", "b:c"]})");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->servers.at(0).client_credentials.client_secret, "from-file");
   EXPECT_EQ(c->servers.at(0).client_credentials.scope, "a b:c");
@@ -88,10 +98,10 @@ TEST(client_credentials_config, reads_the_secret_from_a_file_or_the_environment)
 }
 
 TEST(client_credentials_config, warns_of_a_secret_file_others_can_read) {
-  const auto secret = temp_file("s\n", false);
+  const temp_file secret("s\n", false);
   auto c = with_credentials(R"({"tokenEndpoint": "https://as.example/t", "clientId": "p",
       "clientSecretFile": ")" +
-                            secret + R"("})");
+                            secret.path + R"("})");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_TRUE(has_warning(*c, "$.mcpServers.api.clientCredentials.clientSecretFile"));
   EXPECT_TRUE(has_warning(*c, "chmod 600"));
