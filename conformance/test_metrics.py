@@ -121,6 +121,9 @@ def test_metrics_move_with_real_traffic(start_proxy, mock_server_bin, tmp_path, 
     assert over.response_to("over")["error"]["code"] == -32029, over
 
     merged = McpClient(proxy.base_url + "/mcp", http).open_session()
+    # With warnings asked for, the member left out of the list is told to the session on its
+    # GET stream; none is open, so the message waits in the session's queue.
+    assert "result" in merged.request("logging/setLevel", {"level": "warning"})
     listed = merged.request("tools/list")
     assert "m__echo" in [t["name"] for t in listed["result"]["tools"]], listed
 
@@ -148,6 +151,8 @@ def test_metrics_move_with_real_traffic(start_proxy, mock_server_bin, tmp_path, 
     assert value(after, "mcp_proxy_backend_request_duration_seconds_count", backend="m",
                  method="tools/call") >= 2
     assert value(after, "mcp_proxy_calls_in_flight", route="m") == 0
+    assert value(after, "mcp_proxy_session_queue_messages", route="*") >= 1
+    assert ("mcp_proxy_session_queue_messages", frozenset({("route", "m")})) in after
 
     assert value(after, "mcp_proxy_sessions", era="legacy", mode="shared") >= 1
     assert value(after, "mcp_proxy_sessions", era="legacy", mode="merged") == 1

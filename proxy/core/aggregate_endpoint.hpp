@@ -54,6 +54,7 @@ class aggregate_endpoint : public endpoint {
   boost::asio::awaitable<std::optional<jsonrpc::message>> next_event(
       client_session& s, const call_started& cs) override;
   void drain(std::shared_ptr<client_session> s, call_started cs) override;
+  std::size_t queued_messages() const override { return core::queued_messages(sessions_); }
 
   // A configuration reload: the members are now `members` (in config order) and the filters
   // `filters`. Members kept keep their sessions, caches and calls in flight; a member that left

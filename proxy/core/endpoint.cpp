@@ -73,6 +73,12 @@ std::size_t calls_in_flight(const session_map& sessions) {
   return n;
 }
 
+std::size_t queued_messages(const session_map& sessions) {
+  std::size_t n = 0;
+  for (const auto& [id, s] : sessions) n += s->outbox.size();
+  return n;
+}
+
 std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why) {
   std::size_t failed = 0;
   for (const auto& [id, s] : sessions) {

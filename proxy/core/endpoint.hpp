@@ -173,6 +173,8 @@ class endpoint {
   virtual std::size_t fail_calls_in_flight(std::string_view /*why*/) { return 0; }
   // Calls not answered yet (SIGTERM waits for them, up to mcpProxy.shutdownGrace).
   virtual std::size_t calls_in_flight() const { return 0; }
+  // Messages waiting in the sessions' queues for their streams (/metrics).
+  virtual std::size_t queued_messages() const { return 0; }
 };
 
 // The key of a list method's item array ("tools" for tools/list, "resourceTemplates" for
@@ -200,6 +202,8 @@ using session_map = std::map<std::string, std::shared_ptr<client_session>, std::
 
 // endpoint::calls_in_flight over a session map.
 std::size_t calls_in_flight(const session_map& sessions);
+// endpoint::queued_messages over a session map.
+std::size_t queued_messages(const session_map& sessions);
 // endpoint::fail_calls_in_flight over a session map.
 std::size_t fail_calls_in_flight(const session_map& sessions, std::string_view why);
 

@@ -38,6 +38,7 @@ class server_endpoint : public endpoint {
   const std::string& name() const override { return server_.name; }
   const config::server_config& server() const { return server_; }
   std::size_t calls_in_flight() const override { return core::calls_in_flight(sessions_); }
+  std::size_t queued_messages() const override { return core::queued_messages(sessions_); }
   std::size_t fail_calls_in_flight(std::string_view why) override {
     return core::fail_calls_in_flight(sessions_, why);
   }

@@ -237,7 +237,9 @@ struct http_server::impl {
   }
   // GET /metrics (http/metrics_endpoint.hpp); with mcpProxy.metrics.addr, on its own listener.
   std::string metrics_text() const {
-    return protocol::metrics::metrics().render(backend_states(), MCP_PROXY_VERSION);
+    std::vector<protocol::metrics::registry::route_queue> queues;
+    for (const auto& [name, ep] : routes) queues.push_back({name, ep->queued_messages()});
+    return protocol::metrics::metrics().render(backend_states(), MCP_PROXY_VERSION, queues);
   }
   bool is_metrics_path(std::string_view path) const {
     const auto& m = ctx.proxy.metrics;

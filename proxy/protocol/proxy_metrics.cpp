@@ -178,8 +178,8 @@ void write_histograms(metrics_text& t, const registry& r,
 
 }  // namespace
 
-std::string registry::render(std::span<const backend_status> backends,
-                             std::string_view version) const {
+std::string registry::render(std::span<const backend_status> backends, std::string_view version,
+                             std::span<const route_queue> queues) const {
   metrics_text t;
   t.family("mcp_proxy_build_info", metric_type::gauge, "Always 1; the version of mcp-proxy.");
   const metric_label build[] = {{"version", version}};
@@ -218,6 +218,14 @@ std::string registry::render(std::span<const backend_status> backends,
   for (auto it : sorted_by(in_flight_, by_name)) {
     const metric_label labels[] = {{"route", route_label(name_of(it->first))}};
     t.sample(labels, it->second);
+  }
+
+  t.family("mcp_proxy_session_queue_messages", metric_type::gauge,
+           "Messages waiting in client sessions' queues for their streams (a GET stream, a "
+           "legacy event stream), by route.");
+  for (const auto& q : queues) {
+    const metric_label labels[] = {{"route", route_label(q.route)}};
+    t.sample(labels, std::uint64_t(q.messages));
   }
 
   t.family("mcp_proxy_sessions", metric_type::gauge,

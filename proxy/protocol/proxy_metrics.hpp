@@ -118,9 +118,15 @@ class registry {
     return session_count(&sessions_[static_cast<std::size_t>(era)][static_cast<std::size_t>(mode)]);
   }
 
-  // What a scrape needs besides the counters: every backend's state (disabled ones included)
-  // and the version. The whole exposition text.
-  std::string render(std::span<const backend_status> backends, std::string_view version) const;
+  // Messages waiting in one route's client sessions for their streams (read at a scrape).
+  struct route_queue {
+    std::string route;
+    std::size_t messages = 0;
+  };
+  // What a scrape needs besides the counters: every backend's state (disabled ones included),
+  // the version and the routes' session queues. The whole exposition text.
+  std::string render(std::span<const backend_status> backends, std::string_view version,
+                     std::span<const route_queue> queues = {}) const;
 
   // Forgets every count (tests).
   void reset();
