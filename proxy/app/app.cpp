@@ -119,13 +119,6 @@ std::optional<std::string> exposure_problem(const config::config& cfg,
          "mcpProxy.allowUnauthenticated: true";
 }
 
-// Logs every problem of a config that could not be loaded, one line each.
-void log_config_error(const config::config_error& e) {
-  for (const auto& w : e.warnings) spdlog::warn("{}", w);
-  std::istringstream lines(e.message);
-  for (std::string line; std::getline(lines, line);) spdlog::error("{}", line);
-}
-
 // A file's identity for --watch: a change of any part (an editor that writes a new file and
 // renames it changes the inode) is a change.
 struct file_stamp {
@@ -142,6 +135,13 @@ file_stamp stamp_of(const std::string& path) {
 }
 
 }  // namespace
+
+void log_config_error(const config::config_error& e) {
+  for (const auto& w : e.warnings) spdlog::warn("{}", w);
+  // The message holds every problem of the file, one a line: one log line each.
+  std::istringstream lines(e.message);
+  for (std::string line; std::getline(lines, line);) spdlog::error("{}", line);
+}
 
 int serve(config::config cfg, const serve_options& opt) {
   jsonrpc::set_max_json_depth(cfg.proxy.max_json_depth);

@@ -19,6 +19,9 @@ void init_logging(std::string_view name);
 // Every later line as text or as one JSON object (docs/operations.md, "Logs").
 void set_log_format(protocol::log_format format);
 
+// Logs the warnings and every problem of a config that could not be loaded, a line each.
+void log_config_error(const config::config_error& e);
+
 struct serve_options {
   bool stdio = false;            // serve one server on stdin/stdout instead of HTTP
   std::string server;            // with stdio: which one (needed when several are enabled)

@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #ifndef MCP_PROXY_VERSION
 #define MCP_PROXY_VERSION "0.0.0"
@@ -189,10 +188,7 @@ int run_proxy(int argc, char** argv) {
 
   auto loaded = load_config_source(source);
   if (!loaded) {
-    for (const auto& w : loaded.error().warnings) spdlog::warn("{}", w);
-    // The message holds every problem of the file, one a line: one log line each.
-    std::istringstream lines(loaded.error().message);
-    for (std::string line; std::getline(lines, line);) spdlog::error("{}", line);
+    log_config_error(loaded.error());
     return 2;
   }
   config::config cfg = std::move(*loaded);
