@@ -1,6 +1,5 @@
 #include "app/served.hpp"
 
-#include "config/config_diff.hpp"
 #include "frontend/audit_log.hpp"
 #include "frontend/call_gate.hpp"
 #include "http/tls_listener.hpp"
@@ -73,11 +72,9 @@ served::served(asio::any_io_executor ex, config::config cfg)
     }
     now_.servers.push_back(make_server(s));
   }
-  for (const auto& name : merged_names()) {
-    auto shape = shape_of(name, now_.servers);
+  for (auto& view : config::merged_views(cfg_))
     now_.merged.push_back(std::make_shared<core::aggregate_endpoint>(
-        ex_, name, std::move(shape.members), std::move(shape.filters), cfg_.proxy));
-  }
+        ex_, view.name, members_of(view, now_.servers), std::move(view.filters), cfg_.proxy));
   index_routes();
 }
 
@@ -85,30 +82,15 @@ std::shared_ptr<core::server_endpoint> served::make_server(const config::server_
   return std::make_shared<core::server_endpoint>(ex_, s, cfg_.proxy, per_client_backends_);
 }
 
-std::vector<std::string> served::merged_names() const {
-  std::vector<std::string> out;
-  if (cfg_.proxy.aggregate) out.emplace_back();
-  for (const auto& g : cfg_.groups) out.push_back(g.name);
-  return out;
-}
-
-served::merged_shape served::shape_of(const std::string& name, const server_list& servers) const {
-  merged_shape out;
-  if (name.empty()) {
-    out.members = servers;
-    return out;
-  }
-  const auto g = std::find_if(cfg_.groups.begin(), cfg_.groups.end(),
-                              [&](const auto& g) { return g.name == name; });
-  out.filters = g->filters;
-  if (g->servers.empty()) out.members = servers;
-  for (const auto& wanted : g->servers) {
+std::vector<std::shared_ptr<core::server_endpoint>> served::members_of(
+    const config::merged_view& view, const server_list& servers) {
+  for (const auto& name : view.left_out)
+    spdlog::warn("group {}: server {} is disabled; left out", view.name, name);
+  server_list out;
+  for (const auto& wanted : view.members) {
     auto it = std::find_if(servers.begin(), servers.end(),
                            [&](const auto& ep) { return ep->name() == wanted; });
-    if (it != servers.end())
-      out.members.push_back(*it);
-    else
-      spdlog::warn("group {}: server {} is disabled; left out", name, wanted);
+    if (it != servers.end()) out.push_back(*it);
   }
   return out;
 }
@@ -178,18 +160,20 @@ awaitable<std::optional<std::string>> served::reload(config::config next,
 
   // Merged endpoints: kept ones take their new members in place, new ones start, gone ones stop.
   std::vector<std::shared_ptr<core::aggregate_endpoint>> merged, stopping;
-  for (const auto& name : merged_names()) {
-    auto shape = shape_of(name, servers);
+  // A named local: a temporary's lifetime across co_await is what GCC 12 gets wrong.
+  auto views = config::merged_views(cfg_);
+  for (auto& view : views) {
+    auto members = members_of(view, servers);
     auto old = std::find_if(now_.merged.begin(), now_.merged.end(),
-                            [&](const auto& ep) { return ep->name() == name; });
+                            [&](const auto& ep) { return ep->name() == view.name; });
     if (old == now_.merged.end()) {
-      auto ep = std::make_shared<core::aggregate_endpoint>(ex_, name, std::move(shape.members),
-                                                           std::move(shape.filters), cfg_.proxy);
+      auto ep = std::make_shared<core::aggregate_endpoint>(ex_, view.name, std::move(members),
+                                                           std::move(view.filters), cfg_.proxy);
       co_await ep->start();
       merged.push_back(std::move(ep));
       continue;
     }
-    co_await (*old)->set_members(std::move(shape.members), std::move(shape.filters));
+    co_await (*old)->set_members(std::move(members), std::move(view.filters));
     merged.push_back(*old);
   }
   for (const auto& ep : now_.merged)

@@ -7,6 +7,7 @@
 // Thread-safety: on the I/O thread only. Cancellation: none (a reload runs to its end).
 
 #include "config/config.hpp"
+#include "config/config_diff.hpp"
 #include "core/aggregate_endpoint.hpp"
 #include "core/server_endpoint.hpp"
 #include "http/http_server.hpp"
@@ -45,15 +46,11 @@ class served {
 
  private:
   std::shared_ptr<core::server_endpoint> make_server(const config::server_config& s);
-  // The members and filters of merged endpoint `name` ("" for /mcp) under cfg_, among `servers`.
-  struct merged_shape {
-    std::vector<std::shared_ptr<core::server_endpoint>> members;
-    config::item_filters filters;
-  };
-  merged_shape shape_of(const std::string& name,
-                        const std::vector<std::shared_ptr<core::server_endpoint>>& servers) const;
-  // The merged endpoints cfg_ names: "" (mcpProxy.aggregate) first, then the groups.
-  std::vector<std::string> merged_names() const;
+  // The endpoints among `servers` that a merged endpoint's view names (a disabled one is
+  // logged as left out).
+  static std::vector<std::shared_ptr<core::server_endpoint>> members_of(
+      const config::merged_view& view,
+      const std::vector<std::shared_ptr<core::server_endpoint>>& servers);
   void index_routes();
 
   boost::asio::any_io_executor ex_;

@@ -73,27 +73,11 @@ std::map<std::string, const server_config*, std::less<>> enabled_servers(const c
   return out;
 }
 
-// The merged endpoints of a config by name ("" for /mcp), with what each is made of: its member
-// names (in config order) and filters.
-struct merged_view {
-  std::vector<std::string> members;
-  item_filters filters;
-  std::vector<std::string> required_scopes;
-};
-
-std::map<std::string, merged_view, std::less<>> merged_endpoints(const config& c) {
-  std::map<std::string, merged_view, std::less<>> out;
-  std::vector<std::string> all;
-  for (const auto& s : c.servers)
-    if (!s.disabled) all.push_back(s.name);
-  if (c.proxy.aggregate) out.emplace("", merged_view{all, {}, {}});
-  for (const auto& g : c.groups) {
-    merged_view v{{}, g.filters, g.required_scopes};
-    if (g.servers.empty()) v.members = all;
-    for (const auto& name : g.servers)
-      if (std::find(all.begin(), all.end(), name) != all.end()) v.members.push_back(name);
-    out.emplace(g.name, std::move(v));
-  }
+// The merged endpoints by name.
+std::map<std::string, const merged_view*, std::less<>> by_name(
+    const std::vector<merged_view>& views) {
+  std::map<std::string, const merged_view*, std::less<>> out;
+  for (const auto& v : views) out.emplace(v.name, &v);
   return out;
 }
 
@@ -129,23 +113,26 @@ reload_plan plan_reload(const config& current, const config& next) {
   for (const auto& [name, s] : before)
     if (!after.contains(name)) plan.servers_removed.push_back(name);
 
-  const auto merged_before = merged_endpoints(current);
-  const auto merged_after = merged_endpoints(next);
-  for (const auto& [name, v] : merged_after) {
+  const auto views_before = merged_views(current);
+  const auto views_after = merged_views(next);
+  const auto merged_before = by_name(views_before);
+  const auto merged_after = by_name(views_after);
+  for (const auto& [name, view] : merged_after) {
+    const auto& v = *view;
     auto it = merged_before.find(name);
     if (it == merged_before.end()) {
       plan.merged_added.push_back(name);
       continue;
     }
     // A changed member server is a new endpoint object: the merged endpoint takes it in place.
-    bool changed = it->second.members != v.members || !(it->second.filters == v.filters);
+    bool changed = it->second->members != v.members || !(it->second->filters == v.filters);
     for (const auto& m : v.members)
       changed = changed || std::find(plan.servers_changed.begin(), plan.servers_changed.end(), m) !=
                                plan.servers_changed.end();
     if (changed) plan.merged_changed.push_back(name);
-    if (it->second.required_scopes != v.required_scopes) plan.security_changed = true;
+    if (it->second->required_scopes != v.required_scopes) plan.security_changed = true;
   }
-  for (const auto& [name, v] : merged_before)
+  for (const auto& [name, view] : merged_before)
     if (!merged_after.contains(name)) plan.merged_removed.push_back(name);
 
   const auto& a = current.proxy;
@@ -160,6 +147,23 @@ reload_plan plan_reload(const config& current, const config& next) {
                                std::tie(b.tls.cert_file, b.tls.key_file, b.tls.client_ca_file);
   plan.needs_restart = restart_only_changes(a, b);
   return plan;
+}
+
+std::vector<merged_view> merged_views(const config& c) {
+  std::vector<merged_view> out;
+  std::vector<std::string> all;
+  for (const auto& s : c.servers)
+    if (!s.disabled) all.push_back(s.name);
+  if (c.proxy.aggregate) out.push_back({"", all, {}, {}, {}});
+  for (const auto& g : c.groups) {
+    merged_view v{g.name, {}, g.filters, g.required_scopes, {}};
+    if (g.servers.empty()) v.members = all;
+    for (const auto& name : g.servers)
+      (std::find(all.begin(), all.end(), name) != all.end() ? v.members : v.left_out)
+          .push_back(name);
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 bool reload_plan::empty() const {

@@ -35,4 +35,17 @@ struct reload_plan {
 
 reload_plan plan_reload(const config& current, const config& next);
 
+// A merged endpoint of a config: "" (/mcp, with mcpProxy.aggregate) or a group; its enabled
+// member servers in config order, its filters and scopes, and the servers the group names that
+// are disabled (left out of it).
+struct merged_view {
+  std::string name;
+  std::vector<std::string> members;
+  item_filters filters;
+  std::vector<std::string> required_scopes;
+  std::vector<std::string> left_out;
+};
+// Every merged endpoint of `c`, in the order they are served: "" first, then the groups.
+std::vector<merged_view> merged_views(const config& c);
+
 }  // namespace mcp_proxy::config
