@@ -126,6 +126,8 @@ awaitable<void> metrics_listener::run() {
       continue;
     }
     ++self->open;
+    boost::system::error_code ignored;
+    sock.set_option(tcp::no_delay(true), ignored);  // an answer is one write: never held back
     self->tasks.spawn(self->serve(std::make_shared<frontend::client_stream>(std::move(sock))),
                       "metrics connection");
   }
