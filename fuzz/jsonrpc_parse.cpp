@@ -4,7 +4,10 @@
 // - a parsed message survives serialize -> parse with the same kind and an equal object (doubles
 //   within a few ulps: Boost.JSON 1.81 parses doubles with up to 1 ulp error; precise parsing
 //   came in 1.83);
-// - parse_payload agrees with parse on non-batches and gives one result per batch item.
+// - parse_payload agrees with parse on non-batches and gives one result per batch item;
+// - a response parse keeps as its text (the pass-through relay) is the message the full way
+//   (Boost.JSON tree, from_value) builds: with a new id spliced in, its text parses to that
+//   message with that id.
 #include "jsonrpc/message.hpp"
 
 #include <bit>
@@ -88,15 +91,35 @@ void check_failure(const jsonrpc::parse_failure& f) {
   check_round_trip(reply);
 }
 
+void check_kept(std::string_view text, const jsonrpc::message& m) {
+  if (!m.kept_text()) return;
+  boost::system::error_code ec;
+  auto value = jsonrpc::parse_json_value(text, ec);
+  check(!ec, "kept text the full way does not parse", text);
+  auto built = jsonrpc::message::from_value(std::move(value));
+  check(built.has_value(), "kept a message the full way refuses", text);
+  check(built->kind() == m.kind(), "kept message of another kind", text);
+  jsonrpc::message spliced = m;
+  spliced.set_id("fuzz-\"id\"");
+  built->set_id("fuzz-\"id\"");
+  const auto out = jsonrpc::serialize(spliced);
+  check(spliced.kept_text() != nullptr, "serialize built the kept message", text);
+  auto again = jsonrpc::parse(out);
+  check(again.has_value(), "spliced text does not parse", out);
+  check(same_json(again->object(), built->object()), "spliced message differs from the full way",
+        out);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
   auto single = jsonrpc::parse(text);
-  if (single)
+  if (single) {
+    check_kept(text, *single);
     check_round_trip(*single);
-  else
+  } else
     check_failure(single.error());
 
   auto payload = jsonrpc::parse_payload(text);

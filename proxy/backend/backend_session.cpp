@@ -294,7 +294,7 @@ awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<back
     trace_body(server_.name, "backend -> proxy", in->text);
     if (auto& m = protocol::metrics::metrics(); m.on())
       m.backend_received(metrics_id_, in->text.size());
-    auto parsed = jsonrpc::parse(in->text);
+    auto parsed = jsonrpc::parse_taking(in->text);  // a response relayed as is takes the text
     if (!parsed) {
       if (junk_lines_.allow(util::line_budget::clock::now())) {
         report_junk_suppressed();

@@ -2,6 +2,7 @@
 
 #include "jsonrpc/top_level_scan.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
@@ -40,22 +41,35 @@ bool is_valid_request_id(const json::value& v) {
 }
 
 void message::set_id(json::value id) {
-  obj_["id"] = std::move(id);
+  if (text_)
+    text_id_ = std::move(id);
+  else
+    obj_["id"] = std::move(id);
 }
 
 std::string_view message::method() const {
+  if (text_) return {};  // a response
   if (auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
   return {};
 }
 
 json::object* message::params_object() {
-  auto* p = obj_.if_contains("params");
+  auto* p = tree().if_contains("params");
   return p ? p->if_object() : nullptr;
 }
 
 const json::object* message::params_object() const {
-  auto* p = obj_.if_contains("params");
+  auto* p = tree().if_contains("params");
   return p ? p->if_object() : nullptr;
+}
+
+const json::value* message::result() const {
+  return tree().if_contains("result");
+}
+
+const json::value* message::error() const {
+  if (text_) return nullptr;  // kept only with a result, which excludes an error
+  return obj_.if_contains("error");
 }
 
 namespace {
@@ -161,6 +175,21 @@ message message::response(json::value id, json::value result) {
   return message(message_kind::response, std::move(o));
 }
 
+message message::response_text(json::value id, std::string_view result_json) {
+  static constexpr std::string_view head = R"({"jsonrpc":"2.0","id":)";
+  auto form = std::make_shared<text_form>();
+  const auto id_text = json::serialize(id);
+  form->text.reserve(head.size() + id_text.size() + result_json.size() + 12);
+  form->text.append(head).append(id_text).append(R"(,"result":)").append(result_json) += '}';
+  form->id_at = head.size();
+  form->id_size = id_text.size();
+  message m(message_kind::response, {});
+  m.size_hint_ = form->text.size();
+  m.text_ = std::move(form);
+  m.text_id_ = std::move(id);
+  return m;
+}
+
 message message::error_response(json::value id, std::int64_t code, std::string_view text,
                                 const json::value* data) {
   json::object err;
@@ -238,6 +267,53 @@ boost::system::result<json::value, parse_failure> parse_json(std::string_view te
   return v;
 }
 
+// Checks JSON text without building it: Boost.JSON's own parser (the same grammar, UTF-8 and
+// depth checks as parse()) with a handler that keeps nothing and allocates nothing, refusing a
+// number beyond double range as from_value does.
+struct json_checker {
+  using ec_t = boost::system::error_code;
+  constexpr static std::size_t max_object_size = std::size_t(-1);
+  constexpr static std::size_t max_array_size = std::size_t(-1);
+  constexpr static std::size_t max_key_size = std::size_t(-1);
+  constexpr static std::size_t max_string_size = std::size_t(-1);
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_array_begin(ec_t&) { return true; }
+  bool on_array_end(std::size_t, ec_t&) { return true; }
+  bool on_object_begin(ec_t&) { return true; }
+  bool on_object_end(std::size_t, ec_t&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_string(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key_part(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_key(json::string_view, std::size_t, ec_t&) { return true; }
+  bool on_number_part(json::string_view, ec_t&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return true; }
+  bool on_double(double d, json::string_view, ec_t& ec) {
+    if (std::isfinite(d)) return true;
+    ec = json::error::exponent_overflow;
+    return false;
+  }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(json::string_view, ec_t&) { return true; }
+  bool on_comment(json::string_view, ec_t&) { return true; }
+};
+
+bool checks_out(std::string_view text) {
+  json::basic_parser<json_checker> p(bounded());
+  boost::system::error_code ec;
+  const auto used = p.write_some(false, text.data(), text.size(), ec);
+  return !ec && p.done() && used == text.size();
+}
+
+// How serialize() writes an id: as the peer spelled a non-integer number (see its comment).
+std::string id_text(const json::value& id) {
+  if (id.is_double())
+    if (auto text = spellings().find(id.get_double())) return *text;
+  return json::serialize(id);
+}
+
 // A double id: how the text spelled it, for serialize().
 void remember_id_spelling(const message& m, std::string_view text) {
   const auto* id = m.id();
@@ -260,7 +336,56 @@ json::value parse_json_value(std::string_view text, boost::system::error_code& e
   return json::parse(text, ec, {}, bounded());
 }
 
+std::optional<message> message::kept_response(std::string_view text) {
+  return keep(text, nullptr);
+}
+
+std::optional<message> message::kept_response(std::string& text) {
+  return keep(text, &text);
+}
+
+std::optional<message> message::keep(std::string_view text, std::string* owned) {
+  // Only what the full way would accept as it is; anything else takes the full way.
+  auto top = scan_top_level(text);
+  if (!top || top->repeated || !top->has_result || top->has_error || top->has_method || !top->id ||
+      top->jsonrpc != R"("2.0")")
+    return std::nullopt;
+  // Written as it came: one line for stdio and SSE (raw CR or LF in JSON is only whitespace
+  // between tokens, never inside a string), without the whitespace around the object.
+  if (text.find_first_of("\r\n") != std::string_view::npos) return std::nullopt;
+  const auto first = text.find('{'), last = text.rfind('}');
+  boost::system::error_code ec;
+  auto id = json::parse(*top->id, ec);
+  if (ec || !is_valid_request_id(id) || !checks_out(text)) return std::nullopt;
+  auto form = std::make_shared<text_form>();
+  form->id_at = static_cast<std::size_t>(top->id->data() - text.data()) - first;
+  form->id_size = top->id->size();
+  if (id.is_double()) spellings().remember(id.get_double(), *top->id);
+  message m(message_kind::response, {});
+  m.size_hint_ = text.size();
+  if (owned && first == 0 && last + 1 == text.size())
+    form->text = std::move(*owned);
+  else
+    form->text.assign(text.substr(first, last + 1 - first));
+  m.text_ = std::move(form);
+  m.text_id_ = std::move(id);
+  return m;
+}
+
+json::object& message::tree() const {
+  if (text_) {
+    boost::system::error_code ec;
+    auto v = json::parse(text_->text, ec, {}, bounded());
+    // kept_response checked it with the same parser and bound: it parses.
+    if (!ec && v.is_object()) obj_ = std::move(v.get_object());
+    obj_["id"] = text_id_;
+    text_.reset();
+  }
+  return obj_;
+}
+
 boost::system::result<message, parse_failure> parse(std::string_view text) {
+  if (auto kept = message::kept_response(text)) return std::move(*kept);
   auto v = parse_json(text);
   if (!v) return v.error();
   if (v->is_array()) return invalid("batches are not accepted here; send one message");
@@ -270,6 +395,11 @@ boost::system::result<message, parse_failure> parse(std::string_view text) {
     remember_id_spelling(*m, text);
   }
   return m;
+}
+
+boost::system::result<message, parse_failure> parse_taking(std::string& text) {
+  if (auto kept = message::kept_response(text)) return std::move(*kept);
+  return parse(text);
 }
 
 boost::system::result<payload, parse_failure> parse_payload(std::string_view text) {
@@ -310,6 +440,17 @@ std::string serialize_with_id_text(const json::object& o, std::string_view id_te
 }  // namespace
 
 std::string serialize(const message& m) {
+  if (const auto* kept = m.kept_text()) {
+    // Relayed as it came, with its id spliced in.
+    const auto id = id_text(*m.id());
+    const std::string_view text = kept->text;
+    std::string out;
+    out.reserve(text.size() - kept->id_size + id.size());
+    out.append(text.substr(0, kept->id_at))
+        .append(id)
+        .append(text.substr(kept->id_at + kept->id_size));
+    return out;
+  }
   if (const auto* id = m.id(); id && id->is_double()) {
     if (auto text = spellings().find(id->get_double()))
       return serialize_with_id_text(m.object(), *text);

@@ -1,13 +1,19 @@
 #pragma once
 // JSON-RPC 2.0 message model (sans-io). A message keeps its whole JSON object, so members this
 // code does not know (`_meta`, fields of newer spec versions) pass through a proxy untouched.
-// Thread-safety: plain values; no shared state.
+// A response with a result read by parse() is kept as its text (checked, not built) until
+// something asks for its members: relayed as it came, it is written from that text with its
+// (possibly new) id spliced in, never built into a tree and serialized again.
+// Thread-safety: plain values; no shared state. A const message may build its tree on first
+// use, so one message is never read from two threads at once (none is: one I/O thread).
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <boost/system/result.hpp>
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,21 +75,29 @@ class message {
   }
 
   // The id member; nullptr for notifications.
-  const boost::json::value* id() const { return obj_.if_contains("id"); }
+  const boost::json::value* id() const { return text_ ? &text_id_ : obj_.if_contains("id"); }
   void set_id(boost::json::value id);
   // Empty for responses.
   std::string_view method() const;
   // nullptr when absent.
-  const boost::json::value* params() const { return obj_.if_contains("params"); }
+  const boost::json::value* params() const { return tree().if_contains("params"); }
   boost::json::object* params_object();
   const boost::json::object* params_object() const;
   // For responses: the `result` or `error` member.
-  const boost::json::value* result() const { return obj_.if_contains("result"); }
-  const boost::json::value* error() const { return obj_.if_contains("error"); }
+  const boost::json::value* result() const;
+  const boost::json::value* error() const;
 
-  const boost::json::object& object() const { return obj_; }
+  const boost::json::object& object() const { return tree(); }
   // Mutating the object must keep the message valid for its kind (ids, params, _meta only).
-  boost::json::object& object() { return obj_; }
+  boost::json::object& object() { return tree(); }
+
+  // The text a response was read from, as long as it is kept instead of a tree: serialize()
+  // writes it with the id spliced in. Null once anything asked for the members.
+  struct text_form {
+    std::string text;
+    std::size_t id_at = 0, id_size = 0;  // where the id's value is written in `text`
+  };
+  const text_form* kept_text() const { return text_.get(); }
 
   // The length of the text it was parsed from (0 when built): what serialize() reserves, so a
   // large message is written into one buffer instead of a doubling one.
@@ -99,17 +113,35 @@ class message {
   static message response(boost::json::value id, boost::json::value result);
   static message error_response(boost::json::value id, std::int64_t code, std::string_view text,
                                 const boost::json::value* data = nullptr);
+  // A response whose result is already JSON text (a cached page): kept as text, as parse()
+  // keeps one. `result_json` must be one valid JSON value.
+  static message response_text(boost::json::value id, std::string_view result_json);
+  // parse()'s way for a response with a result: kept as text once checked (valid JSON within
+  // the depth bound, numbers finite, "jsonrpc" "2.0", a valid id, a result, and no method, error
+  // or repeated member). nullopt when any of that does not hold: parse() then builds it, which
+  // says what is wrong.
+  static std::optional<message> kept_response(std::string_view text);
+  // The same for text the caller gives up: taken over (left empty) when kept, else untouched.
+  static std::optional<message> kept_response(std::string& text);
 
  private:
   message(message_kind k, boost::json::object o) : kind_(k), obj_(std::move(o)) {}
+  static std::optional<message> keep(std::string_view text, std::string* owned);
+  // Builds the tree from the kept text (once), and drops the text.
+  boost::json::object& tree() const;
   message_kind kind_;
-  boost::json::object obj_;
+  mutable boost::json::object obj_;
+  mutable std::shared_ptr<const text_form> text_;
+  boost::json::value text_id_;  // the id while the text is kept (set_id changes it)
   std::size_t size_hint_ = 0;
 };
 
 // One JSON-RPC message from text (a stdio line, an HTTP body, an SSE data field).
 // A JSON array is rejected with -32600: batches are handled by parse_payload.
 boost::system::result<message, parse_failure> parse(std::string_view text);
+// parse() of text the caller gives up (a line or body just read): a response kept as text takes
+// `text` over instead of copying it (left empty then); otherwise `text` is left as it was.
+boost::system::result<message, parse_failure> parse_taking(std::string& text);
 
 // A body that may be a batch (JSON-RPC 2.0 section 6; MCP allows batches only in 2025-03-26).
 struct payload {

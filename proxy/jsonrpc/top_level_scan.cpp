@@ -126,14 +126,23 @@ std::optional<top_level> scan_top_level(std::string_view t) {
     const auto value_end = skip_value(t, i);
     if (value_end == npos) return std::nullopt;
     const auto value = t.substr(i, value_end - i);
-    if (key_is(key, "id"))
+    const auto note = [&](bool& seen) {
+      out.repeated = out.repeated || seen;
+      seen = true;
+    };
+    if (key_is(key, "id")) {
+      out.repeated = out.repeated || out.id;
       out.id = value;
-    else if (key_is(key, "method"))
-      out.has_method = true;
-    else if (key_is(key, "result"))
-      out.has_result = true;
-    else if (key_is(key, "error"))
-      out.has_error = true;
+    } else if (key_is(key, "jsonrpc")) {
+      out.repeated = out.repeated || out.jsonrpc;
+      out.jsonrpc = value;
+    } else if (key_is(key, "method")) {
+      note(out.has_method);
+    } else if (key_is(key, "result")) {
+      note(out.has_result);
+    } else if (key_is(key, "error")) {
+      note(out.has_error);
+    }
     i = skip_space(t, value_end);
     if (i >= t.size()) return std::nullopt;
     if (t[i] == '}') break;

@@ -18,7 +18,11 @@ struct top_level {
   // The text of the "id" member's value as written (`1.5`, `"a\"b"`, `null`, `{...}`); the last
   // one when the key is repeated, as Boost.JSON keeps the last.
   std::optional<std::string_view> id;
+  // The "jsonrpc" member's value as written (`"2.0"`).
+  std::optional<std::string_view> jsonrpc;
   bool has_method = false, has_result = false, has_error = false;
+  // One of the members above appears more than once.
+  bool repeated = false;
 };
 
 // nullopt unless `text` is one JSON object (whitespace around it allowed) whose members are

@@ -549,5 +549,97 @@ TEST(jsonrpc_message, a_large_parsed_message_serializes_like_boost_json_whatever
   EXPECT_EQ(serialize(*m), json::serialize(m->object()));
 }
 
+// --- responses kept as text (the pass-through relay) -------------------------------------------
+
+TEST(jsonrpc_message, a_response_with_a_result_is_relayed_as_written_with_its_new_id) {
+  // Spellings the tree would change (1.50, the key order, \u escapes, spaces) stay as they were.
+  const std::string result = R"({"b": 1.50, "a":[true,"\u00e9\n"], "_meta":{"x":{}}})";
+  auto m = parse("  {\"jsonrpc\":\"2.0\", \"id\":7,\"result\":" + result + "}\t ");
+  ASSERT_TRUE(m);
+  ASSERT_NE(m->kept_text(), nullptr);
+  EXPECT_EQ(m->kind(), message_kind::response);
+  EXPECT_EQ(*m->id(), json::value(7));
+  EXPECT_EQ(m->error(), nullptr);
+  EXPECT_EQ(m->method(), "");
+  EXPECT_EQ(serialize(*m), "{\"jsonrpc\":\"2.0\", \"id\":7,\"result\":" + result + "}");
+  m->set_id("client-\"1\"");
+  EXPECT_EQ(serialize(*m),
+            "{\"jsonrpc\":\"2.0\", \"id\":\"client-\\\"1\\\"\",\"result\":" + result + "}");
+  ASSERT_NE(m->kept_text(), nullptr);  // nothing asked for the members yet
+}
+
+TEST(jsonrpc_message, asking_for_a_kept_responses_members_builds_them_with_the_new_id) {
+  auto m = parse(R"({"id":"s-1","result":{"content":[]},"jsonrpc":"2.0","extra":[1]})");
+  ASSERT_TRUE(m);
+  m->set_id(42);
+  ASSERT_NE(m->result(), nullptr);
+  EXPECT_EQ(m->kept_text(), nullptr);
+  EXPECT_EQ(m->object(),
+            json::parse(R"({"id":42,"result":{"content":[]},"jsonrpc":"2.0","extra":[1]})"));
+  EXPECT_EQ(serialize(*m), R"({"id":42,"result":{"content":[]},"jsonrpc":"2.0","extra":[1]})");
+}
+
+TEST(jsonrpc_message, a_copy_of_a_kept_response_is_independent) {
+  auto m = parse(R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  ASSERT_TRUE(m);
+  message copy = *m;
+  copy.set_id(2);
+  copy.object()["result"].as_object()["changed"] = true;
+  EXPECT_EQ(serialize(*m), R"({"jsonrpc":"2.0","id":1,"result":{}})");
+  EXPECT_EQ(serialize(copy), R"({"jsonrpc":"2.0","id":2,"result":{"changed":true}})");
+}
+
+TEST(jsonrpc_message, a_non_integer_id_keeps_its_spelling_in_a_kept_response) {
+  auto m = parse(R"({"jsonrpc":"2.0","id":2.50,"result":{}})");
+  ASSERT_TRUE(m);
+  ASSERT_NE(m->kept_text(), nullptr);
+  auto request_id = *m->id();
+  m->set_id("x");
+  m->set_id(request_id);  // as the proxy gives the client its id back
+  EXPECT_EQ(serialize(*m), R"({"jsonrpc":"2.0","id":2.50,"result":{}})");
+}
+
+TEST(jsonrpc_message, only_plain_responses_with_a_result_are_kept_as_text) {
+  const char* built[] = {
+      "{\"jsonrpc\":\"2.0\",\n\"id\":1,\"result\":{}}",                // a line break: one line out
+      R"({"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"m"}})",  // errors are built
+      R"({"jsonrpc":"2.0","id":1,"id":2,"result":{}})",                // a repeated member
+      R"({"jsonrpc":"2.0","id":1,"result":{},"result":[]})",
+      R"({"jsonrpc":"2\u002e0","id":1,"result":{}})",  // an escaped version
+      R"({"jsonrpc":"2.0","method":"x","id":1})",      // requests
+  };
+  for (const char* text : built) {
+    auto m = parse(text);
+    ASSERT_TRUE(m) << text;
+    EXPECT_EQ(m->kept_text(), nullptr) << text;
+  }
+  // What the full way refuses is refused as before, with its reason.
+  expect_failure(R"({"jsonrpc":"2.0","id":1,"result":{"a":[1,}})", error_codes::parse_error);
+  expect_failure("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":\"\xff\"}}",
+                 error_codes::parse_error);  // not UTF-8
+  auto far = expect_invalid_request(R"({"jsonrpc":"2.0","id":1,"result":{"n":1e400}})");
+  EXPECT_EQ(far.id, json::value(1));
+  expect_invalid_request(R"({"jsonrpc":"2.0","id":null,"result":{}})");
+  expect_invalid_request(R"({"jsonrpc":"2.0","id":[1],"result":{}})");
+  expect_invalid_request(R"({"jsonrpc":"1.0","id":1,"result":{}})");
+  std::string deep = R"({"jsonrpc":"2.0","id":3,"result":)" + std::string(2000, '[') +
+                     std::string(2000, ']') + "}";
+  auto too_deep = parse(deep);
+  ASSERT_FALSE(too_deep);
+  EXPECT_TRUE(too_deep.error().too_deep);
+  EXPECT_EQ(too_deep.error().id, json::value(3));
+}
+
+TEST(jsonrpc_message, a_response_from_result_text_is_written_with_that_text) {
+  auto m = message::response_text("req-9", R"({"tools":[{"name":"a"}],"nextCursor":"c"})");
+  EXPECT_EQ(serialize(m),
+            R"({"jsonrpc":"2.0","id":"req-9","result":{"tools":[{"name":"a"}],"nextCursor":"c"}})");
+  m.set_id(3);
+  EXPECT_EQ(serialize(m),
+            R"({"jsonrpc":"2.0","id":3,"result":{"tools":[{"name":"a"}],"nextCursor":"c"}})");
+  ASSERT_NE(m.result(), nullptr);
+  EXPECT_EQ(m.result()->at("nextCursor"), json::value("c"));
+}
+
 }  // namespace
 }  // namespace mcp_proxy::jsonrpc
