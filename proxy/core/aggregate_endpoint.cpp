@@ -116,6 +116,7 @@ awaitable<void> aggregate_endpoint::set_members(
     std::vector<std::shared_ptr<server_endpoint>> members, config::item_filters filters) {
   const bool filters_changed = !(filters_ == filters);
   filters_ = std::move(filters);
+  merged_cache_.clear();
   std::vector<std::size_t> left, joined;
   for (std::size_t i = 0; i < members_.size(); ++i) {
     auto& m = members_[i];
@@ -334,12 +335,14 @@ void aggregate_endpoint::on_member_message(std::weak_ptr<client_session> parent,
   if (m.is_notification() && m.method() == "notifications/resources/list_changed") {
     // Templates may have changed too: forget the routes learnt from this member.
     catalog_.forget_templates(i);
+    merged_cache_.clear();
   }
   push_unrelated(*s, std::move(m), label_);
 }
 
 void aggregate_endpoint::invalidate(member& m, std::string_view method) {
   ++m.cache_epoch;
+  merged_cache_.clear();
   if (method.empty()) {
     m.cache.clear();
     return;

@@ -83,6 +83,19 @@ class aggregate_endpoint : public endpoint {
     bool retired = false;           // removed by a reload: never active again
   };
   using page_result = boost::system::result<page, std::string>;
+  // A merged page as sent (renamed, filtered, serialized) to the sessions that see every exposed
+  // item (no tool or access narrowing), by list method, generation and cursor; built only from
+  // members' cached pages, and good until the oldest of them is stale. Cleared whenever a
+  // member's cache is.
+  struct merged_cached {
+    std::shared_ptr<const std::string> result;      // the result object's JSON text
+    std::chrono::steady_clock::time_point fetched;  // its oldest member page's
+  };
+  std::map<std::string, merged_cached, std::less<>> merged_cache_;
+  // When every page in `pages` came from its member's cache for `method`: the oldest's time.
+  std::optional<std::chrono::steady_clock::time_point> cached_since(
+      std::string_view method, const std::vector<std::size_t>& index_of,
+      const std::vector<const boost::json::object*>& pages) const;
 
   boost::asio::awaitable<bool> join_member(std::shared_ptr<client_session> s, std::size_t i);
   // Sends a request of the proxy's own to a member (through the session's member session) and

@@ -150,6 +150,19 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   protocol::composite_cursor walk;
   const auto* cursor =
       request.params_object() ? request.params_object()->if_contains("cursor") : nullptr;
+  // A session that sees every exposed item shares the merged pages of its view.
+  std::string cache_key;
+  if (s->narrowing.tools.empty() && !s->narrowing.access &&
+      proxy_.list_cache_ttl > std::chrono::milliseconds::zero() &&
+      (!cursor || cursor->is_null() || cursor->is_string())) {
+    cache_key = method + ' ' + std::to_string(generation) + ' ';
+    if (cursor && cursor->is_string()) cache_key += cursor->get_string();
+    if (auto hit = merged_cache_.find(cache_key); hit != merged_cache_.end()) {
+      if (clock::now() - hit->second.fetched < proxy_.list_cache_ttl)
+        co_return message::response_text(std::move(id), *hit->second.result);
+      merged_cache_.erase(hit);
+    }
+  }
   if (cursor && !cursor->is_null()) {
     auto decoded = cursor->is_string()
                        ? cursors_.decode(cursor->get_string(), generation)
@@ -212,7 +225,31 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   // 2026-07-28 caching: only what every member said (a member left out says nothing).
   if (auto cache = merged.left_out.empty() ? protocol::merged_cache_fields(results) : std::nullopt)
     for (auto& kv : *cache) result[kv.key()] = kv.value();
+  if (!cache_key.empty() && merged.left_out.empty()) {
+    if (auto since = cached_since(method, index_of, results)) {
+      if (merged_cache_.size() >= 1000) merged_cache_.clear();  // endless cursors: bounded
+      merged_cache_[cache_key] =
+          merged_cached{std::make_shared<const std::string>(json::serialize(result)), *since};
+    }
+  }
   co_return message::response(std::move(id), std::move(result));
+}
+
+std::optional<clock::time_point> aggregate_endpoint::cached_since(
+    std::string_view method, const std::vector<std::size_t>& index_of,
+    const std::vector<const json::object*>& pages) const {
+  auto oldest = clock::time_point::max();
+  for (std::size_t n = 0; n < pages.size(); ++n) {
+    if (!pages[n]) continue;  // done before this page: not asked
+    const auto& cache = members_[index_of[n]].cache;
+    auto list = cache.find(method);
+    if (list == cache.end()) return std::nullopt;
+    auto page = std::find_if(list->second.begin(), list->second.end(),
+                             [&](const auto& kv) { return kv.second.result.get() == pages[n]; });
+    if (page == list->second.end()) return std::nullopt;
+    oldest = std::min(oldest, page->second.fetched);
+  }
+  return oldest;
 }
 
 bool aggregate_endpoint::visible_exposed(const client_session& s, std::string_view list_key,
