@@ -27,6 +27,15 @@ std::optional<std::string> line_splitter::next_line() {
       overflow();
       return std::nullopt;
     }
+    if (consumed_ == 0 && nl + 1 == buffer_.size()) {
+      // The buffer is this one line (a large message comes so): handed over, not copied.
+      std::string line = std::move(buffer_);
+      buffer_ = std::string();
+      line.resize(end);
+      scanned_ = 0;
+      if (!line.empty()) return line;
+      continue;
+    }
     std::string line = buffer_.substr(consumed_, end - consumed_);
     consumed_ = nl + 1;
     if (!line.empty()) return line;
