@@ -12,6 +12,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -41,6 +42,17 @@ class client_stream {
   void expires_never() { tcp().expires_never(); }
   // The TLS layer, for the handshake and the peer's certificate; null on plain TCP.
   tls_layer* tls() { return std::get_if<tls_layer>(&stream_); }
+  // The peer's address as text ("" when the socket has none): asked of the kernel once per
+  // connection, not once per request.
+  const std::string& peer_address() {
+    if (!peer_known_) {
+      boost::system::error_code ec;
+      auto remote = socket().remote_endpoint(ec);
+      if (!ec) peer_ = remote.address().to_string();
+      peer_known_ = true;
+    }
+    return peer_;
+  }
 
   template <class MutableBuffers, class Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
@@ -61,6 +73,8 @@ class client_stream {
 
  private:
   std::variant<tcp_layer, tls_layer> stream_;
+  std::string peer_;
+  bool peer_known_ = false;
 };
 
 }  // namespace mcp_proxy::frontend

@@ -135,14 +135,8 @@ bool owned_by(const protocol::session_narrowing& session, const request_identity
   return session.principal == who.principal;
 }
 
-std::string peer_address(tcp_stream& stream) {
-  boost::system::error_code ec;
-  auto remote = stream.socket().remote_endpoint(ec);
-  return ec ? std::string() : remote.address().to_string();
-}
-
 std::shared_ptr<void> acquire_session_slot(http_context& ctx, tcp_stream& stream) {
-  const std::string peer = peer_address(stream);
+  const std::string& peer = stream.peer_address();
   auto slot = ctx.sessions_per_peer.acquire(peer);
   if (!slot)
     spdlog::warn("client {} holds {} sessions (mcpProxy.maxSessionsPerPeer); refusing another",

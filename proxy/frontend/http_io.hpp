@@ -67,8 +67,6 @@ struct http_context {
   util::keyed_quota sessions_per_peer;
 };
 
-// The client's address ("" when the socket has none any more).
-std::string peer_address(tcp_stream& stream);
 // A session slot for the client of `stream`; null (and a log line) when its address holds
 // mcpProxy.maxSessionsPerPeer sessions already.
 std::shared_ptr<void> acquire_session_slot(http_context& ctx, tcp_stream& stream);

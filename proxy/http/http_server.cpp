@@ -454,7 +454,7 @@ awaitable<std::optional<std::string>> http_server::impl::handshake(client_stream
   stream.expires_never();
   if (ec) {
     // Scanners and plain-HTTP clients fail here often: debug, not a warning each.
-    spdlog::debug("TLS handshake with {} failed: {}", frontend::peer_address(stream), ec.message());
+    spdlog::debug("TLS handshake with {} failed: {}", stream.peer_address(), ec.message());
     co_return std::nullopt;
   }
   co_return client_certificate_principal(t->native_handle());
@@ -706,7 +706,7 @@ awaitable<bool> http_server::impl::dispatch(client_stream& stream, http_request&
   if (admitted.principal.empty()) admitted.principal = cert_principal;
   // Limits count per principal; clients without one, per peer address.
   std::string limits_key =
-      admitted.principal.empty() ? "peer:" + frontend::peer_address(stream) : admitted.principal;
+      admitted.principal.empty() ? "peer:" + stream.peer_address() : admitted.principal;
   const frontend::request_identity who{std::move(admitted.principal), std::move(admitted.access),
                                        std::move(limits_key)};
   if (draining && starts_new_work(req, r->kind)) {
