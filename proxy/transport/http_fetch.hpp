@@ -52,6 +52,7 @@ class http_fetcher {
   boost::asio::any_io_executor ex_;
   boost::asio::ssl::context tls_;
   bool verify_ = true;
+  bool system_store_loaded_ = false;
 };
 
 }  // namespace mcp_proxy::transport
