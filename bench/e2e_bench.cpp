@@ -13,7 +13,10 @@
 //   hist         their count per log2 bucket of microseconds, {"<=16":n,"<=32":n,...}, from the
 //                first non-empty bucket to the last
 //   calls_per_s  successful timed calls per second of the timed phase (all connections at once)
-// Exits 1 when no timed call succeeded.
+// Exits 1 when no timed call succeeded. `--transport sse` speaks the legacy HTTP+SSE transport
+// (spec 2024-11-05) instead: each connection opens a session of its own (a GET event stream, its
+// POSTs on a second keep-alive connection), and a call is timed until its response arrives on
+// the stream (parsing it included, to find it among the events).
 //
 // Sessions (`--sessions N`): establishes N sessions in turn on one keep-alive connection
 // (initialize + notifications/initialized each, timed together) and keeps them open; prints one
@@ -28,7 +31,7 @@
 //
 //   e2e_bench --url http://127.0.0.1:PORT/NAME/mcp [--calls 2000 | --duration-s S]
 //             [--warmup 200] [--concurrency 1] [--method tools/call] [--tool echo]
-//             [--arguments '{"text":"x"}'] [--timeout-s 60]
+//             [--arguments '{"text":"x"}'] [--timeout-s 60] [--transport sse]
 //   e2e_bench --url URL --sessions N [--hold-ms M] [--timeout-s 60]
 
 #include "protocol/sse.hpp"
@@ -79,6 +82,7 @@ struct options {
   int hold_ms = 0;
   double duration_s = 0;
   double timeout_s = 60;
+  bool legacy_sse = false;  // --transport sse
 };
 
 struct endpoint {
@@ -90,12 +94,50 @@ struct answer {
   std::string content_type, session_id, body;
 };
 
+// One TCP connection to the server, driven in turn: each operation runs the connection's own
+// io_context until it completes, bounded by `timeout`.
+class connection {
+ protected:
+  connection(const endpoint& ep, std::chrono::milliseconds timeout)
+      : ep_(ep), timeout_(timeout), stream_(io_) {}
+
+  // Connects (resolving the host the first time), with TCP_NODELAY.
+  void open_connection(error_code& ec) {
+    if (endpoints_.empty()) {
+      asio::ip::tcp::resolver resolver(io_);
+      endpoints_ = resolver.resolve(ep_.host, ep_.port, ec);
+      if (ec) return;
+    }
+    stream_.expires_after(timeout_);
+    stream_.async_connect(endpoints_, [&](error_code cec, const auto&) { ec = cec; });
+    run();
+    if (!ec) stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  }
+
+  void close_connection() {
+    error_code ignored;
+    stream_.socket().close(ignored);
+    buffer_.clear();
+  }
+
+  void run() {
+    io_.restart();
+    io_.run();
+  }
+
+  endpoint ep_;
+  std::chrono::milliseconds timeout_;
+  asio::io_context io_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  asio::ip::tcp::resolver::results_type endpoints_;
+};
+
 // One keep-alive connection speaking Streamable HTTP. Each exchange is bounded by `timeout`;
 // after a failed exchange, or an answer that closes the connection, the next one reconnects.
-class client {
+class client : connection {
  public:
-  client(const endpoint& ep, std::chrono::milliseconds timeout)
-      : ep_(ep), timeout_(timeout), stream_(io_) {}
+  client(const endpoint& ep, std::chrono::milliseconds timeout) : connection(ep, timeout) {}
 
   // POSTs `body` (in `session` when not empty); the error is a transport failure.
   std::optional<answer> post(const std::string& body, std::string_view session, error_code& ec) {
@@ -148,37 +190,16 @@ class client {
   }
 
   void connect(error_code& ec) {
-    if (endpoints_.empty()) {
-      asio::ip::tcp::resolver resolver(io_);
-      endpoints_ = resolver.resolve(ep_.host, ep_.port, ec);
-      if (ec) return;
-    }
-    stream_.expires_after(timeout_);
-    stream_.async_connect(endpoints_, [&](error_code cec, const auto&) { ec = cec; });
-    run();
+    open_connection(ec);
     if (ec) return disconnect();
-    stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-    connected_ = !ec;
+    connected_ = true;
   }
 
   void disconnect() {
-    error_code ignored;
-    stream_.socket().close(ignored);
-    buffer_.clear();
+    close_connection();
     connected_ = false;
   }
 
-  void run() {
-    io_.restart();
-    io_.run();
-  }
-
-  endpoint ep_;
-  std::chrono::milliseconds timeout_;
-  asio::io_context io_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  asio::ip::tcp::resolver::results_type endpoints_;
   bool connected_ = false;
 };
 
@@ -191,6 +212,21 @@ endpoint parse_url(const std::string& url) {
 
 std::string excerpt(std::string_view s) {
   return std::string(s.substr(0, 200)) + (s.size() > 200 ? "..." : "");
+}
+
+// Whether message `m` is the response to request `id`: nullopt when it is not (a notification,
+// a request, a priming event), empty when it is a result, else what went wrong.
+std::optional<std::string> check_message(std::string_view m, std::int64_t id) {
+  if (m.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
+  error_code ec;
+  auto v = json::parse(m, ec);
+  const auto* o = v.if_object();
+  if (ec || !o) return "not JSON: " + excerpt(m);
+  const auto* mid = o->if_contains("id");
+  if (!mid || !mid->is_int64() || mid->as_int64() != id) return std::nullopt;
+  if (o->contains("result")) return std::string();
+  if (const auto* err = o->if_contains("error")) return "error " + json::serialize(*err);
+  return "a response with neither result nor error: " + excerpt(m);
 }
 
 // What went wrong with the answer to request `id`; empty when it is a result. The answer is JSON,
@@ -208,17 +244,8 @@ std::string check_answer(const answer& a, std::int64_t id) {
   } else {
     messages.push_back(a.body);
   }
-  for (const auto& m : messages) {
-    if (m.find_first_not_of(" \t\r\n") == std::string::npos) continue;  // a priming event
-    error_code ec;
-    auto v = json::parse(m, ec);
-    const auto* o = v.if_object();
-    if (ec || !o) return "not JSON: " + excerpt(m);
-    const auto* mid = o->if_contains("id");
-    if (!mid || !mid->is_int64() || mid->as_int64() != id) continue;  // not the response
-    if (o->contains("result")) return {};
-    if (const auto* err = o->if_contains("error")) return "error " + json::serialize(*err);
-  }
+  for (const auto& m : messages)
+    if (auto verdict = check_message(m, id)) return *verdict;
   return "no response in the answer: " + excerpt(a.body);
 }
 
@@ -270,6 +297,150 @@ std::string open_session(client& c, std::int64_t id, std::string& session) {
            excerpt(ack->body);
   return {};
 }
+
+// A legacy HTTP+SSE session (spec 2024-11-05, `--sse`): a GET on the URL opens an event stream
+// on a connection of its own, whose first event (`endpoint`) names where to POST; the answers
+// come back as `message` events on the stream. The POSTs share one keep-alive connection. After
+// a transport failure the session is closed; the next call opens a new one.
+class legacy_session : connection {
+ public:
+  legacy_session(const endpoint& ep, std::chrono::milliseconds timeout) : connection(ep, timeout) {}
+  legacy_session(const legacy_session&) = delete;
+  legacy_session& operator=(const legacy_session&) = delete;
+
+  // Sends `body` (a notification when `id` is nullopt) and, for a request, waits on the stream
+  // for its response: false on a transport failure (`problem` says which); else `problem` is
+  // empty when the response is a result, or says what it was.
+  bool call(const std::string& body, std::optional<std::int64_t> id, std::string& problem) {
+    auto fail = [&](std::string what) {
+      problem = std::move(what);
+      close();
+      return false;
+    };
+    problem.clear();
+    if (!poster_) {
+      if (auto opened = open(); !opened.empty()) return fail(std::move(opened));
+    }
+    error_code ec;
+    auto res = poster_->post(body, {}, ec);
+    if (!res) return fail("POST: " + ec.message());
+    if (res->status / 100 != 2) {
+      problem = "POST: HTTP " + std::to_string(res->status) + ": " + excerpt(res->body);
+      return true;
+    }
+    if (!id) return true;
+    for (;;) {
+      auto data = next_message(ec);
+      if (!data) return fail("event stream: " + ec.message());
+      if (auto verdict = check_message(*data, *id)) {
+        problem = std::move(*verdict);
+        return true;
+      }
+    }
+  }
+
+  ~legacy_session() { close(); }
+
+ private:
+  // Opens the stream, reads its endpoint, and initializes the session; what went wrong.
+  std::string open() {
+    error_code ec;
+    open_connection(ec);
+    if (ec) return "connect: " + ec.message();
+    http::request<http::empty_body> req{http::verb::get, ep_.target, 11};
+    req.set(http::field::host, ep_.host + ":" + ep_.port);
+    req.set(http::field::accept, "text/event-stream");
+    parser_.emplace();
+    parser_->body_limit(boost::none);
+    stream_.expires_after(timeout_);
+    http::async_write(stream_, req, [&](error_code wec, std::size_t) {
+      if (wec) {
+        ec = wec;
+        return;
+      }
+      http::async_read_header(stream_, buffer_, *parser_,
+                              [&](error_code rec, std::size_t) { ec = rec; });
+    });
+    run();
+    if (ec) return "GET: " + ec.message();
+    if (parser_->get().result_int() != 200)
+      return "GET: HTTP " + std::to_string(parser_->get().result_int());
+    std::string where;
+    for (;;) {  // the endpoint event comes first; messages before it would have no request
+      auto e = next_event(ec);
+      if (!e) return "no endpoint event: " + ec.message();
+      if (e->type == "endpoint") {
+        where = std::move(e->data);
+        break;
+      }
+    }
+    endpoint post_ep = ep_;
+    if (where.starts_with("http://")) {
+      post_ep = parse_url(where);
+    } else if (where.starts_with("/")) {
+      post_ep.target = where;
+    } else {
+      return "an endpoint that is neither absolute nor a path: " + excerpt(where);
+    }
+    poster_.emplace(post_ep, timeout_);
+    std::string problem;
+    if (!call(initialize_body(0), 0, problem) || !problem.empty()) return "initialize: " + problem;
+    if (!call(R"({"jsonrpc":"2.0","method":"notifications/initialized"})", std::nullopt, problem) ||
+        !problem.empty())
+      return "notifications/initialized: " + problem;
+    return {};
+  }
+
+  // The data of the next `message` event on the stream.
+  std::optional<std::string> next_message(error_code& ec) {
+    for (;;) {
+      auto e = next_event(ec);
+      if (!e) return std::nullopt;
+      if (e->type == "message") return std::move(e->data);
+    }
+  }
+
+  std::optional<mcp_proxy::protocol::sse_event> next_event(error_code& ec) {
+    while (events_.empty()) {
+      if (parser_->is_done()) {
+        ec = http::error::end_of_stream;
+        return std::nullopt;
+      }
+      char chunk[16384];
+      parser_->get().body().data = chunk;
+      parser_->get().body().size = sizeof chunk;
+      stream_.expires_after(timeout_);
+      http::async_read_some(stream_, buffer_, *parser_,
+                            [&](error_code rec, std::size_t) { ec = rec; });
+      run();
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) return std::nullopt;
+      const auto n = sizeof chunk - parser_->get().body().size;
+      auto events = decoder_.feed(std::string_view(chunk, n));
+      if (!events) {
+        ec = http::error::bad_chunk;
+        return std::nullopt;
+      }
+      for (auto& e : *events) events_.push_back(std::move(e));
+    }
+    auto e = std::move(events_.front());
+    events_.erase(events_.begin());
+    return e;
+  }
+
+  void close() {
+    close_connection();  // ends the session (the server sees the stream close)
+    events_.clear();
+    decoder_ = mcp_proxy::protocol::sse_decoder();
+    parser_.reset();
+    poster_.reset();
+  }
+
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  mcp_proxy::protocol::sse_decoder decoder_;
+  std::vector<mcp_proxy::protocol::sse_event> events_;
+  std::optional<client> poster_;
+};
 
 int run_sessions(const options& opt, const endpoint& ep, std::chrono::milliseconds timeout) {
   client c(ep, timeout);
@@ -341,9 +512,18 @@ struct tally {
 };
 
 int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds timeout) {
+  // Streamable HTTP: one session shared by every connection; legacy SSE: a session each.
   client opener(ep, timeout);
   std::string session;
-  if (auto problem = open_session(opener, 0, session); !problem.empty()) {
+  if (opt.legacy_sse) {
+    legacy_session probe(ep, timeout);  // fails early, as the shared session does
+    std::string problem;
+    probe.call(R"({"jsonrpc":"2.0","id":1,"method":"ping"})", 1, problem);
+    if (!problem.empty()) {
+      std::cerr << "e2e_bench: " << problem << "\n";
+      return 1;
+    }
+  } else if (auto problem = open_session(opener, 0, session); !problem.empty()) {
     std::cerr << "e2e_bench: " << problem << "\n";
     return 1;
   }
@@ -358,6 +538,8 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
       std::chrono::duration<double>(opt.duration_s));
   auto worker = [&](std::int64_t index) {
     client c(ep, timeout);
+    std::optional<legacy_session> legacy;
+    if (opt.legacy_sse) legacy.emplace(ep, timeout);
     tally mine;
     if (opt.duration_s <= 0) mine.latencies.reserve(static_cast<std::size_t>(opt.calls));
     int failures_in_a_row = 0;
@@ -370,10 +552,14 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
       const std::string body = json::serialize(request);
       error_code ec;
       const auto start = clock_type::now();
-      auto res = c.post(body, session, ec);
+      std::string problem;
+      std::optional<answer> res;
+      // A legacy session reads the stream up to the response: that includes parsing it.
+      bool delivered =
+          legacy ? legacy->call(body, id, problem) : (res = c.post(body, session, ec)).has_value();
       const auto us = micros_since(start);
-      std::string problem = res ? check_answer(*res, id) : "connection: " + ec.message();
-      failures_in_a_row = res ? 0 : failures_in_a_row + 1;
+      if (!legacy) problem = res ? check_answer(*res, id) : "connection: " + ec.message();
+      failures_in_a_row = delivered ? 0 : failures_in_a_row + 1;
       if (timed) ++mine.calls;
       if (problem.empty()) {
         if (timed) mine.latencies.push_back(us);
@@ -409,7 +595,7 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
   for (auto& t : threads) t.join();
   const double seconds = std::chrono::duration<double>(clock_type::now() - timed_start).count();
   error_code ignored;
-  opener.end_session(session, ignored);
+  if (!opt.legacy_sse) opener.end_session(session, ignored);
 
   if (total.errors + total.warmup_errors > 0)
     std::cerr << "e2e_bench: " << total.errors << " timed and " << total.warmup_errors
@@ -439,6 +625,7 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
 constexpr std::string_view usage = R"(Usage:
   e2e_bench --url URL [--calls N | --duration-s S] [--warmup N] [--concurrency N]
             [--method METHOD] [--tool NAME] [--arguments JSON] [--timeout-s S]
+            [--transport streamable-http|sse]
   e2e_bench --url URL --sessions N [--hold-ms M] [--timeout-s S]
 
 A load client for an MCP server over Streamable HTTP. Prints one JSON line of results (calls,
@@ -454,6 +641,9 @@ establish each session).
   --tool NAME        with tools/call: the tool (default echo)
   --arguments JSON   with tools/call: its arguments (default {"text":"benchmark"})
   --timeout-s S      the deadline of each HTTP exchange, in seconds (default 60)
+  --transport T      streamable-http (default), or sse: the legacy HTTP+SSE transport (GET the
+                     URL for an event stream, POST to its endpoint); each connection opens a
+                     session of its own (not with --sessions)
   --sessions N       establish N sessions in turn on one connection instead of calling
   --hold-ms M        with --sessions: keep them open M ms before deleting them
   -h, --help         print this help and exit
@@ -495,6 +685,8 @@ int main(int argc, char** argv) {
         opt.duration_s = std::stod(v);
       else if (k == "--timeout-s")
         opt.timeout_s = std::stod(v);
+      else if (k == "--transport" && (v == "sse" || v == "streamable-http"))
+        opt.legacy_sse = v == "sse";
       else {
         std::cerr << "e2e_bench: unknown option " << k << " (see --help)\n";
         return 2;
@@ -506,7 +698,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (opt.url.empty() || opt.calls < 1 || opt.warmup < 0 || opt.concurrency < 1 ||
-      opt.sessions < 0 || opt.hold_ms < 0 || opt.duration_s < 0 || opt.timeout_s <= 0) {
+      opt.sessions < 0 || opt.hold_ms < 0 || opt.duration_s < 0 || opt.timeout_s <= 0 ||
+      (opt.legacy_sse && opt.sessions > 0)) {
     std::cerr << usage;
     return 2;
   }

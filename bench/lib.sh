@@ -81,3 +81,110 @@ commit_label() {
 machine_label() {
   echo "\`$preset\` build, $(nproc) cores: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 }
+
+# --- the npm peers (ci/npm/package.json, installed by ci/install-deps.sh) -----------------------
+# They run on the `node` on PATH (NODE overrides it) from MCP_PROXY_NPM_DIR.
+node_bin="${NODE:-node}"
+npm_dir="${MCP_PROXY_NPM_DIR:-$HOME/.cache/mcp-proxy/npm}"
+# The "version" of a package.json.
+package_version() { sed -n 's/^  "version": "\(.*\)",*$/\1/p' "$1" | head -1; }
+# peer_installed PACKAGE ENTRY: whether node and the package's ENTRY (a path inside it) are
+# there; prints the installed version, and warns when it is not the one ci/npm/package.json pins.
+peer_installed() {
+  local pkg="$npm_dir/node_modules/$1/package.json" version pinned
+  [ -f "$npm_dir/node_modules/$1/$2" ] && [ -f "$pkg" ] && command -v "$node_bin" >/dev/null 2>&1 ||
+    return 1
+  version="$(package_version "$pkg")"
+  pinned="$(sed -n "s/^ *\"$1\": \"\(.*\)\",*\$/\1/p" "$repo/ci/npm/package.json")"
+  [ "$version" = "$pinned" ] || log "warning: $1 $version installed, ci/npm/package.json pins $pinned" >&2
+  echo "$version"
+}
+# A TCP port free on 127.0.0.1 now, for a peer that cannot take port 0 (mcp-hub).
+free_port() {
+  /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The node peers run in a session (and process group) of their own: they spawn the mock as their
+# child, and the whole group is signalled at the end. launcher_of: the pid `wait` reaps;
+# group_of: the group's id, read from the node process (never this script's own group);
+# node_of: the node process. The caller's cleanup calls stop_group for each.
+declare -A launcher_of=() group_of=() node_of=()
+# stop_group NAME [--node-first]: SIGTERM to the group, SIGKILL to what is left after 10 s.
+# --node-first: SIGTERM to the node process alone first, and 10 s for it and its children to
+# exit (the peer's own shutdown); sets group_lingered=1 when the group had to be signalled.
+stop_group() {
+  local pgid="${group_of[$1]:-}" launcher="${launcher_of[$1]:-}" node="${node_of[$1]:-}"
+  group_lingered=0
+  if [ "${2:-}" = --node-first ] && [ -n "$node" ] && [ -n "$pgid" ]; then
+    kill -TERM "$node" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
+    # shellcheck disable=SC2034  # read by the callers
+    kill -0 -- "-$pgid" 2>/dev/null && group_lingered=1
+  fi
+  if [ -n "$pgid" ] && kill -0 -- "-$pgid" 2>/dev/null; then
+    kill -TERM -- "-$pgid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pgid" 2>/dev/null || true
+  elif [ -n "$launcher" ]; then
+    kill -TERM "$launcher" 2>/dev/null || true
+  fi
+  [ -z "$launcher" ] || wait "$launcher" 2>/dev/null || true
+  group_of[$1]=""; launcher_of[$1]=""; node_of[$1]=""
+}
+# The first process named COMM among PID and its descendants (PID runs `timeout`, `setsid`...).
+descendant_named() {
+  local p="$1" want="$2"
+  for _ in 1 2 3 4; do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$want" ] && { echo "$p"; return 0; }
+    p="$(pgrep -P "$p" | head -1)" || return 1
+  done
+  return 1
+}
+# The TCP port PID listens on (from its socket inodes in /proc/net/tcp*); fails unless it is
+# bound to 127.0.0.1 or ::1 only.
+listening_port() {
+  local pid="$1" fd link inode local_addr state rest inodes=" "
+  for fd in /proc/"$pid"/fd/*; do
+    link="$(readlink "$fd" 2>/dev/null)" || continue
+    [[ "$link" == socket:* ]] && { link="${link#socket:[}"; inodes+="${link%]} "; }
+  done
+  # shellcheck disable=SC2034  # the fields are named for reading
+  while read -r _ local_addr _ state _ _ _ _ _ inode rest; do
+    if [ "$state" != 0A ] || [[ "$inodes" != *" $inode "* ]]; then continue; fi
+    case "${local_addr%:*}" in
+      0100007F|00000000000000000000000001000000) echo "$((16#${local_addr##*:}))"; return 0 ;;
+      *) log "pid $pid listens on ${local_addr%:*} (not loopback only): stopping"; return 2 ;;
+    esac
+  done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+  return 1
+}
+# start_peer NAME COMMAND...: starts a node peer in a new session (setsid), bounded to an hour
+# like start_listening, and sets `port` (the port it listens on, waiting at most 30 s), node_pid,
+# node_of[NAME] and group_of[NAME]. Its stdout goes to $work/NAME.out, stderr to $work/NAME.log.
+start_peer() {
+  local name="$1" rc own_group; shift
+  own_group="$(stat_field $$ 5)"
+  setsid -w timeout -k 10 3600 "$@" >"$work/$name.out" 2>"$work/$name.log" </dev/null &
+  launcher_of[$name]=$!
+  port=""; node_pid=""
+  for _ in $(seq 1 300); do
+    node_pid="$(descendant_named "${launcher_of[$name]}" node)" || node_pid=""
+    if [ -n "$node_pid" ]; then
+      node_of[$name]="$node_pid"
+      if [ -z "${group_of[$name]:-}" ]; then
+        group_of[$name]="$(stat_field "$node_pid" 5)" || group_of[$name]=""
+        if [ "${group_of[$name]}" = "$own_group" ]; then
+          group_of[$name]=""; log "$name is in this script's process group (setsid failed?)"; exit 1
+        fi
+      fi
+      rc=0; port="$(listening_port "$node_pid")" || rc=$?
+      [ "$rc" -eq 2 ] && exit 1
+      [ -n "$port" ] && return 0
+    fi
+    kill -0 "${launcher_of[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  log "$name did not start listening within 30 s; its output:"
+  cat "$work/$name.out" "$work/$name.log" >&2
+  exit 1
+}

@@ -69,14 +69,10 @@ done
 warmup=$(((calls + 9) / 10))
 require_binaries
 
-# The npm peers: entry points and installed versions (pinned in ci/npm/package.json).
-node_bin="${NODE:-node}"
-npm_dir="${MCP_PROXY_NPM_DIR:-$HOME/.cache/mcp-proxy/npm}"
-declare -A peer_js=([mcp-proxy-js]="$npm_dir/node_modules/mcp-proxy/dist/bin/mcp-proxy.mjs"
-                    [supergateway]="$npm_dir/node_modules/supergateway/dist/index.js")
+# The npm peers: entry points (in their packages) and installed versions.
+declare -A peer_entry=([mcp-proxy-js]=dist/bin/mcp-proxy.mjs [supergateway]=dist/index.js)
 declare -A peer_package=([mcp-proxy-js]=mcp-proxy [supergateway]=supergateway)
 declare -A peer_version=()
-package_version() { sed -n 's/^  "version": "\(.*\)",*$/\1/p' "$1" | head -1; }
 targets=(direct proxy-stdio proxy-http)
 baseline_bin="${BASELINE_PROXY_BIN:-}"
 if [ -n "$baseline_bin" ]; then
@@ -86,12 +82,7 @@ if [ -n "$baseline_bin" ]; then
 fi
 for p in mcp-proxy-js supergateway; do
   [ "$peers" -eq 1 ] || break
-  pkg="$npm_dir/node_modules/${peer_package[$p]}/package.json"
-  if [ -f "${peer_js[$p]}" ] && [ -f "$pkg" ] && command -v "$node_bin" >/dev/null 2>&1; then
-    peer_version[$p]="$(package_version "$pkg")"
-    pinned="$(sed -n "s/^ *\"${peer_package[$p]}\": \"\(.*\)\",*\$/\1/p" ci/npm/package.json)"
-    [ "${peer_version[$p]}" = "$pinned" ] ||
-      log "warning: ${peer_package[$p]} ${peer_version[$p]} installed, ci/npm/package.json pins $pinned"
+  if peer_version[$p]="$(peer_installed "${peer_package[$p]}" "${peer_entry[$p]}")"; then
     targets+=("$p")
   elif [ "$smoke" -eq 1 ]; then
     log "${peer_package[$p]} is not installed in $npm_dir (or no node): left out"
@@ -106,22 +97,6 @@ done
 
 bench_workdir  # $work, and the process and docs helpers
 
-# The node peers run in a session (and process group) of their own: they spawn the mock as their
-# child, and the whole group is signalled at the end. launcher_of: the pid `wait` reaps;
-# group_of: the group's id, read from the node process (never this script's own group).
-declare -A launcher_of=() group_of=()
-stop_group() {
-  local pgid="${group_of[$1]:-}" launcher="${launcher_of[$1]:-}"
-  if [ -n "$pgid" ] && kill -0 -- "-$pgid" 2>/dev/null; then
-    kill -TERM -- "-$pgid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 -- "-$pgid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pgid" 2>/dev/null || true
-  elif [ -n "$launcher" ]; then
-    kill -TERM "$launcher" 2>/dev/null || true
-  fi
-  [ -z "$launcher" ] || wait "$launcher" 2>/dev/null || true
-  group_of[$1]=""; launcher_of[$1]=""
-}
 # shellcheck disable=SC2317  # called by the trap
 bench_pid=""  # the e2e_bench run under way (its `timeout`), waited for so that signals get through
 cleanup() {
@@ -138,63 +113,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# The first process named COMM among PID and its descendants (PID runs `timeout`, `setsid`...).
-descendant_named() {
-  local p="$1" want="$2"
-  for _ in 1 2 3 4; do
-    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$want" ] && { echo "$p"; return 0; }
-    p="$(pgrep -P "$p" | head -1)" || return 1
-  done
-  return 1
-}
-# The TCP port PID listens on (from its socket inodes in /proc/net/tcp*); fails unless it is
-# bound to 127.0.0.1 or ::1 only.
-listening_port() {
-  local pid="$1" fd link inode local_addr state rest inodes=" "
-  for fd in /proc/"$pid"/fd/*; do
-    link="$(readlink "$fd" 2>/dev/null)" || continue
-    [[ "$link" == socket:* ]] && { link="${link#socket:[}"; inodes+="${link%]} "; }
-  done
-  # shellcheck disable=SC2034  # the fields are named for reading
-  while read -r _ local_addr _ state _ _ _ _ _ inode rest; do
-    if [ "$state" != 0A ] || [[ "$inodes" != *" $inode "* ]]; then continue; fi
-    case "${local_addr%:*}" in
-      0100007F|00000000000000000000000001000000) echo "$((16#${local_addr##*:}))"; return 0 ;;
-      *) log "pid $pid listens on ${local_addr%:*} (not loopback only): stopping"; return 2 ;;
-    esac
-  done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  return 1
-}
-# start_peer NAME COMMAND...: starts a node peer in a new session (setsid), bounded to an hour
-# like start_listening, and sets `port` (the port it listens on, waiting at most 30 s), node_pid
-# and group_of[NAME].
-own_group="$(stat_field $$ 5)"
-start_peer() {
-  local name="$1" rc; shift
-  setsid -w timeout -k 10 3600 "$@" >"$work/$name.out" 2>"$work/$name.log" </dev/null &
-  launcher_of[$name]=$!
-  port=""; node_pid=""
-  for _ in $(seq 1 300); do
-    node_pid="$(descendant_named "${launcher_of[$name]}" node)" || node_pid=""
-    if [ -n "$node_pid" ]; then
-      if [ -z "${group_of[$name]:-}" ]; then
-        group_of[$name]="$(stat_field "$node_pid" 5)" || group_of[$name]=""
-        if [ "${group_of[$name]}" = "$own_group" ]; then
-          group_of[$name]=""; log "$name is in this script's process group (setsid failed?)"; exit 1
-        fi
-      fi
-      rc=0; port="$(listening_port "$node_pid")" || rc=$?
-      [ "$rc" -eq 2 ] && exit 1
-      [ -n "$port" ] && return 0
-    fi
-    kill -0 "${launcher_of[$name]}" 2>/dev/null || break
-    sleep 0.1
-  done
-  log "$name did not start listening within 30 s; its output:"
-  cat "$work/$name.out" "$work/$name.log" >&2
-  exit 1
-}
 
 # Our side: the mock over HTTP (direct, and the backend of proxy-http), one proxy per backend.
 start_listening mock "$mock_bin" --http 127.0.0.1:0
@@ -218,23 +136,14 @@ done
 # The peers. mcp-proxy takes --host; supergateway listens on every interface, so a preload makes
 # its listen() without a host bind 127.0.0.1. supergateway logs every message at its default
 # level (info): --logLevel none, as one would run it for speed.
-cat >"$work/loopback.cjs" <<'EOF'
-// Preloaded into supergateway (NODE_OPTIONS=--require): listen(port[, cb]) binds 127.0.0.1.
-const net = require('net');
-const listen = net.Server.prototype.listen;
-net.Server.prototype.listen = function (...args) {
-  if (typeof args[0] === 'number' || (typeof args[0] === 'string' && /^\d+$/.test(args[0]))) {
-    if (typeof args[1] !== 'string') args.splice(1, 0, '127.0.0.1');
-  }
-  return listen.apply(this, args);
-};
-EOF
 for t in "${targets[@]}"; do
+  [ -n "${peer_package[$t]:-}" ] || continue
+  js="$npm_dir/node_modules/${peer_package[$t]}/${peer_entry[$t]}"
   case "$t" in
     mcp-proxy-js)
-      start_peer "$t" "$node_bin" "${peer_js[$t]}" --host 127.0.0.1 --port 0 -- "$mock_bin" ;;
+      start_peer "$t" "$node_bin" "$js" --host 127.0.0.1 --port 0 -- "$mock_bin" ;;
     supergateway)
-      start_peer "$t" env NODE_OPTIONS="--require $work/loopback.cjs" "$node_bin" "${peer_js[$t]}" \
+      start_peer "$t" env NODE_OPTIONS="--require $repo/bench/loopback.cjs" "$node_bin" "$js" \
         --stdio "$mock_bin" --outputTransport streamableHttp --stateful --port 0 --logLevel none ;;
     *) continue ;;
   esac
