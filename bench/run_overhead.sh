@@ -10,7 +10,14 @@
 #   base-stdio, base-http  with BASELINE_PROXY_BIN set: proxy-stdio and proxy-http run by that
 #                 binary (mcp-proxy built from another commit), for a regression check side by
 #                 side; the summary gives CPU per call against it
-# at each concurrency. Rounds alternate between the targets (the machine is noisy; the order of
+# at each concurrency; and at concurrency 1 only (when it is in --concurrency), the same calls
+# from a Python httpx client (bench/httpx_bench.py: Debian's python3-httpx, as the official
+# Python SDK sends them: headers and body in two writes) against
+#   direct-httpx       the direct mock
+#   proxy-stdio-httpx  proxy-stdio
+# (--no-httpx leaves them out), and after the rounds, `tools/list` on proxy-stdio from httpx and
+# from e2e_bench, once per round, for one line of the summary (issue #18: httpx within 2x).
+# Rounds alternate between the targets (the machine is noisy; the order of
 # the targets rotates from round to round); each figure is the median over rounds of that
 # round's figure. Per target x concurrency: p50/p90/p99/max latency (µs), calls/s, errors, and
 # for the proxies the CPU time per call (the proxy process only, not the mock: the sum of its
@@ -18,7 +25,7 @@
 # went away) and the peak RSS during the run (VmHWM, reset before each run via clear_refs).
 #
 # Usage: bench/run_overhead.sh [--rounds N] [--calls N] [--concurrency "1 16 64"] [--csv FILE]
-#                              [--write-docs] [--plot] [--smoke] [--no-peers]
+#                              [--write-docs] [--plot] [--smoke] [--no-peers] [--no-httpx]
 #   --rounds N      rounds over all targets and concurrencies (default 3)
 #   --calls N       timed calls per connection and run (default 500), after N/10 untimed ones
 #   --csv FILE      the medians per target x concurrency (default build/bench-results/overhead.csv;
@@ -27,6 +34,7 @@
 #   --plot          p50 and p99 latency vs concurrency per target into docs/img/overhead.png
 #                   (gnuplot, bench/overhead.gp; installs gnuplot-nox with apt-get when missing)
 #   --no-peers      leaves the npm peers out (a regression check against BASELINE_PROXY_BIN)
+#   --no-httpx      leaves the httpx client's rows out
 #   --smoke         one round of a few calls at concurrency 1 and 4, the npm peers only when
 #                   installed, nothing written (CI: the benchmark must run, its figures gate nothing)
 # The npm peers come from ci/npm/package.json, installed by ci/install-deps.sh into
@@ -39,7 +47,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-rounds=3; calls=500; concurrency="1 16 64"; write_docs=0; smoke=0; plot=0; peers=1
+rounds=3; calls=500; concurrency="1 16 64"; write_docs=0; smoke=0; plot=0; peers=1; httpx=1
 csv_file="$repo/build/bench-results/overhead.csv"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -51,7 +59,10 @@ while [ $# -gt 0 ]; do
     --plot) plot=1 ;;
     --smoke) smoke=1 ;;
     --no-peers) peers=0 ;;
-    -h|--help) sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-httpx) httpx=0 ;;
+    -h|--help)
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+      exit 0 ;;
     *) echo "run_overhead: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -79,6 +90,16 @@ if [ -n "$baseline_bin" ]; then
   [ -x "$baseline_bin" ] || { log "BASELINE_PROXY_BIN: no executable at $baseline_bin"; exit 1; }
   [ "$write_docs" -eq 0 ] || { log "--write-docs publishes the peers' comparison: not with BASELINE_PROXY_BIN"; exit 2; }
   targets+=(base-stdio base-http)
+fi
+# The httpx client's rows run at concurrency 1 only.
+httpx_targets=()
+if [ "$httpx" -eq 1 ] && [[ " ${levels[*]} " == *" 1 "* ]]; then
+  if ! /usr/bin/python3 -c 'import httpx' 2>/dev/null; then
+    log "no httpx for /usr/bin/python3 (Debian's python3-httpx): run ci/install-deps.sh, or --no-httpx"
+    exit 1
+  fi
+  httpx_targets=(direct-httpx proxy-stdio-httpx)
+  targets+=("${httpx_targets[@]}")
 fi
 for p in mcp-proxy-js supergateway; do
   [ "$peers" -eq 1 ] || break
@@ -151,14 +172,24 @@ for t in "${targets[@]}"; do
   pid_for[$t]="$node_pid"
 done
 
+for t in "${httpx_targets[@]}"; do
+  url_of[$t]="${url_of[${t%-httpx}]}"
+  pid_for[$t]="${pid_for[${t%-httpx}]:-}"
+done
 declare -A idle_rss=()
 for t in "${targets[@]}"; do
+  [[ "$t" != *-httpx ]] || continue  # the same process as its one-write target
   [ -n "${pid_for[$t]:-}" ] && idle_rss[$t]="$(status_kb "${pid_for[$t]}" VmRSS)"
 done
 
-# One run: e2e_bench against target $1 at concurrency $2, bounded in time; appends one line to
+# The client of target $1 (e2e_bench, or bench/httpx_bench.py for the *-httpx ones), with
+# options common to both.
+client_of() {
+  if [[ "$1" == *-httpx ]]; then echo /usr/bin/python3 "$repo/bench/httpx_bench.py"; else echo "$bench_bin"; fi
+}
+# One run: the client of target $1 at concurrency $2, bounded in time; appends one line to
 # runs.tsv: target, concurrency, round, exit status, CPU ns of the proxy (or -), its peak RSS in
-# kB (or -), and e2e_bench's JSON line (or -).
+# kB (or -), and the client's JSON line (or -).
 runs="$work/runs.tsv"
 : >"$runs"
 run_one() {
@@ -168,8 +199,12 @@ run_one() {
     echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true  # resets VmHWM to the current RSS
     before="$(cpu_sample "$pid")"
   fi
-  timeout -k 5 "$limit" "$bench_bin" --url "${url_of[$t]}" --calls "$calls" --warmup "$warmup" \
-    --concurrency "$c" >"$work/run.out" 2>"$work/run.err" &
+  local client
+  read -r -a client <<<"$(client_of "$t")"
+  [[ "$t" != *-httpx ]] || [ "$c" -eq 1 ] || return 0  # httpx: one connection
+  [[ "$t" == *-httpx ]] || client+=(--concurrency "$c")
+  timeout -k 5 "$limit" "${client[@]}" --url "${url_of[$t]}" --calls "$calls" --warmup "$warmup" \
+    >"$work/run.out" 2>"$work/run.err" &
   bench_pid=$!
   wait "$bench_pid" || rc=$?
   bench_pid=""
@@ -188,6 +223,7 @@ run_one() {
 log "targets: ${targets[*]}; concurrency ${levels[*]}; $rounds rounds of $calls calls per connection"
 # An untimed pass per target first (sessions, connections, the peers' JIT), the same for all.
 for t in "${targets[@]}"; do
+  [[ "$t" != *-httpx ]] || continue  # the same URLs as direct and proxy-stdio
   timeout -k 5 120 "$bench_bin" --url "${url_of[$t]}" --calls "$((calls < 200 ? calls : 200))" \
     --warmup 0 --concurrency 4 >/dev/null 2>&1 || log "warm-up pass of $t failed"
 done
@@ -200,6 +236,20 @@ for r in $(seq 1 "$rounds"); do
   done
   log "round $r of $rounds done"
 done
+# tools/list on proxy-stdio at concurrency 1, from httpx and from e2e_bench (one write per
+# request), once per round each: list.tsv holds client, round, JSON line.
+: >"$work/list.tsv"
+if [ ${#httpx_targets[@]} -gt 0 ]; then
+  for r in $(seq 1 "$rounds"); do
+    for t in proxy-stdio-httpx proxy-stdio; do
+      read -r -a client <<<"$(client_of "$t")"
+      json="$(timeout -k 5 $((60 + calls / 10)) "${client[@]}" --url "${url_of[$t]}" --method tools/list \
+        --calls "$calls" --warmup "$warmup" 2>"$work/run.err" | grep -m1 '^{')" ||
+        { log "tools/list from $t's client failed: $(head -c 300 "$work/run.err")"; continue; }
+      printf '%s\t%s\t%s\n' "${t#proxy-stdio}" "$r" "$json" >>"$work/list.tsv"
+    done
+  done
+fi
 
 # Medians over rounds per target x concurrency; ratios. Writes summary.csv (for --csv and the
 # plot), runs.csv, table.txt (the terminal) and table.md (the docs).
@@ -223,6 +273,8 @@ rows, raw = {}, []
 for t in targets:
     for c in levels:
         rs = runs.get((t, c), [])
+        if not rs:
+            continue  # the httpx client's targets run at concurrency 1 only
         ok = [x for x in rs if x["json"]]
         def field(*names):
             return med([next((x["json"][n] for n in names if n in x["json"]), None) for x in ok])
@@ -276,15 +328,17 @@ def errors_cell(row):
     return e
 def ratio(v):
     return "n/a" if v is None else f"{v:.2f}×"
-proxies = {t for t in targets if t != "direct"}
+proxies = {t for t in targets if not t.startswith("direct")}
 with open(f"{work}/table.txt", "w") as f:
-    f.write("%-13s %3s %8s %8s %8s %8s %9s %7s %8s %8s %6s %6s\n" % (
+    f.write("%-17s %3s %8s %8s %8s %8s %9s %7s %8s %8s %6s %6s\n" % (
         "target", "c", "p50_us", "p90_us", "p99_us", "max_us", "calls/s", "errors", "cpu_us", "rss_MB",
         "p50/d", "cps/d"))
     for c in levels:
         for t in targets:
-            row = rows[(t, c)]
-            f.write("%-13s %3d %8s %8s %8s %8s %9s %7s %8s %8s %6s %6s\n" % (
+            row = rows.get((t, c))
+            if row is None:
+                continue
+            f.write("%-17s %3d %8s %8s %8s %8s %9s %7s %8s %8s %6s %6s\n" % (
                 t, c, fmt(row["p50_us"]), fmt(row["p90_us"]), fmt(row["p99_us"]), fmt(row["max_us"]),
                 fmt(row["calls_per_s"]), errors_cell(row),
                 fmt(row["cpu_us_per_call"], 1) if t in proxies else "-",
@@ -295,14 +349,18 @@ labels = {"direct": "mock directly (Streamable HTTP)", "proxy-stdio": "our proxy
           "proxy-http": "our proxy, Streamable HTTP backend",
           "base-stdio": "BASELINE_PROXY_BIN, stdio backend",
           "base-http": "BASELINE_PROXY_BIN, Streamable HTTP backend",
-          "mcp-proxy-js": "npm mcp-proxy (stdio child)", "supergateway": "supergateway --stateful (stdio child)"}
+          "mcp-proxy-js": "npm mcp-proxy (stdio child)", "supergateway": "supergateway --stateful (stdio child)",
+          "direct-httpx": "mock directly, Python httpx client",
+          "proxy-stdio-httpx": "our proxy, stdio backend, Python httpx client"}
 with open(f"{work}/table.md", "w") as f:
     f.write("| Target | c | p50 (µs) | p90 (µs) | p99 (µs) | max (µs) | calls/s | errors "
             "| CPU/call (µs) | peak RSS (MB) | p50 vs direct | calls/s vs direct |\n")
     f.write("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     for c in levels:
         for t in targets:
-            row = rows[(t, c)]
+            row = rows.get((t, c))
+            if row is None:
+                continue
             f.write(f"| `{t}` {labels.get(t, '')} | {c} | {fmt(row['p50_us'])} | {fmt(row['p90_us'])} "
                     f"| {fmt(row['p99_us'])} | {fmt(row['max_us'])} | {fmt(row['calls_per_s'])} "
                     f"| {errors_cell(row)} "
@@ -341,6 +399,24 @@ for ours in ("proxy-stdio", "proxy-http"):
             against_base.append(f"`{ours}` {mine['cpu_us_per_call'] / theirs['cpu_us_per_call']:.3f}× at c={c}")
 if against_base:
     lines.append("CPU per call against BASELINE_PROXY_BIN: " + ", ".join(against_base) + ".")
+# A Python httpx client against a one-write client (e2e_bench), tools/call at concurrency 1 and
+# tools/list on proxy-stdio (list.tsv); issue #18's goal: httpx's p50 within 2x.
+for t in ("direct", "proxy-stdio"):
+    one, py = rows.get((t, 1)), rows.get((t + "-httpx", 1))
+    if one and py and one["p50_us"] and py["p50_us"]:
+        x = py["p50_us"] / one["p50_us"]
+        lines.append(f"`tools/call` p50 at concurrency 1 from a Python httpx client against `{t}`: "
+                     f"{py['p50_us']:.0f} µs, {x:.2f}× the one-write client's {one['p50_us']:.0f} µs "
+                     f"(issue #18: ≤ 2×, {'met' if x <= 2 else 'not met'}).")
+listed = {}
+for line in open(f"{work}/list.tsv"):
+    client, _, js = line.rstrip("\n").split("\t", 2)
+    listed.setdefault(client or "e2e_bench", []).append(json.loads(js)["p50_us"])
+if listed.get("-httpx") and listed.get("e2e_bench"):
+    py, one = statistics.median(listed["-httpx"]), statistics.median(listed["e2e_bench"])
+    lines.append(f"`tools/list` p50 on `proxy-stdio` at concurrency 1 (medians of {len(listed['-httpx'])} "
+                 f"rounds): httpx {py / 1000:.2f} ms, one-write client {one / 1000:.2f} ms, "
+                 f"{py / one:.2f}× (issue #18: ≤ 2×, {'met' if py <= 2 * one else 'not met'}).")
 # Issue #7's targets, met or not.
 goals = []
 def verdict(ok):
@@ -385,7 +461,9 @@ log "wrote $csv_file and ${csv_file%.csv}-runs.csv"
 
 if [ "$plot" -eq 1 ]; then
   mkdir -p "$repo/docs/img"
-  gnuplot -e "csv='$csv_file'; out='$repo/docs/img/overhead.png'; targets='${targets[*]}'" \
+  plotted=()  # the httpx rows have one concurrency: no line
+  for t in "${targets[@]}"; do [[ "$t" == *-httpx ]] || plotted+=("$t"); done
+  gnuplot -e "csv='$csv_file'; out='$repo/docs/img/overhead.png'; targets='${plotted[*]}'" \
     bench/overhead.gp
   log "wrote docs/img/overhead.png"
 fi
