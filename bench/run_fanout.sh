@@ -465,7 +465,7 @@ for r in $(seq 1 "$rounds"); do
 done
 # A member left out of a merged list (it failed or missed the fan-out deadline) would make the
 # merged figures those of fewer backends.
-if grep -H 'left out of' "$work"/m*.log; then
+if grep -sH 'left out of' "$work"/m*.log "$work"/base-m*.log; then
   log "a backend was left out of a merged list (above): the figures would not be comparable"
   exit 1
 fi
