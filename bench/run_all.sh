@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Every end-to-end benchmark in one run, one after the other, each writing its section of
 # docs/benchmarks.md (and its plot): the proxy's overhead per call by backend transport
-# (run_e2e.sh), overhead against the npm peers at concurrency 1/16/64 (run_overhead.sh), the
-# merged endpoint's fan-out over 1-64 backends (run_fanout.sh), and idle sessions and large
-# results (run_scale.sh). The sections then all come from one commit and one machine.
+# (run_e2e.sh), overhead against the npm peers at concurrency 1/16/64 and from a Python httpx
+# client (run_overhead.sh), the merged endpoint's fan-out over 1-64 backends beside mcp-hub's
+# (run_fanout.sh), and idle sessions and large results (run_scale.sh). The sections then all
+# come from one commit and one machine. The npm peers (mcp-hub among them) must be installed
+# (ci/install-deps.sh), in the smoke too.
 #
 # The soak (bench/soak.sh, 10 minutes, issue #15) is run on its own; its 60-second version is
 # part of the smoke.
@@ -20,7 +22,9 @@ smoke=0
 case "${1:-}" in
   --smoke) smoke=1 ;;
   "") ;;
-  -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help)
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+    exit 0 ;;
   *) echo "run_all: unknown argument $1 (see --help)" >&2; exit 2 ;;
 esac
 require_binaries

@@ -180,8 +180,9 @@ cleanup() {
   fi
   # No node left: every hub's group is empty (stop_group ended with SIGKILL if it had to).
   for name in "${hubs[@]}"; do
-    pid="$(stat_field "${hub_pgid[$name]}" 5 2>/dev/null)" || continue
-    log "$name: its process group ${hub_pgid[$name]} is still there"; status=1
+    if [ -n "${hub_pgid[$name]:-}" ] && kill -0 -- "-${hub_pgid[$name]}" 2>/dev/null; then
+      log "$name: its process group ${hub_pgid[$name]} is still there"; status=1
+    fi
   done
   rm -rf "$work"
   exit "$status"
