@@ -1,11 +1,11 @@
 #include "protocol/composite_cursor.hpp"
 
 #include "util/base64.hpp"
+#include "util/random_id.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <boost/json.hpp>
 
 #include <stdexcept>
@@ -21,8 +21,7 @@ constexpr std::size_t mac_bytes = 16;  // HMAC-SHA256 cut to 128 bits: plenty ag
 }  // namespace
 
 cursor_codec::cursor_codec() : key_(32, '\0') {
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key_.data()), static_cast<int>(key_.size())) != 1)
-    throw std::runtime_error("RAND_bytes failed");
+  util::random_bytes(key_.data(), key_.size());
 }
 
 cursor_codec::cursor_codec(std::string key) : key_(std::move(key)) {}

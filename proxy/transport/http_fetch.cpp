@@ -2,40 +2,25 @@
 
 #include "transport/http_link_base.hpp"
 
-#include <utility>
-
 namespace mcp_proxy::transport {
 
 using namespace detail;
 
-http_fetcher::http_fetcher(asio::any_io_executor ex) : ex_(ex), tls_(ssl::context::tls_client) {
-  tls_.set_verify_mode(ssl::verify_peer);
-}
+http_fetcher::http_fetcher(asio::any_io_executor ex) : ex_(ex), tls_(true) {}
 
 std::optional<std::string> http_fetcher::trust_ca_file(const std::string& file) {
-  boost::system::error_code ec;
-  tls_.load_verify_file(file, ec);
-  if (ec) return file + ": " + ec.message();
-  return std::nullopt;
+  return tls_.trust_ca_file(file);
 }
 
 void http_fetcher::skip_verification() {
-  verify_ = false;
-  tls_.set_verify_mode(ssl::verify_none);
+  tls_.skip_verification();
 }
 
 awaitable<boost::system::result<fetch_response, std::string>> http_fetcher::fetch(fetch_request r) {
   auto t = parse_target(r.url);
   if (!t) co_return t.error();
   const auto deadline = clock_type::now() + r.timeout;
-  if (t->tls && !std::exchange(system_store_loaded_, true)) {
-    // The system store, at the first https fetch (as http_link_base does: most proxies never
-    // fetch over TLS, and the store costs about 0.8 MB of heap); OpenSSL also honours
-    // SSL_CERT_FILE and SSL_CERT_DIR.
-    boost::system::error_code ignored;
-    tls_.set_default_verify_paths(ignored);
-  }
-  auto made = co_await open_connection(ex_, tls_, *t, r.timeout, verify_);
+  auto made = co_await open_connection(ex_, tls_, *t, r.timeout);
   if (!made) co_return made.error();
   auto& c = **made;
   request req{r.post ? bhttp::verb::post : bhttp::verb::get, t->target, 11};

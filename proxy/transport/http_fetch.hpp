@@ -6,9 +6,10 @@
 // bounded in time and size.
 // Thread-safety: an http_fetcher is used on its executor's thread; fetches may overlap.
 
+#include "transport/lazy_tls_context.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/system/result.hpp>
 
 #include <chrono>
@@ -50,9 +51,7 @@ class http_fetcher {
 
  private:
   boost::asio::any_io_executor ex_;
-  boost::asio::ssl::context tls_;
-  bool verify_ = true;
-  bool system_store_loaded_ = false;
+  lazy_tls_context tls_;  // made at the first https fetch
 };
 
 }  // namespace mcp_proxy::transport

@@ -30,9 +30,7 @@ std::string http_link_base::load_tls_settings() {
     credentials_ = std::move(*source);
   }
   if (!options_.tls_ca_file) return {};
-  boost::system::error_code ec;
-  tls_.load_verify_file(*options_.tls_ca_file, ec);
-  if (ec) return "tlsCaFile " + *options_.tls_ca_file + ": " + ec.message();
+  if (auto why = tls_.trust_ca_file(*options_.tls_ca_file)) return "tlsCaFile " + *why;
   return {};
 }
 
@@ -107,12 +105,14 @@ request http_link_base::make_request(bhttp::verb verb, const target_url& t, std:
 }
 
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_connection(
-    asio::any_io_executor ex, ssl::context& tls_context, const target_url& t,
-    clock_type::duration limit, bool verify) {
+    asio::any_io_executor ex, lazy_tls_context& tls_context, const target_url& t,
+    clock_type::duration limit) {
+  const bool verify = tls_context.verifies();
   tcp::resolver resolver(ex);
   auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, tuple_awaitable);
   if (rec) co_return "cannot resolve " + t.host + ": " + rec.message();
-  auto c = t.tls ? std::make_shared<http_conn>(ex, tls_context) : std::make_shared<http_conn>(ex);
+  auto c =
+      t.tls ? std::make_shared<http_conn>(ex, tls_context.get()) : std::make_shared<http_conn>(ex);
   c->lowest().expires_after(limit);
   auto [cec, ep] = co_await c->lowest().async_connect(endpoints, tuple_awaitable);
   if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
@@ -131,12 +131,7 @@ awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_c
 
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> http_link_base::connect(
     const target_url& t, clock_type::duration limit) {
-  if (t.tls && !std::exchange(system_store_loaded_, true)) {
-    boost::system::error_code ignored;
-    // The system store; OpenSSL also honours SSL_CERT_FILE and SSL_CERT_DIR.
-    tls_.set_default_verify_paths(ignored);
-  }
-  auto made = co_await open_connection(ex_, tls_, t, limit, !options_.tls_insecure_skip_verify);
+  auto made = co_await open_connection(ex_, tls_, t, limit);
   if (!made) co_return made;
   if (ended_) co_return std::string("the link has ended");
   if (connections_.size() > 64)

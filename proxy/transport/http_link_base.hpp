@@ -8,6 +8,7 @@
 #include "protocol/sse.hpp"
 #include "protocol/streamable_client.hpp"
 #include "transport/http_link.hpp"
+#include "transport/lazy_tls_context.hpp"
 #include "transport/token_source.hpp"
 #include "util/async_queue.hpp"
 
@@ -20,6 +21,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <variant>
 #include <vector>
@@ -105,9 +107,11 @@ struct http_conn {
 // A new connection to `t` within `limit`: TCP (no Nagle), then, for https, the TLS handshake with
 // SNI and, with `verify`, the certificate checked against `tls`'s store and the host name. The
 // error names the origin, never a path or query.
+// Connects to `t`; over TLS (https) with `tls`'s context, checking the certificate and the host
+// name unless it verifies nothing.
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_connection(
-    asio::any_io_executor ex, ssl::context& tls, const target_url& t, clock_type::duration limit,
-    bool verify);
+    asio::any_io_executor ex, lazy_tls_context& tls, const target_url& t,
+    clock_type::duration limit);
 
 bool content_type_is(const response_parser& p, std::string_view type);
 std::string status_text(const response_parser& p);
@@ -118,11 +122,9 @@ class http_link_base : public message_link {
       : ex_(ex),
         options_(std::move(options)),
         url_(std::move(url)),
-        tls_(ssl::context::tls_client),
+        tls_(!options_.tls_insecure_skip_verify),
         incoming_(ex),
-        outgoing_(ex) {
-    tls_.set_verify_mode(options_.tls_insecure_skip_verify ? ssl::verify_none : ssl::verify_peer);
-  }
+        outgoing_(ex) {}
 
   // Loads the configured CA file, and gets the backend's token source when it has client
   // credentials; the error names the problem (not the URL).
@@ -215,10 +217,7 @@ class http_link_base : public message_link {
   asio::any_io_executor ex_;
   http_link_options options_;
   target_url url_;
-  ssl::context tls_;
-  // The system store is loaded into tls_ at the first TLS connection: it costs about 0.9 MB a
-  // link, and a plain http:// backend (a per-client one is a link per session) never needs it.
-  bool system_store_loaded_ = false;
+  lazy_tls_context tls_;
   std::shared_ptr<token_source> credentials_;  // null without clientCredentials
   util::async_queue<inbound> incoming_;
   util::async_queue<message> outgoing_;
