@@ -489,6 +489,7 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<client_stream> str
     bhttp::request_parser<bhttp::string_body> parser;
     if (!co_await read_request(*stream, deadline, buffer, parser, c)) break;
     http_request req = parser.release();
+    if (buffer.capacity() > 16 * 1024 && buffer.size() == 0) buffer.shrink_to_fit();
     if (auto& m = protocol::metrics::metrics(); m.on()) m.client_received(req.body().size());
     if (!co_await dispatch(*stream, req, *cert_principal) || ctx.stopping) break;
   }
@@ -549,6 +550,10 @@ awaitable<bool> http_server::impl::read_request(client_stream& stream, read_dead
   ec = parse_buffered(buffer, parser, true);
   if (!ec && !parser.is_done()) {
     ack_now(stream);
+    // Beast reads as much as the buffer has room for (at least 512 bytes) and the body parser
+    // empties it: room for a large body's chunks, given back once the request is read.
+    if (const auto length = parser.content_length(); length && *length > buffer.capacity())
+      buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 64 * 1024)));
     deadline.arm(body_timeout);
     std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
     timed_out = deadline.disarm();

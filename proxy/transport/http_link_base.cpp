@@ -193,6 +193,10 @@ awaitable<std::string> http_link_base::read_body(http_conn& c, response_parser& 
                                                  const std::function<bool(std::string_view)>& sink,
                                                  clock_type::time_point deadline) {
   std::array<char, 16 * 1024> buf;
+  // Beast reads as much as the buffer has room for, at least 512 bytes; the body is taken out
+  // of it as it comes, so it never grows by itself: a large answer took a system call per 512
+  // bytes (20,000 for 10 MB). Room for a chunk's worth, kept with the connection.
+  c.buffer.reserve(buf.size());
   while (!p.is_done()) {
     p.get().body().data = buf.data();
     p.get().body().size = buf.size();
