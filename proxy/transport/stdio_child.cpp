@@ -26,6 +26,8 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace mcp_proxy::transport {
 
@@ -209,9 +211,24 @@ awaitable<std::optional<inbound>> stdio_child::receive() {
 }
 
 awaitable<void> stdio_child::write_loop([[maybe_unused]] std::shared_ptr<stdio_child> self) {
+  // The lines queued while a write was under way go out together in the next one: concurrent
+  // calls cost one system call per burst, not one per line (a write stays under 256 KB).
+  constexpr std::size_t batch_bytes = 256 * 1024;
+  std::vector<std::string> batch;
+  std::vector<asio::const_buffer> pieces;
   while (auto line = co_await outgoing_.pop()) {
-    auto [ec, n] =
-        co_await asio::async_write(impl_->in, asio::buffer(*line), asio::as_tuple(use_awaitable));
+    batch.clear();
+    pieces.clear();
+    std::size_t bytes = line->size();
+    batch.push_back(std::move(*line));
+    while (bytes < batch_bytes) {
+      auto more = outgoing_.try_pop();
+      if (!more) break;
+      bytes += more->size();
+      batch.push_back(std::move(*more));
+    }
+    for (const auto& l : batch) pieces.push_back(asio::buffer(l));
+    auto [ec, n] = co_await asio::async_write(impl_->in, pieces, asio::as_tuple(use_awaitable));
     if (ec) {
       spdlog::warn("backend {}: writing to stdin failed: {}", name_, ec.message());
       outgoing_.close();  // nothing more can be delivered; later sends are dropped

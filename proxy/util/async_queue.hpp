@@ -56,6 +56,14 @@ class async_queue {
   void clear() { std::deque<T>().swap(items_); }
   std::size_t size() const { return items_.size(); }
 
+  // The head item when one is queued, without waiting (a consumer batching what came meanwhile).
+  std::optional<T> try_pop() {
+    if (items_.empty()) return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    return item;
+  }
+
   // Waits until an item is queued or the queue is closed (true), or until `deadline` passes or
   // interrupt() is called (false). Takes nothing.
   boost::asio::awaitable<bool> wait(clock::time_point deadline) {
