@@ -23,16 +23,29 @@ std::size_t skip_space(std::string_view t, std::size_t i) {
   return i;
 }
 
+// Whether `s` holds a raw control character (a loop the compiler vectorizes).
+bool has_control(std::string_view s) {
+  bool found = false;
+  for (const char c : s) found |= static_cast<unsigned char>(c) < 0x20;
+  return found;
+}
+
 // `i` at an opening quote: the position after the closing one, or npos (unterminated, or a raw
-// control character, which JSON forbids in strings).
+// control character, which JSON forbids in strings). The quote and the backslashes are found
+// with memchr, so a long string (a large tool result) is not walked a byte at a time.
 std::size_t skip_string(std::string_view t, std::size_t i) {
-  for (++i; i < t.size(); ++i) {
-    const auto c = static_cast<unsigned char>(t[i]);
-    if (c == '"') return i + 1;
-    if (c < 0x20) return npos;
-    if (c == '\\' && ++i == t.size()) return npos;
+  ++i;
+  std::size_t quote = npos;
+  for (;;) {
+    if (quote == npos || quote < i) quote = t.find('"', i);
+    if (quote == npos) return npos;
+    const auto escape = t.substr(i, quote - i).find('\\');
+    const auto clean_end = escape == npos ? quote : i + escape;
+    if (has_control(t.substr(i, clean_end - i))) return npos;
+    if (escape == npos) return quote + 1;
+    i = clean_end + 2;  // past the backslash and the character it escapes
+    if (i > t.size()) return npos;
   }
-  return npos;
 }
 
 bool is_digit(char c) {
