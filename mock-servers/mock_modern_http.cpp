@@ -121,14 +121,22 @@ struct in_flight {
   }
 };
 
+// Workers hand their messages to the I/O thread's channels until the server stops; then (the
+// io_context is about to be destroyed) they are dropped: a worker still running at exit (a slow
+// tool) must not complete a receive whose handler would go to a destroyed io_context (ASan
+// caught that at teardown).
+std::mutex sinks_mutex;
+bool sinks_open = true;
+
 // Serves a checked modern request: JSON when the answer is the first message, else an event
 // stream (streamable-http, sending messages); a closed stream cancels the request.
 asio::awaitable<bool> serve_request(beast::tcp_stream& s, const request_t& req, message msg) {
   auto ch = std::make_shared<channel>(co_await asio::this_coro::executor, stream_backlog);
   auto flight = std::make_shared<in_flight>();
   modern::sink out = [ch](const message& m) {
-    ch->try_send(boost::system::error_code{},
-                 outgoing{mcp_proxy::jsonrpc::serialize(m), m.is_response(), status_of(m)});
+    outgoing o{mcp_proxy::jsonrpc::serialize(m), m.is_response(), status_of(m)};
+    std::lock_guard lock(sinks_mutex);
+    if (sinks_open) ch->try_send(boost::system::error_code{}, std::move(o));
   };
   const json::value id = msg.id() ? *msg.id() : json::value();
   // On a worker: the legacy handlers may take their time before they hand work on.
@@ -380,6 +388,10 @@ int serve_modern_http(int argc, char** argv) {
   });
   asio::co_spawn(io, accept_loop(acceptor), asio::detached);
   io.run();
+  {
+    std::lock_guard lock(sinks_mutex);
+    sinks_open = false;
+  }
   if (state.legacy) state.legacy->stop();
   return 0;
 }
