@@ -89,10 +89,7 @@ class async_queue {
       const bool ready = co_await wait(deadline);
       if (!ready) co_return std::nullopt;
     }
-    if (items_.empty()) co_return std::nullopt;
-    T item = std::move(items_.front());
-    items_.pop_front();
-    co_return item;
+    co_return try_pop();
   }
 
  private:
