@@ -15,6 +15,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/optional.hpp>
+
+#include <array>
+#include <utility>
 
 namespace mcp_proxy::frontend {
 
@@ -66,27 +70,68 @@ const protocol::cors_policy& cors_policy() {
   return cors;
 }
 
-awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
-                      std::string body, std::string_view content_type, std::string_view session_id,
-                      std::string_view allow, const protocol::header_list& extra) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
+namespace {
+// Every whole response: who answers, CORS, the extra headers, the body's type when it has one.
+template <class Body>
+void set_headers(bhttp::response<Body>& res, const http_request& req, bool has_body,
+                 std::string_view content_type, std::string_view session_id, std::string_view allow,
+                 const protocol::header_list& extra) {
   res.set(bhttp::field::server, "mcp-proxy");
   add_cors(res, req);
   for (const auto& [name, value] : extra) res.set(name, value);
-  if (!body.empty()) res.set(bhttp::field::content_type, content_type);
+  if (has_body) res.set(bhttp::field::content_type, content_type);
   if (!session_id.empty()) res.set(session_header, session_id);
   if (!allow.empty()) res.set(bhttp::field::allow, allow);
   res.keep_alive(req.keep_alive());
-  trace_to_client(body);
-  res.body() = std::move(body);
-  res.prepare_payload();
-  // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
-  if (req.method() == bhttp::verb::head) res.body().clear();
+}
+
+template <class Body>
+awaitable<bool> write_response(tcp_stream& stream, bhttp::response<Body>& res) {
   stream.expires_after(write_timeout);
   auto [ec, n] = co_await bhttp::async_write(stream, res, tuple_awaitable);
   stream.expires_never();
   if (auto& m = protocol::metrics::metrics(); m.on()) m.client_sent(n);
   co_return !ec && res.keep_alive();
+}
+
+// A body of a kept message's pieces (jsonrpc::kept_pieces): written with the header in one gather
+// write, so a large result goes out of the text it was read into, not out of a spliced copy.
+struct pieces_body {
+  using value_type = jsonrpc::kept_pieces;
+  static std::uint64_t size(const value_type& v) { return v.size(); }
+  class writer {
+   public:
+    using const_buffers_type = std::array<asio::const_buffer, 3>;
+    template <bool is_request, class Fields>
+    writer(const bhttp::header<is_request, Fields>&, const value_type& v) : v_(v) {}
+    void init(boost::system::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(boost::system::error_code& ec) {
+      ec = {};
+      if (done_) return boost::none;
+      done_ = true;
+      return std::pair{
+          const_buffers_type{asio::buffer(v_.before), asio::buffer(v_.id), asio::buffer(v_.after)},
+          false};
+    }
+
+   private:
+    const value_type& v_;
+    bool done_ = false;
+  };
+};
+}  // namespace
+
+awaitable<bool> reply(tcp_stream& stream, const http_request& req, unsigned status,
+                      std::string body, std::string_view content_type, std::string_view session_id,
+                      std::string_view allow, const protocol::header_list& extra) {
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
+  set_headers(res, req, !body.empty(), content_type, session_id, allow, extra);
+  trace_to_client(body);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  // A HEAD answer has the headers of the GET answer and no body (RFC 9110 section 9.3.2).
+  if (req.method() == bhttp::verb::head) res.body().clear();
+  co_return co_await write_response(stream, res);
 }
 
 void trace_client_body(const http_request& req) {
@@ -104,6 +149,23 @@ void trace_to_client(std::string_view data) {
                 protocol::body_excerpt(protocol::redact_session_query(data)));
 }
 
+awaitable<bool> reply_message(tcp_stream& stream, const http_request& req, unsigned status,
+                              const jsonrpc::message& m, std::string_view session_id,
+                              const protocol::header_list& extra) {
+  auto pieces = jsonrpc::pieces_of(m);
+  if (!pieces) {
+    std::string body = jsonrpc::serialize(m);
+    co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id,
+                             {}, extra);
+  }
+  if (spdlog::should_log(spdlog::level::trace)) trace_to_client(jsonrpc::serialize(m));
+  bhttp::response<pieces_body> res{static_cast<bhttp::status>(status), req.version()};
+  set_headers(res, req, true, "application/json", session_id, {}, extra);
+  res.body() = std::move(*pieces);
+  res.prepare_payload();
+  co_return co_await write_response(stream, res);
+}
+
 awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req, unsigned status,
                              const jsonrpc::message& answer, std::string_view session_id) {
   protocol::header_list extra;
@@ -111,9 +173,7 @@ awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req, unsign
     status = 429;  // RFC 6585 section 4
     extra.emplace_back("Retry-After", std::to_string(after->count()));
   }
-  std::string body = jsonrpc::serialize(answer);
-  co_return co_await reply(stream, req, status, std::move(body), "application/json", session_id, {},
-                           extra);
+  co_return co_await reply_message(stream, req, status, answer, session_id, extra);
 }
 
 awaitable<bool> reply_error(tcp_stream& stream, const http_request& req, unsigned status,

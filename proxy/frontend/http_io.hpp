@@ -107,6 +107,12 @@ boost::asio::awaitable<bool> reply(tcp_stream& stream, const http_request& req, 
                                    std::string_view content_type = "application/json",
                                    std::string_view session_id = {}, std::string_view allow = {},
                                    const protocol::header_list& extra = {});
+// A JSON-RPC message as a whole response; a message kept as text goes out of its text, with its
+// id between, in one gather write (jsonrpc::pieces_of), not a copy.
+boost::asio::awaitable<bool> reply_message(tcp_stream& stream, const http_request& req,
+                                           unsigned status, const jsonrpc::message& m,
+                                           std::string_view session_id = {},
+                                           const protocol::header_list& extra = {});
 // A JSON-RPC answer with `status`, or 429 with Retry-After when it refused the request for a
 // limit (frontend/call_gate.hpp).
 boost::asio::awaitable<bool> reply_answer(tcp_stream& stream, const http_request& req,

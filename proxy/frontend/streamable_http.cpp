@@ -309,8 +309,7 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
     }
     const bool final = ev->is_response();
     const step next = answer.on_event(final);
-    if (next == step::reply_json)
-      co_return co_await reply(stream, req, 200, jsonrpc::serialize(*ev));
+    if (next == step::reply_json) co_return co_await reply_message(stream, req, 200, *ev);
     bool written = true;
     if (next == step::open_and_write) written = co_await open();
     if (written) written = co_await write_event(stream, *ev, log);

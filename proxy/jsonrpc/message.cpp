@@ -441,16 +441,20 @@ std::string serialize_with_id_text(const json::object& o, std::string_view id_te
 
 }  // namespace
 
+std::optional<kept_pieces> pieces_of(const message& m) {
+  const auto* kept = m.kept_text();
+  if (kept == nullptr) return std::nullopt;
+  const std::string_view text = kept->text;
+  return kept_pieces{text.substr(0, kept->id_at), id_text(*m.id()),
+                     text.substr(kept->id_at + kept->id_size)};
+}
+
 std::string serialize(const message& m) {
-  if (const auto* kept = m.kept_text()) {
+  if (auto pieces = pieces_of(m)) {
     // Relayed as it came, with its id spliced in.
-    const auto id = id_text(*m.id());
-    const std::string_view text = kept->text;
     std::string out;
-    out.reserve(text.size() - kept->id_size + id.size());
-    out.append(text.substr(0, kept->id_at))
-        .append(id)
-        .append(text.substr(kept->id_at + kept->id_size));
+    out.reserve(pieces->size());
+    out.append(pieces->before).append(pieces->id).append(pieces->after);
     return out;
   }
   if (const auto* id = m.id(); id && id->is_double()) {

@@ -159,6 +159,18 @@ boost::system::result<payload, parse_failure> parse_payload(std::string_view tex
 // spelling, which is still the same number.
 std::string serialize(const message& m);
 
+// A message kept as text (message::kept_text), as serialize() writes it: the text before the id,
+// the id, and the text after it. A writer that sends the three as one gather write sends a large
+// result without a copy; `before` and `after` point into the message, which must outlive them.
+struct kept_pieces {
+  std::string_view before;
+  std::string id;
+  std::string_view after;
+  std::size_t size() const { return before.size() + id.size() + after.size(); }
+};
+// Null when the message is not kept as text.
+std::optional<kept_pieces> pieces_of(const message& m);
+
 // The error response a peer should get for input that failed to parse.
 message to_error_response(const parse_failure& f);
 

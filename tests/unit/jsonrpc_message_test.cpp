@@ -568,6 +568,26 @@ TEST(jsonrpc_message, a_response_with_a_result_is_relayed_as_written_with_its_ne
   ASSERT_NE(m->kept_text(), nullptr);  // nothing asked for the members yet
 }
 
+TEST(jsonrpc_message, a_kept_responses_pieces_are_its_text_around_the_new_id) {
+  auto m = parse(R"({"jsonrpc":"2.0","id":"backend-9","result":{"big":"...."}})");
+  ASSERT_TRUE(m);
+  m->set_id(12);
+  const auto pieces = pieces_of(*m);
+  ASSERT_TRUE(pieces);
+  EXPECT_EQ(pieces->before, R"({"jsonrpc":"2.0","id":)");
+  EXPECT_EQ(pieces->id, "12");
+  EXPECT_EQ(pieces->after, R"(,"result":{"big":"...."}})");
+  EXPECT_EQ(pieces->size(), serialize(*m).size());
+  // The pieces point into the message's own text, not a copy.
+  const std::string_view text = m->kept_text()->text;
+  EXPECT_EQ(pieces->before.data(), text.data());
+  EXPECT_EQ(pieces->after.data() + pieces->after.size(), text.data() + text.size());
+
+  ASSERT_NE(m->result(), nullptr);  // built: no longer kept, so no pieces
+  EXPECT_FALSE(pieces_of(*m));
+  EXPECT_FALSE(pieces_of(message::request(1, "ping")));
+}
+
 TEST(jsonrpc_message, asking_for_a_kept_responses_members_builds_them_with_the_new_id) {
   auto m = parse(R"({"id":"s-1","result":{"content":[]},"jsonrpc":"2.0","extra":[1]})");
   ASSERT_TRUE(m);
