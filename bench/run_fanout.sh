@@ -154,6 +154,7 @@ cleanup() {
   done
   for name in "${hubs[@]}"; do
     [ -n "${group_of[$name]:-}" ] || continue
+    kill -CONT -- "-${group_of[$name]}" 2>/dev/null || true  # held while others were timed
     stop_group "$name" --node-first
     [ "$group_lingered" -eq 0 ] ||
       log "$name: mcp-hub and its mocks had not all exited 10 s after its SIGTERM; its group was signalled"
@@ -433,6 +434,14 @@ log "tools/list sizes: direct $direct_tools, merged $direct_tools per backend, e
 # servers, or list their tools) is not timed.
 mapfile -t target_lines <"$work/targets.tsv"
 failed=0
+# An idle mcp-hub is not idle: node's timers cost each 3-4% of a core, 16 of them about half a
+# core of this 2-core machine. Every hub (its node and its mocks: one process group) is held
+# stopped (SIGSTOP) while anything else is timed, and continued for its own cells only.
+hold_hubs() {
+  local name
+  for name in "${hubs[@]}"; do kill -"$1" -- "-${hub_pgid[$name]}" 2>/dev/null || true; done
+}
+hold_hubs STOP
 for r in $(seq 1 "$rounds"); do
   order=("${target_lines[@]}")
   if [ $((r % 2)) -eq 0 ]; then
@@ -445,6 +454,7 @@ for r in $(seq 1 "$rounds"); do
     # The proxy's CPU time over each run (warm-up included), per request: $out.cpu_ns.
     ppid=""
     [ -z "${target_proxy[$name]:-}" ] || ppid="${proxy_pid_of[${target_proxy[$name]}]}"
+    [ "$side" != mcp-hub ] || kill -CONT -- "-${hub_pgid[$name]}"
     for m in ${methods//,/ }; do
       out="$work/runs/$name.${m//\//-}"
       [ -z "$ppid" ] || before="$(cpu_sample "$ppid")"
@@ -461,9 +471,11 @@ for r in $(seq 1 "$rounds"); do
       fi
       [ -z "$ppid" ] || cpu_ns_between "$ppid" "$before" "$(cpu_sample "$ppid")" >>"$out.cpu_ns"
     done
+    [ "$side" != mcp-hub ] || kill -STOP -- "-${hub_pgid[$name]}"
   done
   log "round $r of $rounds done (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 done
+hold_hubs CONT
 # A member left out of a merged list (it failed or missed the fan-out deadline) would make the
 # merged figures those of fewer backends.
 if grep -sH 'left out of' "$work"/m*.log "$work"/base-m*.log; then
