@@ -150,7 +150,8 @@ class aggregate_endpoint : public endpoint {
   // session may not see it or another member already offers it.
   std::optional<boost::json::value> expose_item(const client_session& s, std::size_t i,
                                                 std::string_view list_key,
-                                                const boost::json::value& item);
+                                                const boost::json::value& item,
+                                                boost::json::storage_ptr sp);
   bool visible_exposed(const client_session& s, std::string_view list_key,
                        const boost::json::value& item) const;
   boost::json::object merged_capabilities(const client_session& s) const;

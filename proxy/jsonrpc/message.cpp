@@ -332,8 +332,9 @@ std::size_t max_json_depth() {
   return depth_bound.load(std::memory_order_relaxed);
 }
 
-json::value parse_json_value(std::string_view text, boost::system::error_code& ec) {
-  return json::parse(text, ec, {}, bounded());
+json::value parse_json_value(std::string_view text, boost::system::error_code& ec,
+                             json::storage_ptr sp) {
+  return json::parse(text, ec, std::move(sp), bounded());
 }
 
 std::optional<message> message::kept_response(std::string_view text) {

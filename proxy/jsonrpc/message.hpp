@@ -63,7 +63,9 @@ std::size_t max_json_depth();
 
 // Any JSON text read from a peer (an initialize answer, an SSE event checked for its id), with
 // the same nesting bound as messages.
-boost::json::value parse_json_value(std::string_view text, boost::system::error_code& ec);
+// `sp`: where the value's nodes go (a monotonic arena for a tree read and dropped whole).
+boost::json::value parse_json_value(std::string_view text, boost::system::error_code& ec,
+                                    boost::json::storage_ptr sp = {});
 
 class message {
  public:

@@ -39,7 +39,8 @@ void merged_catalog::retire(std::size_t i) {
 
 std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_view list_key,
                                                   const json::value& item,
-                                                  std::vector<catalog_note>& notes) {
+                                                  std::vector<catalog_note>& notes,
+                                                  json::storage_ptr sp) {
   const auto* o = item.if_object();
   if (!o || retired_[i]) return std::nullopt;
   const auto& server = members_[i].server;
@@ -67,7 +68,9 @@ std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_vie
                          {}});
       }
     }
-    json::value exposed = item;
+    // Copied into `sp`, never into `item`'s storage: a page's arena (core/aggregate_requests)
+    // would grow with every copy for as long as the page is cached.
+    json::value exposed(item, std::move(sp));
     exposed.get_object()["name"] = added.exposed;
     return exposed;
   }
@@ -96,7 +99,7 @@ std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_vie
                        [](const auto& a, const auto& b) { return a.second < b.second; });
     }
   }
-  return item;
+  return json::value(item, std::move(sp));
 }
 
 std::optional<merged_catalog::named> merged_catalog::resolve(std::string_view kind,

@@ -42,9 +42,11 @@ class merged_catalog {
   // The exposed form of member `i`'s `item` of list `list_key` ("tools", "prompts",
   // "resources", "resourceTemplates"): names rewritten, URIs and templates recorded. nullopt
   // when it has no usable name, uri or uriTemplate, or when an earlier member serves its URI.
+  // The value is a copy in `sp` (a request's arena; default: the heap).
   std::optional<boost::json::value> expose(std::size_t i, std::string_view list_key,
                                            const boost::json::value& item,
-                                           std::vector<catalog_note>& notes);
+                                           std::vector<catalog_note>& notes,
+                                           boost::json::storage_ptr sp = {});
 
   // The member and the member's own name behind an exposed tool or prompt name (`kind` "tool"
   // or "prompt"); nullopt when none is known.

@@ -24,8 +24,9 @@ bool walk_fits(const composite_cursor& walk, const std::vector<std::string>& ser
 merged_page assemble_page(
     composite_cursor& walk, const std::vector<const json::object*>& pages,
     std::string_view list_key, std::uint64_t limit,
-    const std::function<std::optional<json::value>(std::size_t, const json::value&)>& expose) {
-  merged_page out;
+    const std::function<std::optional<json::value>(std::size_t, const json::value&)>& expose,
+    json::storage_ptr sp) {
+  merged_page out{json::array(std::move(sp)), {}, false};
   static const json::array no_items;
   for (std::size_t n = 0; n < walk.backends.size(); ++n) {
     auto& pos = walk.backends[n];

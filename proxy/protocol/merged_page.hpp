@@ -45,7 +45,8 @@ merged_page assemble_page(
     composite_cursor& walk, const std::vector<const boost::json::object*>& pages,
     std::string_view list_key, std::uint64_t limit,
     const std::function<std::optional<boost::json::value>(std::size_t, const boost::json::value&)>&
-        expose);
+        expose,
+    boost::json::storage_ptr sp = {});  // where `items` goes (expose's values should go there too)
 
 // The caching fields of a merged page (spec 2026-07-28 server/utilities/caching) from its
 // members' pages (null: a member not asked for this page): the smallest `ttlMs`, and
