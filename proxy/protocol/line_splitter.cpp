@@ -1,5 +1,7 @@
 #include "protocol/line_splitter.hpp"
 
+#include <algorithm>
+
 namespace mcp_proxy::protocol {
 
 namespace {
@@ -18,12 +20,13 @@ std::optional<std::string> line_splitter::next_line() {
         overflow();
         return std::nullopt;
       }
-      if (buffer_.size() > large_line_bytes && buffer_.capacity() < large_line_room) {
-        // A large message: room for it at once instead of doubling to it. Every doubling step
-        // leaves its old buffer in the heap (kept for reuse, see app.cpp): 16 MB of them for a
-        // 10 MB line, where this leaves 1 MB. Untouched room costs no memory, only addresses.
-        buffer_.reserve(large_line_room);
-      }
+      // A large message: room for it at once instead of doubling to it. Every doubling step
+      // leaves its old buffer in the heap (kept for reuse, see app.cpp): 15 MB of them for a
+      // 10 MB line, where this leaves 1 MB. Untouched room costs no memory, only addresses; no
+      // more than the limit allows is asked for.
+      const std::size_t room =
+          std::min(large_line_room, max_line_ == no_limit ? max_line_ : max_line_ + 2);
+      if (buffer_.size() > large_line_bytes && buffer_.capacity() < room) buffer_.reserve(room);
       // Compact once the consumed prefix dominates, so memory tracks the pending line only.
       if (consumed_ > 0 && consumed_ * 2 >= buffer_.size()) {
         buffer_.erase(0, consumed_);

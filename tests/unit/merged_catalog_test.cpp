@@ -32,6 +32,30 @@ TEST(merged_catalog, tools_get_the_prefix_and_resolve_back_to_member_and_name) {
   EXPECT_TRUE(notes.empty());
 }
 
+// A member's page may live in an arena that lives as long as the page is cached: an exposed copy
+// must go where the caller says (a request's arena, or the heap), never into the item's arena.
+TEST(merged_catalog, exposed_items_are_copies_in_the_callers_storage_not_the_items) {
+  auto c = three();
+  std::vector<catalog_note> notes;
+  const json::storage_ptr page_arena = json::make_shared_resource<json::monotonic_resource>();
+  json::monotonic_resource request_arena;
+  const json::storage_ptr in_request(&request_arena);
+  const json::value item(tool("log"), page_arena);
+  const json::value resource(json::object{{"uri", "file:///a"}}, page_arena);
+
+  auto on_heap = c.expose(1, "tools", item, notes);
+  ASSERT_TRUE(on_heap);
+  EXPECT_EQ(on_heap->storage().get(), json::storage_ptr().get());
+  auto in_arena = c.expose(1, "tools", item, notes, in_request);
+  ASSERT_TRUE(in_arena);
+  EXPECT_EQ(in_arena->storage().get(), &request_arena);
+  EXPECT_EQ(in_arena->at("name"), "git__log");
+  auto uri = c.expose(0, "resources", resource, notes, in_request);
+  ASSERT_TRUE(uri);
+  EXPECT_EQ(uri->storage().get(), &request_arena);
+  EXPECT_EQ(item.at("name"), "log");  // the page is not touched
+}
+
 TEST(merged_catalog, the_member_configured_first_keeps_a_plain_name_whatever_the_order) {
   merged_catalog c({{"a", ""}, {"b", ""}}, "__");
   std::vector<catalog_note> notes;
