@@ -215,11 +215,8 @@ awaitable<bool> refuse_session_slot(http_context& ctx, tcp_stream& stream,
 
 awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req) {
   bhttp::response<bhttp::empty_body> res{bhttp::status::ok, req.version()};
-  res.set(bhttp::field::server, "mcp-proxy");
-  add_cors(res, req);
-  res.set(bhttp::field::content_type, "text/event-stream");
+  set_headers(res, req, true, "text/event-stream", {}, {}, {});
   res.set(bhttp::field::cache_control, "no-cache");
-  res.keep_alive(req.keep_alive());
   res.chunked(true);
   bhttp::response_serializer<bhttp::empty_body> sr{res};
   stream.expires_after(write_timeout);
