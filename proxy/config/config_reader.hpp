@@ -151,12 +151,12 @@ class reader {
 
 // The whole document (config_keys.cpp).
 void read_root(reader& r, const boost::json::value& root, config& out);
-// A server's "options" (config_keys.cpp): mcpProxy's options (filters and tokens, into
+// A server's "options" (config_options.cpp): mcpProxy's options (filters and tokens, into
 // `server`) and "disabled".
 void read_server_options(reader& r, const boost::json::value& v, std::string_view path,
                          server_config& server, bool& disabled);
 // A warning on `path` when `file` (a secret: tokens, a client secret) can be read by other users
-// than its owner (config_keys.cpp).
+// than its owner (config_options.cpp).
 void warn_if_others_can_read(reader& r, std::string_view path, const std::string& file);
 // What the proxy fetches from (config_oauth.cpp): an https URL (http to a loopback host only),
 // normalized into `out`; a file read whole; a secret's file (its content without the final line
@@ -188,7 +188,9 @@ void check_readiness(reader& r, config& c);
 // mcpProxy.metrics, and TBXark's mcpProxy.options.metrics (config_metrics.cpp).
 void read_metrics(reader& r, const boost::json::value& v, std::string_view path, config& c);
 void read_tbxark_metrics(reader& r, const boost::json::value& v, std::string_view path, config& c);
-// A list of static tokens, as options.authTokens holds it (config_keys.cpp); appended to `out`.
+// mcpProxy.options (config_options.cpp): filters and tokens, the defaults of every server.
+void read_proxy_options(reader& r, const boost::json::value& v, std::string_view path, config& c);
+// A list of static tokens, as options.authTokens holds it (config_options.cpp); appended to `out`.
 void read_auth_token_list(reader& r, const boost::json::value& v, std::string_view path,
                           std::vector<auth_token>& out);
 // One entry of TBXark's older "clients" (config_server.cpp): {"type", "config" (a server entry's
