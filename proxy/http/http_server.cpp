@@ -1,122 +1,30 @@
+// The client-facing HTTP listener's public methods (http_server.hpp), the accept loop, the TLS
+// handshake, a connection's loop and the routing of each request (probes, /metrics, OAuth
+// metadata, tokens, the checks of protocol::check_request, then the frontends). Reading a
+// request and the connection limits are in http_connection.cpp; the shared state in
+// http_server_impl.hpp.
+
 #include "http/http_server.hpp"
 
 #include "auth/resource_metadata.hpp"
-#include "core/server_endpoint.hpp"
-#include "frontend/http_io.hpp"
-#include "frontend/legacy_sse.hpp"
-#include "frontend/streamable_http.hpp"
-#include "http/connection_limits.hpp"
-#include "http/metrics_endpoint.hpp"
-#include "http/request_framing.hpp"
+#include "http/http_server_impl.hpp"
 #include "http/tls_listener.hpp"
 #include "jsonrpc/message.hpp"
 #include "protocol/http_rules.hpp"
-#include "util/async_event.hpp"
 #include "util/scope_exit.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
-
-#include <netinet/tcp.h>
-
-#include <tuple>
-#include <unordered_map>
 
 namespace mcp_proxy::http {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
-using asio::awaitable;
-using asio::ip::tcp;
-using frontend::client_stream;
-using frontend::http_request;
+using detail::tuple_awaitable;
 namespace codes = jsonrpc::error_codes;
 
 namespace {
 
-// A request body must arrive within this once its headers are in; a kept-alive connection may
-// sit idle this long between requests (it can be given up sooner for a new client, see
-// connection_limits).
-constexpr auto body_timeout = std::chrono::seconds(120);
+// A kept-alive connection may sit idle this long between requests (it can be given up sooner
+// for a new client, see connection_limits).
 constexpr auto keep_alive_idle = std::chrono::seconds(120);
-constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
-// How often the connection limits' summary may be logged (a flood would log a line each).
-constexpr auto limits_log_interval = std::chrono::seconds(10);
-
-// A deadline for reading a request that cancels the socket's reads instead of closing it (as
-// beast::tcp_stream's own timeout does), so a 408 can still be written. The handler holds the
-// stream and a shared state, so it is safe whenever it runs; a generation number tells a stale
-// expiry from the current one.
-class read_deadline {
- public:
-  read_deadline(asio::any_io_executor ex, std::shared_ptr<client_stream> stream)
-      : timer_(ex), stream_(std::move(stream)), state_(std::make_shared<state>()) {}
-  ~read_deadline() { timer_.cancel(); }
-
-  void arm(std::chrono::steady_clock::duration d) {
-    const auto generation = ++state_->generation;
-    state_->expired = false;
-    timer_.expires_after(d);
-    timer_.async_wait([st = state_, generation, s = stream_](boost::system::error_code ec) {
-      if (ec || st->generation != generation) return;
-      st->expired = true;
-      boost::system::error_code ignored;
-      s->socket().cancel(ignored);
-    });
-  }
-  // Whether the deadline had passed.
-  bool disarm() {
-    ++state_->generation;
-    timer_.cancel();
-    return state_->expired;
-  }
-
- private:
-  struct state {
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-  asio::steady_timer timer_;
-  std::shared_ptr<client_stream> stream_;
-  std::shared_ptr<state> state_;
-};
-
-// Feeds `parser` what `buffer` holds, as Beast's read algorithms do between reads, up to the end
-// of the header (or, with `body`, of the message). Empty when it needs more bytes or is done;
-// else the parse error, which the read would have given.
-boost::system::error_code parse_buffered(beast::flat_buffer& buffer,
-                                         bhttp::request_parser<bhttp::string_body>& parser,
-                                         bool body) {
-  boost::system::error_code ec;
-  while (buffer.size() > 0 && !(body ? parser.is_done() : parser.is_header_done())) {
-    const auto used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == bhttp::error::need_more) return {};
-    if (ec) return ec;
-    if (used == 0) break;
-  }
-  return ec;
-}
-
-// Linux delays the ACK of a segment that brings no answer (40 ms and more). A client that writes
-// a request's header and body separately with Nagle's algorithm on (Python's httpx, which the
-// official Python SDK uses) holds the body back until the header is ACKed, so each of its
-// requests would wait for that timer. Asking for a quick ACK while the body is pending sends the
-// ACK at once (tcp(7), TCP_QUICKACK; the kernel turns it off again by itself): one system call,
-// only for a request whose body did not come with its header.
-void ack_now(client_stream& stream) {
-  using quick_ack = asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>;
-  boost::system::error_code ignored;
-  stream.socket().set_option(quick_ack(true), ignored);
-}
 
 // What a draining listener refuses: a request that would open a session (a legacy event stream,
 // a POST without Mcp-Session-Id: an initialize, or a 2026-07-28 request, which has no session).
@@ -126,145 +34,7 @@ bool starts_new_work(const http_request& req, std::string_view kind) {
          req.find("Mcp-Session-Id") == req.end();
 }
 
-// A connection the limits refused: told so in one non-blocking write (a short answer fits any
-// send buffer), then closed, with no task left behind.
-void refuse_connection(tcp::socket& sock) {
-  static constexpr std::string_view body =
-      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Service Unavailable: too many connections"}})";
-  static const std::string answer =
-      "HTTP/1.1 503 Service Unavailable\r\nServer: mcp-proxy\r\n"
-      "Content-Type: application/json\r\nRetry-After: 1\r\n"
-      "Connection: close\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
-  boost::system::error_code ignored;
-  sock.non_blocking(true, ignored);
-  sock.write_some(asio::buffer(answer), ignored);
-  sock.shutdown(tcp::socket::shutdown_both, ignored);
-  sock.close(ignored);
-}
-
-std::string_view bound_name(connection_limits::bound b) {
-  switch (b) {
-    case connection_limits::bound::total:
-      return "maxConnections";
-    case connection_limits::bound::per_peer:
-      return "maxConnectionsPerPeer";
-    case connection_limits::bound::descriptors:
-      return "the descriptor limit";
-    default:
-      return "none";
-  }
-}
-
 }  // namespace
-
-struct http_server::impl {
-  impl(asio::any_io_executor ex, config::proxy_config p,
-       std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> r,
-       route_security_map security, injected_faults f)
-      : ctx(ex, std::move(p), f),
-        acceptor(ex),
-        routes(std::move(r)),
-        allowed_hosts(ctx.proxy.allowed_hosts),
-        limits(ctx.proxy.max_connections, ctx.proxy.max_connections_per_peer),
-        framing{ctx.proxy.header_timeout, ctx.proxy.max_header_bytes, ctx.proxy.max_body_bytes},
-        path_prefix(protocol::route_prefix(ctx.proxy.base_url)),
-        auth(ex, ctx.proxy, std::move(security)),
-        streamable(ctx),
-        legacy(ctx) {
-    // The public name in baseURL is how clients behind a reverse proxy reach us.
-    if (auto u = boost::urls::parse_uri(ctx.proxy.base_url); u && !u->encoded_host().empty())
-      allowed_hosts.emplace_back(u->encoded_host());
-    frontend::set_cors_policy(ctx.proxy.allowed_origins, ctx.proxy.cors_allow_credentials,
-                              ctx.proxy.cors_max_age);
-    index_backends();
-  }
-
-  void index_backends() {
-    backends.clear();
-    for (const auto& [name, ep] : routes)
-      if (auto server = std::dynamic_pointer_cast<core::server_endpoint>(ep))
-        backends.push_back(std::move(server));
-  }
-
-  frontend::http_context ctx;
-  tcp::acceptor acceptor;
-  std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes;
-  // The server endpoints among the routes: what /readyz reports.
-  std::vector<std::shared_ptr<core::server_endpoint>> backends;
-  bool loopback_listener = false;  // set by listen()
-  bool draining = false;           // set_draining: new sessions get 503
-  bool started = false;            // set_started: the backends' start is over
-  util::async_event started_event{ctx.ex};
-  std::vector<std::string> allowed_hosts;  // proxy.allowed_hosts plus baseURL's host
-  connection_limits limits;
-  framing_limits framing;
-  std::unordered_map<connection_limits::id, std::shared_ptr<client_stream>> connections;
-  connection_limits::id next_connection = 1;
-  std::string path_prefix;
-  // With mcpProxy.tls: the context new connections are made with (replaced by reload_tls; a
-  // connection keeps the one it was made with).
-  std::shared_ptr<asio::ssl::context> tls;
-  request_auth auth;
-  frontend::streamable_http streamable;
-  frontend::legacy_sse legacy;
-  // What the limits did since they were last logged: one summary line at most every 10 s, as
-  // a flood would otherwise log a line per connection.
-  struct limit_events {
-    std::size_t evicted = 0, refused = 0, timed_out = 0, unreadable = 0;
-    std::string last_peer;
-    connection_limits::bound last_bound = connection_limits::bound::none;
-    std::string last_unreadable;
-    std::chrono::steady_clock::time_point next_log{};
-  } events;
-
-  void admit(tcp::socket sock);
-  // Closes a connection the limits gave up (it was waiting for a request).
-  void evict(connection_limits::id c);
-  void note_limit(connection_limits::bound b, std::string_view peer, bool refused);
-  void note_unreadable(const framing_answer& a, bool timed_out);
-  void log_limits();
-  awaitable<void> connection(std::shared_ptr<client_stream> stream, connection_limits::id c,
-                             std::shared_ptr<asio::ssl::context> tls_context);
-  // The TLS handshake of a new connection, within headerTimeout; the client certificate's
-  // principal ("" without one), or nullopt when the handshake failed.
-  awaitable<std::optional<std::string>> handshake(client_stream& stream);
-  // Reads one request into `parser`; false when the connection is to close (after an answer
-  // when the request could not be read, see request_framing.hpp).
-  std::optional<framing_answer> why_unreadable(
-      boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
-      const bhttp::request_parser<bhttp::string_body>& parser) const;
-  awaitable<bool> refuse_unreadable(client_stream& stream, framing_answer a, bool timed_out);
-  awaitable<bool> read_request(client_stream& stream, read_deadline& deadline,
-                               beast::flat_buffer& buffer,
-                               bhttp::request_parser<bhttp::string_body>& parser,
-                               connection_limits::id c);
-  awaitable<bool> dispatch(client_stream& stream, http_request& req,
-                           const std::string& cert_principal);
-  // The answer to a request under /.well-known/oauth-protected-resource.
-  awaitable<bool> answer_metadata(client_stream& stream, http_request& req, std::string_view path);
-  // What /readyz and /metrics report of the backends (disabled ones included).
-  std::vector<protocol::backend_status> backend_states() const {
-    std::vector<protocol::backend_status> states = ctx.proxy.readiness.disabled;
-    for (const auto& b : backends) states.push_back(b->status());
-    return states;
-  }
-  // GET /metrics (http/metrics_endpoint.hpp); with mcpProxy.metrics.addr, on its own listener.
-  std::string metrics_text() const {
-    std::vector<protocol::metrics::registry::route_queue> queues;
-    for (const auto& [name, ep] : routes) queues.push_back({name, ep->queued_messages()});
-    return protocol::metrics::metrics().render(backend_states(), MCP_PROXY_VERSION, queues);
-  }
-  bool is_metrics_path(std::string_view path) const {
-    const auto& m = ctx.proxy.metrics;
-    if (!m.enabled || !m.addr.empty()) return false;
-    return path == m.path || (path.starts_with(path_prefix) &&
-                              path.substr(path_prefix.size()) == m.path && !path_prefix.empty());
-  }
-  std::unique_ptr<metrics_listener> own_metrics;
-  // A tools/call's tool name in a POST body (only read when the route has toolScopes).
-  static std::optional<std::string> called_tool(const http_request& req);
-};
 
 http_server::http_server(asio::any_io_executor ex, config::proxy_config proxy,
                          std::map<std::string, std::shared_ptr<core::endpoint>, std::less<>> routes,
@@ -361,72 +131,6 @@ awaitable<void> http_server::run() {
   }
 }
 
-void http_server::impl::admit(tcp::socket sock) {
-  boost::system::error_code ec;
-  auto remote = sock.remote_endpoint(ec);
-  if (ec) return;  // already gone
-  const std::string peer = remote.address().to_string();
-  const auto c = next_connection++;
-  auto decision = limits.on_accept(c, peer);
-  if (decision.evicted) evict(*decision.evicted);
-  if (decision.reached != connection_limits::bound::none)
-    note_limit(decision.reached, decision.admitted ? decision.evicted_peer : peer,
-               !decision.admitted);
-  if (!decision.admitted) {
-    refuse_connection(sock);
-    return;
-  }
-  sock.set_option(tcp::no_delay(true), ec);
-  auto stream = tls ? std::make_shared<client_stream>(std::move(sock), *tls)
-                    : std::make_shared<client_stream>(std::move(sock));
-  connections.emplace(c, stream);
-  ctx.tasks.spawn(connection(stream, c, tls), "http connection");
-}
-
-void http_server::impl::evict(connection_limits::id c) {
-  auto it = connections.find(c);
-  if (it == connections.end()) return;
-  boost::system::error_code ignored;
-  // Its read ends with an error and its task forgets it; the table already has.
-  it->second->socket().shutdown(tcp::socket::shutdown_both, ignored);
-  it->second->socket().close(ignored);
-}
-
-void http_server::impl::note_limit(connection_limits::bound b, std::string_view peer,
-                                   bool refused) {
-  ++(refused ? events.refused : events.evicted);
-  if (!peer.empty()) events.last_peer = std::string(peer);
-  events.last_bound = b;
-  log_limits();
-}
-
-void http_server::impl::note_unreadable(const framing_answer& a, bool timed_out) {
-  ++(timed_out ? events.timed_out : events.unreadable);
-  if (!timed_out) events.last_unreadable = std::to_string(a.status) + " " + a.text;
-  log_limits();
-}
-
-void http_server::impl::log_limits() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < events.next_log) return;
-  events.next_log = now + limits_log_interval;
-  if (events.evicted || events.refused)
-    spdlog::warn(
-        "connection limits ({} reached, last by peer {}): {} waiting connection(s) closed to "
-        "make room, {} refused with 503 since the last report; {} open (maxConnections {}, "
-        "maxConnectionsPerPeer {})",
-        bound_name(events.last_bound), events.last_peer.empty() ? "?" : events.last_peer,
-        events.evicted, events.refused, limits.size(), ctx.proxy.max_connections,
-        ctx.proxy.max_connections_per_peer);
-  if (events.timed_out)
-    spdlog::warn("{} request(s) answered 408: headers not in within headerTimeout ({} ms)",
-                 events.timed_out, ctx.proxy.header_timeout.count());
-  if (events.unreadable)
-    spdlog::warn("{} request(s) that could not be read refused (the last: {})", events.unreadable,
-                 events.last_unreadable);
-  events.evicted = events.refused = events.timed_out = events.unreadable = 0;
-}
-
 awaitable<void> http_server::drain(std::chrono::steady_clock::time_point deadline) {
   impl_->ctx.tasks.cancel();
   const bool ended = co_await impl_->ctx.tasks.wait(deadline);
@@ -473,7 +177,7 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<client_stream> str
   const auto cert_principal = co_await handshake(*stream);
   if (!cert_principal) co_return;
   beast::flat_buffer buffer;
-  read_deadline deadline(ctx.ex, stream);
+  detail::read_deadline deadline(ctx.ex, stream);
   for (bool first = true;; first = false) {
     if (!first) {
       limits.on_waiting(c);
@@ -493,75 +197,6 @@ awaitable<void> http_server::impl::connection(std::shared_ptr<client_stream> str
     if (auto& m = protocol::metrics::metrics(); m.on()) m.client_received(req.body().size());
     if (!co_await dispatch(*stream, req, *cert_principal) || ctx.stopping) break;
   }
-}
-
-awaitable<bool> http_server::impl::refuse_unreadable(client_stream& stream, framing_answer a,
-                                                     bool timed_out) {
-  note_unreadable(a, timed_out);
-  http_request req;
-  req.version(11);
-  req.keep_alive(false);
-  co_await frontend::reply_error(stream, req, a.status, codes::invalid_request, a.text);
-  co_return false;
-}
-
-std::optional<framing_answer> http_server::impl::why_unreadable(
-    boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
-    const bhttp::request_parser<bhttp::string_body>& parser) const {
-  read_progress progress;
-  progress.timed_out = timed_out;
-  progress.got_bytes = parser.got_some() || buffer.size() > 0;
-  // Beast hands the method and target over as soon as the request line is complete.
-  progress.request_line_read = !parser.get().target().empty();
-  progress.in_body = in_body;
-  return answer_unreadable_request(ec, progress, framing);
-}
-
-awaitable<bool> http_server::impl::read_request(client_stream& stream, read_deadline& deadline,
-                                                beast::flat_buffer& buffer,
-                                                bhttp::request_parser<bhttp::string_body>& parser,
-                                                connection_limits::id c) {
-  parser.header_limit(static_cast<std::uint32_t>(
-      std::min<std::uint64_t>(ctx.proxy.max_header_bytes, std::uint32_t(-1))));
-  parser.body_limit(ctx.proxy.max_body_bytes);
-  // A request that cannot be read gets its answer and the connection closes: nothing after a
-  // broken frame can be trusted. What is buffered already (the idle wait's read often brings
-  // the whole request) is parsed first: no read operation, no deadline, for a request that is
-  // all there.
-  auto ec = parse_buffered(buffer, parser, false);
-  bool timed_out = false;
-  if (!ec && !parser.is_header_done()) {
-    deadline.arm(ctx.proxy.header_timeout);
-    std::tie(ec, std::ignore) =
-        co_await bhttp::async_read_header(stream, buffer, parser, tuple_awaitable);
-    timed_out = deadline.disarm();
-  }
-  if (ec) {
-    auto why = why_unreadable(ec, timed_out, false, buffer, parser);
-    if (!why) co_return false;
-    co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
-  }
-  limits.on_busy(c);
-  const auto& header = parser.get();
-  const auto fields = static_cast<std::size_t>(std::distance(header.begin(), header.end()));
-  auto bad_fields = check_header_fields(fields, header.count(bhttp::field::host), header.version(),
-                                        ctx.proxy.max_headers);
-  if (bad_fields) co_return co_await refuse_unreadable(stream, std::move(*bad_fields), false);
-  ec = parse_buffered(buffer, parser, true);
-  if (!ec && !parser.is_done()) {
-    ack_now(stream);
-    // Beast reads as much as the buffer has room for (at least 512 bytes) and the body parser
-    // empties it: room for a large body's chunks, given back once the request is read.
-    if (const auto length = parser.content_length(); length && *length > buffer.capacity())
-      buffer.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*length, 64 * 1024)));
-    deadline.arm(body_timeout);
-    std::tie(ec, std::ignore) = co_await bhttp::async_read(stream, buffer, parser, tuple_awaitable);
-    timed_out = deadline.disarm();
-  }
-  if (!ec) co_return true;
-  auto why = why_unreadable(ec, timed_out, true, buffer, parser);
-  if (!why) co_return false;
-  co_return co_await refuse_unreadable(stream, std::move(*why), timed_out);
 }
 
 awaitable<bool> http_server::impl::answer_metadata(client_stream& stream, http_request& req,
