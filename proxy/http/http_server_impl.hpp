@@ -161,12 +161,13 @@ struct http_server::impl {
   // The TLS handshake of a new connection, within headerTimeout; the client certificate's
   // principal ("" without one), or nullopt when the handshake failed.
   awaitable<std::optional<std::string>> handshake(client_stream& stream);
-  // Reads one request into `parser`; false when the connection is to close (after an answer
-  // when the request could not be read, see request_framing.hpp).
+  // What to answer a request that could not be read (request_framing.hpp), and answering it.
   std::optional<framing_answer> why_unreadable(
       boost::system::error_code ec, bool timed_out, bool in_body, const beast::flat_buffer& buffer,
       const bhttp::request_parser<bhttp::string_body>& parser) const;
   awaitable<bool> refuse_unreadable(client_stream& stream, framing_answer a, bool timed_out);
+  // Reads one request into `parser`; false when the connection is to close (after an answer
+  // when the request could not be read).
   awaitable<bool> read_request(client_stream& stream, detail::read_deadline& deadline,
                                beast::flat_buffer& buffer,
                                bhttp::request_parser<bhttp::string_body>& parser,
