@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace json = boost::json;
 using mcp_proxy::jsonrpc::message;
@@ -140,20 +141,80 @@ bool take_cancelled(const json::value& id) {
   return cancelled.erase(json::serialize(id)) > 0;
 }
 
-void run_worker(std::function<void()> work) {
-  {
-    std::lock_guard lock(workers_mutex);
-    ++workers;
+namespace {
+void worker_started() {
+  std::lock_guard lock(workers_mutex);
+  ++workers;
+}
+void worker_ended() {
+  std::lock_guard lock(workers_mutex);
+  --workers;
+  workers_cv.notify_all();
+}
+
+struct delayed_work {
+  std::function<void()> work;
+  std::shared_ptr<request_scope> scope;
+};
+// Never destroyed: the timer thread may still wait on it while the process exits. Keyed by due
+// time, then by the order they were asked for.
+struct timer_queue {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::map<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>, delayed_work> due;
+  std::uint64_t next_order = 0;
+};
+timer_queue& timers() {
+  static auto* q = new timer_queue;
+  return *q;
+}
+
+[[noreturn]] void run_timers() {
+  auto& q = timers();
+  std::unique_lock lock(q.mutex);
+  for (;;) {
+    if (q.due.empty()) {
+      q.cv.wait(lock);
+      continue;
+    }
+    // Woken early: an earlier one may have come, look again.
+    if (std::chrono::steady_clock::now() < q.due.begin()->first.first) {
+      q.cv.wait_until(lock, q.due.begin()->first.first);
+      continue;
+    }
+    auto next = std::move(q.due.extract(q.due.begin()).mapped());
+    lock.unlock();
+    {
+      scope_guard in(std::move(next.scope));
+      next.work();
+    }
+    worker_ended();
+    lock.lock();
   }
+}
+}  // namespace
+
+void run_worker(std::function<void()> work) {
+  worker_started();
   std::thread([work = std::move(work), scope = current_scope] {
     {
       scope_guard in(scope);
       work();
     }
-    std::lock_guard lock(workers_mutex);
-    --workers;
-    workers_cv.notify_all();
+    worker_ended();
   }).detach();
+}
+
+void run_after(std::chrono::milliseconds delay, std::function<void()> work) {
+  worker_started();
+  static std::once_flag started;
+  std::call_once(started, [] { std::thread(run_timers).detach(); });
+  auto& q = timers();
+  std::lock_guard lock(q.mutex);
+  auto at = q.due.emplace(std::pair(std::chrono::steady_clock::now() + delay, q.next_order++),
+                          delayed_work{std::move(work), current_scope});
+  // The timer thread needs waking only when this one is due first (a wakeup is not free).
+  if (at.first == q.due.begin()) q.cv.notify_one();
 }
 
 void wait_for_workers(std::chrono::milliseconds limit) {

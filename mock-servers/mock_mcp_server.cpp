@@ -297,10 +297,8 @@ void handle(const message& m) {
     auto answer = page.error.empty() ? message::response(id, std::move(page.result))
                                      : message::error_response(id, -32602, page.error);
     if (const long delay = mock::synthetic::list_delay_ms(); delay > 0) {
-      mock::run_worker([answer = std::move(answer), delay] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-        emit(answer);
-      });
+      mock::run_after(std::chrono::milliseconds(delay),
+                      [answer = std::move(answer)] { emit(answer); });
     } else {
       emit(answer);
     }
@@ -311,10 +309,9 @@ void handle(const message& m) {
     if (plan.delay_ms == 0) {
       call_tool(id, params);
     } else {
-      mock::run_worker([id = json::value(id), params, delay = plan.delay_ms] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay));
-        call_tool(id, params);
-      });
+      // call_tool is quick: the tools that block or sleep start threads of their own.
+      mock::run_after(std::chrono::milliseconds(plan.delay_ms),
+                      [id = json::value(id), params] { call_tool(id, params); });
     }
   } else if (auto generated = mock::synthetic::handle_request(method, params)) {
     if (generated->error_code != 0)
