@@ -136,7 +136,7 @@ std::optional<std::string> limits_problem(const limits_config& c) {
 // --- call_slot ---
 
 struct identity_limits::call_slot::table {
-  std::unordered_map<std::string, std::size_t, string_hash, std::equal_to<>> held;
+  util::string_map<std::size_t> held;
 };
 
 identity_limits::call_slot::call_slot(call_slot&& other) noexcept

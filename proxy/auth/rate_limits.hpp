@@ -20,6 +20,8 @@
 // (the listener's executor); call_slot must be released (destroyed) on that thread too. A slot
 // may outlive the identity_limits that gave it (its count lives in a shared table).
 
+#include "util/string_map.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +32,6 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -181,17 +182,13 @@ class identity_limits {
   std::uint64_t forced_drops() const { return forced_drops_; }
 
  private:
-  struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   struct principal_state {
     std::optional<token_bucket> requests;
     std::optional<token_bucket> tool_calls;
     std::vector<token_bucket> per_tool;  // one per settings_for(principal).per_tool entry
     clock::time_point full_at = clock::time_point::min();  // all buckets full from then on
   };
-  using state_map = std::unordered_map<std::string, principal_state, string_hash, std::equal_to<>>;
+  using state_map = util::string_map<principal_state>;
 
   state_map::iterator state_of(std::string_view principal, const limit_settings& s,
                                clock::time_point now);

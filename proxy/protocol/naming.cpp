@@ -68,9 +68,10 @@ std::string name_table::hashed_name(const std::string& plain, const origin& o) c
 name_table::added name_table::add(std::string_view server, std::string_view prefix,
                                   std::string_view separator, std::string_view name,
                                   std::size_t rank) {
-  auto key = std::make_pair(std::string(server), std::string(name));
-  if (auto it = by_origin_.find(key); it != by_origin_.end()) return {it->second, {}, {}};
-  const origin me{key.first, key.second};
+  auto known = by_origin_.find(server);
+  if (known != by_origin_.end())
+    if (auto it = known->second.find(name); it != known->second.end()) return {it->second, {}, {}};
+  const origin me{std::string(server), std::string(name)};
   added out;
   out.exposed = expose_name(server, prefix, separator, name);
   if (auto taken = by_exposed_.find(out.exposed); taken != by_exposed_.end()) {
@@ -80,7 +81,7 @@ name_table::added name_table::add(std::string_view server, std::string_view pref
       entry other = taken->second;
       by_exposed_.erase(taken);
       std::string moved = hashed_name(out.exposed, other.who);
-      by_origin_[{other.who.server, other.who.name}] = moved;
+      by_origin_[other.who.server][other.who.name] = moved;
       by_exposed_.emplace(moved, other);
       out.renamed_other = std::move(moved);
     } else {
@@ -88,7 +89,8 @@ name_table::added name_table::add(std::string_view server, std::string_view pref
     }
   }
   by_exposed_.emplace(out.exposed, entry{me, rank});
-  by_origin_.emplace(std::move(key), out.exposed);
+  if (known == by_origin_.end()) known = by_origin_.try_emplace(me.server).first;
+  known->second.emplace(me.name, out.exposed);
   return out;
 }
 
@@ -100,7 +102,7 @@ std::optional<name_table::origin> name_table::resolve(std::string_view exposed) 
 
 void name_table::forget_server(std::string_view server) {
   std::erase_if(by_exposed_, [&](const auto& kv) { return kv.second.who.server == server; });
-  std::erase_if(by_origin_, [&](const auto& kv) { return kv.first.first == server; });
+  if (auto it = by_origin_.find(server); it != by_origin_.end()) by_origin_.erase(it);
 }
 
 }  // namespace mcp_proxy::protocol

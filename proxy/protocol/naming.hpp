@@ -4,8 +4,9 @@
 // separator (names and prefixes may contain it).
 // Thread-safety: plain values; a name_table is used from one executor.
 
+#include "util/string_map.hpp"
+
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,8 +63,9 @@ class name_table {
     origin who;
     std::size_t rank;
   };
-  std::map<std::string, entry, std::less<>> by_exposed_;
-  std::map<std::pair<std::string, std::string>, std::string> by_origin_;
+  // Hash tables: a merged list looks up every item of every member page here.
+  util::string_map<entry> by_exposed_;
+  util::string_map<util::string_map<std::string>> by_origin_;  // server -> own name -> exposed
 };
 
 }  // namespace mcp_proxy::protocol

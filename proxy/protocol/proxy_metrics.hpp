@@ -14,6 +14,7 @@
 
 #include "jsonrpc/message.hpp"
 #include "protocol/readiness.hpp"
+#include "util/string_map.hpp"
 
 #include <array>
 #include <chrono>
@@ -132,13 +133,8 @@ class registry {
   void reset();
 
  private:
-  struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-
   bool on_ = false;
-  std::unordered_map<std::string, name_id, string_hash, std::equal_to<>> ids_;
+  util::string_map<name_id> ids_;
   std::vector<std::string> names_{std::string()};
   // Key: route << 40 | backend << 16 | method << 8 | outcome (names below 2^24).
   std::unordered_map<std::uint64_t, std::uint64_t> requests_;
