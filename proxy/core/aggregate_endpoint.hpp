@@ -148,12 +148,13 @@ class aggregate_endpoint : public endpoint {
   bool active(const client_session& s, std::size_t i) const;
   // Turns a member's item into the exposed one (names mapped, URIs recorded); nullopt when the
   // session may not see it or another member already offers it.
-  std::optional<boost::json::value> expose_item(const client_session& s, std::size_t i,
-                                                std::string_view list_key,
-                                                const boost::json::value& item,
-                                                boost::json::storage_ptr sp);
+  std::optional<protocol::exposed_item> expose_item(const client_session& s, std::size_t i,
+                                                    std::string_view list_key,
+                                                    const boost::json::value& item);
+  // Whether the session sees an item of `list_key` known on the merged endpoint by `shown` (its
+  // exposed name, URI or template; nullopt: it has none).
   bool visible_exposed(const client_session& s, std::string_view list_key,
-                       const boost::json::value& item) const;
+                       std::optional<std::string_view> shown) const;
   boost::json::object merged_capabilities(const client_session& s) const;
   std::string merged_instructions(const client_session& s) const;
   std::uint64_t list_generation(const client_session& s, std::string_view method) const;

@@ -227,16 +227,11 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
   std::vector<const json::object*> results(walk.backends.size(), nullptr);
   for (std::size_t n = 0; n < results.size(); ++n)
     if (const auto& page = (*pages)[n]; page && *page) results[n] = (*page)->get();
-  // The merged page is built in an arena, written out as text, and dropped whole: its items are
-  // copies of the members' (renamed), and freeing them one by one cost as much as making them.
-  json::monotonic_resource arena;
-  const json::storage_ptr in_arena(&arena);
-  auto merged = protocol::assemble_page(
-      walk, results, key, proxy_.page_size,
-      [&](std::size_t n, const json::value& item) {
-        return expose_item(*s, index_of[n], key, item, in_arena);
-      },
-      in_arena);
+  // The merged page points into the members' pages, and is written out as text from them.
+  auto merged = protocol::assemble_page(walk, results, key, proxy_.page_size,
+                                        [&](std::size_t n, const json::value& item) {
+                                          return expose_item(*s, index_of[n], key, item);
+                                        });
   for (std::size_t n : merged.left_out) {
     const auto& page = (*pages)[n];
     const auto& server = members_[index_of[n]].ep->name();
@@ -246,14 +241,12 @@ awaitable<message> aggregate_endpoint::merged_list(std::shared_ptr<client_sessio
     tell_left_out(*s, server, method);
     if (auto& m = protocol::metrics::metrics(); m.on()) m.left_out(name_, server);
   }
-  json::object result(in_arena);
-  result[key] = std::move(merged.items);
-  if (merged.more) result["nextCursor"] = cursors_.encode(walk);
+  json::object fields;
+  if (merged.more) fields["nextCursor"] = cursors_.encode(walk);
   // 2026-07-28 caching: only what every member said (a member left out says nothing).
   if (auto cache = merged.left_out.empty() ? protocol::merged_cache_fields(results) : std::nullopt)
-    for (auto& kv : *cache) result[kv.key()] = kv.value();
-  // Nothing of the arena leaves this function: the page goes out as text.
-  auto text = std::make_shared<const std::string>(json::serialize(result));
+    for (auto& kv : *cache) fields[kv.key()] = kv.value();
+  auto text = std::make_shared<const std::string>(protocol::page_text(key, merged.items, fields));
   if (!cache_key.empty() && merged.left_out.empty()) {
     if (auto since = cached_since(method, index_of, results)) {
       if (merged_cache_.size() >= 1000) merged_cache_.clear();  // endless cursors: bounded
@@ -281,19 +274,18 @@ std::optional<clock::time_point> aggregate_endpoint::cached_since(
 }
 
 bool aggregate_endpoint::visible_exposed(const client_session& s, std::string_view list_key,
-                                         const json::value& item) const {
-  if (!filters_allow(filters_, list_key, item)) return false;
+                                         std::optional<std::string_view> shown) const {
+  if (!filters_allow(filters_, list_key, shown)) return false;
   if (list_key != "tools" || s.narrowing.tools.empty()) return true;
-  auto name = string_member(item.if_object(), "name");
-  return name && protocol::any_glob_matches(s.narrowing.tools, *name);
+  return shown && protocol::any_glob_matches(s.narrowing.tools, *shown);
 }
 
-std::optional<json::value> aggregate_endpoint::expose_item(const client_session& s, std::size_t i,
-                                                           std::string_view list_key,
-                                                           const json::value& item,
-                                                           json::storage_ptr sp) {
+std::optional<protocol::exposed_item> aggregate_endpoint::expose_item(const client_session& s,
+                                                                      std::size_t i,
+                                                                      std::string_view list_key,
+                                                                      const json::value& item) {
   std::vector<protocol::catalog_note> notes;
-  auto exposed = catalog_.expose(i, list_key, item, notes, std::move(sp));
+  auto exposed = catalog_.expose(i, list_key, item, notes);
   for (const auto& note : notes) {
     spdlog::warn("{}: {}", label_, note.text);
     if (note.changed_list.empty()) continue;
@@ -303,11 +295,12 @@ std::optional<json::value> aggregate_endpoint::expose_item(const client_session&
       if (object_member(session->declared_capabilities, note.changed_list))
         push_unrelated(*session, message::notification(changed), label_);
   }
-  if (!exposed || !visible_exposed(s, list_key, *exposed)) return std::nullopt;
+  if (!exposed) return std::nullopt;
+  const auto own = item_key(list_key, item);
+  const auto shown = exposed->name.empty() ? own : std::string_view(exposed->name);
+  if (!visible_exposed(s, list_key, shown)) return std::nullopt;
   if (s.narrowing.access) {
     // mcpProxy.access: by the member's own name and the exposed one.
-    const auto own = item_key(list_key, item);
-    const auto shown = item_key(list_key, *exposed);
     if (!own || !shown ||
         !s.narrowing.allows(item_kind_of(list_key), members_[i].ep->name(), *own, *shown))
       return std::nullopt;
@@ -354,9 +347,8 @@ awaitable<std::optional<aggregate_endpoint::named_target>> aggregate_endpoint::r
     co_await learn_all(s, list_method);  // a name from an earlier listing, or a guess
     origin = catalog_.resolve(kind, exposed);
   }
-  json::value probe = json::object{{"name", exposed}};
   if (!origin || !active(*s, origin->member) ||
-      !visible_exposed(*s, list_key_of(list_method), probe) ||
+      !visible_exposed(*s, list_key_of(list_method), std::string_view(exposed)) ||
       !s->narrowing.allows(kind == "tool" ? protocol::item_kind::tool : protocol::item_kind::prompt,
                            members_[origin->member].ep->name(), origin->name, exposed))
     co_return std::nullopt;
@@ -408,8 +400,7 @@ awaitable<request_outcome> aggregate_endpoint::route_by_uri(std::shared_ptr<clie
     }
     if (with_resources == 1) i = only;
   }
-  json::value probe = json::object{{"uri", uri}};
-  if (!i || !filters_allow(filters_, "resources", probe) ||
+  if (!i || !filters_allow(filters_, "resources", std::optional<std::string_view>(uri)) ||
       !s->narrowing.allows(protocol::item_kind::resource, members_[*i].ep->name(), uri, uri))
     co_return unknown_item_error(std::move(id), "resource", uri);
   co_return co_await forward(s, *i, std::move(request));

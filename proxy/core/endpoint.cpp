@@ -215,10 +215,14 @@ const config::name_filter& filter_for(const config::item_filters& f, std::string
 
 bool filters_allow(const config::item_filters& f, std::string_view list_key,
                    const json::value& item) {
+  return filter_for(f, list_key).empty() || filters_allow(f, list_key, item_key(list_key, item));
+}
+
+bool filters_allow(const config::item_filters& f, std::string_view list_key,
+                   std::optional<std::string_view> key) {
   const auto& filter = filter_for(f, list_key);
   if (filter.empty()) return true;
   // An item without a usable key cannot be matched: an allow list hides it, a block list not.
-  const auto key = item_key(list_key, item);
   if (!key) return filter.mode != config::name_filter::filter_mode::allow;
   return filter.allows(*key);
 }

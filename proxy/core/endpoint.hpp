@@ -184,6 +184,9 @@ std::string_view list_key_of(std::string_view method);
 const config::name_filter& filter_for(const config::item_filters& f, std::string_view list_key);
 bool filters_allow(const config::item_filters& f, std::string_view list_key,
                    const boost::json::value& item);
+// The same for an item known by `key` (item_key; nullopt: it has none).
+bool filters_allow(const config::item_filters& f, std::string_view list_key,
+                   std::optional<std::string_view> key);
 // Removes from a list response the items `keep` says no to.
 void filter_list_result(jsonrpc::message& response, std::string_view list_key,
                         const std::function<bool(const boost::json::value& item)>& keep);

@@ -37,10 +37,9 @@ void merged_catalog::retire(std::size_t i) {
   forget_templates(i);
 }
 
-std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_view list_key,
-                                                  const json::value& item,
-                                                  std::vector<catalog_note>& notes,
-                                                  json::storage_ptr sp) {
+std::optional<exposed_item> merged_catalog::expose(std::size_t i, std::string_view list_key,
+                                                   const json::value& item,
+                                                   std::vector<catalog_note>& notes) {
   const auto* o = item.if_object();
   if (!o || retired_[i]) return std::nullopt;
   const auto& server = members_[i].server;
@@ -68,11 +67,8 @@ std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_vie
                          {}});
       }
     }
-    // Copied into `sp`, never into `item`'s storage: a page's arena (core/aggregate_requests)
-    // would grow with every copy for as long as the page is cached.
-    json::value exposed(item, std::move(sp));
-    exposed.get_object()["name"] = added.exposed;
-    return exposed;
+    if (added.exposed == *name) return exposed_item{o, {}};
+    return exposed_item{o, std::move(added.exposed)};
   }
   if (list_key == "resources") {
     auto uri = string_member(*o, "uri");
@@ -99,7 +95,7 @@ std::optional<json::value> merged_catalog::expose(std::size_t i, std::string_vie
                        [](const auto& a, const auto& b) { return a.second < b.second; });
     }
   }
-  return json::value(item, std::move(sp));
+  return exposed_item{o, {}};
 }
 
 std::optional<merged_catalog::named> merged_catalog::resolve(std::string_view kind,

@@ -6,6 +6,7 @@
 // should log and tell clients; the caller owns the I/O.
 // Thread-safety: none (one owner, one executor).
 
+#include "protocol/merged_page.hpp"
 #include "protocol/naming.hpp"
 
 #include <boost/json/value.hpp>
@@ -40,13 +41,13 @@ class merged_catalog {
   merged_catalog(std::vector<catalog_member> members, std::string separator);
 
   // The exposed form of member `i`'s `item` of list `list_key` ("tools", "prompts",
-  // "resources", "resourceTemplates"): names rewritten, URIs and templates recorded. nullopt
-  // when it has no usable name, uri or uriTemplate, or when an earlier member serves its URI.
-  // The value is a copy in `sp` (a request's arena; default: the heap).
-  std::optional<boost::json::value> expose(std::size_t i, std::string_view list_key,
-                                           const boost::json::value& item,
-                                           std::vector<catalog_note>& notes,
-                                           boost::json::storage_ptr sp = {});
+  // "resources", "resourceTemplates"): the item itself (not a copy: it must outlive the
+  // answer), with its exposed name when that differs from its own; URIs and templates are
+  // recorded. nullopt when it has no usable name, uri or uriTemplate, or when an earlier member
+  // serves its URI.
+  std::optional<exposed_item> expose(std::size_t i, std::string_view list_key,
+                                     const boost::json::value& item,
+                                     std::vector<catalog_note>& notes);
 
   // The member and the member's own name behind an exposed tool or prompt name (`kind` "tool"
   // or "prompt"); nullopt when none is known.

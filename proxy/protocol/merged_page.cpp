@@ -1,5 +1,7 @@
 #include "protocol/merged_page.hpp"
 
+#include <boost/json/serializer.hpp>
+
 #include <algorithm>
 
 namespace mcp_proxy::protocol {
@@ -24,9 +26,8 @@ bool walk_fits(const composite_cursor& walk, const std::vector<std::string>& ser
 merged_page assemble_page(
     composite_cursor& walk, const std::vector<const json::object*>& pages,
     std::string_view list_key, std::uint64_t limit,
-    const std::function<std::optional<json::value>(std::size_t, const json::value&)>& expose,
-    json::storage_ptr sp) {
-  merged_page out{json::array(std::move(sp)), {}, false};
+    const std::function<std::optional<exposed_item>(std::size_t, const json::value&)>& expose) {
+  merged_page out;
   static const json::array no_items;
   for (std::size_t n = 0; n < walk.backends.size(); ++n) {
     auto& pos = walk.backends[n];
@@ -59,6 +60,69 @@ merged_page assemble_page(
   }
   out.more = std::any_of(walk.backends.begin(), walk.backends.end(),
                          [](const auto& p) { return !p.done; });
+  return out;
+}
+
+namespace {
+// Appends JSON text with one serializer, through a buffer on the stack.
+class text_writer {
+ public:
+  explicit text_writer(std::string& out) : out_(out) {}
+  template <class T>
+  void write(const T& v) {
+    sr_.reset(&v);
+    drain();
+  }
+  void write_string(std::string_view s) {
+    sr_.reset(s);
+    drain();
+  }
+  void write_item(const exposed_item& e) {
+    if (e.name.empty()) return write(*e.item);
+    out_.push_back('{');
+    bool first = true;
+    for (const auto& kv : *e.item) {
+      if (!first) out_.push_back(',');
+      first = false;
+      write_string(kv.key());
+      out_.push_back(':');
+      if (kv.key() == "name")
+        write_string(e.name);
+      else
+        write(kv.value());
+    }
+    out_.push_back('}');
+  }
+
+ private:
+  void drain() {
+    while (!sr_.done()) out_.append(sr_.read(buffer_, sizeof buffer_));
+  }
+  std::string& out_;
+  json::serializer sr_;
+  char buffer_[4096];
+};
+}  // namespace
+
+std::string page_text(std::string_view list_key, const std::vector<exposed_item>& items,
+                      const json::object& fields) {
+  std::string out;
+  text_writer w(out);
+  out.push_back('{');
+  w.write_string(list_key);
+  out.append(":[");
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (k) out.push_back(',');
+    w.write_item(items[k]);
+  }
+  out.push_back(']');
+  for (const auto& kv : fields) {
+    out.push_back(',');
+    w.write_string(kv.key());
+    out.push_back(':');
+    w.write(kv.value());
+  }
+  out.push_back('}');
   return out;
 }
 

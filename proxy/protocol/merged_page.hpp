@@ -30,8 +30,16 @@ composite_cursor first_walk(std::uint64_t generation, const std::vector<std::str
 // otherwise it is refused as invalid.
 bool walk_fits(const composite_cursor& walk, const std::vector<std::string>& servers);
 
+// An item of a merged page: a member's own item, shown under `name` when that is set (the
+// exposed name of a tool or prompt) and as it is otherwise. It points into the member's page,
+// which must outlive it: nothing is copied until page_text writes the page.
+struct exposed_item {
+  const boost::json::object* item = nullptr;
+  std::string name;
+};
+
 struct merged_page {
-  boost::json::array items;
+  std::vector<exposed_item> items;
   // Walk positions of members left out because their page is missing (they failed or did not
   // answer in time): they are done for this walk.
   std::vector<std::size_t> left_out;
@@ -44,9 +52,14 @@ struct merged_page {
 merged_page assemble_page(
     composite_cursor& walk, const std::vector<const boost::json::object*>& pages,
     std::string_view list_key, std::uint64_t limit,
-    const std::function<std::optional<boost::json::value>(std::size_t, const boost::json::value&)>&
-        expose,
-    boost::json::storage_ptr sp = {});  // where `items` goes (expose's values should go there too)
+    const std::function<std::optional<exposed_item>(std::size_t, const boost::json::value&)>&
+        expose);
+
+// The merged list result as JSON text: `{"<list_key>":[items],...}`, then the members of
+// `fields` (nextCursor, caching). Written straight from the members' items, each renamed on
+// the way: a renamed copy of every item, then serialized, was most of a merge's own CPU.
+std::string page_text(std::string_view list_key, const std::vector<exposed_item>& items,
+                      const boost::json::object& fields);
 
 // The caching fields of a merged page (spec 2026-07-28 server/utilities/caching) from its
 // members' pages (null: a member not asked for this page): the smallest `ttlMs`, and

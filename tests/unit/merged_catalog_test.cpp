@@ -16,13 +16,19 @@ json::value tool(std::string_view name) {
 }
 auto everyone = [](std::size_t) { return true; };
 
+// The name an exposed item is shown under.
+std::string shown(const std::optional<exposed_item>& e) {
+  if (!e) return "(left out)";
+  return e->name.empty() ? std::string(e->item->at("name").as_string()) : e->name;
+}
+
 TEST(merged_catalog, tools_get_the_prefix_and_resolve_back_to_member_and_name) {
   auto c = three();
   std::vector<catalog_note> notes;
-  auto exposed = c.expose(1, "tools", tool("log"), notes);
+  const auto log = tool("log");
+  auto exposed = c.expose(1, "tools", log, notes);
   ASSERT_TRUE(exposed);
-  EXPECT_EQ(exposed->at("name"), "git__log");
-  EXPECT_EQ(exposed->at("description"), "d");  // everything else passes untouched
+  EXPECT_EQ(exposed->name, "git__log");
   auto back = c.resolve("tool", "git__log");
   ASSERT_TRUE(back);
   EXPECT_EQ(back->member, 1u);
@@ -32,44 +38,40 @@ TEST(merged_catalog, tools_get_the_prefix_and_resolve_back_to_member_and_name) {
   EXPECT_TRUE(notes.empty());
 }
 
-// A member's page may live in an arena that lives as long as the page is cached: an exposed copy
-// must go where the caller says (a request's arena, or the heap), never into the item's arena.
-TEST(merged_catalog, exposed_items_are_copies_in_the_callers_storage_not_the_items) {
+// A member's page may be cached and shared by concurrent merges: exposing an item neither copies
+// nor changes it; the exposed name travels beside it (page_text writes it in).
+TEST(merged_catalog, an_exposed_item_is_the_members_own_item_untouched) {
   auto c = three();
   std::vector<catalog_note> notes;
-  const json::storage_ptr page_arena = json::make_shared_resource<json::monotonic_resource>();
-  json::monotonic_resource request_arena;
-  const json::storage_ptr in_request(&request_arena);
-  const json::value item(tool("log"), page_arena);
-  const json::value resource(json::object{{"uri", "file:///a"}}, page_arena);
-
-  auto on_heap = c.expose(1, "tools", item, notes);
-  ASSERT_TRUE(on_heap);
-  EXPECT_EQ(on_heap->storage().get(), json::storage_ptr().get());
-  auto in_arena = c.expose(1, "tools", item, notes, in_request);
-  ASSERT_TRUE(in_arena);
-  EXPECT_EQ(in_arena->storage().get(), &request_arena);
-  EXPECT_EQ(in_arena->at("name"), "git__log");
-  auto uri = c.expose(0, "resources", resource, notes, in_request);
+  const auto log = tool("log");
+  const json::value resource = json::object{{"uri", "file:///a"}};
+  auto renamed = c.expose(1, "tools", log, notes);
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->item, &log.get_object());
+  EXPECT_EQ(log.at("name"), "log");
+  auto plain = c.expose(2, "tools", log, notes);  // no prefix: shown under its own name
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->item, &log.get_object());
+  EXPECT_EQ(plain->name, "");
+  auto uri = c.expose(0, "resources", resource, notes);
   ASSERT_TRUE(uri);
-  EXPECT_EQ(uri->storage().get(), &request_arena);
-  EXPECT_EQ(item.at("name"), "log");  // the page is not touched
+  EXPECT_EQ(uri->item, &resource.get_object());
+  EXPECT_EQ(uri->name, "");
 }
 
 TEST(merged_catalog, the_member_configured_first_keeps_a_plain_name_whatever_the_order) {
   merged_catalog c({{"a", ""}, {"b", ""}}, "__");
   std::vector<catalog_note> notes;
-  EXPECT_EQ(c.expose(1, "tools", tool("echo"), notes)->at("name"), "echo");
+  const auto echo = tool("echo");
+  EXPECT_EQ(shown(c.expose(1, "tools", echo, notes)), "echo");
   EXPECT_TRUE(notes.empty());
-  auto first = c.expose(0, "tools", tool("echo"), notes);
-  EXPECT_EQ(first->at("name"), "echo");
+  EXPECT_EQ(shown(c.expose(0, "tools", echo, notes)), "echo");
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_EQ(notes[0].changed_list, "tools");  // b's clients knew "echo": tell them
   EXPECT_NE(notes[0].text.find("configured first"), std::string::npos);
   EXPECT_EQ(c.resolve("tool", "echo")->member, 0u);
   notes.clear();
-  auto again = c.expose(1, "tools", tool("echo"), notes);
-  const std::string renamed(again->at("name").as_string());
+  const std::string renamed = shown(c.expose(1, "tools", echo, notes));
   EXPECT_TRUE(renamed.starts_with("echo_")) << renamed;
   EXPECT_EQ(c.resolve("tool", renamed)->member, 1u);
 }

@@ -15,15 +15,13 @@ json::object page(std::vector<std::string> names, std::optional<std::string> nex
   if (next) o["nextCursor"] = *next;
   return o;
 }
-// Every item as it is, tagged with its walk position.
-std::optional<json::value> keep(std::size_t n, const json::value& item) {
-  json::value v = item;
-  v.get_object()["from"] = n;
-  return v;
+// Every item as it is.
+std::optional<exposed_item> keep(std::size_t, const json::value& item) {
+  return exposed_item{&item.get_object(), {}};
 }
 std::vector<std::string> names(const merged_page& p) {
   std::vector<std::string> out;
-  for (const auto& v : p.items) out.emplace_back(v.at("name").as_string());
+  for (const auto& e : p.items) out.emplace_back(e.item->at("name").as_string());
   return out;
 }
 
@@ -77,7 +75,7 @@ TEST(merged_page, a_member_without_a_page_is_left_out_and_done) {
   EXPECT_EQ(p.left_out, (std::vector<std::size_t>{0}));
   EXPECT_TRUE(walk.backends[0].done);
   EXPECT_FALSE(p.more);
-  EXPECT_EQ(p.items[0].at("from"), 1);
+  EXPECT_EQ(p.items[0].item, &pb.at("tools").as_array()[0].as_object());  // b's own item
 }
 
 TEST(merged_page, hidden_items_and_odd_pages_do_not_stop_the_walk) {
@@ -93,6 +91,42 @@ TEST(merged_page, hidden_items_and_odd_pages_do_not_stop_the_walk) {
   p = assemble_page(odd_walk, {&no_array}, "tools", 0, keep);
   EXPECT_TRUE(p.items.empty());
   EXPECT_FALSE(p.more);
+}
+
+TEST(page_text, items_are_written_as_they_are_with_their_exposed_names_then_the_fields) {
+  const json::value a = json::parse(
+      R"({"name":"echo","description":"says \"hi\"\n","inputSchema":{"type":"object",)"
+      R"("properties":{"t":{"type":"string"}}},"annotations":{"x":[1,2.5,null,true]}})");
+  const json::value b = json::parse(R"({"uri":"file:///a","name":"a file"})");
+  std::vector<exposed_item> items{{&a.get_object(), "s\"1__echo"},  // escaped as JSON
+                                  {&b.get_object(), ""},
+                                  {&a.get_object(), ""}};
+  const json::object fields{{"nextCursor", "c1"}, {"ttlMs", 5}};
+  const auto text = page_text("tools", items, fields);
+
+  // The same as renaming copies in a tree and serializing it.
+  json::value renamed = a;
+  renamed.get_object()["name"] = "s\"1__echo";
+  json::object expected{{"tools", json::array{renamed, b, a}}, {"nextCursor", "c1"}, {"ttlMs", 5}};
+  EXPECT_EQ(json::parse(text), expected);
+  EXPECT_TRUE(text.starts_with(R"({"tools":[{"name":"s\"1__echo","description":)")) << text;
+  EXPECT_TRUE(text.ends_with(R"(],"nextCursor":"c1","ttlMs":5})")) << text;
+  EXPECT_EQ(a.at("name"), "echo");  // the member's item is not touched
+
+  EXPECT_EQ(page_text("prompts", {}, {}), R"({"prompts":[]})");
+}
+
+TEST(page_text, a_large_item_is_written_whole) {
+  // Longer than the writer's buffer, in one string and across many members.
+  json::object big{{"name", "big"}, {"description", std::string(10000, 'd')}};
+  json::object schema;
+  for (int k = 0; k < 500; ++k) schema["p" + std::to_string(k)] = json::object{{"type", "string"}};
+  big["inputSchema"] = std::move(schema);
+  const json::value item(std::move(big));
+  const auto text = page_text("tools", {{&item.get_object(), "x__big"}}, {});
+  json::value renamed = item;
+  renamed.get_object()["name"] = "x__big";
+  EXPECT_EQ(json::parse(text), (json::object{{"tools", json::array{renamed}}}));
 }
 
 TEST(merged_cache_fields, the_smallest_ttl_and_private_if_any_member_is) {
