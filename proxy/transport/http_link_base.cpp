@@ -12,6 +12,11 @@ namespace mcp_proxy::transport::detail {
 
 using asio::ip::tcp;
 
+namespace {
+// Far below any socket's send buffer (16 KB at the least on Linux), headers included.
+constexpr std::size_t small_request_bytes = 4096;
+}  // namespace
+
 bool content_type_is(const response_parser& p, std::string_view type) {
   return protocol::media_type_is(p.get()[bhttp::field::content_type], type);
 }
@@ -167,10 +172,15 @@ http_link_base::write_request(const target_url& t, request& req, bool fresh,
       if (!made) co_return made.error();
       conn = std::move(*made);
     }
-    conn->lowest().expires_after(control_timeout);
+    // A small request on a plain connection (idle or new: nothing of ours is in its send buffer)
+    // goes into the kernel's send buffer at once, so it needs no deadline; arming one cost a
+    // timer, a timerfd_settime and the cancelled wait's handler per call.
+    const bool may_block =
+        std::holds_alternative<tls_stream>(conn->stream) || req.body().size() > small_request_bytes;
+    if (may_block) conn->lowest().expires_after(control_timeout);
     auto [ec, n] = co_await conn->on_stream(
         [&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
-    conn->lowest().expires_never();
+    if (may_block) conn->lowest().expires_never();
     if (!ec) co_return conn;
     if (!conn->reused || ended_) co_return "sending to " + t.shown + " failed: " + ec.message();
     fresh = true;
