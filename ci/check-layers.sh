@@ -39,34 +39,30 @@ sansio_max=4  # config and auth share rank 4
 # What the sans-io layers may not see.
 io_pattern='^#include[[:space:]]*[<"](boost/(asio|beast|process)|util/(async_queue|spawn|process_v2))'
 
+# One awk pass over every file (a shell loop with a sed per include took seconds per run).
+ranks=""
+for dir in "${!rank[@]}"; do ranks+="$dir=${rank[$dir]} "; done
 status=0
-fail() { printf 'check-layers: %s\n' "$*"; status=1; }
-
-for file in */*.hpp */*.cpp; do
-  dir="${file%%/*}"
-  mine="${rank[$dir]:-}"
-  if [ -z "$mine" ]; then
-    fail "$file: directory $dir has no layer (add it to ci/check-layers.sh and docs/architecture.md)"
-    continue
-  fi
-  while IFS= read -r line; do
-    no="${line%%:*}"
-    text="${line#*:}"
-    target="$(sed -n 's/^#include[[:space:]]*"\([a-z_]*\)\/.*/\1/p' <<<"$text")"
-    [ -n "$target" ] || continue
-    theirs="${rank[$target]:-}"
-    if [ -z "$theirs" ]; then
-      fail "$file:$no includes $target/, which has no layer"
-    elif [ "$theirs" -gt "$mine" ]; then
-      fail "$file:$no: $dir (layer $mine) includes $target (layer $theirs), a layer above it"
-    fi
-  done < <(grep -n '^#include[[:space:]]*"' "$file" || true)
-  if [ "$mine" -ge 1 ] && [ "$mine" -le "$sansio_max" ]; then
-    while IFS= read -r line; do
-      fail "$file:${line%%:*}: the sans-io core includes ${line#*:}"
-    done < <(grep -nE "$io_pattern" "$file" || true)
-  fi
-done
+awk -v ranks="$ranks" -v sansio_max="$sansio_max" -v io_pattern="$io_pattern" '
+  BEGIN { n = split(ranks, pairs, " "); for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); r[kv[1]] = kv[2] } }
+  function fail(text) { print "check-layers: " text; bad = 1 }
+  FNR == 1 {
+    dir = FILENAME; sub(/\/.*/, "", dir)
+    mine = (dir in r) ? r[dir] : ""
+    if (mine == "") fail(FILENAME ": directory " dir " has no layer (add it to ci/check-layers.sh and docs/architecture.md)")
+  }
+  mine == "" { next }
+  /^#include[[:space:]]*"[a-z_]*\// {
+    target = $0; sub(/^#include[[:space:]]*"/, "", target); sub(/\/.*/, "", target)
+    if (!(target in r)) fail(FILENAME ":" FNR " includes " target "/, which has no layer")
+    else if (r[target] + 0 > mine + 0)
+      fail(FILENAME ":" FNR ": " dir " (layer " mine ") includes " target " (layer " r[target] "), a layer above it")
+  }
+  mine + 0 >= 1 && mine + 0 <= sansio_max + 0 && $0 ~ io_pattern {
+    fail(FILENAME ":" FNR ": the sans-io core includes " $0)
+  }
+  END { exit bad }
+' */*.hpp */*.cpp || status=1
 
 if [ "$status" -eq 0 ]; then
   echo "check-layers: ok ($(ls */*.hpp */*.cpp | wc -l) files)"
