@@ -13,7 +13,9 @@ namespace mcp_proxy::transport::detail {
 using asio::ip::tcp;
 
 namespace {
-// Far below any socket's send buffer (16 KB at the least on Linux), headers included.
+// A request body this small, with the usual headers, stays far below any socket's send buffer
+// (16 KB at the least on Linux). Only the body is measured: headers of more than 12 KB would
+// break the assumption (a deadline-less write could then wait for the backend to read).
 constexpr std::size_t small_request_bytes = 4096;
 }  // namespace
 
