@@ -12,12 +12,13 @@ namespace mcp_proxy::transport::detail {
 
 using asio::ip::tcp;
 
-namespace {
-// A request body this small, with the usual headers, stays far below any socket's send buffer
-// (16 KB at the least on Linux). Only the body is measured: headers of more than 12 KB would
-// break the assumption (a deadline-less write could then wait for the backend to read).
-constexpr std::size_t small_request_bytes = 4096;
-}  // namespace
+bool fits_send_buffer(const request& req) {
+  // Far below any socket's send buffer (16 KB at the least on Linux).
+  constexpr std::size_t small_request_bytes = 4096;
+  std::size_t n = req.target().size() + req.body().size() + 16;  // 16: method, version, CRLFs
+  for (const auto& f : req) n += f.name_string().size() + f.value().size() + 4;  // ": ", CRLF
+  return n <= small_request_bytes;
+}
 
 bool content_type_is(const response_parser& p, std::string_view type) {
   return protocol::media_type_is(p.get()[bhttp::field::content_type], type);
@@ -159,6 +160,7 @@ http_link_base::write_request(const target_url& t, request& req, bool fresh,
     if (ended_) co_return std::string("the link has ended");
     req.set(bhttp::field::authorization, *bearer);
   }
+  const bool small = fits_send_buffer(req);
   for (;;) {
     std::shared_ptr<http_conn> conn;
     while (!fresh && !conn && !idle_.empty()) {
@@ -177,8 +179,7 @@ http_link_base::write_request(const target_url& t, request& req, bool fresh,
     // A small request on a plain connection (idle or new: nothing of ours is in its send buffer)
     // goes into the kernel's send buffer at once, so it needs no deadline; arming one cost a
     // timer, a timerfd_settime and the cancelled wait's handler per call.
-    const bool may_block =
-        std::holds_alternative<tls_stream>(conn->stream) || req.body().size() > small_request_bytes;
+    const bool may_block = std::holds_alternative<tls_stream>(conn->stream) || !small;
     if (may_block) conn->lowest().expires_after(control_timeout);
     auto [ec, n] = co_await conn->on_stream(
         [&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });

@@ -107,14 +107,15 @@ struct http_conn {
 // A new connection to `t` within `limit`: TCP (no Nagle), then, for https, the TLS handshake with
 // SNI and, with `verify`, the certificate checked against `tls`'s store and the host name. The
 // error names the origin, never a path or query.
-// Connects to `t`; over TLS (https) with `tls`'s context, checking the certificate and the host
-// name unless it verifies nothing.
 awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_connection(
     asio::any_io_executor ex, lazy_tls_context& tls, const target_url& t,
     clock_type::duration limit);
 
 bool content_type_is(const response_parser& p, std::string_view type);
 std::string status_text(const response_parser& p);
+// Whether `req` (start line, header fields and body) is small enough to go into an idle plain
+// connection's send buffer at once, so that writing it needs no deadline.
+bool fits_send_buffer(const request& req);
 
 class http_link_base : public message_link {
  public:
