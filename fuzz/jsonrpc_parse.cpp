@@ -7,14 +7,20 @@
 // - parse_payload agrees with parse on non-batches and gives one result per batch item;
 // - a response parse keeps as its text (the pass-through relay) is the message the full way
 //   (Boost.JSON tree, from_value) builds: with a new id spliced in, its text parses to that
-//   message with that id.
+//   message with that id;
+// - a response whose head scan_response_head reads, passed on as it arrives (streamed_check fed
+//   in two pieces): it passes the check exactly when the full way takes it as a response, and
+//   its head with a new id spliced in, then the rest, parses to the message the full way builds.
 #include "jsonrpc/message.hpp"
+#include "jsonrpc/top_level_scan.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -110,12 +116,42 @@ void check_kept(std::string_view text, const jsonrpc::message& m) {
         out);
 }
 
+struct no_rest final : jsonrpc::streamed_rest {};
+
+void check_streamed(std::string_view text,
+                    const boost::system::result<jsonrpc::message, jsonrpc::parse_failure>& single) {
+  const auto head = jsonrpc::scan_response_head(text);
+  if (!head) return;
+  const std::size_t cut = std::max(head->result_at, text.size() / 2);
+  jsonrpc::streamed_check streamed;
+  bool passes = streamed.feed(text.substr(0, cut));
+  passes = passes && streamed.feed(text.substr(cut));
+  passes = passes && streamed.finish();
+  const bool full_way = single && single->kind() == jsonrpc::message_kind::response;
+  check(passes == full_way, "streamed_check disagrees with parse", text);
+  if (!passes) return;
+  auto m = jsonrpc::message::streamed(std::string(text.substr(0, cut)), head->id_at, head->id_size,
+                                      head->id, std::make_shared<no_rest>());
+  m.set_id("fuzz-\"id\"");
+  auto pieces = jsonrpc::streamed_pieces(m);
+  check(pieces.has_value(), "a streamed message without its head");
+  std::string whole(pieces->before);
+  whole.append(pieces->id).append(pieces->after).append(text.substr(cut));
+  auto again = jsonrpc::parse(whole);
+  check(again.has_value(), "a streamed message gathered does not parse", whole);
+  auto built = *single;
+  built.set_id("fuzz-\"id\"");
+  check(same_json(again->object(), built.object()), "a streamed message differs from the full way",
+        whole);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
   auto single = jsonrpc::parse(text);
+  check_streamed(text, single);
   if (single) {
     check_kept(text, *single);
     check_round_trip(*single);

@@ -50,14 +50,24 @@ int serve_over_http(int argc, char** argv) {
         return 2;
       }
       cfg.proxy.addr = argv[++i];
+    } else if (arg == "--event-stream-answers") {
+      options.faults.event_stream_answers = true;
+    } else if (arg == "--hold-until") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "mock-mcp-server: --hold-until needs a file path\n");
+        return 2;
+      }
+      options.faults.hold_until = argv[++i];
     } else if (arg == "--drip-ms" || arg == "--drop-after-events" ||
-               arg == "--close-stream-after-ms") {
+               arg == "--close-stream-after-ms" || arg == "--hold-after-bytes") {
       if (!read_count(i, argc, argv, value)) {
         std::fprintf(stderr, "mock-mcp-server: %s needs a non-negative integer\n", arg.data());
         return 2;
       }
       if (arg == "--drip-ms")
         options.faults.drip_interval = std::chrono::milliseconds(value);
+      else if (arg == "--hold-after-bytes")
+        options.faults.hold_after_bytes = static_cast<std::size_t>(value);
       else if (arg == "--drop-after-events")
         options.faults.drop_stream_after_events = static_cast<std::size_t>(value);
       else  // polling: a long call's stream is ended once primed (mcpProxy.closeStreamAfter)

@@ -26,8 +26,9 @@
 // answering pings, and answers again once the file is removed, for the proxy's ping supervision),
 // --fixture conformance (adds the tools, resources, prompts, completions and behaviours the
 // official conformance suite's server scenarios expect: conformance_fixture.hpp),
-// --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events and
-// --close-stream-after-ms: mock_http.hpp; and --bearer-token-file FILE: every HTTP request must
+// --http HOST:PORT (serve over HTTP instead of stdio, with --drip-ms, --drop-after-events,
+// --close-stream-after-ms, --event-stream-answers, --hold-after-bytes and --hold-until:
+// mock_http.hpp; and --bearer-token-file FILE: every HTTP request must
 // carry `Authorization: Bearer <FILE's content, trimmed>`, re-read per request, else 401 with
 // `WWW-Authenticate: Bearer error="invalid_token"`: mock_modern_http.hpp), and the synthetic
 // load and
@@ -100,7 +101,9 @@ json::array tool_list() {
       tool("progress", "Reports progress steps times",
            {{"steps", integer}, {"interval_ms", integer}}),
       tool("log", "Sends a log message, then answers", {{"text", string}}),
-      tool("big", "Returns a text of the given size", {{"bytes", integer}}, {"bytes"}),
+      tool("big",
+           "Returns a text of the given size (after one progress step when given a progress token)",
+           {{"bytes", integer}}, {"bytes"}),
       tool("stderr_flood", "Writes lines to stderr", {{"lines", integer}}, {"lines"}),
       tool("nested", "Returns structuredContent nested depth levels deep", {{"depth", integer}},
            {"depth"}),
@@ -195,6 +198,12 @@ void call_tool(const json::value& id, const json::object& params) {
       emit(message::error_response(id, -32602, "big: bytes must be 0..268435456"));
       return;
     }
+    // With a progress token, one progress step first (over HTTP the answer is then an event
+    // stream, which the proxy may pass on as it arrives).
+    if (auto* meta = params.if_contains("_meta"); meta && meta->is_object())
+      if (auto* token = meta->get_object().if_contains("progressToken"))
+        emit(message::notification("notifications/progress",
+                                   {{"progressToken", *token}, {"progress", 0}, {"total", 1}}));
     emit(message::response(id, text_result(std::string(static_cast<std::size_t>(bytes), 'x'))));
   } else if (name == "stderr_flood") {
     auto lines = int_arg(args, "lines", 0);
@@ -375,6 +384,10 @@ HTTP (instead of stdio):
   --drop-after-events K       cut a POST's event stream after K events, before its response
   --close-stream-after-ms N   end the stream of a call still running N ms after its POST (the
                               client resumes with GET)
+  --event-stream-answers      answer every POSTed request with an event stream
+  --hold-after-bytes N        an event longer than N bytes: write N bytes of it, then wait for
+                              the --hold-until file before the rest (without one: cut there)
+  --hold-until PATH           the file that releases a held event (30 s at most)
 
 Process behaviour:
   --ignore-sigterm            ignore SIGTERM

@@ -315,9 +315,10 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
 bool is_http_option(int& i, int argc, char** argv) {
   const std::string_view a = argv[i];
   if (a != "--http" && a != "--drip-ms" && a != "--drop-after-events" &&
-      a != "--close-stream-after-ms" && a != "--bearer-token-file")
+      a != "--close-stream-after-ms" && a != "--bearer-token-file" && a != "--hold-after-bytes" &&
+      a != "--hold-until" && a != "--event-stream-answers")
     return false;
-  if (i + 1 < argc) ++i;
+  if (a != "--event-stream-answers" && i + 1 < argc) ++i;
   return true;
 }
 

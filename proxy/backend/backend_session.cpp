@@ -133,6 +133,12 @@ boost::system::result<std::shared_ptr<backend_session>, backend_failure> backend
       server.name, era_mode(server.era),
       std::min<std::chrono::milliseconds>(max_probe_time, server.timeout / 2), std::move(relaunch)};
   s->link_ = transport::make_era_link(ex, std::move(s->link_), std::move(era));
+  s->link_->set_stream_policy([weak = std::weak_ptr<backend_session>(s)](const json::value& id) {
+    auto self = weak.lock();
+    if (!self || !id.is_int64()) return false;
+    auto it = self->calls_.find(id.get_int64());
+    return it != self->calls_.end() && it->second->may_stream && !it->second->creates_task;
+  });
   util::spawn_logged(ex, s->read_loop(s), server.name + " reader");
   return s;
 }
@@ -171,6 +177,8 @@ std::shared_ptr<pending_call> backend_session::call(rpc::client_key client, mess
     return pc;
   }
   calls_.emplace(backend_id, pc);
+  const auto method = request.method();
+  pc->may_stream = method == "tools/call" || method == "resources/read" || method == "prompts/get";
   if (protocol::metrics::metrics().on()) {
     pc->sent_at = std::chrono::steady_clock::now();
     pc->metrics_method = protocol::metrics::registry::method(request.method());
@@ -294,6 +302,16 @@ awaitable<void> backend_session::read_loop([[maybe_unused]] std::shared_ptr<back
     trace_body(server_.name, "backend -> proxy", in->text);
     if (auto& m = protocol::metrics::metrics(); m.on())
       m.backend_received(metrics_id_, in->text.size());
+    if (in->rest) {
+      // The head of an answer whose rest is still arriving (the link checked the head).
+      if (auto head = jsonrpc::scan_response_head(in->text)) {
+        dispatch(message::streamed(std::move(in->text), head->id_at, head->id_size,
+                                   std::move(head->id), std::move(in->rest)),
+                 in->in_reply_to);
+        continue;
+      }
+      in->rest->fail("its head could not be read");
+    }
     auto parsed = jsonrpc::parse_taking(in->text);  // a response relayed as is takes the text
     if (!parsed) {
       if (junk_lines_.allow(util::line_budget::clock::now())) {

@@ -46,6 +46,9 @@ struct pending_call {
   // A task-augmented request (params.task, spec 2025-11-25 basic/utilities/tasks): its answer
   // names the task it created.
   bool creates_task = false;
+  // Its answer goes to the client as the backend sent it (a tool's result, a resource, a
+  // prompt): a long one may be passed on as it arrives (jsonrpc::message::streamed).
+  bool may_stream = false;
   // For /metrics (protocol/proxy_metrics.hpp): when it was forwarded, and its method's number.
   std::chrono::steady_clock::time_point sent_at{};
   std::uint8_t metrics_method = 0;

@@ -118,6 +118,10 @@ struct call_started {
   std::string filtered_list;
   // Shared mode: a tasks/list whose result is thinned out to the session's own tasks.
   bool own_tasks_only = false;
+  // Set by a frontend about to write the call's response as it arrives (a long answer passed on
+  // by the backend: jsonrpc::message::streamed). Otherwise next_event gathers such an answer
+  // whole first.
+  bool stream_ok = false;
   // A call a merged endpoint routed to a member: the member and the member's session. The
   // member outlives the call (the merged endpoint holds it).
   endpoint* via = nullptr;

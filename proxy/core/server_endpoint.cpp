@@ -3,6 +3,7 @@
 #include "protocol/log_text.hpp"
 #include "protocol/naming.hpp"
 #include "protocol/versions.hpp"
+#include "transport/chunk_stream.hpp"
 #include "util/scope_exit.hpp"
 #include "util/spawn.hpp"
 
@@ -549,6 +550,14 @@ bool server_endpoint::on_response(client_session& s, message response) {
 awaitable<std::optional<message>> server_endpoint::next_event(client_session& s,
                                                               const call_started& cs) {
   auto ev = co_await cs.call->events.pop(cs.deadline);
+  if (ev && ev->rest() && (!cs.stream_ok || !cs.filtered_list.empty() || cs.own_tasks_only)) {
+    auto whole = co_await transport::gather_streamed(*ev, cs.deadline);
+    if (whole)
+      ev = std::move(*whole);
+    else
+      ev = message::error_response(cs.call->client_id, codes::backend_unavailable,
+                                   "backend " + server_.name + ": " + whole.error());
+  }
   if (!cs.subscribing_uri.empty() && (!ev || ev->error()))
     subscriptions_.undo_subscribe(s.key(), cs.subscribing_uri);
   if (ev && !cs.filtered_list.empty() && ev->is_response())

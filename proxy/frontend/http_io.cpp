@@ -8,6 +8,7 @@
 #include "protocol/log_text.hpp"
 #include "protocol/proxy_metrics.hpp"
 #include "protocol/sse.hpp"
+#include "transport/chunk_stream.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
@@ -18,6 +19,8 @@
 #include <boost/optional.hpp>
 
 #include <array>
+#include <filesystem>
+#include <tuple>
 #include <utility>
 
 namespace mcp_proxy::frontend {
@@ -149,9 +152,62 @@ void trace_to_client(std::string_view data) {
                 protocol::body_excerpt(protocol::redact_session_query(data)));
 }
 
+namespace {
+// How long the rest of a streamed answer may pause. The link ends it sooner when the backend's
+// own deadline passes; this only bounds a writer whose link went away without a word.
+constexpr auto rest_pause_limit = std::chrono::seconds(120);
+
+// A response whose rest is still arriving (jsonrpc::message::streamed), written as it comes in a
+// chunked body. Cut short (the connection closed without the last chunk) when the rest does not
+// come whole, so that the client sees the call fail rather than a truncated answer.
+awaitable<bool> reply_streamed(tcp_stream& stream, const http_request& req, unsigned status,
+                               const jsonrpc::message& m, std::string_view session_id,
+                               const protocol::header_list& extra) {
+  auto head = jsonrpc::streamed_pieces(m);
+  auto rest = std::dynamic_pointer_cast<transport::chunk_stream>(m.rest());
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), req.version()};
+  set_headers(res, req, true, "application/json", session_id, {}, extra);
+  res.chunked(true);
+  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  stream.expires_after(write_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, sr, tuple_awaitable);
+  stream.expires_never();
+  if (ec || !head || !rest) co_return false;
+  std::size_t sent = n;
+  std::array<asio::const_buffer, 3> first{asio::buffer(head->before), asio::buffer(head->id),
+                                          asio::buffer(head->after)};
+  stream.expires_after(write_timeout);
+  std::tie(ec, n) = co_await asio::async_write(stream, bhttp::make_chunk(first), tuple_awaitable);
+  stream.expires_never();
+  sent += n;
+  while (!ec) {
+    const auto until = std::chrono::steady_clock::now() + rest_pause_limit;
+    auto piece = co_await rest->next(until);
+    if (!piece) break;
+    stream.expires_after(write_timeout);
+    std::tie(ec, n) = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(*piece)),
+                                                 tuple_awaitable);
+    stream.expires_never();
+    sent += n;
+  }
+  if (auto& metrics = protocol::metrics::metrics(); metrics.on()) metrics.client_sent(sent);
+  if (ec) co_return false;
+  if (!rest->failure().empty()) {
+    spdlog::warn(
+        "a backend's answer passed on as it came was cut ({}): ending the response "
+        "unfinished",
+        rest->failure());
+    cut(stream);
+    co_return false;
+  }
+  co_return co_await end_chunks(stream) && res.keep_alive();
+}
+}  // namespace
+
 awaitable<bool> reply_message(tcp_stream& stream, const http_request& req, unsigned status,
                               const jsonrpc::message& m, std::string_view session_id,
                               const protocol::header_list& extra) {
+  if (m.rest()) co_return co_await reply_streamed(stream, req, status, m, session_id, extra);
   auto pieces = jsonrpc::pieces_of(m);
   if (!pieces) {
     std::string body = jsonrpc::serialize(m);
@@ -229,6 +285,24 @@ awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string d
   trace_to_client(data);
   if (auto& m = protocol::metrics::metrics(); m.on()) m.client_sent(data.size());
   const auto& faults = ctx.faults;
+  if (faults.hold_after_bytes > 0 && data.size() > faults.hold_after_bytes) {
+    // Part of the event, then a wait for the test's signal (or a cut): a backend mid-answer.
+    stream.expires_after(write_timeout);
+    auto [ec, n] = co_await asio::async_write(
+        stream, bhttp::make_chunk(asio::buffer(data.data(), faults.hold_after_bytes)),
+        tuple_awaitable);
+    stream.expires_never();
+    if (ec) co_return false;
+    if (faults.hold_until.empty()) {
+      cut(stream);
+      co_return false;
+    }
+    for (int polls = 0; polls < 3000 && !std::filesystem::exists(faults.hold_until); ++polls) {
+      asio::steady_timer pause(ctx.ex, std::chrono::milliseconds(10));
+      co_await pause.async_wait(tuple_awaitable);
+    }
+    data.erase(0, faults.hold_after_bytes);
+  }
   if (faults.drip_interval.count() > 0 && data.size() > faults.drip_bytes) {
     // One chunk per piece, each after a pause: a slow-drip stream.
     for (std::size_t at = 0; at < data.size(); at += faults.drip_bytes) {
@@ -248,6 +322,11 @@ awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string d
       co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), tuple_awaitable);
   stream.expires_never();
   co_return !ec;
+}
+
+void cut(tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().close(ignored);
 }
 
 awaitable<bool> end_chunks(tcp_stream& stream) {

@@ -125,6 +125,8 @@ boost::asio::awaitable<bool> reply_error(tcp_stream& stream, const http_request&
 boost::asio::awaitable<bool> begin_sse(tcp_stream& stream, const http_request& req);
 boost::asio::awaitable<bool> write_chunk(http_context& ctx, tcp_stream& stream, std::string data);
 boost::asio::awaitable<bool> end_chunks(tcp_stream& stream);
+// Closes the connection at once: a response ends unfinished (the client sees it fail).
+void cut(tcp_stream& stream);
 // Writes the queue's messages with `write_one` until the queue is closed (true) or a write
 // fails (false), with a keep-alive comment when it is idle, so intermediaries keep the stream.
 // A message whose write failed goes back to the head of the queue: a client that vanished

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace mcp_proxy::frontend {
 
@@ -11,6 +12,14 @@ struct injected_faults {
   // Each event-stream write is sent in pieces of `drip_bytes`, one piece per `drip_interval`.
   std::chrono::milliseconds drip_interval{0};
   std::size_t drip_bytes = 8;
+  // An event-stream write longer than `hold_after_bytes` (0 = none) sends that many bytes, then
+  // waits until the file `hold_until` exists (10 ms polls, 30 s at most) before the rest; or,
+  // with no file named, closes the connection there instead.
+  std::size_t hold_after_bytes = 0;
+  std::string hold_until;
+  // Every POSTed request is answered with an event stream, even one whose response is the only
+  // thing it sends (as the TypeScript SDK's servers answer by default).
+  bool event_stream_answers = false;
   // A POST's event stream is cut (the connection closed) after this many events, before the
   // response; 0 = never.
   std::size_t drop_stream_after_events = 0;

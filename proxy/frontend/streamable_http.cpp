@@ -70,11 +70,6 @@ std::optional<std::string> version_refusal(std::optional<std::string_view> versi
       "Bad Request: unsupported MCP-Protocol-Version " + std::string(*version)));
 }
 
-void cut(tcp_stream& stream) {
-  boost::system::error_code ignored;
-  stream.socket().close(ignored);
-}
-
 }  // namespace
 
 awaitable<bool> streamable_http::handle(tcp_stream& stream, http_request& req, core::endpoint& ep,
@@ -299,7 +294,10 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
         co_return co_await end_chunks(stream) && req.keep_alive();
       }
     }
+    // Before the stream opens, the response is written as JSON: a long one as it arrives.
+    cs.stream_ok = !answer.streaming();
     auto ev = co_await ep.next_event(*s, cs);
+    cs.stream_ok = false;
     if (!ev) {
       // Cancelled by the client: no response is owed (spec: cancellation). End the stream.
       if (answer.on_cancelled() == step::open_and_end) {
@@ -309,6 +307,12 @@ awaitable<bool> streamable_http::stream_call(tcp_stream& stream, http_request& r
     }
     const bool final = ev->is_response();
     const step next = answer.on_event(final);
+    if (next == step::reply_json && ctx_.faults.event_stream_answers) {
+      // Injected: the answer as a stream of its one event.
+      if (!co_await open()) co_return false;
+      if (!co_await write_event(stream, *ev, log)) co_return false;
+      co_return co_await end_chunks(stream) && req.keep_alive();
+    }
     if (next == step::reply_json) co_return co_await reply_message(stream, req, 200, *ev);
     bool written = true;
     if (next == step::open_and_write) written = co_await open();

@@ -300,6 +300,49 @@ struct json_checker {
   bool on_comment(json::string_view, ec_t&) { return true; }
 };
 
+// json_checker that also reads the top-level keys: none of a response's own members may come
+// again once its result has begun.
+struct top_key_checker : json_checker {
+  std::size_t depth = 0;
+  bool in_result = false;
+  std::string key;  // a top-level key's parts so far (only short ones can matter)
+  bool on_array_begin(ec_t&) {
+    ++depth;
+    return true;
+  }
+  bool on_array_end(std::size_t, ec_t&) {
+    --depth;
+    return true;
+  }
+  bool on_object_begin(ec_t&) {
+    ++depth;
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) {
+    --depth;
+    return true;
+  }
+  bool on_key_part(json::string_view part, std::size_t, ec_t&) {
+    if (depth == 1 && key.size() < 16)
+      key.append(part.data(), std::min<std::size_t>(part.size(), 16));
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t n, ec_t& ec) {
+    if (depth != 1) return true;
+    on_key_part(part, n, ec);
+    const std::string_view k = n == key.size() ? std::string_view(key) : std::string_view();
+    const bool is_result = k == "result";
+    const bool own = is_result || k == "jsonrpc" || k == "id" || k == "error" || k == "method";
+    key.clear();
+    if (own && in_result) {
+      ec = json::error::syntax;
+      return false;
+    }
+    in_result = in_result || is_result;
+    return true;
+  }
+};
+
 bool checks_out(std::string_view text) {
   json::basic_parser<json_checker> p(bounded());
   boost::system::error_code ec;
@@ -323,6 +366,40 @@ void remember_id_spelling(const message& m, std::string_view text) {
 }
 
 }  // namespace
+
+struct streamed_check::impl {
+  json::basic_parser<top_key_checker> parser{bounded()};
+  bool failed = false;
+  bool ended = false;  // the object is whole: only whitespace may follow
+};
+
+streamed_check::streamed_check() : impl_(std::make_unique<impl>()) {}
+streamed_check::~streamed_check() = default;
+streamed_check::streamed_check(streamed_check&&) noexcept = default;
+streamed_check& streamed_check::operator=(streamed_check&&) noexcept = default;
+
+bool streamed_check::feed(std::string_view part) {
+  auto& d = *impl_;
+  if (!d.failed && !d.ended) {
+    boost::system::error_code ec;
+    const auto used = d.parser.write_some(true, part.data(), part.size(), ec);
+    d.failed = ec.failed();
+    d.ended = !d.failed && d.parser.done();
+    part.remove_prefix(d.failed ? 0 : used);
+    if (!d.failed && !d.ended && !part.empty()) d.failed = true;
+  }
+  if (d.ended && part.find_first_not_of(" \t\r\n") != std::string_view::npos) d.failed = true;
+  return !d.failed;
+}
+
+bool streamed_check::finish() {
+  auto& d = *impl_;
+  if (d.failed || d.ended) return !d.failed;
+  boost::system::error_code ec;
+  d.parser.write_some(false, nullptr, 0, ec);
+  d.failed = ec.failed() || !d.parser.done();
+  return !d.failed;
+}
 
 void set_max_json_depth(std::size_t depth) {
   depth_bound = std::clamp(depth, min_max_json_depth, max_json_depth_ceiling);
@@ -375,7 +452,32 @@ std::optional<message> message::keep(std::string_view text, std::string* owned) 
   return m;
 }
 
+message message::streamed(std::string head, std::size_t id_at, std::size_t id_size, json::value id,
+                          std::shared_ptr<streamed_rest> rest) {
+  auto form = std::make_shared<text_form>();
+  form->text = std::move(head);
+  form->id_at = id_at;
+  form->id_size = id_size;
+  form->rest = std::move(rest);
+  message m(message_kind::response, {});
+  m.size_hint_ = form->text.size();
+  m.text_ = std::move(form);
+  m.text_id_ = std::move(id);
+  return m;
+}
+
+const std::shared_ptr<streamed_rest>& message::rest() const {
+  static const std::shared_ptr<streamed_rest> none;
+  return text_ ? text_->rest : none;
+}
+
 json::object& message::tree() const {
+  // A streamed message has no tree (its rest is not here): only its id. The writers gather one
+  // whole before anything asks for its members.
+  if (text_ && text_->rest) {
+    obj_["id"] = text_id_;
+    return obj_;
+  }
   if (text_) {
     boost::system::error_code ec;
     auto v = json::parse(text_->text, ec, {}, bounded());
@@ -442,12 +544,23 @@ std::string serialize_with_id_text(const json::object& o, std::string_view id_te
 
 }  // namespace
 
+namespace {
+kept_pieces pieces_of_form(const message::text_form& form, const json::value& id) {
+  const std::string_view text = form.text;
+  return kept_pieces{text.substr(0, form.id_at), id_text(id),
+                     text.substr(form.id_at + form.id_size)};
+}
+}  // namespace
+
 std::optional<kept_pieces> pieces_of(const message& m) {
   const auto* kept = m.kept_text();
   if (kept == nullptr) return std::nullopt;
-  const std::string_view text = kept->text;
-  return kept_pieces{text.substr(0, kept->id_at), id_text(*m.id()),
-                     text.substr(kept->id_at + kept->id_size)};
+  return pieces_of_form(*kept, *m.id());
+}
+
+std::optional<kept_pieces> streamed_pieces(const message& m) {
+  if (!m.rest()) return std::nullopt;
+  return pieces_of_form(*m.streamed_head(), *m.id());
 }
 
 std::string serialize(const message& m) {

@@ -67,6 +67,33 @@ std::size_t max_json_depth();
 boost::json::value parse_json_value(std::string_view text, boost::system::error_code& ec,
                                     boost::json::storage_ptr sp = {});
 
+// The rest of a response passed on as it arrives (message::streamed). The transport that reads
+// it implements it (transport::chunk_stream); the code that writes or gathers such a message reads
+// it from there.
+class streamed_rest {
+ public:
+  virtual ~streamed_rest() = default;
+};
+
+// Checks a streamed response as its text arrives, head first: one JSON object (the same grammar,
+// depth bound and finite numbers as parse()), with no "jsonrpc", "id", "result", "error" or
+// "method" member after its result. Thread-safety: none (one stream).
+class streamed_check {
+ public:
+  streamed_check();
+  ~streamed_check();
+  streamed_check(streamed_check&&) noexcept;
+  streamed_check& operator=(streamed_check&&) noexcept;
+  // False once the text so far cannot start such a response (and from then on).
+  bool feed(std::string_view part);
+  // Whether everything fed is one whole such response.
+  bool finish();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
 class message {
  public:
   message_kind kind() const { return kind_; }
@@ -97,9 +124,13 @@ class message {
   // writes it with the id spliced in. Null once anything asked for the members.
   struct text_form {
     std::string text;
-    std::size_t id_at = 0, id_size = 0;  // where the id's value is written in `text`
+    std::size_t id_at = 0, id_size = 0;   // where the id's value is written in `text`
+    std::shared_ptr<streamed_rest> rest;  // set when `text` is only the head (streamed)
   };
-  const text_form* kept_text() const { return text_.get(); }
+  // Null for a streamed message too: its text is not all of it.
+  const text_form* kept_text() const { return text_ && !text_->rest ? text_.get() : nullptr; }
+  // A streamed message's head; null for any other.
+  const text_form* streamed_head() const { return text_ && text_->rest ? text_.get() : nullptr; }
 
   // The length of the text it was parsed from (0 when built): what serialize() reserves, so a
   // large message is written into one buffer instead of a doubling one.
@@ -125,6 +156,14 @@ class message {
   static std::optional<message> kept_response(std::string_view text);
   // The same for text the caller gives up: taken over (left empty) when kept, else untouched.
   static std::optional<message> kept_response(std::string& text);
+  // A response of which only `head` has come (jsonrpc::scan_response_head read it: its id is
+  // written at `id_at`, `id_size` long); the rest arrives through `rest`. It has no tree: only
+  // a writer that passes it on as it comes (streamed_pieces) or one that gathers it whole first
+  // may take it. set_id works as for a kept one.
+  static message streamed(std::string head, std::size_t id_at, std::size_t id_size,
+                          boost::json::value id, std::shared_ptr<streamed_rest> rest);
+  // The rest of a streamed message; null for any other.
+  const std::shared_ptr<streamed_rest>& rest() const;
 
  private:
   message(message_kind k, boost::json::object o) : kind_(k), obj_(std::move(o)) {}
@@ -172,6 +211,9 @@ struct kept_pieces {
 };
 // Null when the message is not kept as text.
 std::optional<kept_pieces> pieces_of(const message& m);
+// The head of a streamed message (message::streamed) in the same three pieces, to be followed by
+// what its rest yields; null for any other message.
+std::optional<kept_pieces> streamed_pieces(const message& m);
 
 // The error response a peer should get for input that failed to parse.
 message to_error_response(const parse_failure& f);

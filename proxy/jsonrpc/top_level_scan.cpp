@@ -110,6 +110,21 @@ std::size_t skip_value(std::string_view t, std::size_t i) {
   return npos;
 }
 
+// `i` at a member: its key token (quotes included) and where the colon after it is; nullopt
+// unless both are there.
+struct member_key {
+  std::string_view key;
+  std::size_t colon;
+};
+std::optional<member_key> read_key(std::string_view t, std::size_t i) {
+  if (i >= t.size() || t[i] != '"') return std::nullopt;
+  const auto key_end = skip_string(t, i);
+  if (key_end == npos) return std::nullopt;
+  const auto colon = skip_space(t, key_end);
+  if (colon >= t.size() || t[colon] != ':') return std::nullopt;
+  return member_key{t.substr(i, key_end - i), colon};
+}
+
 // The key a string token (quotes included) stands for; escapes are decoded only when present.
 bool key_is(std::string_view token, std::string_view name) {
   const auto inner = token.substr(1, token.size() - 2);
@@ -129,13 +144,10 @@ std::optional<top_level> scan_top_level(std::string_view t) {
   if (i < t.size() && t[i] == '}')
     return skip_space(t, i + 1) == t.size() ? std::optional(out) : std::nullopt;
   for (;;) {
-    if (i >= t.size() || t[i] != '"') return std::nullopt;
-    const auto key_end = skip_string(t, i);
-    if (key_end == npos) return std::nullopt;
-    const auto key = t.substr(i, key_end - i);
-    i = skip_space(t, key_end);
-    if (i >= t.size() || t[i] != ':') return std::nullopt;
-    i = skip_space(t, i + 1);
+    const auto member = read_key(t, i);
+    if (!member) return std::nullopt;
+    const auto key = member->key;
+    i = skip_space(t, member->colon + 1);
     const auto value_end = skip_value(t, i);
     if (value_end == npos) return std::nullopt;
     const auto value = t.substr(i, value_end - i);
@@ -196,6 +208,48 @@ message_outline outline_of(std::string_view text) {
   else if (top->has_result || top->has_error)
     out.is_response = true;
   return out;
+}
+
+}  // namespace mcp_proxy::jsonrpc
+
+namespace mcp_proxy::jsonrpc {
+
+std::optional<response_head> scan_response_head(std::string_view t) {
+  response_head out;
+  bool has_jsonrpc = false, has_id = false;
+  std::size_t i = skip_space(t, 0);
+  if (i == t.size() || t[i] != '{') return std::nullopt;
+  for (i = skip_space(t, i + 1);; i = skip_space(t, i + 1)) {
+    const auto member = read_key(t, i);
+    if (!member) return std::nullopt;
+    const auto key = member->key;
+    if (key_is(key, "result")) {
+      if (!has_jsonrpc || !has_id) return std::nullopt;
+      out.result_at = member->colon + 1;
+      return out;
+    }
+    i = skip_space(t, member->colon + 1);
+    const auto value_end = skip_value(t, i);
+    // A value that ends the text may still be growing (a number): not read yet.
+    if (value_end == npos || value_end >= t.size()) return std::nullopt;
+    const auto value = t.substr(i, value_end - i);
+    if (key_is(key, "jsonrpc") && !has_jsonrpc) {
+      if (value != R"("2.0")") return std::nullopt;
+      has_jsonrpc = true;
+    } else if (key_is(key, "id") && !has_id) {
+      if (value.front() == '{' || value.front() == '[') return std::nullopt;
+      boost::system::error_code ec;
+      out.id = json::parse(value, ec);
+      if (ec || !is_valid_request_id(out.id)) return std::nullopt;
+      out.id_at = i;
+      out.id_size = value.size();
+      has_id = true;
+    } else {
+      return std::nullopt;
+    }
+    i = skip_space(t, value_end);
+    if (i >= t.size() || t[i] != ',') return std::nullopt;
+  }
 }
 
 }  // namespace mcp_proxy::jsonrpc

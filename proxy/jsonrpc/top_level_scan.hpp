@@ -44,4 +44,16 @@ struct message_outline {
 };
 message_outline outline_of(std::string_view text);
 
+// The head of a response whose result is still arriving: `{"jsonrpc":"2.0","id":ID,"result":`,
+// "jsonrpc" and "id" in either order, each once, and no other member before "result"
+// (whitespace anywhere between tokens). What a proxy needs to pass the rest on as it comes.
+struct response_head {
+  boost::json::value id;
+  std::size_t id_at = 0, id_size = 0;  // where the id is written
+  std::size_t result_at = 0;           // just after the colon that follows "result"
+};
+// nullopt when `text` does not start with such a head (or not all of it yet), or the id is not
+// a string or a finite number.
+std::optional<response_head> scan_response_head(std::string_view text);
+
 }  // namespace mcp_proxy::jsonrpc

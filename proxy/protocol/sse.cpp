@@ -73,7 +73,12 @@ std::optional<std::vector<sse_event>> sse_decoder::feed(std::string_view bytes) 
       continue;
     }
     after_cr_ = (c == '\r');
-    if (partial_.empty()) {
+    if (streaming_line_) {
+      // The end of a data line passed on as it came.
+      streaming_line_ = false;
+      if (too_long(i - start)) return std::nullopt;
+      if (i > start) streaming_.piece(bytes.substr(start, i - start));
+    } else if (partial_.empty()) {
       line(bytes.substr(start, i - start), out);
     } else {
       partial_.append(bytes.substr(start, i - start));
@@ -85,18 +90,58 @@ std::optional<std::vector<sse_event>> sse_decoder::feed(std::string_view bytes) 
   }
   if (start < bytes.size()) {
     after_cr_ = false;
+    if (streaming_line_) {
+      if (too_long(bytes.size() - start)) return std::nullopt;
+      streaming_.piece(bytes.substr(start));
+      return out;
+    }
     partial_.append(bytes.substr(start));
     if (partial_.size() > max_line_) {
       failed_ = true;
       partial_.clear();
       return std::nullopt;
     }
+    maybe_start_streaming();
   }
+  if (failed_) return std::nullopt;  // a data line of an event passed on made it too long
   return out;
 }
 
+bool sse_decoder::too_long(std::size_t streamed_more) {
+  streamed_ += streamed_more;
+  if (streamed_ <= max_line_) return false;
+  failed_ = true;
+  return true;
+}
+
+void sse_decoder::maybe_start_streaming() {
+  constexpr std::string_view field = "data:";
+  if (!streaming_.start || streaming_event_ || declined_ || has_data_ ||
+      partial_.size() < streaming_.threshold || !(type_.empty() || type_ == "message") ||
+      !std::string_view(partial_).starts_with(field))
+    return;
+  std::string_view value = std::string_view(partial_).substr(field.size());
+  if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  if (!streaming_.start(value)) {
+    declined_ = true;
+    return;
+  }
+  streaming_event_ = streaming_line_ = true;
+  streamed_ = value.size();
+  partial_.clear();
+}
+
 void sse_decoder::line(std::string_view l, std::vector<sse_event>& out) {
+  if (l.empty() && streaming_event_) {
+    // The end of an event passed on as it came: nothing to dispatch.
+    streaming_event_ = false;
+    streamed_ = 0;
+    type_.clear();
+    streaming_.end();
+    return;
+  }
   if (l.empty()) {
+    declined_ = false;
     // A blank line dispatches the event gathered so far.
     if (has_data_) {
       sse_event ev;
@@ -117,7 +162,11 @@ void sse_decoder::line(std::string_view l, std::vector<sse_event>& out) {
     value = l.substr(colon + 1);
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
-  if (field == "data") {
+  if (field == "data" && streaming_event_) {
+    if (too_long(value.size() + 1)) return;
+    streaming_.piece("\n");
+    streaming_.piece(value);
+  } else if (field == "data") {
     if (has_data_) data_.push_back('\n');
     data_.append(value);
     has_data_ = true;

@@ -42,9 +42,15 @@ class auto_link final : public message_link {
       options.detect_transport = false;
       auto url = parse_target(options.url);
       inner_ = start_sse_link(ex_, std::move(options), std::move(*url));
+      inner_->set_stream_policy(policy_);
       for (auto& m : early_) inner_->send(m);
       early_.clear();
     }
+  }
+
+  void set_stream_policy(stream_policy p) override {
+    policy_ = p;
+    inner_->set_stream_policy(std::move(p));
   }
 
   awaitable<void> stop() override { co_await inner_->stop(); }
@@ -78,6 +84,7 @@ class auto_link final : public message_link {
   http_link_options options_;
   std::shared_ptr<message_link> first_;  // until the transport is known
   std::shared_ptr<message_link> inner_;
+  stream_policy policy_;
   std::vector<message> early_;
   std::vector<json::value> probes_;  // ids of the 2026-07-28 requests sent before the decision
 };

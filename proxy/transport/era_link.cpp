@@ -63,6 +63,13 @@ class era_link final : public message_link, public std::enable_shared_from_this<
     return receive_queued();
   }
 
+  // Only answers that go on untouched may be passed on as they arrive: a legacy backend's (a
+  // modern one's are bridged, whole).
+  void set_stream_policy(stream_policy p) override {
+    policy_ = std::move(p);
+    give_policy();
+  }
+
   awaitable<void> stop() override {
     stop_timers();
     co_await inner_->stop();
@@ -110,6 +117,7 @@ class era_link final : public message_link, public std::enable_shared_from_this<
               options_.name, inner_->end_reason());
           if (auto fresh = options_.relaunch()) {
             inner_ = std::move(fresh);
+            give_policy();
             carry(adapter_.on_backend_restarted());
             if (go_direct()) co_return;
             continue;
@@ -127,6 +135,14 @@ class era_link final : public message_link, public std::enable_shared_from_this<
       if (go_direct()) co_return;
     }
     incoming_.close();
+  }
+
+  void give_policy() {
+    if (!policy_) return;
+    inner_->set_stream_policy([weak = weak_from_this(), p = policy_](const boost::json::value& id) {
+      auto self = weak.lock();
+      return self && self->adapter_.current() == era_adapter::verdict::legacy && p(id);
+    });
   }
 
   // Legacy: receive() reads the backend itself from now on (after what is queued).
@@ -181,6 +197,7 @@ class era_link final : public message_link, public std::enable_shared_from_this<
   }
 
   asio::any_io_executor ex_;
+  stream_policy policy_;
   std::shared_ptr<message_link> inner_;
   era_link_options options_;
   era_adapter adapter_;

@@ -33,13 +33,11 @@ awaitable<boost::system::result<fetch_response, std::string>> http_fetcher::fetc
   req.keep_alive(false);
   req.prepare_payload();
   c.lowest().expires_at(deadline);
-  auto [wec, written] =
-      co_await c.on_stream([&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
+  auto [wec, written] = co_await bhttp::async_write(c.stream, req, tuple_awaitable);
   if (wec) co_return "sending to " + t->origin + " failed: " + wec.message();
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(r.max_body);
-  auto [rec, read] = co_await c.on_stream(
-      [&](auto& s) { return bhttp::async_read(s, c.buffer, parser, tuple_awaitable); });
+  auto [rec, read] = co_await bhttp::async_read(c.stream, c.buffer, parser, tuple_awaitable);
   c.close();
   if (rec == bhttp::error::body_limit)
     co_return t->origin + " answered more than " + std::to_string(r.max_body) + " bytes";

@@ -1,5 +1,6 @@
 #include "transport/http_link_base.hpp"
 
+#include "jsonrpc/top_level_scan.hpp"
 #include "protocol/proxy_metrics.hpp"
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,11 @@
 namespace mcp_proxy::transport::detail {
 
 using asio::ip::tcp;
+
+namespace {
+// An answer event longer than this, still arriving, is passed on as it comes (when allowed).
+constexpr std::size_t long_answer_bytes = 64 * 1024;
+}  // namespace
 
 bool fits_send_buffer(const request& req) {
   // Far below any socket's send buffer (16 KB at the least on Linux).
@@ -126,7 +132,7 @@ awaitable<boost::system::result<std::shared_ptr<http_conn>, std::string>> open_c
   if (cec) co_return "cannot connect to " + t.origin + ": " + cec.message();
   boost::system::error_code ignored;
   c->lowest().socket().set_option(tcp::no_delay(true), ignored);
-  if (auto* tls = std::get_if<tls_stream>(&c->stream)) {
+  if (auto* tls = c->stream.tls()) {
     // SNI, and the certificate must name the host.
     SSL_set_tlsext_host_name(tls->native_handle(), t.host.c_str());
     if (verify) tls->set_verify_callback(ssl::host_name_verification(t.host));
@@ -179,10 +185,9 @@ http_link_base::write_request(const target_url& t, request& req, bool fresh,
     // A small request on a plain connection (idle or new: nothing of ours is in its send buffer)
     // goes into the kernel's send buffer at once, so it needs no deadline; arming one cost a
     // timer, a timerfd_settime and the cancelled wait's handler per call.
-    const bool may_block = std::holds_alternative<tls_stream>(conn->stream) || !small;
+    const bool may_block = conn->stream.tls() || !small;
     if (may_block) conn->lowest().expires_after(control_timeout);
-    auto [ec, n] = co_await conn->on_stream(
-        [&](auto& s) { return bhttp::async_write(s, req, tuple_awaitable); });
+    auto [ec, n] = co_await bhttp::async_write(conn->stream, req, tuple_awaitable);
     if (may_block) conn->lowest().expires_never();
     if (!ec) co_return conn;
     if (!conn->reused || ended_) co_return "sending to " + t.shown + " failed: " + ec.message();
@@ -195,8 +200,7 @@ http_link_base::read_header(http_conn& c, clock_type::time_point deadline) {
   auto p = std::make_unique<response_parser>();
   p->body_limit(boost::none);  // bounded by the readers below
   c.lowest().expires_at(deadline);
-  auto [ec, n] = co_await c.on_stream(
-      [&](auto& s) { return bhttp::async_read_header(s, c.buffer, *p, tuple_awaitable); });
+  auto [ec, n] = co_await bhttp::async_read_header(c.stream, c.buffer, *p, tuple_awaitable);
   c.lowest().expires_never();
   if (ec) co_return "no answer: " + ec.message();
   co_return p;
@@ -214,8 +218,7 @@ awaitable<std::string> http_link_base::read_body(http_conn& c, response_parser& 
     p.get().body().data = buf.data();
     p.get().body().size = buf.size();
     c.lowest().expires_at(deadline);
-    auto [ec, n] = co_await c.on_stream(
-        [&](auto& s) { return bhttp::async_read_some(s, c.buffer, p, tuple_awaitable); });
+    auto [ec, n] = co_await bhttp::async_read_some(c.stream, c.buffer, p, tuple_awaitable);
     c.lowest().expires_never();
     if (ec == bhttp::error::need_buffer) ec = {};
     const std::size_t got = buf.size() - p.get().body().size;
@@ -242,9 +245,48 @@ awaitable<http_link_base::whole_body> http_link_base::read_whole_body(
   co_return whole_body{std::move(body), std::move(err)};
 }
 
+void http_link_base::pass_long_answers_on(sse_decoder& decoder, passing& now,
+                                          const json::value& in_reply_to) {
+  if (!stream_policy_ || in_reply_to.is_null()) return;
+  // Explicit captures: GCC 12 mishandles `[&]` in a lambda made in a coroutine.
+  auto* self = this;
+  auto* pass = &now;
+  auto* reply_to = &in_reply_to;
+  decoder.stream_long_events(
+      {long_answer_bytes,
+       [self, pass, reply_to](std::string_view data) {
+         auto head = jsonrpc::scan_response_head(data);
+         if (!head || head->id != *reply_to || !self->stream_policy_(head->id)) return false;
+         pass->check = jsonrpc::streamed_check();
+         if (!pass->check.feed(data)) return false;
+         pass->rest = std::make_shared<chunk_stream>(self->ex_);
+         self->incoming_.push(inbound{std::string(data), *reply_to, false, pass->rest});
+         pass->passed_on = true;
+         return true;
+       },
+       [pass](std::string_view piece) {
+         if (!pass->rest || pass->rest->ended()) return;
+         if (pass->check.feed(piece))
+           pass->rest->push(std::string(piece));
+         else
+           pass->rest->fail("its answer is not one valid JSON-RPC response");
+       },
+       [pass] {
+         if (!pass->rest) return;
+         if (pass->check.finish())
+           pass->rest->finish();
+         else
+           pass->rest->fail("its answer is not one valid JSON-RPC response");
+         pass->rest.reset();
+       }});
+}
+
 awaitable<std::string> http_link_base::pump_events(
     http_conn& c, response_parser& p, sse_decoder& decoder, clock_type::time_point deadline,
-    const std::function<void(const sse_event&)>& on_event, const json::value& in_reply_to) {
+    const std::function<void(const sse_event&)>& on_event, const json::value& in_reply_to,
+    bool* passed_on) {
+  passing now;
+  pass_long_answers_on(decoder, now, in_reply_to);
   bool bad_stream = false;
   std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
     auto events = decoder.feed(piece);
@@ -259,7 +301,12 @@ awaitable<std::string> http_link_base::pump_events(
     return !ended_;
   };
   auto err = co_await read_body(c, p, sink, deadline);
-  if (bad_stream) co_return "an event stream line exceeds the size limit";
+  decoder.stream_long_events({});  // its hooks point into this frame
+  if (bad_stream) err = "an event stream line exceeds the size limit";
+  if (now.rest)
+    now.rest->fail("the stream ended before all of the answer came" +
+                   (err.empty() ? std::string() : ": " + err));
+  if (passed_on && now.passed_on) *passed_on = true;
   co_return err;
 }
 

@@ -11,6 +11,7 @@
 #include "transport/lazy_tls_context.hpp"
 #include "transport/token_source.hpp"
 #include "util/async_queue.hpp"
+#include "util/tcp_or_tls_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl.hpp>
@@ -64,25 +65,19 @@ inline constexpr std::string_view token_failure_prefix = "cannot get an access t
 using protocol::parse_target;
 using protocol::target_url;
 
-using plain_stream = beast::tcp_stream;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using response_parser = bhttp::response_parser<bhttp::buffer_body>;
 using request = bhttp::request<bhttp::string_body>;
 
 struct http_conn {
-  explicit http_conn(asio::any_io_executor ex) : stream(std::in_place_type<plain_stream>, ex) {}
-  http_conn(asio::any_io_executor ex, ssl::context& ctx)
-      : stream(std::in_place_type<tls_stream>, ex, ctx) {}
+  explicit http_conn(asio::any_io_executor ex) : stream(ex) {}
+  http_conn(asio::any_io_executor ex, ssl::context& ctx) : stream(ex, ctx) {}
 
-  std::variant<plain_stream, tls_stream> stream;
+  util::tcp_or_tls_stream stream;  // Beast's algorithms take it whichever it is
   beast::flat_buffer buffer;
   bool reused = false;  // served a request before: the server may have closed it meanwhile
   clock_type::time_point idle_since;
 
-  beast::tcp_stream& lowest() {
-    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
-                      stream);
-  }
+  beast::tcp_stream& lowest() { return stream.tcp(); }
   void close() {
     boost::system::error_code ignored;
     lowest().socket().close(ignored);
@@ -96,11 +91,6 @@ struct http_conn {
     char byte;
     const auto n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-  }
-  // Runs an operation on whichever stream this is; `op` returns the same awaitable for both.
-  template <typename Op>
-  auto on_stream(Op&& op) {
-    return std::visit(std::forward<Op>(op), stream);
   }
 };
 
@@ -135,6 +125,7 @@ class http_link_base : public message_link {
     if (!ended_) outgoing_.push(m);
   }
   awaitable<std::optional<inbound>> receive() override { co_return co_await incoming_.pop(); }
+  void set_stream_policy(stream_policy p) override { stream_policy_ = std::move(p); }
   void kill_now() override { end(link_error::stopped, "stopped"); }
   std::string end_reason() const override { return end_reason_; }
   boost::system::error_code end_cause() const override { return end_cause_; }
@@ -207,10 +198,22 @@ class http_link_base : public message_link {
   // Reads an event stream, delivering every `message` event (as a reply to `in_reply_to`, the
   // request whose POST opened it, or null); `on_event` (optional) sees each one first. Returns ""
   // when the stream ended normally, else why it did not.
+  // On a request's stream, a long event that answers it is passed on as it arrives when the
+  // stream policy lets it (inbound::rest); `*passed_on` (when given) is then set, and
+  // `on_event` never sees that event.
   awaitable<std::string> pump_events(http_conn& c, response_parser& p, sse_decoder& decoder,
                                      clock_type::time_point deadline,
                                      const std::function<void(const sse_event&)>& on_event,
-                                     const json::value& in_reply_to = {});
+                                     const json::value& in_reply_to = {},
+                                     bool* passed_on = nullptr);
+
+  // An answer being passed on as it arrives (pump_events).
+  struct passing {
+    std::shared_ptr<chunk_stream> rest;  // while its event lasts
+    jsonrpc::streamed_check check;
+    bool passed_on = false;  // one was
+  };
+  void pass_long_answers_on(sse_decoder& decoder, passing& now, const json::value& in_reply_to);
 
   // Keeps a connection whose answer was read completely for the next request.
   void release(std::shared_ptr<http_conn> c, const response_parser& p);
@@ -222,6 +225,7 @@ class http_link_base : public message_link {
   std::shared_ptr<token_source> credentials_;  // null without clientCredentials
   util::async_queue<inbound> incoming_;
   util::async_queue<message> outgoing_;
+  stream_policy stream_policy_;  // empty: every answer whole
   std::vector<std::shared_ptr<http_conn>> idle_;
   clock_type::duration idle_reuse_ = max_idle_reuse;
   std::vector<std::weak_ptr<http_conn>> connections_;  // every open one, closed by end()

@@ -8,9 +8,13 @@
 #include "jsonrpc/message.hpp"
 #include "protocol/declared_client.hpp"
 #include "protocol/versions.hpp"
+#include "transport/chunk_stream.hpp"
 #include "transport/link_error.hpp"
 
 #include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <memory>
 
 #include <optional>
 #include <string>
@@ -30,6 +34,9 @@ struct inbound {
   // HTTP with renew_expired_session); what the old session held (subscriptions, the log level)
   // is gone.
   bool session_renewed = false;
+  // Set when `text` is only the head of a response (jsonrpc::scan_response_head reads it) whose
+  // rest comes through here as it arrives: a long answer the stream policy let pass on.
+  std::shared_ptr<chunk_stream> rest;
 };
 
 class message_link {
@@ -47,6 +54,12 @@ class message_link {
   // clients); a link that gives each request the client's _meta (a 2026-07-28 backend's) puts
   // that client's capabilities and clientInfo there. Others send the message alone.
   virtual void send_for(const jsonrpc::message& m, const protocol::declared_client&) { send(m); }
+  // Whether the answer to the request with this id (the id the server was sent) may be passed on
+  // as it arrives rather than whole: its owner knows which answers go on unchanged.
+  using stream_policy = std::function<bool(const boost::json::value& id)>;
+  // A link that can pass a long answer on as it arrives (an event of a Streamable HTTP POST's
+  // stream) asks `p` first; the others read every answer whole.
+  virtual void set_stream_policy(stream_policy) {}
   // The next message from the server; nullopt once the link has ended, and end_reason() then
   // says why.
   virtual boost::asio::awaitable<std::optional<inbound>> receive() = 0;

@@ -392,7 +392,8 @@ class streamable_http_link final : public http_link_base,
       if (is_request && !answered && ev.type == "message")
         answered = protocol::is_response_to(ev.data, id);
     };
-    auto err = co_await pump_events(*conn, p, decoder, deadline, watch, id);
+    // An answer passed on as it arrives counts as answered, even if cut: its reader fails it.
+    auto err = co_await pump_events(*conn, p, decoder, deadline, watch, id, &answered);
     if (err.empty())
       release(std::move(conn), p);
     else
@@ -437,7 +438,7 @@ class streamable_http_link final : public http_link_base,
   // policy gives up (no event id, attempts used up, deadline). What comes is still the stream of
   // request `in_reply_to`.
   awaitable<void> resume(protocol::resume_policy& policy, clock_type::time_point deadline,
-                         const std::function<void(const sse_event&)>& watch, const bool& answered,
+                         const std::function<void(const sse_event&)>& watch, bool& answered,
                          const json::value& in_reply_to) {
     while (auto wait = policy.next_attempt(clock_type::now(), deadline)) {
       if (!co_await pause(*wait)) co_return;
@@ -451,7 +452,8 @@ class streamable_http_link final : public http_link_base,
         co_return;
       }
       sse_decoder decoder(options_.max_message_bytes);
-      co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch, in_reply_to);
+      co_await pump_events(*stream.conn, *stream.parser, decoder, deadline, watch, in_reply_to,
+                           &answered);
       stream.conn->close();
       policy.saw(decoder.last_event_id(), decoder.retry_ms());
       if (answered) co_return;
