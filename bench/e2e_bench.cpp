@@ -10,6 +10,8 @@
 //                no response, or that failed on the connection (timeout, reset); a failed
 //                connection is opened again, one that fails 10 times in a row is given up
 //   median_us (= p50_us), p90_us, p99_us, max_us   latency of the successful timed calls
+//   header_p50_us  their median time to the answer's HTTP header (a server that writes the
+//                  answer as it arrives sends its header first; one that gathers it, last)
 //   hist         their count per log2 bucket of microseconds, {"<=16":n,"<=32":n,...}, from the
 //                first non-empty bucket to the last
 //   calls_per_s  successful timed calls per second of the timed phase (all connections at once)
@@ -93,6 +95,7 @@ struct endpoint {
 struct answer {
   unsigned status = 0;
   std::string content_type, session_id, body;
+  clock_type::time_point header_at;  // when its header had come
 };
 
 // One TCP connection to the server, driven in turn: each operation runs the connection's own
@@ -179,13 +182,21 @@ class client : connection {
     req.prepare_payload();
     http::response_parser<http::string_body> parser;
     parser.body_limit(boost::none);  // a 10 MB tool result is an answer like any other
+    clock_type::time_point header_at;
     stream_.expires_after(timeout_);
     http::async_write(stream_, req, [&](error_code wec, std::size_t) {
       if (wec) {
         ec = wec;
         return;
       }
-      http::async_read(stream_, buffer_, parser, [&](error_code rec, std::size_t) { ec = rec; });
+      http::async_read_header(stream_, buffer_, parser, [&](error_code hec, std::size_t) {
+        header_at = clock_type::now();
+        if (hec) {
+          ec = hec;
+          return;
+        }
+        http::async_read(stream_, buffer_, parser, [&](error_code rec, std::size_t) { ec = rec; });
+      });
     });
     run();
     if (ec) {
@@ -195,7 +206,7 @@ class client : connection {
     auto res = parser.release();
     if (!res.keep_alive()) disconnect();
     return answer{res.result_int(), std::string(res[http::field::content_type]),
-                  std::string(res["Mcp-Session-Id"]), std::move(res.body())};
+                  std::string(res["Mcp-Session-Id"]), std::move(res.body()), header_at};
   }
 
   void connect(error_code& ec) {
@@ -514,7 +525,8 @@ int run_sessions(const options& opt, const endpoint& ep, std::chrono::millisecon
 
 // What one connection saw.
 struct tally {
-  std::vector<std::int64_t> latencies;  // successful timed calls
+  std::vector<std::int64_t> latencies;         // successful timed calls
+  std::vector<std::int64_t> header_latencies;  // to their header (not over legacy SSE)
   std::int64_t calls = 0, errors = 0, warmup_errors = 0;
   std::string first_error;
   bool given_up = false;
@@ -572,6 +584,10 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
       if (timed) ++mine.calls;
       if (problem.empty()) {
         if (timed) mine.latencies.push_back(us);
+        if (timed && res)
+          mine.header_latencies.push_back(
+              std::chrono::duration_cast<std::chrono::microseconds>(res->header_at - start)
+                  .count());
       } else {
         ++(timed ? mine.errors : mine.warmup_errors);
         if (mine.first_error.empty()) mine.first_error = std::move(problem);
@@ -593,6 +609,8 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
     }
     std::lock_guard lock(m);
     total.latencies.insert(total.latencies.end(), mine.latencies.begin(), mine.latencies.end());
+    total.header_latencies.insert(total.header_latencies.end(), mine.header_latencies.begin(),
+                                  mine.header_latencies.end());
     total.calls += mine.calls;
     total.errors += mine.errors;
     total.warmup_errors += mine.warmup_errors;
@@ -627,6 +645,8 @@ int run_calls(const options& opt, const endpoint& ep, std::chrono::milliseconds 
                    {"max_us", *std::max_element(all.begin(), all.end())},
                    {"calls_per_s", static_cast<std::int64_t>(static_cast<double>(n) / seconds)},
                    {"hist", histogram(all)}};
+  if (!total.header_latencies.empty())
+    out["header_p50_us"] = percentile(total.header_latencies, 0.5);
   std::cout << json::serialize(out) << std::endl;
   return 0;
 }
