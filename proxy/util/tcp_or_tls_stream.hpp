@@ -4,11 +4,13 @@
 // algorithms (http::async_read, http::async_write, asio::async_write) take it as an
 // AsyncReadStream and AsyncWriteStream; timeouts, the socket and the peer's address are the TCP
 // layer's under both.
-// Its reads and writes reach the two layers through one function each (tcp_or_tls_stream.cpp), with
-// the handler type-erased and the buffers as a short list: every composed operation over it
-// (a response of each body type, a chunk, a header) would otherwise instantiate the TLS layer's
-// operations for its own handler type, which made a file that writes responses take minutes to
-// build under ASan. A write or read of "some" may take only the first `max_buffers` buffers.
+// Over TLS, its reads and writes reach the TLS layer through one function each
+// (tcp_or_tls_stream.cpp), with the handler type-erased and the buffers as a short list: every
+// composed operation over it (a response of each body type, a chunk, a header) would otherwise
+// instantiate the TLS layer's operations for its own handler type, which made a file that writes
+// responses take minutes to build under ASan. A TLS write or read of "some" may take only the
+// first `max_buffers` buffers. Plain TCP keeps the handler's own type (no allocation per
+// operation for the erasure: the per-call path of most deployments).
 // Thread-safety: as beast::tcp_stream (one strand: the listener's executor).
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -79,7 +81,10 @@ class tcp_or_tls_stream {
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto h, const MutableBuffers& b) {
-          read_some(first_of<mutable_list>(b), std::move(h));
+          if (auto* plain = std::get_if<tcp_layer>(&stream_))
+            plain->async_read_some(b, std::move(h));
+          else
+            tls_read_some(first_of<mutable_list>(b), std::move(h));
         },
         token, buffers);
   }
@@ -87,7 +92,10 @@ class tcp_or_tls_stream {
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
         [this](auto h, const ConstBuffers& b) {
-          write_some(first_of<const_list>(b), std::move(h));
+          if (auto* plain = std::get_if<tcp_layer>(&stream_))
+            plain->async_write_some(b, std::move(h));
+          else
+            tls_write_some(first_of<const_list>(b), std::move(h));
         },
         token, buffers);
   }
@@ -103,8 +111,8 @@ class tcp_or_tls_stream {
     }
     return out;
   }
-  void read_some(const mutable_list& buffers, handler h);
-  void write_some(const const_list& buffers, handler h);
+  void tls_read_some(const mutable_list& buffers, handler h);
+  void tls_write_some(const const_list& buffers, handler h);
 
   std::variant<tcp_layer, tls_layer> stream_;
   std::string peer_;
