@@ -22,7 +22,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from conftest import HTTP_TIMEOUT_S, McpClient, text_of
+from conftest import HTTP_TIMEOUT_S, McpClient, text_of, wait_until
 
 ANSWER_BYTES = 1_000_000  # the tool's text: the event is a little longer
 HELD_AFTER = 200_000  # what the backend writes of the event before it waits
@@ -97,6 +97,8 @@ def test_an_answer_cut_midway_fails_the_call_at_the_client(start_proxy, start_mo
             for chunk in r.iter_raw():
                 received += chunk
     assert 0 < len(received) < ANSWER_BYTES
+    cut_logged = "backend b: an answer passed on as it came was cut"
+    assert wait_until(lambda: cut_logged in proxy.output()), proxy.output()[-2000:]
     # The next call works.
     assert text_of(mcp.call_tool("echo", {"text": "after"})) == "after"
 

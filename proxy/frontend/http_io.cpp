@@ -194,9 +194,9 @@ awaitable<bool> reply_streamed(tcp_stream& stream, const http_request& req, unsi
   if (ec) co_return false;
   if (!rest->failure().empty()) {
     spdlog::warn(
-        "a backend's answer passed on as it came was cut ({}): ending the response "
+        "backend {}: an answer passed on as it came was cut ({}): ending the response "
         "unfinished",
-        rest->failure());
+        rest->from(), rest->failure());
     cut(stream);
     co_return false;
   }

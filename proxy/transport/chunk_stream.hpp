@@ -20,7 +20,10 @@ class chunk_stream final : public jsonrpc::streamed_rest {
  public:
   using clock = util::async_queue<std::string>::clock;
 
-  explicit chunk_stream(boost::asio::any_io_executor ex) : pieces_(ex) {}
+  // `from`: the backend it comes from, for logs.
+  chunk_stream(boost::asio::any_io_executor ex, std::string from)
+      : pieces_(ex), from_(std::move(from)) {}
+  const std::string& from() const { return from_; }
 
   void push(std::string piece) { pieces_.push(std::move(piece)); }
   // All of it came.
@@ -45,6 +48,7 @@ class chunk_stream final : public jsonrpc::streamed_rest {
 
  private:
   util::async_queue<std::string> pieces_;
+  std::string from_;
   std::string failure_;
 };
 

@@ -259,7 +259,7 @@ void http_link_base::pass_long_answers_on(sse_decoder& decoder, passing& now,
          if (!head || head->id != *reply_to || !self->stream_policy_(head->id)) return false;
          pass->check = jsonrpc::streamed_check();
          if (!pass->check.feed(data)) return false;
-         pass->rest = std::make_shared<chunk_stream>(self->ex_);
+         pass->rest = std::make_shared<chunk_stream>(self->ex_, self->options_.name);
          self->incoming_.push(inbound{std::string(data), *reply_to, false, pass->rest});
          pass->passed_on = true;
          return true;
