@@ -1,5 +1,7 @@
 #include "jsonrpc/message.hpp"
 
+#include "jsonrpc/json_checker.hpp"
+
 #include "jsonrpc/top_level_scan.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
@@ -267,84 +269,8 @@ boost::system::result<json::value, parse_failure> parse_json(std::string_view te
   return v;
 }
 
-// Checks JSON text without building it: Boost.JSON's own parser (the same grammar, UTF-8 and
-// depth checks as parse()) with a handler that keeps nothing and allocates nothing, refusing a
-// number beyond double range as from_value does.
-struct json_checker {
-  using ec_t = boost::system::error_code;
-  constexpr static std::size_t max_object_size = std::size_t(-1);
-  constexpr static std::size_t max_array_size = std::size_t(-1);
-  constexpr static std::size_t max_key_size = std::size_t(-1);
-  constexpr static std::size_t max_string_size = std::size_t(-1);
-  bool on_document_begin(ec_t&) { return true; }
-  bool on_document_end(ec_t&) { return true; }
-  bool on_array_begin(ec_t&) { return true; }
-  bool on_array_end(std::size_t, ec_t&) { return true; }
-  bool on_object_begin(ec_t&) { return true; }
-  bool on_object_end(std::size_t, ec_t&) { return true; }
-  bool on_string_part(json::string_view, std::size_t, ec_t&) { return true; }
-  bool on_string(json::string_view, std::size_t, ec_t&) { return true; }
-  bool on_key_part(json::string_view, std::size_t, ec_t&) { return true; }
-  bool on_key(json::string_view, std::size_t, ec_t&) { return true; }
-  bool on_number_part(json::string_view, ec_t&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, ec_t&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, ec_t&) { return true; }
-  bool on_double(double d, json::string_view, ec_t& ec) {
-    if (std::isfinite(d)) return true;
-    ec = json::error::exponent_overflow;
-    return false;
-  }
-  bool on_bool(bool, ec_t&) { return true; }
-  bool on_null(ec_t&) { return true; }
-  bool on_comment_part(json::string_view, ec_t&) { return true; }
-  bool on_comment(json::string_view, ec_t&) { return true; }
-};
-
-// json_checker that also reads the top-level keys: none of a response's own members may come
-// again once its result has begun.
-struct top_key_checker : json_checker {
-  std::size_t depth = 0;
-  bool in_result = false;
-  std::string key;  // a top-level key's parts so far (only short ones can matter)
-  bool on_array_begin(ec_t&) {
-    ++depth;
-    return true;
-  }
-  bool on_array_end(std::size_t, ec_t&) {
-    --depth;
-    return true;
-  }
-  bool on_object_begin(ec_t&) {
-    ++depth;
-    return true;
-  }
-  bool on_object_end(std::size_t, ec_t&) {
-    --depth;
-    return true;
-  }
-  bool on_key_part(json::string_view part, std::size_t, ec_t&) {
-    if (depth == 1 && key.size() < 16)
-      key.append(part.data(), std::min<std::size_t>(part.size(), 16));
-    return true;
-  }
-  bool on_key(json::string_view part, std::size_t n, ec_t& ec) {
-    if (depth != 1) return true;
-    on_key_part(part, n, ec);
-    const std::string_view k = n == key.size() ? std::string_view(key) : std::string_view();
-    const bool is_result = k == "result";
-    const bool own = is_result || k == "jsonrpc" || k == "id" || k == "error" || k == "method";
-    key.clear();
-    if (own && in_result) {
-      ec = json::error::syntax;
-      return false;
-    }
-    in_result = in_result || is_result;
-    return true;
-  }
-};
-
 bool checks_out(std::string_view text) {
-  json::basic_parser<json_checker> p(bounded());
+  json::basic_parser<detail::json_checker> p(bounded());
   boost::system::error_code ec;
   const auto used = p.write_some(false, text.data(), text.size(), ec);
   return !ec && p.done() && used == text.size();
@@ -366,40 +292,6 @@ void remember_id_spelling(const message& m, std::string_view text) {
 }
 
 }  // namespace
-
-struct streamed_check::impl {
-  json::basic_parser<top_key_checker> parser{bounded()};
-  bool failed = false;
-  bool ended = false;  // the object is whole: only whitespace may follow
-};
-
-streamed_check::streamed_check() : impl_(std::make_unique<impl>()) {}
-streamed_check::~streamed_check() = default;
-streamed_check::streamed_check(streamed_check&&) noexcept = default;
-streamed_check& streamed_check::operator=(streamed_check&&) noexcept = default;
-
-bool streamed_check::feed(std::string_view part) {
-  auto& d = *impl_;
-  if (!d.failed && !d.ended) {
-    boost::system::error_code ec;
-    const auto used = d.parser.write_some(true, part.data(), part.size(), ec);
-    d.failed = ec.failed();
-    d.ended = !d.failed && d.parser.done();
-    part.remove_prefix(d.failed ? 0 : used);
-    if (!d.failed && !d.ended && !part.empty()) d.failed = true;
-  }
-  if (d.ended && part.find_first_not_of(" \t\r\n") != std::string_view::npos) d.failed = true;
-  return !d.failed;
-}
-
-bool streamed_check::finish() {
-  auto& d = *impl_;
-  if (d.failed || d.ended) return !d.failed;
-  boost::system::error_code ec;
-  d.parser.write_some(false, nullptr, 0, ec);
-  d.failed = ec.failed() || !d.parser.done();
-  return !d.failed;
-}
 
 void set_max_json_depth(std::size_t depth) {
   depth_bound = std::clamp(depth, min_max_json_depth, max_json_depth_ceiling);

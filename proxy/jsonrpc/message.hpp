@@ -75,9 +75,9 @@ class streamed_rest {
   virtual ~streamed_rest() = default;
 };
 
-// Checks a streamed response as its text arrives, head first: one JSON object (the same grammar,
-// depth bound and finite numbers as parse()), with no "jsonrpc", "id", "result", "error" or
-// "method" member after its result. Thread-safety: none (one stream).
+// Checks a streamed response as its text arrives (streamed_check.cpp), head first: one JSON object
+// (the same grammar, depth bound and finite numbers as parse()), with no "jsonrpc", "id", "result",
+// "error" or "method" member after its result. Thread-safety: none (one stream).
 class streamed_check {
  public:
   streamed_check();

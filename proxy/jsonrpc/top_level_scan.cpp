@@ -210,10 +210,6 @@ message_outline outline_of(std::string_view text) {
   return out;
 }
 
-}  // namespace mcp_proxy::jsonrpc
-
-namespace mcp_proxy::jsonrpc {
-
 std::optional<response_head> scan_response_head(std::string_view t) {
   response_head out;
   bool has_jsonrpc = false, has_id = false;

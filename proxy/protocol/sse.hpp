@@ -48,8 +48,6 @@ class sse_decoder {
     std::function<void()> end;
   };
   void stream_long_events(event_streaming s) { streaming_ = std::move(s); }
-  // An event is being passed on (started, its end not seen yet).
-  bool streaming_event() const { return streaming_event_; }
 
   const std::string& last_event_id() const { return last_id_; }
   std::optional<long long> retry_ms() const { return retry_ms_; }
